@@ -1,0 +1,126 @@
+/**
+ * Peer ids: ours in Azureus style (`-SD0100-` plus 12 random printable characters,
+ * BEP 20), and a short human description of a peer's id for logs and the CLI.
+ *
+ * Layer: core (randomness injected).
+ * @module
+ */
+import type { Random } from "../runtime/types.ts";
+
+/** Our Azureus-style client code. */
+export const CLIENT_CODE = "SD";
+
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** Azureus-style client codes we can name (BEP 20 and the clients' sources). */
+const CLIENTS: Readonly<Record<string, string>> = {
+  AZ: "Vuze",
+  BC: "BitComet",
+  BI: "BiglyBT",
+  BT: "BitTorrent",
+  DE: "Deluge",
+  FD: "Free Download Manager",
+  KT: "KTorrent",
+  LT: "libtorrent",
+  lt: "rTorrent",
+  qB: "qBittorrent",
+  SD: "swarmd",
+  TR: "Transmission",
+  UM: "µTorrent Mac",
+  UT: "µTorrent",
+  WD: "WebTorrent Desktop",
+  WW: "WebTorrent",
+};
+
+/**
+ * Generates our peer id: `-SD` + `version` + `-` + 12 random characters from
+ * `[0-9A-Za-z]`, so it stays readable in logs and in tracker URLs.
+ *
+ * @param random the randomness source (a secure one in production)
+ * @param version four characters from `[0-9A-Za-z]`, e.g. `"0100"` for 0.1.0
+ * @returns the 20-byte peer id
+ * @throws {RangeError} when `version` is not four such characters
+ * @example
+ * ```ts
+ * import { generatePeerId } from "./peer_id.ts";
+ * import { SeededRandom } from "../util/prng.ts";
+ * import { deepStrictEqual } from "node:assert";
+ * const id = generatePeerId(new SeededRandom(1));
+ * deepStrictEqual(id.length, 20);
+ * deepStrictEqual(new TextDecoder().decode(id.subarray(0, 8)), "-SD0100-");
+ * ```
+ */
+export function generatePeerId(random: Random, version = "0100"): Uint8Array {
+  if (!/^[0-9A-Za-z]{4}$/.test(version)) {
+    throw new RangeError(`Cannot make a peer id: version "${version}" is not 4 alphanumerics`);
+  }
+  const prefix = `-${CLIENT_CODE}${version}-`;
+  const out = new Uint8Array(20);
+  for (let i = 0; i < prefix.length; i++) out[i] = prefix.charCodeAt(i);
+  for (let i = prefix.length; i < 20; i++) {
+    out[i] = ALPHABET.charCodeAt(random.int(ALPHABET.length));
+  }
+  return out;
+}
+
+/** A version character: `0-9`, then `A-Z` for 10-35 (libtorrent's convention). */
+function versionDigit(code: number): number | undefined {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x41 && code <= 0x5a) return code - 0x41 + 10;
+  return undefined;
+}
+
+function isAlnum(code: number | undefined): boolean {
+  return code !== undefined && (versionDigit(code) !== undefined || (code >= 0x61 && code <= 0x7a));
+}
+
+function describeAzureus(bytes: Uint8Array): string | undefined {
+  if (bytes[0] !== 0x2d || bytes[7] !== 0x2d || !isAlnum(bytes[1]) || !isAlnum(bytes[2])) {
+    return undefined;
+  }
+  const code = String.fromCharCode(bytes[1]!, bytes[2]!);
+  const digits: number[] = [];
+  for (let i = 3; i < 6; i++) {
+    const d = versionDigit(bytes[i]!);
+    if (d === undefined) return undefined;
+    digits.push(d);
+  }
+  // The 4th character is a build number, or a letter tag (Transmission's "Z", µTorrent's "W").
+  const build = bytes[6]! - 0x30;
+  if (build >= 1 && build <= 9) digits.push(build);
+  return `${CLIENTS[code] ?? code} ${digits.join(".")}`;
+}
+
+/** Mainline style: `M7-4-3--`. */
+function describeMainline(bytes: Uint8Array): string | undefined {
+  const head = String.fromCharCode(...bytes.subarray(0, 8));
+  const match = /^M(\d)-(\d{1,2})-(\d{1,2})-/.exec(head);
+  return match ? `BitTorrent ${match[1]}.${match[2]}.${match[3]}` : undefined;
+}
+
+function printable(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes.subarray(0, 8)) out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".";
+  return out;
+}
+
+/**
+ * Names the client behind a peer id, for logs and the CLI (never for decisions).
+ * Azureus-style ids (`-LT2080-…`) give the client and version; Mainline ids
+ * (`M7-4-3--…`) give BitTorrent's; anything else is `unknown (` + the first 8
+ * characters, unprintable ones as `.` + `)`.
+ *
+ * @param bytes the peer id (normally 20 bytes; any length is accepted)
+ * @returns e.g. `"libtorrent 2.0.8"`, `"XY 1.2.3"` for an unlisted code, or `"unknown (exbc..LO)"`
+ * @throws never
+ * @example
+ * ```ts
+ * import { describePeerId } from "./peer_id.ts";
+ * import { deepStrictEqual } from "node:assert";
+ * const id = new TextEncoder().encode("-LT2080-abcdefghijkl");
+ * deepStrictEqual(describePeerId(id), "libtorrent 2.0.8");
+ * ```
+ */
+export function describePeerId(bytes: Uint8Array): string {
+  return describeAzureus(bytes) ?? describeMainline(bytes) ?? `unknown (${printable(bytes)})`;
+}

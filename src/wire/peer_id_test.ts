@@ -1,0 +1,49 @@
+import { assert, assertEquals, assertNotEquals, assertThrows } from "../../tests/assert.ts";
+import { SeededRandom } from "../util/prng.ts";
+import { describePeerId, generatePeerId } from "./mod.ts";
+
+const text = (s: string) => new TextEncoder().encode(s);
+
+Deno.test("generatePeerId() writes -SD<version>- and 12 alphanumerics", () => {
+  const random = new SeededRandom(3);
+  for (let i = 0; i < 50; i++) {
+    const id = new TextDecoder().decode(generatePeerId(random, "0203"));
+    assert(/^-SD0203-[0-9A-Za-z]{12}$/.test(id), id);
+  }
+});
+
+Deno.test("generatePeerId() is deterministic per seed and differs across seeds", () => {
+  assertEquals(generatePeerId(new SeededRandom(1)), generatePeerId(new SeededRandom(1)));
+  assertNotEquals(generatePeerId(new SeededRandom(1)), generatePeerId(new SeededRandom(2)));
+});
+
+for (const version of ["010", "01000", "01.0", "01-0"]) {
+  Deno.test(`generatePeerId() rejects version ${JSON.stringify(version)}`, () => {
+    assertThrows(() => generatePeerId(new SeededRandom(1), version), RangeError, "version");
+  });
+}
+
+/** [peer id, description]. */
+const IDS: [string, string][] = [
+  ["-LT2080-abcdefghijkl", "libtorrent 2.0.8"],
+  ["-LT1210-abcdefghijkl", "libtorrent 1.2.1"],
+  ["-qB4500-abcdefghijkl", "qBittorrent 4.5.0"],
+  ["-TR300Z-abcdefghijkl", "Transmission 3.0.0"],
+  ["-TR4001-abcdefghijkl", "Transmission 4.0.0.1"],
+  ["-UT355W-abcdefghijkl", "µTorrent 3.5.5"],
+  ["-DE13F0-abcdefghijkl", "Deluge 1.3.15"],
+  ["-lt0D80-abcdefghijkl", "rTorrent 0.13.8"],
+  ["-SD0100-abcdefghijkl", "swarmd 0.1.0"],
+  ["-WW0105-abcdefghijkl", "WebTorrent 0.1.0.5"],
+  ["-XY1230-abcdefghijkl", "XY 1.2.3"],
+  ["M7-4-3--abcdefghijkl", "BitTorrent 7.4.3"],
+  ["exbc\x00\x01LORDabcdefghijkl", "unknown (exbc..LO)"],
+  ["-LTxx00-abcdefghijkl", "unknown (-LTxx00-)"],
+  ["", "unknown ()"],
+];
+
+for (const [id, description] of IDS) {
+  Deno.test(`describePeerId() names ${JSON.stringify(id.slice(0, 8))} "${description}"`, () => {
+    assertEquals(describePeerId(text(id)), description);
+  });
+}
