@@ -1,0 +1,66 @@
+/**
+ * swarmd: a BitTorrent engine for Deno.
+ *
+ * A session downloads and seeds many torrents over TCP with rarest-first piece
+ * picking, endgame, tit-for-tat choking with optimistic unchoke, and a pool of Web
+ * Workers doing SHA-1 verification and disk I/O. Codecs are usable alone through the
+ * `./bencode`, `./metainfo`, `./wire`, `./tracker` and `./dht` entry points.
+ *
+ * BEPs: 3 (protocol, metainfo), 6 (fast extension), 9 (magnet links, parsing),
+ * 10 (extension handshake), 12 (multitracker tiers, parsing), 19 (web seeds,
+ * parsing), 27 (private torrents), 53 (magnet select-only).
+ *
+ * Run as a CLI: `deno run -A mod.ts --help`.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "./mod.ts";
+ * const client = new Client({ port: 6881 });
+ * const torrent = await client.add("x.torrent", { dir: "downloads" });
+ * for await (const event of torrent.events()) {
+ *   if (event.type === "torrent-completed") break;
+ * }
+ * await torrent.done;
+ * await client.close();
+ * ```
+ * @module
+ */
+export { Client, type ClientOptions } from "./src/runtime/deno_client.ts";
+export { type AddOptions, Session, type SessionOptions } from "./src/session/session.ts";
+export { Torrent } from "./src/session/torrent_handle.ts";
+export {
+  DEFAULT_SETTINGS,
+  type Settings,
+  testSettings,
+  validateSettings,
+} from "./src/session/settings.ts";
+export type {
+  EngineEvent,
+  EventCategory,
+  EventOptions,
+  TorrentState,
+  TorrentStats,
+} from "./src/session/events.ts";
+export type { ResumeStore } from "./src/session/context.ts";
+export * from "./src/runtime/types.ts";
+export {
+  HashMismatchError,
+  MetainfoError,
+  ProtocolError,
+  StorageError,
+  TrackerError,
+} from "./src/errors.ts";
+export {
+  buildTorrent,
+  choosePieceLength,
+  type MagnetLink,
+  type Metainfo,
+  parseMagnet,
+  parseTorrent,
+  type TorrentFile,
+} from "./src/metainfo/mod.ts";
+
+if (import.meta.main) {
+  const { main } = await import("./src/cli/main.ts");
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,22 @@
+/**
+ * Fails when a source file passes 800 lines and lists those over 500 for review
+ * (STYLE §4). Run: `deno run -A scripts/check_file_size.ts`.
+ * @module
+ */
+import { listTs } from "./_walk.ts";
+
+const HARD = 800, REVIEW = 500;
+const over: string[] = [], review: string[] = [];
+for (const dir of ["src", "workers", "scripts", "bench", "tests"]) {
+  for (const path of listTs(dir)) {
+    const n = Deno.readTextFileSync(path).split("\n").length;
+    if (n > HARD) over.push(`${path}: ${n} lines`);
+    else if (n > REVIEW) review.push(`${path}: ${n} lines`);
+  }
+}
+if (review.length) console.log(`over ${REVIEW} lines (review):\n  ${review.join("\n  ")}`);
+if (over.length) {
+  console.error(`File size check failed (over ${HARD} lines):\n  ${over.join("\n  ")}`);
+  Deno.exit(1);
+}
+console.log("file size: ok");

@@ -1,0 +1,195 @@
+/**
+ * Shared body of `get` and `seed`: flags for peers and limits, a client, the live
+ * progress line (percent, rates, peers, ETA), `--json` event lines, `--quiet`, and a
+ * clean stop on SIGINT/SIGTERM that keeps verified data and saves resume data.
+ *
+ * Layer: platform (CLI).
+ * @module
+ */
+import { Client } from "../runtime/deno_client.ts";
+import type { Metainfo } from "../metainfo/mod.ts";
+import type { EngineEvent, TorrentStats } from "../session/events.ts";
+import type { PeerAddress } from "../runtime/types.ts";
+import {
+  CliError,
+  type CliIo,
+  formatBytes,
+  formatDuration,
+  formatRate,
+  intFlag,
+  listFlag,
+  type OptionsSpec,
+  parseByteSize,
+  parseHostPort,
+  safeText,
+  stringFlag,
+} from "./common.ts";
+
+/** Flags shared by `get` and `seed`. */
+export const PEER_OPTIONS: OptionsSpec = {
+  port: { type: "string" },
+  peer: { type: "string", multiple: true },
+  tracker: { type: "string", multiple: true },
+  "dht-bootstrap": { type: "string", multiple: true },
+  "no-dht": { type: "boolean" },
+  "no-pex": { type: "boolean" },
+  json: { type: "boolean" },
+  quiet: { type: "boolean" },
+  "max-upload": { type: "string" },
+  "max-download": { type: "string" },
+  timeout: { type: "string" },
+  host: { type: "string" },
+};
+
+/** Help text for the shared flags. */
+export const PEER_OPTIONS_HELP =
+  `  --port N                listen port (default 6881, next free one if taken)
+  --host IP               listen address (default 0.0.0.0)
+  --peer HOST:PORT        connect to this peer (repeatable)
+  --tracker URL           extra tracker (repeatable)
+  --dht-bootstrap H:P     DHT bootstrap node (repeatable)
+  --no-dht, --no-pex      disable the DHT / peer exchange
+  --max-upload RATE       upload cap, e.g. 500K or 2M (bytes/s, binary units)
+  --max-download RATE     download cap
+  --timeout SECONDS       give up (exit 1) if not complete by then
+  --json                  one JSON object per line: events and progress
+  --quiet                 print nothing but errors`;
+
+/** Parsed shared flags. */
+export interface RunOptions {
+  readonly dir: string;
+  readonly seed: boolean;
+  readonly values: Record<string, unknown>;
+}
+
+/**
+ * Runs a torrent until complete (or, when seeding, until interrupted).
+ * @param meta the torrent
+ * @param io output
+ * @param options save path, seed flag and parsed flag values
+ * @returns exit code
+ * @throws {CliError} for bad flag values (exit 2)
+ */
+export async function runTorrent(meta: Metainfo, io: CliIo, options: RunOptions): Promise<number> {
+  const v = options.values;
+  const peers: PeerAddress[] = listFlag(v.peer).map((p) => parseHostPort("peer", p));
+  const port = intFlag("port", v.port, 0, 65535);
+  const timeoutS = intFlag("timeout", v.timeout, 1, 10_000_000);
+  const maxUp = stringFlag(v["max-upload"]);
+  const maxDown = stringFlag(v["max-download"]);
+  const trackers = listFlag(v.tracker);
+  if (trackers.length > 0 && meta.announceList.length === 0 && peers.length === 0) {
+    throw new CliError("Trackers are not supported yet: give peers with --peer HOST:PORT");
+  }
+  const host = stringFlag(v.host);
+  const json = v.json === true, quiet = v.quiet === true;
+  const client = new Client({
+    ...(port !== undefined ? { port } : {}),
+    ...(host !== undefined ? { host } : {}),
+    settings: {
+      maxUploadBytesPerSecond: maxUp ? parseByteSize("max-upload", maxUp) : 0,
+      maxDownloadBytesPerSecond: maxDown ? parseByteSize("max-download", maxDown) : 0,
+      enableDht: v["no-dht"] !== true && !meta.isPrivate,
+      enablePex: v["no-pex"] !== true && !meta.isPrivate,
+    },
+  });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort("signal");
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  let timer: number | undefined;
+  try {
+    const torrent = await client.add(meta, { dir: options.dir, seed: options.seed, peers });
+    if (!quiet && !json) {
+      io.stdout(
+        `${options.seed ? "Seeding" : "Downloading"} ${safeText(meta.name)} (${
+          formatBytes(meta.totalLength)
+        }, ${meta.infoHashHex}) on port ${client.port}`,
+      );
+    }
+    if (timeoutS !== undefined) timer = setTimeout(() => stop.abort("timeout"), timeoutS * 1000);
+    const outcome = await watch(torrent.events({ signal: stop.signal }), io, {
+      json,
+      quiet,
+      seed: options.seed,
+      done: torrent.done,
+    });
+    const reason = stop.signal.reason as string | undefined;
+    if (outcome === "complete" && !options.seed) {
+      if (!quiet && !json) io.stdout(`Complete: ${safeText(meta.name)} verified in ${options.dir}`);
+      return 0;
+    }
+    if (outcome === "error") return 1;
+    if (reason === "timeout") {
+      io.stderr(
+        `error: not complete after ${timeoutS} s (${torrent.stats().piecesHave}/${meta.pieceCount} pieces)`,
+      );
+      return 1;
+    }
+    // Interrupted: a seeder stops cleanly (0); an unfinished download keeps its verified data (1).
+    if (!quiet && !json) io.stdout("Stopping: verified data kept, resume data saved");
+    return options.seed || torrent.stats().piecesHave === meta.pieceCount ? 0 : 1;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    io.status("");
+    await client.close();
+  }
+}
+
+async function watch(
+  events: AsyncIterable<EngineEvent>,
+  io: CliIo,
+  o: { json: boolean; quiet: boolean; seed: boolean; done: Promise<void> },
+): Promise<"complete" | "error" | "stopped"> {
+  let complete = false;
+  o.done.then(() => complete = true, () => {});
+  for await (const e of events) {
+    if (o.json) io.stdout(JSON.stringify(e));
+    else if (!o.quiet) report(e, io);
+    if (e.type === "torrent-error") {
+      io.stderr(`error: ${e.message}`);
+      return "error";
+    }
+    if ((e.type === "torrent-completed" || (e.type === "check-finished" && complete)) && !o.seed) {
+      return "complete";
+    }
+    if (complete && !o.seed && e.type === "progress") return "complete";
+  }
+  return complete ? "complete" : "stopped";
+}
+
+function report(e: EngineEvent, io: CliIo): void {
+  switch (e.type) {
+    case "progress":
+      io.status(progressLine(e.stats));
+      return;
+    case "check-finished":
+      io.stdout(
+        `Checked existing data: ${e.piecesHave} pieces verified${
+          e.usedResume ? " (resume data)" : ""
+        }`,
+      );
+      return;
+    case "peer-banned":
+      io.stdout(`Banned ${e.peer}: ${e.reason}`);
+      return;
+    case "storage-warning":
+    case "tracker-warning":
+      io.stderr(`warning: ${e.message}`);
+      return;
+    case "torrent-completed":
+      io.stdout("Download complete; every piece verified");
+      return;
+  }
+}
+
+/** `"42.0%  3.1 MiB/s down  0 B/s up  peers 3 (1 seed)  ETA 12s"`. */
+export function progressLine(s: TorrentStats): string {
+  const pct = s.bytesWanted > 0 ? (100 * s.bytesVerified) / s.bytesWanted : 0;
+  const left = s.bytesWanted - s.bytesVerified;
+  const eta = s.downloadBps > 0 ? left / s.downloadBps : undefined;
+  return `${pct.toFixed(1)}%  ${formatRate(s.downloadBps)} down  ${formatRate(s.uploadBps)} up  ` +
+    `peers ${s.peers} (${s.seeds} seed${s.seeds === 1 ? "" : "s"})  ` +
+    (s.state === "seeding" ? "seeding" : `ETA ${formatDuration(eta)}`);
+}

@@ -1,0 +1,138 @@
+/**
+ * `Client`: a {@linkcode Session} with Deno's network, clock, randomness, the worker
+ * pool for SHA-1 and disk I/O, and resume data beside the download. This is what
+ * `mod.ts` exports and the CLI uses.
+ *
+ * Layer: platform.
+ * @module
+ */
+import { Session } from "../session/session.ts";
+import type { AddOptions } from "../session/session.ts";
+import type { Settings } from "../session/settings.ts";
+import type { ResumeStore } from "../session/context.ts";
+import type { Torrent } from "../session/torrent_handle.ts";
+import type { Logger } from "./types.ts";
+import { type Metainfo, parseMagnet, parseTorrent } from "../metainfo/mod.ts";
+import { SECURE_RANDOM, SYSTEM_CLOCK } from "./deno_clock.ts";
+import { DENO_NETWORK } from "./deno_tcp.ts";
+import { WorkerPoolDiskIo } from "./deno_worker_pool.ts";
+import { readFileCapped, resumePath, writeFileAtomic } from "./deno_fs.ts";
+
+/** Options for {@linkcode Client}. */
+export interface ClientOptions {
+  /** Listen port (default 6881; the next free port is used when taken; 0 = any). */
+  readonly port?: number;
+  /** Listen address (default all interfaces). */
+  readonly host?: string;
+  /** Any other settings. */
+  readonly settings?: Partial<Settings>;
+  /** Worker count for hashing and disk I/O (default: CPU cores). */
+  readonly workers?: number;
+  /** Log sink. */
+  readonly logger?: Logger;
+}
+
+/** Resume files live in `<dir>/.swarmd/<info-hash>.resume`, written atomically. */
+export const DENO_RESUME_STORE: ResumeStore = Object.freeze({
+  load: (root: string, hex: string) => readFileCapped(resumePath(root, hex), 64 * 1024 * 1024),
+  save: (root: string, hex: string, bytes: Uint8Array) =>
+    writeFileAtomic(resumePath(root, hex), bytes),
+});
+
+/**
+ * A BitTorrent client on Deno. The worker pool and the listen socket start on the
+ * first {@linkcode Client.add} (or {@linkcode Client.ready}).
+ *
+ * @example
+ * ```ts ignore
+ * import { Client } from "../../mod.ts";
+ * const client = new Client({ port: 0 });
+ * const torrent = await client.add("x.torrent", { dir: "downloads" });
+ * await torrent.done;
+ * await client.close();
+ * ```
+ */
+export class Client {
+  readonly #options: ClientOptions;
+  #started: Promise<{ session: Session; disk: WorkerPoolDiskIo }> | undefined;
+  #session: Session | undefined;
+
+  /** Configures a client; nothing starts until it is used. */
+  constructor(options: ClientOptions = {}) {
+    this.#options = options;
+  }
+
+  /**
+   * Starts the worker pool and binds the listen socket (once).
+   * @returns the session
+   * @throws {Error} when no listen port can be bound
+   */
+  async ready(): Promise<Session> {
+    this.#started ??= this.#start();
+    return (await this.#started).session;
+  }
+
+  async #start(): Promise<{ session: Session; disk: WorkerPoolDiskIo }> {
+    const options = this.#options;
+    const disk = await WorkerPoolDiskIo.create(
+      options.workers !== undefined ? { workers: options.workers } : {},
+    );
+    const session = new Session({
+      settings: {
+        ...options.settings,
+        ...(options.port !== undefined ? { listenPort: options.port } : {}),
+        ...(options.host !== undefined ? { listenHost: options.host } : {}),
+      },
+      network: DENO_NETWORK,
+      clock: SYSTEM_CLOCK,
+      random: SECURE_RANDOM,
+      disk,
+      resumeStore: DENO_RESUME_STORE,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    try {
+      await session.listen();
+    } catch (e) {
+      await disk.shutdown();
+      throw e;
+    }
+    this.#session = session;
+    return { session, disk };
+  }
+
+  /** The bound listen port (0 before start). */
+  get port(): number {
+    return this.#session?.port ?? 0;
+  }
+
+  /**
+   * Adds a torrent from a `.torrent` path, its bytes, or parsed metainfo.
+   * @param source path, bytes or metainfo
+   * @param options save path, peers, seeding
+   * @returns the torrent handle
+   * @throws {MetainfoError} for an invalid torrent
+   */
+  async add(source: string | Uint8Array | Metainfo, options: AddOptions): Promise<Torrent> {
+    let meta: Metainfo;
+    if (typeof source === "string") {
+      if (source.startsWith("magnet:")) {
+        const link = parseMagnet(source);
+        throw new Error(
+          `Cannot add magnet link ${link.infoHashHex}: metadata exchange (BEP 9) is not available yet`,
+        );
+      }
+      meta = parseTorrent(await Deno.readFile(source));
+    } else if (source instanceof Uint8Array) meta = parseTorrent(source);
+    else meta = source;
+    const session = await this.ready();
+    return await session.add(meta, options);
+  }
+
+  /** Stops every torrent (resume data saved), the listener and the worker pool. */
+  async close(): Promise<void> {
+    if (!this.#started) return;
+    const { session, disk } = await this.#started;
+    await session.close();
+    await disk.shutdown();
+  }
+}

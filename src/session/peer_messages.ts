@@ -1,0 +1,319 @@
+/**
+ * Handles one torrent's peer messages: availability and interest, the request
+ * pipeline (queue depth adapted to each peer's rate, libtorrent's rule), block
+ * assembly, and request validation for uploads (RELIABILITY PW5–PW8, BEP 6).
+ *
+ * Layer: driver; the picker decides which blocks, this file moves them.
+ * @module
+ */
+import type {
+  CloseReason,
+  PeerConnection,
+  PeerConnectionHandlers,
+} from "../net/peer_connection.ts";
+import { blockKey } from "../net/peer_connection.ts";
+import {
+  BLOCK_LENGTH,
+  decodeExtensionHandshake,
+  describePeerId,
+  encodeExtensionHandshake,
+  type WireMessage,
+} from "../wire/mod.ts";
+import { Bitfield } from "../util/bitfield.ts";
+import type { TorrentRuntime } from "./torrent.ts";
+
+/** Blocks received that we never requested before we disconnect (PW8). */
+const UNSOLICITED_LIMIT = 64;
+/** Invalid requests tolerated while we choke a peer (PW6). */
+const INVALID_REQUEST_LIMIT = 300;
+/** Our client name in BEP 10 `v`. */
+export const CLIENT_NAME = "swarmd 0.1.0";
+
+/** Protocol handling for the peers of one torrent. */
+export class PeerMessageHandler implements PeerConnectionHandlers {
+  readonly #t: TorrentRuntime;
+
+  /** Binds to a torrent. */
+  constructor(torrent: TorrentRuntime) {
+    this.#t = torrent;
+  }
+
+  /** First messages after the handshake: extension handshake, then our pieces. */
+  greet(peer: PeerConnection): void {
+    const t = this.#t;
+    peer.clientName = describePeerId(peer.remote.peerId);
+    if (peer.remote.extensionProtocol) {
+      peer.send({
+        type: "extended",
+        extendedId: 0,
+        payload: encodeExtensionHandshake({
+          m: new Map(),
+          v: CLIENT_NAME,
+          p: t.ctx.listenPort(),
+          reqq: t.ctx.settings.maxIncomingRequests,
+        }),
+      });
+    }
+    const have = t.picker.haveCount;
+    const fast = peer.remote.fastExtension;
+    if (fast && have === t.meta.pieceCount) peer.send({ type: "have-all" });
+    else if (fast && have === 0) peer.send({ type: "have-none" });
+    else if (have > 0) {
+      const bf = new Bitfield(t.meta.pieceCount);
+      for (let i = 0; i < t.meta.pieceCount; i++) if (t.picker.has(i)) bf.set(i);
+      peer.send({ type: "bitfield", bitfield: bf.toBytes() });
+    }
+  }
+
+  /** Backpressure and download limits before each read. */
+  beforeRead(_peer: PeerConnection): Promise<void> | undefined {
+    return this.#t.beforeRead();
+  }
+
+  /** Connection ended. */
+  onClose(peer: PeerConnection, reason: CloseReason, detail: string): void {
+    this.#t.peerClosed(peer, reason, detail);
+  }
+
+  /** Dispatches one message. */
+  onMessage(peer: PeerConnection, m: WireMessage): void {
+    const t = this.#t;
+    switch (m.type) {
+      case "keep-alive":
+      case "suggest":
+        return;
+      case "choke":
+        peer.peerChoking = true;
+        this.#releaseAll(peer);
+        return;
+      case "unchoke":
+        peer.peerChoking = false;
+        this.fillRequests(peer);
+        return;
+      case "interested":
+        peer.peerInterested = true;
+        t.maybeUnchoke(peer);
+        return;
+      case "not-interested":
+        peer.peerInterested = false;
+        return;
+      case "have":
+        return this.#onHave(peer, m.index);
+      case "bitfield":
+        return this.#onBitfield(peer, m.bitfield);
+      case "have-all":
+        return this.#onHaveAll(peer);
+      case "have-none":
+        return this.#onBitfield(peer, new Uint8Array(Math.ceil(t.meta.pieceCount / 8)));
+      case "request":
+        return this.#onRequest(peer, m.index, m.begin, m.length);
+      case "cancel": {
+        const i = peer.incoming.findIndex((r) =>
+          r.index === m.index && r.begin === m.begin && r.length === m.length
+        );
+        if (i >= 0) peer.incoming.splice(i, 1);
+        return;
+      }
+      case "piece":
+        return this.#onBlock(peer, m.index, m.begin, m.block);
+      case "reject": {
+        const key = blockKey(m.index, m.begin);
+        if (peer.requested.delete(key)) {
+          t.picker.releaseRequests(peer.id, [{ index: m.index, begin: m.begin }]);
+          t.refill();
+        }
+        return;
+      }
+      case "allowed-fast":
+        if (m.index < t.meta.pieceCount) peer.allowedFast.add(m.index);
+        return;
+      case "port":
+        return; // DHT node hint: used once the DHT joins the session
+      case "extended":
+        if (m.extendedId === 0) this.#onExtensionHandshake(peer, m.payload);
+        return;
+    }
+  }
+
+  /** Tops up `peer`'s request pipeline from the picker. */
+  fillRequests(peer: PeerConnection): void {
+    const t = this.#t;
+    if (peer.isClosed || t.state !== "downloading") return;
+    if (!peer.amInterested) return;
+    if (peer.peerChoking && peer.allowedFast.size === 0) return;
+    const target = this.#queueTarget(peer);
+    const need = target - peer.requested.size;
+    if (need <= 0) return;
+    const blocks = t.picker.pickBlocks({
+      id: peer.id,
+      has: peer.isSeed ? "all" : peer.has,
+      isSnubbed: peer.isSnubbed,
+      allowedFast: peer.allowedFast,
+      choked: peer.peerChoking,
+    }, need);
+    const now = t.ctx.clock.now();
+    for (const b of blocks) {
+      peer.requested.set(blockKey(b.index, b.begin), { ...b, sentAt: now });
+      peer.send({ type: "request", index: b.index, begin: b.begin, length: b.length });
+    }
+    if (blocks.length === 0 && peer.requested.size === 0 && !this.#wantsFrom(peer)) {
+      peer.amInterested = false;
+      peer.send({ type: "not-interested" });
+    }
+  }
+
+  /** libtorrent's rule: ~3 s of the peer's rate in blocks, 2..500, slow start +1 per block. */
+  #queueTarget(peer: PeerConnection): number {
+    const s = this.#t.ctx.settings;
+    if (peer.isSnubbed) return 1;
+    const rate = peer.downloadMeter.rate(this.#t.ctx.clock.now());
+    const byRate = Math.ceil((rate * s.requestQueueTimeMs) / 1000 / BLOCK_LENGTH);
+    const target = Math.max(byRate, peer.queueTarget, s.minRequestQueue);
+    return Math.min(target, s.maxRequestQueue, Math.max(1, peer.peerRequestQueue));
+  }
+
+  #onHave(peer: PeerConnection, index: number): void {
+    const t = this.#t;
+    if (index >= t.meta.pieceCount) return peer.close("protocol", `have ${index} out of range`);
+    if (peer.isSeed || !peer.has.set(index)) return;
+    t.picker.peerHave(index);
+    if (peer.has.isFull) this.#becameSeed(peer, true);
+    if (!peer.amInterested && !t.picker.has(index) && t.state === "downloading") {
+      this.#setInterested(peer);
+    }
+  }
+
+  #onBitfield(peer: PeerConnection, bytes: Uint8Array): void {
+    const t = this.#t;
+    const bf = Bitfield.fromBytes(bytes, t.meta.pieceCount);
+    if (!bf) return peer.close("protocol", "bitfield of the wrong length or with spare bits set");
+    // PW4: a second bitfield replaces the first, consistently.
+    if (peer.isSeed) t.picker.removeSeed();
+    else if (peer.has.count > 0) t.picker.removePeer(peer.has);
+    peer.isSeed = false;
+    peer.has = bf;
+    if (bf.isFull && bf.length > 0) this.#becameSeed(peer, false);
+    else if (bf.count > 0) t.picker.addPeer(bf);
+    this.#updateInterest(peer);
+  }
+
+  #onHaveAll(peer: PeerConnection): void {
+    const t = this.#t;
+    if (peer.isSeed) return;
+    if (peer.has.count > 0) t.picker.removePeer(peer.has);
+    peer.has = Bitfield.full(t.meta.pieceCount);
+    this.#becameSeed(peer, false);
+    this.#updateInterest(peer);
+  }
+
+  /**
+   * Availability of a seed is a counter in the picker (cheap, PW12). Invariant: a seed is
+   * counted only by the counter, any other peer bit by bit through `has`.
+   */
+  #becameSeed(peer: PeerConnection, bitsCounted: boolean): void {
+    const t = this.#t;
+    if (bitsCounted) t.picker.removePeer(peer.has);
+    peer.isSeed = true;
+    t.picker.addSeed();
+    if (t.state === "seeding") peer.close("not-needed", "both seeds");
+  }
+
+  #updateInterest(peer: PeerConnection): void {
+    if (this.#t.state !== "downloading") return;
+    if (this.#wantsFrom(peer)) this.#setInterested(peer);
+  }
+
+  #setInterested(peer: PeerConnection): void {
+    if (peer.amInterested) return;
+    peer.amInterested = true;
+    peer.send({ type: "interested" });
+    this.fillRequests(peer);
+  }
+
+  #wantsFrom(peer: PeerConnection): boolean {
+    const picker = this.#t.picker;
+    if (picker.isComplete) return false;
+    if (peer.isSeed) return true;
+    for (const i of peer.has.indices()) {
+      if (!picker.has(i) && picker.priorityOf(i) > 0) return true;
+    }
+    return false;
+  }
+
+  #onRequest(peer: PeerConnection, index: number, begin: number, length: number): void {
+    const t = this.#t;
+    const valid = index < t.meta.pieceCount && t.picker.has(index) && length > 0 &&
+      length <= BLOCK_LENGTH && begin + length <= t.pieceSize(index);
+    const allowed = !peer.amChoking && valid &&
+      peer.incoming.length < t.ctx.settings.maxIncomingRequests;
+    if (!allowed) {
+      if (peer.remote.fastExtension) peer.send({ type: "reject", index, begin, length });
+      if (peer.amChoking || !valid) {
+        if (++peer.invalidRequests > INVALID_REQUEST_LIMIT) {
+          peer.close("protocol", "too many invalid requests");
+        }
+      }
+      return;
+    }
+    peer.incoming.push({ index, begin, length });
+    t.serve(peer);
+  }
+
+  #onBlock(peer: PeerConnection, index: number, begin: number, block: Uint8Array): void {
+    const t = this.#t;
+    if (index >= t.meta.pieceCount) return peer.close("protocol", `block of piece ${index}`);
+    const size = t.pieceSize(index);
+    const expected = Math.min(BLOCK_LENGTH, size - begin);
+    if (begin % BLOCK_LENGTH !== 0 || begin >= size || block.length !== expected) {
+      return peer.close("protocol", `block ${index}:${begin} of length ${block.length}`);
+    }
+    const key = blockKey(index, begin);
+    const wasRequested = peer.requested.delete(key);
+    if (!wasRequested && ++peer.unsolicitedBlocks > UNSOLICITED_LIMIT) {
+      return peer.close("protocol", "too many blocks we did not request");
+    }
+    t.countDownload(peer, block.length);
+    peer.lastBlockAt = t.ctx.clock.now();
+    if (peer.isSnubbed) peer.isSnubbed = false;
+    if (peer.queueTarget < t.ctx.settings.maxRequestQueue) peer.queueTarget++;
+    if (t.picker.has(index)) return this.fillRequests(peer);
+    const result = t.picker.blockReceived(peer.id, index, begin);
+    if (result.isNew) {
+      t.pieceBuffer(index).set(block, begin); // the one copy of the payload
+      for (const c of result.cancel) {
+        const other = t.peers.get(c.peerId);
+        if (other && other.requested.delete(blockKey(c.index, c.begin))) {
+          other.send({ type: "cancel", index: c.index, begin: c.begin, length: c.length });
+        }
+      }
+      if (result.pieceComplete) t.submitPiece(index);
+    }
+    this.fillRequests(peer);
+  }
+
+  #releaseAll(peer: PeerConnection): void {
+    if (peer.requested.size === 0) return;
+    peer.requested.clear();
+    this.#t.picker.releaseRequests(peer.id);
+    this.#t.refill();
+  }
+
+  #onExtensionHandshake(peer: PeerConnection, payload: Uint8Array): void {
+    let h;
+    try {
+      h = decodeExtensionHandshake(payload);
+    } catch (e) {
+      return peer.close("bad-message", `extension handshake: ${(e as Error).message}`);
+    }
+    peer.extensionIds = h.m;
+    if (h.v) peer.clientName = h.v.slice(0, 64);
+    if (h.reqq !== undefined) peer.peerRequestQueue = Math.max(1, Math.min(h.reqq, 2000));
+    if (h.p !== undefined && h.p > 0 && h.p <= 65535) {
+      peer.listenAddr = { host: peer.addr.host, port: h.p };
+      if (!peer.outgoing) {
+        this.#t.peerList.add(peer.listenAddr, "incoming", this.#t.ctx.clock.now());
+        this.#t.peerList.connected(peer.listenAddr, this.#t.ctx.clock.now());
+      }
+    }
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * The session: one listen socket for many torrents (dispatched by info-hash), outgoing
+ * dials with timeouts, connection caps, shared rate limits, events, and a graceful
+ * close. Platform services are injected, so the simulator runs this same code.
+ *
+ * Layer: driver.
+ * @module
+ */
+import type {
+  Clock,
+  Conn,
+  DiskIo,
+  Listener,
+  Logger,
+  Network,
+  PeerAddress,
+  Random,
+} from "../runtime/types.ts";
+import { SILENT_LOGGER } from "../runtime/types.ts";
+import type { Metainfo } from "../metainfo/mod.ts";
+import { generatePeerId } from "../wire/mod.ts";
+import { toHex } from "../util/bytes.ts";
+import { TokenBucket } from "../util/token_bucket.ts";
+import { readHandshake, writeHandshake } from "../net/handshake_io.ts";
+import { type Settings, validateSettings } from "./settings.ts";
+import { type EngineEvent, EventHub, type EventOptions } from "./events.ts";
+import type { ResumeStore, TorrentContext } from "./context.ts";
+import { TorrentRuntime } from "./torrent.ts";
+import { Torrent } from "./torrent_handle.ts";
+
+/** Services and settings for a {@linkcode Session}. */
+export interface SessionOptions {
+  /** Settings overrides. */
+  readonly settings?: Partial<Settings>;
+  /** TCP (and UDP) network. */
+  readonly network: Network;
+  /** Monotonic clock and timers. */
+  readonly clock: Clock;
+  /** Randomness. */
+  readonly random: Random;
+  /** SHA-1 and file I/O backend. */
+  readonly disk: DiskIo;
+  /** Log sink. */
+  readonly logger?: Logger;
+  /** Resume persistence. */
+  readonly resumeStore?: ResumeStore;
+  /** Our peer id (random Azureus-style by default). */
+  readonly peerId?: Uint8Array;
+}
+
+/** Options for {@linkcode Session.add}. */
+export interface AddOptions {
+  /** Save path. */
+  readonly dir: string;
+  /** Keep seeding after completion. */
+  readonly seed?: boolean;
+  /** Peers to connect to. */
+  readonly peers?: readonly PeerAddress[];
+  /** Per-torrent upload cap, bytes/s. */
+  readonly maxUploadBytesPerSecond?: number;
+  /** Per-torrent download cap, bytes/s. */
+  readonly maxDownloadBytesPerSecond?: number;
+}
+
+/** Many torrents behind one listen port. */
+export class Session {
+  /** Effective settings. */
+  readonly settings: Settings;
+  /** Our peer id. */
+  readonly peerId: Uint8Array;
+  readonly #opts: SessionOptions;
+  readonly #hub = new EventHub();
+  readonly #torrents = new Map<string, TorrentRuntime>();
+  readonly #ctx: TorrentContext;
+  readonly #conns = new Set<Conn>();
+  #listener: Listener | undefined;
+  #pendingHandshakes = 0;
+  #closed = false;
+
+  /** Builds a session; call {@linkcode listen} to accept connections. */
+  constructor(options: SessionOptions) {
+    this.#opts = options;
+    this.settings = validateSettings(options.settings ?? {});
+    this.peerId = options.peerId ?? generatePeerId(options.random);
+    const now = options.clock.now();
+    const self = this;
+    this.#ctx = {
+      clock: options.clock,
+      random: options.random,
+      disk: options.disk,
+      logger: options.logger ?? SILENT_LOGGER,
+      hub: this.#hub,
+      settings: this.settings,
+      peerId: this.peerId,
+      listenPort: () => self.port,
+      dial: (addr, hex) => self.#dial(addr, hex),
+      downloadBucket: new TokenBucket(this.settings.maxDownloadBytesPerSecond, now),
+      uploadBucket: new TokenBucket(this.settings.maxUploadBytesPerSecond, now),
+      resumeStore: options.resumeStore,
+    };
+  }
+
+  /** The bound listen port (0 before {@linkcode listen}). */
+  get port(): number {
+    return this.#listener?.addr.port ?? 0;
+  }
+
+  /** The bound listen address. */
+  get address(): PeerAddress | undefined {
+    return this.#listener?.addr;
+  }
+
+  /**
+   * Binds the listen socket: the configured port, or the next free one of the 10 after it.
+   * @throws {Error} when no port could be bound
+   */
+  async listen(): Promise<PeerAddress> {
+    const { listenHost, listenPort } = this.settings;
+    let lastError: unknown;
+    const tries = listenPort === 0 ? 1 : 11;
+    for (let i = 0; i < tries; i++) {
+      try {
+        this.#listener = await this.#opts.network.listen({
+          host: listenHost,
+          port: listenPort + i,
+        });
+        void this.#acceptLoop(this.#listener);
+        return this.#listener.addr;
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    throw new Error(`Cannot listen on ${listenHost}:${listenPort}..${listenPort + tries - 1}`, {
+      cause: lastError,
+    });
+  }
+
+  /**
+   * Adds a torrent and starts it (storage check, then peers).
+   * @param meta parsed metainfo
+   * @param options save path and peers
+   * @returns a handle
+   * @throws {Error} when the torrent is already in the session (F11)
+   */
+  async add(meta: Metainfo, options: AddOptions): Promise<Torrent> {
+    if (this.#closed) throw new Error("Cannot add a torrent: the session is closed");
+    if (this.#torrents.has(meta.infoHashHex)) {
+      throw new Error(`Cannot add torrent ${meta.infoHashHex}: it is already in the session`);
+    }
+    const runtime = new TorrentRuntime(this.#ctx, meta, {
+      dir: options.dir,
+      seed: options.seed ?? false,
+      ...(options.maxUploadBytesPerSecond !== undefined
+        ? { maxUploadBytesPerSecond: options.maxUploadBytesPerSecond }
+        : {}),
+      ...(options.maxDownloadBytesPerSecond !== undefined
+        ? { maxDownloadBytesPerSecond: options.maxDownloadBytesPerSecond }
+        : {}),
+    });
+    this.#torrents.set(meta.infoHashHex, runtime);
+    await runtime.start();
+    if (options.peers) runtime.addPeers(options.peers, "manual");
+    return new Torrent(runtime, this.#hub);
+  }
+
+  /** Torrent handles in the session. */
+  torrents(): Torrent[] {
+    return [...this.#torrents.values()].map((t) => new Torrent(t, this.#hub));
+  }
+
+  /** Removes a torrent: closes its peers and files. */
+  async remove(infoHashHex: string): Promise<void> {
+    const t = this.#torrents.get(infoHashHex);
+    if (!t) return;
+    this.#torrents.delete(infoHashHex);
+    await t.stop();
+  }
+
+  /** Session-wide events. */
+  events(options?: EventOptions): AsyncIterable<EngineEvent> {
+    return this.#hub.subscribe(options);
+  }
+
+  /** Stops every torrent (resume data saved, files closed) and the listener. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listener?.close();
+    await Promise.all([...this.#torrents.values()].map((t) => t.stop()));
+    this.#torrents.clear();
+    for (const c of this.#conns) c.close();
+    this.#hub.close();
+  }
+
+  async #acceptLoop(listener: Listener): Promise<void> {
+    for await (const conn of listener) {
+      if (this.#closed) {
+        conn.close();
+        break;
+      }
+      // PW11: cap pending handshakes and total connections.
+      if (
+        this.#pendingHandshakes >= 64 || this.#connectionCount() >= this.settings.maxConnections
+      ) {
+        conn.close();
+        continue;
+      }
+      void this.#accept(conn);
+    }
+  }
+
+  async #accept(conn: Conn): Promise<void> {
+    this.#pendingHandshakes++;
+    this.#conns.add(conn);
+    try {
+      const hs = await readHandshake(conn, this.#opts.clock, this.settings.handshakeTimeoutMs);
+      const torrent = this.#torrents.get(toHex(hs.remote.infoHash));
+      if (!torrent || sameBytes(hs.remote.peerId, this.peerId)) {
+        conn.close();
+        return;
+      }
+      await writeHandshake(conn, hs.remote.infoHash, { peerId: this.peerId, dht: false });
+      torrent.attach(conn, hs, false);
+    } catch {
+      conn.close(); // a bad handshake only costs the peer its own connection
+    } finally {
+      this.#pendingHandshakes--;
+      this.#conns.delete(conn);
+    }
+  }
+
+  async #dial(addr: PeerAddress, infoHashHex: string): Promise<boolean> {
+    const torrent = this.#torrents.get(infoHashHex);
+    if (!torrent || this.#closed) return false;
+    const { clock, network } = this.#opts;
+    const abort = new AbortController();
+    const timer = clock.schedule(this.settings.connectTimeoutMs, () => abort.abort());
+    let conn: Conn | undefined;
+    try {
+      conn = await network.dial(addr, { signal: abort.signal });
+      this.#conns.add(conn);
+      await writeHandshake(conn, torrent.meta.infoHash, { peerId: this.peerId, dht: false });
+      const hs = await readHandshake(conn, clock, this.settings.handshakeTimeoutMs);
+      if (!sameBytes(hs.remote.infoHash, torrent.meta.infoHash)) throw new Error("wrong info-hash");
+      if (sameBytes(hs.remote.peerId, this.peerId)) throw new Error("connected to ourselves");
+      return torrent.attach(conn, hs, true) !== undefined;
+    } catch {
+      conn?.close();
+      return false; // the peer list backs off this address
+    } finally {
+      timer.cancel();
+      if (conn) this.#conns.delete(conn);
+    }
+  }
+
+  #connectionCount(): number {
+    let n = this.#pendingHandshakes;
+    for (const t of this.#torrents.values()) n += t.peers.size;
+    return n;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}

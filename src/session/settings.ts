@@ -1,0 +1,188 @@
+/**
+ * Every limit, timeout and slot count of the engine in one flat object (STYLE §2),
+ * modelled on libtorrent's settings pack. Names carry units; defaults follow
+ * /shared/reference/PARAMETERS.md and RELIABILITY.md, and each field says where
+ * we differ from libtorrent and why.
+ *
+ * Layer: core (data only).
+ * @module
+ */
+
+/** Engine settings. */
+export interface Settings {
+  /** TCP listen port; 0 picks a free one. If taken, the next 10 ports are tried. Default 6881. */
+  readonly listenPort: number;
+  /** Listen address. Default `"0.0.0.0"`. */
+  readonly listenHost: string;
+  /** Connections per torrent. libtorrent: 200 per session. Default 80. */
+  readonly maxConnectionsPerTorrent: number;
+  /** Connections across the session. Default 200 (libtorrent). */
+  readonly maxConnections: number;
+  /** Outgoing dials in progress at once. Default 32 (RELIABILITY: 64 half-open; anacrolix 25/torrent). */
+  readonly maxHalfOpen: number;
+  /** Peer addresses remembered per torrent. Default 3,000 (libtorrent max_peerlist_size). */
+  readonly maxPeerListSize: number;
+  /** TCP connect timeout. Default 15,000 ms (libtorrent). */
+  readonly connectTimeoutMs: number;
+  /** Handshake must complete within this. Default 10,000 ms (libtorrent). */
+  readonly handshakeTimeoutMs: number;
+  /** Close a connection that sent nothing for this long. Default 120,000 ms (libtorrent peer_timeout). */
+  readonly idleTimeoutMs: number;
+  /** Send a keep-alive after this long without sending. Default 60,000 ms (half the idle timeout). */
+  readonly keepAliveIntervalMs: number;
+  /** A peer with requests out and no block for this long is snubbed. Default 60,000 ms (issue text; libtorrent 20 s). */
+  readonly snubTimeoutMs: number;
+  /** Seconds of data to keep requested from a peer: queue = rate × this ÷ 16 KiB. Default 3,000 ms (libtorrent request_queue_time). */
+  readonly requestQueueTimeMs: number;
+  /** Outstanding requests to one peer, lower bound. Default 2 (libtorrent). */
+  readonly minRequestQueue: number;
+  /** Outstanding requests to one peer, upper bound. Default 500 (libtorrent max_out_request_queue). */
+  readonly maxRequestQueue: number;
+  /** Requests we queue from one peer before dropping more. Default 500 (RELIABILITY PW7). */
+  readonly maxIncomingRequests: number;
+  /** Largest wire message accepted. Default 1 MiB + 16 KiB (RELIABILITY PW2). */
+  readonly maxMessageBytes: number;
+  /** Regular upload slots per torrent. Default 4 (BEP 3 mainline choker; libtorrent 8). */
+  readonly unchokeSlots: number;
+  /** Rechoke period. Default 10,000 ms (mainline, Transmission; libtorrent 15 s). */
+  readonly unchokeIntervalMs: number;
+  /** Optimistic unchoke rotation. Default 30,000 ms (BEP 3). */
+  readonly optimisticUnchokeIntervalMs: number;
+  /** Global upload cap in bytes/s; 0 = unlimited. Default 0. */
+  readonly maxUploadBytesPerSecond: number;
+  /** Global download cap in bytes/s; 0 = unlimited. Default 0. */
+  readonly maxDownloadBytesPerSecond: number;
+  /** Hash failures a peer may take part in before it is banned. Default 5 (Transmission 5 strikes). */
+  readonly hashFailStrikes: number;
+  /** Bytes of whole pieces kept in memory for uploading. Default 64 MiB. */
+  readonly readCacheBytes: number;
+  /** Bytes a peer's unsent data may reach before we stop serving its requests. Default 4 MiB (PW7). */
+  readonly maxSendBufferBytes: number;
+  /** Coalesce outgoing messages into writes of at least this size when busy. Default 256 KiB (DENO-PERFORMANCE §7). */
+  readonly writeCoalesceBytes: number;
+  /** Socket read buffer size. Default 256 KiB. */
+  readonly readBufferBytes: number;
+  /** Period of progress events and the housekeeping tick. Default 1,000 ms. */
+  readonly tickIntervalMs: number;
+  /** Resume data is written at most this often while downloading. Default 30,000 ms. */
+  readonly resumeSaveIntervalMs: number;
+  /** First reconnect delay to a failed address; doubles per failure. Default 10,000 ms. */
+  readonly reconnectBaseMs: number;
+  /** Allow loopback, private and port-0-free local peer addresses from PEX/DHT/trackers. Default false (EX7); tests and the demo set it. */
+  readonly allowLocalPeers: boolean;
+  /** Enable the Mainline DHT. Default true. */
+  readonly enableDht: boolean;
+  /** Enable peer exchange. Default true. */
+  readonly enablePex: boolean;
+}
+
+/** The defaults. */
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  listenPort: 6881,
+  listenHost: "0.0.0.0",
+  maxConnectionsPerTorrent: 80,
+  maxConnections: 200,
+  maxHalfOpen: 32,
+  maxPeerListSize: 3000,
+  connectTimeoutMs: 15_000,
+  handshakeTimeoutMs: 10_000,
+  idleTimeoutMs: 120_000,
+  keepAliveIntervalMs: 60_000,
+  snubTimeoutMs: 60_000,
+  requestQueueTimeMs: 3_000,
+  minRequestQueue: 2,
+  maxRequestQueue: 500,
+  maxIncomingRequests: 500,
+  maxMessageBytes: 1024 * 1024 + 16 * 1024,
+  unchokeSlots: 4,
+  unchokeIntervalMs: 10_000,
+  optimisticUnchokeIntervalMs: 30_000,
+  maxUploadBytesPerSecond: 0,
+  maxDownloadBytesPerSecond: 0,
+  hashFailStrikes: 5,
+  readCacheBytes: 64 * 1024 * 1024,
+  maxSendBufferBytes: 4 * 1024 * 1024,
+  writeCoalesceBytes: 256 * 1024,
+  readBufferBytes: 256 * 1024,
+  tickIntervalMs: 1_000,
+  resumeSaveIntervalMs: 30_000,
+  reconnectBaseMs: 10_000,
+  allowLocalPeers: false,
+  enableDht: true,
+  enablePex: true,
+});
+
+/** Settings for tests and the local demo: loopback peers allowed, no DHT, short timeouts. */
+export function testSettings(overrides: Partial<Settings> = {}): Settings {
+  return validateSettings({
+    ...DEFAULT_SETTINGS,
+    listenPort: 0,
+    listenHost: "127.0.0.1",
+    connectTimeoutMs: 3_000,
+    handshakeTimeoutMs: 3_000,
+    snubTimeoutMs: 10_000,
+    reconnectBaseMs: 500,
+    allowLocalPeers: true,
+    enableDht: false,
+    ...overrides,
+  });
+}
+
+const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
+  "maxConnectionsPerTorrent",
+  "maxConnections",
+  "maxHalfOpen",
+  "maxPeerListSize",
+  "connectTimeoutMs",
+  "handshakeTimeoutMs",
+  "idleTimeoutMs",
+  "keepAliveIntervalMs",
+  "snubTimeoutMs",
+  "requestQueueTimeMs",
+  "minRequestQueue",
+  "maxRequestQueue",
+  "maxIncomingRequests",
+  "maxMessageBytes",
+  "unchokeSlots",
+  "unchokeIntervalMs",
+  "optimisticUnchokeIntervalMs",
+  "hashFailStrikes",
+  "readCacheBytes",
+  "maxSendBufferBytes",
+  "writeCoalesceBytes",
+  "readBufferBytes",
+  "tickIntervalMs",
+  "resumeSaveIntervalMs",
+  "reconnectBaseMs",
+];
+
+/**
+ * Fills defaults and checks every field.
+ * @param partial fields to set
+ * @returns complete, frozen settings
+ * @throws {RangeError} naming the first bad field
+ */
+export function validateSettings(partial: Partial<Settings>): Settings {
+  const s: Settings = { ...DEFAULT_SETTINGS, ...partial };
+  for (const key of POSITIVE_INTEGER_FIELDS) {
+    const v = s[key];
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0) {
+      throw new RangeError(`Invalid setting ${key}: ${v} is not a positive integer`);
+    }
+  }
+  if (!Number.isInteger(s.listenPort) || s.listenPort < 0 || s.listenPort > 65535) {
+    throw new RangeError(`Invalid setting listenPort: ${s.listenPort}`);
+  }
+  for (const key of ["maxUploadBytesPerSecond", "maxDownloadBytesPerSecond"] as const) {
+    if (!Number.isSafeInteger(s[key]) || s[key] < 0) {
+      throw new RangeError(`Invalid setting ${key}: ${s[key]}`);
+    }
+  }
+  if (s.minRequestQueue > s.maxRequestQueue) {
+    throw new RangeError("Invalid settings: minRequestQueue is above maxRequestQueue");
+  }
+  if (s.maxMessageBytes < 16 * 1024 + 13) {
+    throw new RangeError("Invalid setting maxMessageBytes: must hold a 16 KiB block");
+  }
+  return Object.freeze(s);
+}

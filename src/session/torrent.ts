@@ -1,0 +1,571 @@
+/**
+ * One torrent's runtime: its peers, the piece picker and choker, block assembly
+ * into piece buffers, verification through the disk workers, HAVE broadcast,
+ * hash-failure bans, timeouts and the periodic rechoke.
+ *
+ * Piece lifecycle (docs/piece_lifecycle.md): unrequested → requested (picker) →
+ * blocks assembled here → submitted to a worker (hash + write) → verified (picker,
+ * HAVE sent, resume dirty) or failed (picker resets it; contributors struck).
+ *
+ * Layer: driver (decisions come from the picker and choker cores).
+ * @module
+ */
+import type { Metainfo } from "../metainfo/mod.ts";
+import { PiecePicker } from "../picker/mod.ts";
+import { Choker, type PeerSample } from "../choker/mod.ts";
+import type { WireMessage } from "../wire/mod.ts";
+import { type CloseReason, PeerConnection } from "../net/peer_connection.ts";
+import type { HandshakeResult } from "../net/handshake_io.ts";
+import { TokenBucket } from "../util/token_bucket.ts";
+import type { Conn, PeerAddress, StorageId, Timer } from "../runtime/types.ts";
+import type { TorrentContext } from "./context.ts";
+import type { TorrentState, TorrentStats } from "./events.ts";
+import { addressKey, PeerList, type PeerSource } from "./peer_list.ts";
+import { Uploader } from "./uploader.ts";
+import { PeerMessageHandler } from "./peer_messages.ts";
+import { openTorrentStorage, saveResume } from "./storage_setup.ts";
+import { RateMeter } from "../choker/mod.ts";
+
+/** Per-torrent options. */
+export interface TorrentOptions {
+  /** Save path: files go to `<dir>/<name>[/...]`. */
+  readonly dir: string;
+  /** Keep seeding after completion (the caller decides when to stop). */
+  readonly seed: boolean;
+  /** Per-torrent upload cap, bytes/s (0 = none). */
+  readonly maxUploadBytesPerSecond?: number;
+  /** Per-torrent download cap, bytes/s (0 = none). */
+  readonly maxDownloadBytesPerSecond?: number;
+}
+
+/** The engine state of one torrent. */
+export class TorrentRuntime {
+  /** Parsed metainfo. */
+  readonly meta: Metainfo;
+  /** Hex info-hash. */
+  readonly infoHashHex: string;
+  /** Options it was added with. */
+  readonly options: TorrentOptions;
+  /** Candidate addresses. */
+  readonly peerList: PeerList;
+  /** Live connections by id. */
+  readonly peers = new Map<string, PeerConnection>();
+  /** Block and piece bookkeeping. */
+  readonly picker: PiecePicker;
+  /** Resolves when every wanted piece is verified on disk. */
+  readonly done: Promise<void>;
+  /** Lifecycle state. */
+  state: TorrentState = "checking";
+  /** Storage handle once opened. */
+  storageId: StorageId = -1;
+
+  readonly ctx: TorrentContext;
+  readonly #choker: Choker;
+  readonly #uploader: Uploader;
+  readonly #handler: PeerMessageHandler;
+  readonly #downloadBucket: TokenBucket;
+  readonly #pieceBuffers = new Map<number, Uint8Array>();
+  readonly #strikes = new Map<string, number>();
+  readonly #downloadMeter = new RateMeter();
+  readonly #uploadMeter = new RateMeter();
+  #bytesDownloaded = 0;
+  #bytesUploaded = 0;
+  #resolveDone!: () => void;
+  #rejectDone!: (e: Error) => void;
+  #timers: Timer[] = [];
+  #dialing = 0;
+  #resumeDirty = false;
+  #lastResumeSave = 0;
+  #lastRechoke = 0;
+  #stopped = false;
+
+  /** Builds the runtime; call {@linkcode start} next. */
+  constructor(ctx: TorrentContext, meta: Metainfo, options: TorrentOptions) {
+    this.ctx = ctx;
+    this.meta = meta;
+    this.infoHashHex = meta.infoHashHex;
+    this.options = options;
+    const s = ctx.settings;
+    this.peerList = new PeerList({
+      maxSize: s.maxPeerListSize,
+      reconnectBaseMs: s.reconnectBaseMs,
+      allowLocal: s.allowLocalPeers,
+    });
+    this.picker = new PiecePicker({
+      pieceCount: meta.pieceCount,
+      pieceLength: meta.pieceLength,
+      totalLength: meta.totalLength,
+      random: ctx.random,
+    });
+    this.#choker = new Choker({
+      regularSlots: s.unchokeSlots,
+      rechokeIntervalMs: s.unchokeIntervalMs,
+      optimisticIntervalMs: s.optimisticUnchokeIntervalMs,
+      snubTimeoutMs: s.snubTimeoutMs,
+      random: ctx.random,
+    });
+    const now = ctx.clock.now();
+    this.#downloadBucket = new TokenBucket(options.maxDownloadBytesPerSecond ?? 0, now);
+    const uploadBucket = new TokenBucket(options.maxUploadBytesPerSecond ?? 0, now);
+    this.#uploader = new Uploader(ctx, {
+      storageId: () => this.storageId,
+      pieceSize: (i) => this.pieceSize(i),
+      hasPiece: (i) => this.picker.has(i),
+      countUpload: (peer, bytes) => {
+        const t = ctx.clock.now();
+        peer.uploadMeter.add(bytes, t);
+        this.#uploadMeter.add(bytes, t);
+        this.#bytesUploaded += bytes;
+      },
+      readFailed: (i, e) => this.#warn(`Cannot read piece ${i} for upload: ${errorText(e)}`),
+    }, uploadBucket);
+    this.#handler = new PeerMessageHandler(this);
+    this.done = new Promise((resolve, reject) => {
+      this.#resolveDone = resolve;
+      this.#rejectDone = reject;
+    });
+    this.done.catch(() => {}); // observed through events too; never an unhandled rejection
+  }
+
+  /** Byte length of piece `index`. */
+  pieceSize(index: number): number {
+    const { pieceLength, totalLength, pieceCount } = this.meta;
+    return index === pieceCount - 1 ? totalLength - pieceLength * (pieceCount - 1) : pieceLength;
+  }
+
+  /** Opens storage, checks existing data, and starts the timers. */
+  async start(): Promise<void> {
+    const { hub } = this.ctx;
+    hub.emit({
+      type: "torrent-added",
+      category: "torrent",
+      infoHash: this.infoHashHex,
+      name: this.meta.name,
+    });
+    try {
+      const opened = await openTorrentStorage(this.ctx, this.meta, this.options.dir);
+      this.storageId = opened.id;
+      for (const i of opened.have.indices()) this.picker.setHave(i);
+      if (opened.warning) this.#warn(opened.warning);
+      hub.emit({
+        type: "check-finished",
+        category: "storage",
+        infoHash: this.infoHashHex,
+        piecesHave: opened.have.count,
+        usedResume: opened.usedResume,
+      });
+    } catch (e) {
+      this.#fail(`Cannot open storage: ${errorText(e)}`);
+      return;
+    }
+    if (this.#stopped) return;
+    this.state = this.picker.isComplete ? "seeding" : "downloading";
+    if (this.picker.isComplete) this.#completed(false);
+    this.#every(this.ctx.settings.tickIntervalMs, () => this.#tick());
+    this.#connectMore();
+  }
+
+  /** Adds peer addresses from any source. */
+  addPeers(addrs: Iterable<PeerAddress>, source: PeerSource): number {
+    let added = 0;
+    const now = this.ctx.clock.now();
+    for (const a of addrs) if (this.peerList.add(a, source, now)) added++;
+    if (added > 0) this.#connectMore();
+    return added;
+  }
+
+  /** Takes over a handshaken connection (incoming or outgoing). */
+  attach(conn: Conn, hs: HandshakeResult, outgoing: boolean): PeerConnection | undefined {
+    const s = this.ctx.settings;
+    if (this.#stopped || this.state === "checking" || this.state === "error") {
+      conn.close();
+      return undefined;
+    }
+    if (this.peers.size >= s.maxConnectionsPerTorrent || this.peerList.isBanned(conn.remoteAddr)) {
+      conn.close();
+      return undefined;
+    }
+    for (const p of this.peers.values()) {
+      if (bytesSame(p.remote.peerId, hs.remote.peerId)) {
+        conn.close(); // PW1: one connection per peer id
+        return undefined;
+      }
+    }
+    const peer = new PeerConnection(conn, this.#handler, {
+      clock: this.ctx.clock,
+      remote: hs.remote,
+      outgoing,
+      pieceCount: this.meta.pieceCount,
+      maxMessageBytes: s.maxMessageBytes,
+      readBufferBytes: s.readBufferBytes,
+      writeCoalesceBytes: s.writeCoalesceBytes,
+    });
+    this.peers.set(peer.id, peer);
+    if (outgoing) this.peerList.connected(conn.remoteAddr, this.ctx.clock.now());
+    this.#handler.greet(peer);
+    this.ctx.hub.emit({
+      type: "peer-connected",
+      category: "peer",
+      infoHash: this.infoHashHex,
+      peer: peer.id,
+      client: peer.clientName,
+      outgoing,
+    });
+    peer.start(hs.leftover);
+    return peer;
+  }
+
+  /** The connection closed: release its requests and availability. */
+  peerClosed(peer: PeerConnection, reason: CloseReason, detail: string): void {
+    this.peers.delete(peer.id);
+    this.picker.releaseRequests(peer.id);
+    if (peer.isSeed) this.picker.removeSeed();
+    else if (peer.has.count > 0) this.picker.removePeer(peer.has);
+    this.#uploader.forget(peer);
+    const addr = peer.listenAddr;
+    if (addr) this.peerList.disconnected(addr, this.ctx.clock.now(), reason === "io-error");
+    this.ctx.hub.emit({
+      type: "peer-closed",
+      category: "peer",
+      infoHash: this.infoHashHex,
+      peer: peer.id,
+      reason: detail ? `${reason}: ${detail}` : reason,
+    });
+    if (!this.#stopped) this.#refillAll();
+  }
+
+  /** Counts downloaded payload and applies the download limits. */
+  countDownload(peer: PeerConnection, bytes: number): void {
+    const now = this.ctx.clock.now();
+    peer.downloadMeter.add(bytes, now);
+    this.#downloadMeter.add(bytes, now);
+    this.#bytesDownloaded += bytes;
+    this.#downloadBucket.take(bytes, now);
+    this.ctx.downloadBucket.take(bytes, now);
+  }
+
+  /** Before each socket read: wait for disk capacity and the download limits. */
+  beforeRead(): Promise<void> | undefined {
+    const { disk, clock } = this.ctx;
+    const now = clock.now();
+    const wait = Math.max(this.#downloadBucket.waitMs(now), this.ctx.downloadBucket.waitMs(now));
+    const full = disk.queuedBytes() > 0 ? disk.waitForCapacity() : undefined;
+    if (wait <= 0) return full;
+    const delay = new Promise<void>((r) => clock.schedule(wait, r));
+    return full ? Promise.all([full, delay]).then(() => {}) : delay;
+  }
+
+  /** Piece buffer for `index`, allocated on first use. */
+  pieceBuffer(index: number): Uint8Array {
+    let buf = this.#pieceBuffers.get(index);
+    if (!buf) {
+      buf = new Uint8Array(this.pieceSize(index));
+      this.#pieceBuffers.set(index, buf);
+    }
+    return buf;
+  }
+
+  /** Every block of a piece arrived: hash and write it in a worker. */
+  submitPiece(index: number): void {
+    const buf = this.#pieceBuffers.get(index);
+    this.#pieceBuffers.delete(index);
+    if (!buf) return;
+    this.ctx.disk.writePiece(this.storageId, index, buf).then(
+      (ok) => ok ? this.#pieceVerified(index) : this.#pieceFailed(index),
+      (e) => {
+        this.#warn(`Cannot write piece ${index}: ${errorText(e)}`);
+        this.picker.pieceFailed(index);
+        this.#refillAll();
+      },
+    );
+  }
+
+  /** Block requests were released (choke, reject, timeout): refill pipelines. */
+  refill(peer?: PeerConnection): void {
+    if (peer) this.#handler.fillRequests(peer);
+    else this.#refillAll();
+  }
+
+  /** Queues service of `peer`'s requests. */
+  serve(peer: PeerConnection): void {
+    this.#uploader.wake(peer);
+  }
+
+  /** Unchokes `peer` at once when a regular slot is free (no wait for the rechoke). */
+  maybeUnchoke(peer: PeerConnection): void {
+    if (!peer.amChoking || !peer.peerInterested || peer.isSeed) return;
+    let unchoked = 0;
+    for (const p of this.peers.values()) if (!p.amChoking) unchoked++;
+    if (unchoked < this.ctx.settings.unchokeSlots) this.#setChoke(peer, false);
+  }
+
+  /** Statistics snapshot. */
+  stats(): TorrentStats {
+    const now = this.ctx.clock.now();
+    let seeds = 0;
+    for (const p of this.peers.values()) if (p.isSeed) seeds++;
+    const wanted = this.meta.totalLength;
+    return {
+      infoHash: this.infoHashHex,
+      name: this.meta.name,
+      bytesVerified: Math.max(0, wanted - this.picker.wantedRemainingBytes),
+      bytesWanted: wanted,
+      piecesHave: this.picker.haveCount,
+      pieceCount: this.meta.pieceCount,
+      downloadBps: Math.round(this.#downloadMeter.rate(now)),
+      uploadBps: Math.round(this.#uploadMeter.rate(now)),
+      bytesDownloaded: this.#bytesDownloaded,
+      bytesUploaded: this.#bytesUploaded,
+      peers: this.peers.size,
+      seeds,
+      knownPeers: this.peerList.size,
+      state: this.state,
+    };
+  }
+
+  /** Closes peers, flushes storage, saves resume data. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const t of this.#timers) t.cancel();
+    this.#timers = [];
+    for (const p of [...this.peers.values()]) p.close("shutdown");
+    if (this.storageId >= 0) {
+      await this.#saveResume();
+      await this.ctx.disk.close(this.storageId).catch(() => {});
+    }
+    if (this.state !== "error") this.state = "stopped";
+    this.ctx.hub.emit({ type: "torrent-stopped", category: "torrent", infoHash: this.infoHashHex });
+    this.#rejectDone(new Error("Torrent stopped before completion"));
+  }
+
+  /** Bans the peer's address and closes it. */
+  ban(peer: PeerConnection, reason: string): void {
+    this.peerList.ban(peer.listenAddr ?? peer.addr);
+    this.peerList.ban(peer.addr);
+    this.ctx.hub.emit({
+      type: "peer-banned",
+      category: "peer",
+      infoHash: this.infoHashHex,
+      peer: peer.id,
+      reason,
+    });
+    peer.close("hash-fail-ban", reason);
+  }
+
+  #pieceVerified(index: number): void {
+    if (this.#stopped) return;
+    this.picker.pieceVerified(index);
+    this.#resumeDirty = true;
+    const have: WireMessage = { type: "have", index };
+    for (const p of this.peers.values()) p.send(have);
+    this.ctx.hub.emit({
+      type: "piece-verified",
+      category: "piece",
+      infoHash: this.infoHashHex,
+      index,
+    });
+    if (this.picker.isComplete && this.state === "downloading") this.#completed(true);
+  }
+
+  #pieceFailed(index: number): void {
+    if (this.#stopped) return;
+    const contributors = [...this.picker.pieceFailed(index)];
+    this.ctx.hub.emit({
+      type: "piece-hash-failed",
+      category: "piece",
+      infoHash: this.infoHashHex,
+      index,
+      peers: contributors,
+    });
+    // Smart ban: a peer that alone supplied a failed piece sent bad data. Otherwise each
+    // contributor takes a strike, and `hashFailStrikes` strikes ban it.
+    for (const id of contributors) {
+      const strikes = (this.#strikes.get(id) ?? 0) + (contributors.length === 1 ? Infinity : 1);
+      this.#strikes.set(id, strikes);
+      const peer = this.peers.get(id);
+      if (peer && strikes >= this.ctx.settings.hashFailStrikes) {
+        this.ban(peer, `sent data for piece ${index} that failed its hash`);
+      }
+    }
+    this.#refillAll();
+  }
+
+  #completed(justFinished: boolean): void {
+    this.state = "seeding";
+    if (justFinished) {
+      this.ctx.hub.emit({
+        type: "torrent-completed",
+        category: "torrent",
+        infoHash: this.infoHashHex,
+      });
+      void this.#saveResume();
+    }
+    for (const p of [...this.peers.values()]) {
+      if (p.isSeed) p.close("not-needed");
+      else if (p.amInterested) {
+        p.amInterested = false;
+        p.send({ type: "not-interested" });
+      }
+    }
+    this.#resolveDone();
+  }
+
+  #tick(): void {
+    const now = this.ctx.clock.now();
+    const s = this.ctx.settings;
+    for (const p of [...this.peers.values()]) {
+      if (now - p.lastReceivedAt > s.idleTimeoutMs) {
+        p.close("idle");
+        continue;
+      }
+      if (now - p.lastSentAt > s.keepAliveIntervalMs) p.send({ type: "keep-alive" });
+      if (p.requested.size > 0 && !p.isSnubbed && now - p.lastBlockAt > s.snubTimeoutMs) {
+        p.isSnubbed = true;
+        p.queueTarget = 1;
+        p.requested.clear();
+        this.picker.releaseRequests(p.id);
+        this.#refillAll();
+      }
+    }
+    if (now - this.#lastRechoke >= s.unchokeIntervalMs) this.#rechoke(now);
+    this.#connectMore();
+    if (this.#resumeDirty && now - this.#lastResumeSave >= s.resumeSaveIntervalMs) {
+      void this.#saveResume();
+    }
+    this.ctx.hub.emit({ type: "progress", category: "stats", stats: this.stats() });
+  }
+
+  #rechoke(now: number): void {
+    this.#lastRechoke = now;
+    const samples: PeerSample[] = [];
+    for (const p of this.peers.values()) {
+      samples.push({
+        id: p.id,
+        interested: p.peerInterested,
+        amChoking: p.amChoking,
+        downloadBps: p.downloadMeter.rate(now),
+        uploadBps: p.uploadMeter.rate(now),
+        isSeed: p.isSeed,
+        snubbed: p.isSnubbed,
+        connectedAt: p.connectedAt,
+      });
+    }
+    const decision = this.#choker.rechoke(now, samples, this.state === "seeding");
+    for (const id of decision.choke) {
+      const p = this.peers.get(id);
+      if (p) this.#setChoke(p, true);
+    }
+    for (const id of decision.unchoke) {
+      const p = this.peers.get(id);
+      if (p) this.#setChoke(p, false);
+    }
+  }
+
+  #setChoke(peer: PeerConnection, choke: boolean): void {
+    if (peer.amChoking === choke) return;
+    peer.amChoking = choke;
+    peer.send({ type: choke ? "choke" : "unchoke" });
+    if (choke) {
+      // BEP 6: with the fast extension every dropped request is rejected explicitly.
+      if (peer.remote.fastExtension) {
+        for (const r of peer.incoming) peer.send({ type: "reject", ...r });
+      }
+      peer.incoming.length = 0;
+    }
+  }
+
+  #connectMore(): void {
+    if (this.#stopped || this.state === "checking" || this.state === "error") return;
+    const s = this.ctx.settings;
+    const now = this.ctx.clock.now();
+    const seeding = this.state === "seeding";
+    while (
+      this.peers.size + this.#dialing < s.maxConnectionsPerTorrent && this.#dialing < s.maxHalfOpen
+    ) {
+      const addr = this.peerList.nextToDial(now);
+      if (!addr) return;
+      if (this.#isConnectedTo(addr)) {
+        this.peerList.connected(addr, now);
+        continue;
+      }
+      if (seeding && !this.options.seed) {
+        this.peerList.disconnected(addr, now, false);
+        return;
+      }
+      this.#dialing++;
+      this.ctx.dial(addr, this.infoHashHex).then((ok) => {
+        this.#dialing--;
+        if (!ok) this.peerList.disconnected(addr, this.ctx.clock.now(), true);
+      });
+    }
+  }
+
+  #isConnectedTo(addr: PeerAddress): boolean {
+    const key = addressKey(addr);
+    for (const p of this.peers.values()) {
+      if (p.id === key || (p.listenAddr && addressKey(p.listenAddr) === key)) return true;
+    }
+    return false;
+  }
+
+  #refillAll(): void {
+    for (const p of this.peers.values()) this.#handler.fillRequests(p);
+  }
+
+  async #saveResume(): Promise<void> {
+    if (this.storageId < 0) return;
+    this.#resumeDirty = false;
+    this.#lastResumeSave = this.ctx.clock.now();
+    try {
+      await saveResume(this.ctx, this.meta, this.options.dir, this.storageId, this.picker);
+    } catch (e) {
+      this.#warn(`Cannot save resume data: ${errorText(e)}`);
+    }
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const arm = () => {
+      if (this.#stopped) return;
+      const t = this.ctx.clock.schedule(ms, () => {
+        this.#timers = this.#timers.filter((x) => x !== t);
+        fn();
+        arm();
+      });
+      this.#timers.push(t);
+    };
+    arm();
+  }
+
+  #warn(message: string): void {
+    this.ctx.logger.warn(message, { infoHash: this.infoHashHex });
+    this.ctx.hub.emit({
+      type: "storage-warning",
+      category: "storage",
+      infoHash: this.infoHashHex,
+      message,
+    });
+  }
+
+  #fail(message: string): void {
+    this.state = "error";
+    this.ctx.hub.emit({
+      type: "torrent-error",
+      category: "torrent",
+      infoHash: this.infoHashHex,
+      message,
+    });
+    this.#rejectDone(new Error(message));
+  }
+}
+
+function bytesSame(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** One-line text of an unknown error. */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
