@@ -244,7 +244,7 @@ function run(bytes: Uint8Array, limits: BencodeLimits, withSpans: boolean): Deco
  * @example
  * ```ts
  * import { decode } from "./decode.ts";
- * import { assertEquals } from "node:assert";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const dict = decode(new TextEncoder().encode("d3:agei42ee")) as Map<string, unknown>;
  * assertEquals(dict.get("age"), 42);
  * ```

@@ -109,7 +109,7 @@ function writeDict(w: Writer, entries: [string, Encodable | undefined][], depth:
  * @example
  * ```ts
  * import { encode } from "./encode.ts";
- * import { assertEquals } from "node:assert";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * assertEquals(new TextDecoder().decode(encode({ b: 1, a: "x" })), "d1:a1:x1:bi1ee");
  * ```
  */

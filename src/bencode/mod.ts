@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import { decode, encode } from "./mod.ts";
- * import { assertEquals } from "node:assert";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
  * const bytes = encode({ info: { length: 5 } });
  * const back = decode(bytes) as Map<string, Map<string, number>>;
  * assertEquals(back.get("info")?.get("length"), 5);

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""A libtorrent peer for interop tests and benchmarks (python3-libtorrent, Debian).
+
+Seeds or downloads one torrent on a given loopback address, printing one JSON object
+per line: {"event": "listening", "port": N}, then {"event": "progress", ...} about
+once a second, then {"event": "complete", ...} when the download is verified.
+Exits 0 on completion (with --exit-when-complete), 3 on timeout.
+"""
+import argparse
+import json
+import sys
+import time
+
+import libtorrent as lt
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--torrent", required=True)
+    p.add_argument("--save", required=True)
+    p.add_argument("--listen", required=True, help="IP:PORT (PORT 0 = any)")
+    p.add_argument("--peer", action="append", default=[], help="HOST:PORT to connect to")
+    p.add_argument("--seed-mode", action="store_true", help="trust the data (no hash check)")
+    p.add_argument("--exit-when-complete", action="store_true")
+    p.add_argument("--timeout", type=float, default=120)
+    p.add_argument("--upload-limit", type=int, default=0)
+    a = p.parse_args()
+
+    ip, port = a.listen.rsplit(":", 1)
+    ses = lt.session({
+        "listen_interfaces": f"{ip}:{port}",
+        "outgoing_interfaces": ip,
+        "allow_multiple_connections_per_ip": True,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "enable_dht": False,
+        "dht_bootstrap_nodes": "",
+        "enable_outgoing_utp": False,
+        "enable_incoming_utp": False,
+        "ssrf_mitigation": False,
+        "upload_rate_limit": a.upload_limit,
+        "alert_mask": lt.alert.category_t.error_notification,
+    })
+    atp = lt.add_torrent_params()
+    atp.ti = lt.torrent_info(a.torrent)
+    atp.save_path = a.save
+    if a.seed_mode:
+        atp.flags |= lt.torrent_flags.seed_mode
+    h = ses.add_torrent(atp)
+    for _ in range(50):
+        if ses.listen_port():
+            break
+        time.sleep(0.05)
+    print(json.dumps({"event": "listening", "port": ses.listen_port()}), flush=True)
+    for peer in a.peer:
+        host, pp = peer.rsplit(":", 1)
+        h.connect_peer((host, int(pp)))
+
+    start = time.time()
+    last = 0.0
+    while time.time() - start < a.timeout:
+        s = h.status()
+        now = time.time()
+        if now - last >= 1:
+            last = now
+            print(json.dumps({
+                "event": "progress", "progress": s.progress, "peers": s.num_peers,
+                "state": str(s.state), "down": s.download_payload_rate, "up": s.upload_payload_rate,
+            }), flush=True)
+        if a.exit_when_complete and s.is_seeding:
+            print(json.dumps({"event": "complete", "seconds": now - start,
+                              "downloaded": s.total_payload_download}), flush=True)
+            return 0
+        # Reconnect to the given peers now and then (they may start after us).
+        if a.peer and int(now - start) % 2 == 0 and s.num_peers == 0:
+            for peer in a.peer:
+                host, pp = peer.rsplit(":", 1)
+                h.connect_peer((host, int(pp)))
+        time.sleep(0.05)
+    print(json.dumps({"event": "timeout"}), flush=True)
+    return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+/**
+ * Choosing untouched pieces for one pick: rarest first from the shuffled buckets,
+ * or random pieces while the first few are being fetched.
+ *
+ * Layer: core (pure; randomness injected). Private to src/picker/.
+ * @module
+ */
+import type { Random } from "../runtime/types.ts";
+import type { PieceBuckets } from "./_buckets.ts";
+
+/** Whether the current peer may be asked for piece `index` now. */
+export type CanUse = (index: number) => boolean;
+
+/**
+ * Untouched pieces of priority `level`, rarest first (most common first when
+ * `reverse`), until they hold at least `need` blocks.
+ * @returns the chosen piece indices, in order
+ */
+export function pickRarest(
+  buckets: PieceBuckets,
+  level: number,
+  need: number,
+  options: { can: CanUse; blockCountOf: (index: number) => number; reverse: boolean },
+): number[] {
+  const { can, blockCountOf, reverse } = options;
+  const chosen: number[] = [];
+  let blocks = 0;
+  const levels = buckets.bucketsOf(level);
+  const n = levels.length;
+  for (let k = 0; k < n; k++) {
+    const bucket = levels[reverse ? n - 1 - k : k];
+    if (bucket === undefined) continue;
+    const m = bucket.length;
+    for (let j = 0; j < m; j++) {
+      const i = bucket[reverse ? m - 1 - j : j]!;
+      if (!can(i)) continue;
+      chosen.push(i);
+      blocks += blockCountOf(i);
+      if (blocks >= need) return chosen;
+    }
+  }
+  return chosen;
+}
+
+/**
+ * Random untouched pieces of priority `level` (each from its own random start,
+ * taking the first fit scanning on) until they hold at least `need` blocks.
+ * @returns the chosen piece indices, in order
+ */
+export function pickRandom(
+  buckets: PieceBuckets,
+  level: number,
+  need: number,
+  options: {
+    can: CanUse;
+    blockCountOf: (index: number) => number;
+    priorityOf: (index: number) => number;
+    random: Random;
+    pieceCount: number;
+  },
+): number[] {
+  const { can, blockCountOf, priorityOf, random, pieceCount: n } = options;
+  const chosen: number[] = [];
+  let blocks = 0;
+  while (blocks < need) {
+    const start = random.int(n);
+    let found = -1;
+    for (let k = 0; k < n && found < 0; k++) {
+      const i = start + k < n ? start + k : start + k - n;
+      if (buckets.contains(i) && priorityOf(i) === level && can(i) && !chosen.includes(i)) {
+        found = i;
+      }
+    }
+    if (found < 0) break;
+    chosen.push(found);
+    blocks += blockCountOf(found);
+  }
+  return chosen;
+}

@@ -1,0 +1,457 @@
+/**
+ * Piece picker: which blocks to request from which peer (BEP 3 rarest first,
+ * BEP 6 allowed-fast while choked, strict endgame, piece and file priorities).
+ *
+ * Order of picks for one peer, highest priority level (7) down to 1:
+ * 1. partial pieces (some block requested or received): first those this peer is
+ *    already working on, then the others (snubbed peers only continue their own);
+ * 2. untouched pieces, rarest first with a random tie-break (see `_buckets.ts`);
+ *    until `randomFirstPieces` pieces are verified, random pieces instead, so we
+ *    soon have something to trade; a snubbed peer takes the most common pieces,
+ *    so a slow peer does not sit on rare ones (as libtorrent does);
+ * 3. strict endgame: only once every wanted block is received or requested, a
+ *    block requested from another peer may be requested once more (one extra copy
+ *    per block, never twice from one peer, never from a snubbed peer); whichever
+ *    copy arrives first wins and the other is returned for CANCEL.
+ *
+ * Availability counts bitfields and HAVEs per piece; have-all peers (BEP 6
+ * HAVE_ALL) are one shared counter. Block data never lives here.
+ *
+ * Invariants (`assertInvariants()`): every requested block belongs to a partial
+ * piece we don't have and is recorded under exactly its requesters; an untouched
+ * piece is bucketed iff it is wanted; the wanted-missing, wanted-bytes, free-block
+ * and have counters match a recount; availability ≥ 0.
+ *
+ * Layer: core (pure; randomness injected, no clock needed).
+ * @module
+ */
+import type { Random } from "../runtime/types.ts";
+import type { Bitfield } from "../util/bitfield.ts";
+import { MAX_PRIORITY } from "./_buckets.ts";
+import { checkPriority, piecePrioritiesForFiles } from "./_file_priorities.ts";
+import { PieceGeometry } from "./_geometry.ts";
+import { PieceStates } from "./_piece_states.ts";
+import { type CanUse, pickRandom, pickRarest } from "./_select.ts";
+import {
+  BLOCK_LENGTH,
+  type BlockAddress,
+  type BlockReceipt,
+  type BlockRequest,
+  type FileRange,
+  type PickPeer,
+  type PiecePickerOptions,
+} from "./picker_types.ts";
+
+/**
+ * Block-level download planner for one torrent. See the module doc for the rules.
+ *
+ * @example
+ * ```ts
+ * import { PiecePicker } from "./mod.ts";
+ * import { Bitfield } from "../util/bitfield.ts";
+ * import { SeededRandom } from "../util/prng.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * const picker = new PiecePicker({
+ *   pieceCount: 3, pieceLength: 32768, totalLength: 70000,
+ *   random: new SeededRandom(1), randomFirstPieces: 0,
+ * });
+ * const has = Bitfield.full(3);
+ * picker.addPeer(has);
+ * picker.peerHave(0); picker.peerHave(1); // piece 2 is now the rarest
+ * const [first] = picker.pickBlocks({ id: "a", has }, 1);
+ * assertEquals(first, { index: 2, begin: 0, length: 4464 }); // short last piece
+ * assertEquals(picker.blockReceived("a", 2, 0).pieceComplete, true);
+ * picker.pieceVerified(2);
+ * assertEquals(picker.haveCount, 1);
+ * ```
+ */
+export class PiecePicker {
+  readonly #geo: PieceGeometry;
+  readonly #s: PieceStates;
+  readonly #randomFirst: number;
+  readonly #random: Random;
+
+  /**
+   * A picker with nothing verified, every piece at priority 4 and no peers.
+   * @param options sizes, randomness and tuning
+   * @throws {RangeError} when the sizes are not positive integers or disagree
+   */
+  constructor(options: PiecePickerOptions) {
+    const { pieceCount, pieceLength, totalLength, random } = options;
+    const blockLength = options.blockLength ?? BLOCK_LENGTH;
+    const randomFirst = options.randomFirstPieces ?? 4;
+    if (!Number.isInteger(randomFirst) || randomFirst < 0) {
+      throw new RangeError(`randomFirstPieces must be ≥ 0, got ${randomFirst}`);
+    }
+    this.#geo = new PieceGeometry(pieceCount, pieceLength, totalLength, blockLength);
+    this.#s = new PieceStates(this.#geo, random);
+    this.#randomFirst = randomFirst;
+    this.#random = random;
+  }
+
+  /** Number of pieces. */
+  get pieceCount(): number {
+    return this.#geo.pieceCount;
+  }
+
+  /**
+   * Length of piece `index` in bytes (the last piece may be shorter).
+   * @param index piece index
+   * @returns the piece length
+   * @throws {RangeError} for an index outside the torrent
+   */
+  pieceLengthOf(index: number): number {
+    this.#geo.checkIndex(index);
+    return this.#geo.pieceLengthOf(index);
+  }
+
+  // ---- availability ------------------------------------------------------------
+
+  /**
+   * Counts a peer's bitfield (every set bit). O(pieces); a full bitfield is cheaper
+   * counted with `addSeed`.
+   * @param has the peer's pieces
+   * @throws {RangeError} when the bitfield length is not `pieceCount`
+   */
+  addPeer(has: Bitfield): void {
+    this.#forEachBit(has, (i) => this.#s.bump(i, 1));
+  }
+
+  /**
+   * Uncounts a peer's bitfield: pass its final state (after its HAVEs). O(pieces).
+   * @param has the peer's pieces
+   * @throws {RangeError} for a wrong length, or a bit that was never counted
+   */
+  removePeer(has: Bitfield): void {
+    const avail = this.#s.avail;
+    this.#forEachBit(has, (i) => {
+      if (avail[i]! <= 0) throw new RangeError(`Piece ${i} availability would go negative`);
+    });
+    this.#forEachBit(has, (i) => this.#s.bump(i, -1));
+  }
+
+  /**
+   * Counts one HAVE. O(1).
+   * @param index piece index (the driver has checked it; PW5)
+   * @throws {RangeError} for an index outside the torrent
+   */
+  peerHave(index: number): void {
+    this.#geo.checkIndex(index);
+    this.#s.bump(index, 1);
+  }
+
+  /** Counts a have-all peer (a seed or BEP 6 HAVE_ALL). O(1). */
+  addSeed(): void {
+    this.#s.seeds++;
+  }
+
+  /**
+   * Uncounts a have-all peer. O(1).
+   * @throws {RangeError} when no seed is counted
+   */
+  removeSeed(): void {
+    if (this.#s.seeds === 0) throw new RangeError("Cannot remove a seed: none counted");
+    this.#s.seeds--;
+  }
+
+  /**
+   * How many known peers have piece `index` (bitfields, HAVEs and seeds).
+   * @param index piece index
+   * @returns the peer count
+   * @throws {RangeError} for an index outside the torrent
+   */
+  availabilityOf(index: number): number {
+    this.#geo.checkIndex(index);
+    return this.#s.avail[index]! + this.#s.seeds;
+  }
+
+  // ---- our state ---------------------------------------------------------------
+
+  /** Number of verified pieces. */
+  get haveCount(): number {
+    return this.#s.haveCount;
+  }
+
+  /** True when every wanted piece (priority > 0) is verified. */
+  get isComplete(): boolean {
+    return this.#s.wantedMissing === 0;
+  }
+
+  /** Bytes of wanted pieces not yet verified. */
+  get wantedRemainingBytes(): number {
+    return this.#s.wantedBytes;
+  }
+
+  /** True when every wanted block is received or requested, yet a wanted piece is missing. */
+  get inEndgame(): boolean {
+    return this.#s.wantedFree === 0 && this.#s.wantedMissing > 0;
+  }
+
+  /**
+   * Whether piece `index` is verified.
+   * @param index piece index
+   * @returns true once `setHave` or `pieceVerified` ran for it
+   */
+  has(index: number): boolean {
+    return this.#s.have[index] === 1;
+  }
+
+  /**
+   * Marks a piece verified (hash checked, on disk), e.g. from resume data. Requests
+   * still out for it are forgotten (after `blockReceived` completed a piece, none are).
+   * @param index piece index
+   * @throws {RangeError} for an index outside the torrent
+   */
+  setHave(index: number): void {
+    this.#geo.checkIndex(index);
+    this.#s.setHave(index);
+  }
+
+  /**
+   * Same as `setHave`: the piece passed its hash check and is on disk.
+   * @param index piece index
+   * @throws {RangeError} for an index outside the torrent
+   */
+  pieceVerified(index: number): void {
+    this.setHave(index);
+  }
+
+  /**
+   * Sets a piece's priority: 0 = skip, 1..7 (4 = normal); higher is picked first.
+   * Requests already out for a newly skipped piece stay valid.
+   * @param index piece index
+   * @param priority 0..7
+   * @throws {RangeError} for a bad index or priority
+   */
+  setPiecePriority(index: number, priority: number): void {
+    this.#geo.checkIndex(index);
+    checkPriority(priority);
+    this.#s.setPriority(index, priority);
+  }
+
+  /**
+   * Priority of piece `index`.
+   * @param index piece index
+   * @returns 0..7 (0 outside the torrent)
+   */
+  priorityOf(index: number): number {
+    return this.#s.prio[index] ?? 0;
+  }
+
+  /**
+   * Sets piece priorities from file priorities: a piece gets the highest priority
+   * among the files it overlaps; pieces no file overlaps get 0.
+   * @param fileRanges every file's byte range in the torrent
+   * @param priorities 0..7 per file
+   * @throws {RangeError} for mismatched lists, bad priorities or ranges
+   */
+  setFilePriorities(fileRanges: readonly FileRange[], priorities: readonly number[]): void {
+    const { pieceLength, totalLength } = this.#geo;
+    const perPiece = piecePrioritiesForFiles(fileRanges, priorities, pieceLength, totalLength);
+    perPiece.forEach((priority, index) => this.#s.setPriority(index, priority));
+  }
+
+  // ---- picking -----------------------------------------------------------------
+
+  /**
+   * Chooses up to `maxBlocks` new requests for `peer` and records them as requested.
+   * @param peer a snapshot of the peer
+   * @param maxBlocks how many more requests the peer's pipeline takes now
+   * @returns the requests to send, in order
+   * @throws {RangeError} when `peer.has` is a bitfield of the wrong length
+   */
+  pickBlocks(peer: PickPeer, maxBlocks: number): BlockRequest[] {
+    const out: BlockRequest[] = [];
+    const can = this.#filter(peer);
+    if (can === undefined || !(maxBlocks > 0)) return out;
+    const s = this.#s;
+    const snubbed = peer.isSnubbed === true;
+    const partials = this.#openPartials(peer.id, snubbed);
+    for (let level = MAX_PRIORITY; level >= 1 && out.length < maxBlocks; level--) {
+      for (const i of partials) {
+        if (out.length >= maxBlocks) break;
+        if (s.prio[i] === level && can(i)) s.take(i, peer.id, maxBlocks - out.length, out);
+      }
+      if (out.length >= maxBlocks || s.buckets.levelSize(level) === 0) continue;
+      const pieces = this.#untouched(level, can, maxBlocks - out.length, snubbed);
+      for (const i of pieces) s.take(i, peer.id, maxBlocks - out.length, out);
+    }
+    if (out.length < maxBlocks && s.wantedFree === 0 && !snubbed) {
+      this.#endgame(peer.id, can, maxBlocks - out.length, out);
+    }
+    return out;
+  }
+
+  // ---- bookkeeping -------------------------------------------------------------
+
+  /**
+   * Records an arrived block. Peer-controlled coordinates never throw.
+   * @param peerId the sender
+   * @param index piece index from the PIECE message
+   * @param begin offset from the PIECE message
+   * @returns whether to keep it, CANCELs to send, and whether the piece is complete
+   */
+  blockReceived(peerId: string, index: number, begin: number): BlockReceipt {
+    const b = this.#geo.blockAt(index, begin);
+    if (b < 0 || this.#s.have[index]) {
+      return { isNew: false, wasRequested: false, cancel: [], pieceComplete: false };
+    }
+    const wasRequested = this.#s.book.holds(peerId, index, b);
+    const cancel = this.#s.receive(peerId, index, b);
+    if (cancel === undefined) {
+      return { isNew: false, wasRequested, cancel: [], pieceComplete: false };
+    }
+    const pieceComplete = this.#s.partials.get(index)!.isFull;
+    return { isNew: true, wasRequested, cancel, pieceComplete };
+  }
+
+  /**
+   * Returns a peer's requests to the pool (it choked us, left, or a request timed out).
+   * An endgame copy held by another peer becomes that peer's own request.
+   * @param peerId the peer
+   * @param blocks the blocks to release; all of the peer's when omitted
+   * @returns the requests actually released
+   */
+  releaseRequests(peerId: string, blocks?: readonly BlockAddress[]): BlockRequest[] {
+    const s = this.#s;
+    const released: BlockRequest[] = [];
+    if (blocks === undefined) {
+      for (const [index, set] of s.book.take(peerId) ?? []) {
+        for (const b of set) {
+          released.push(this.#geo.request(index, b));
+          s.unassign(peerId, index, b);
+        }
+      }
+      return released;
+    }
+    for (const { index, begin } of blocks) {
+      const b = this.#geo.blockAt(index, begin);
+      if (b < 0 || !s.book.holds(peerId, index, b)) continue;
+      s.book.delete(peerId, index, b);
+      released.push(this.#geo.request(index, b));
+      s.unassign(peerId, index, b);
+    }
+    return released;
+  }
+
+  /**
+   * A piece failed its hash check: every block becomes free again.
+   * @param index piece index
+   * @returns the peers that sent its blocks (for smart-ban)
+   * @throws {RangeError} for an index outside the torrent
+   */
+  pieceFailed(index: number): Set<string> {
+    this.#geo.checkIndex(index);
+    const p = this.#s.partials.get(index);
+    if (p === undefined) return new Set();
+    const contributors = p.contributors();
+    this.#s.reset(p);
+    return contributors;
+  }
+
+  /**
+   * A peer's outstanding requests, endgame copies included.
+   * @param peerId the peer
+   * @returns its requests, grouped by piece
+   */
+  requestsOf(peerId: string): BlockRequest[] {
+    const out: BlockRequest[] = [];
+    for (const [index, set] of this.#s.book.get(peerId) ?? []) {
+      for (const b of set) out.push(this.#geo.request(index, b));
+    }
+    return out;
+  }
+
+  /**
+   * Peers that sent blocks of a piece in progress (read it before `pieceVerified`).
+   * @param index piece index
+   * @returns the senders; empty for an untouched or verified piece
+   */
+  contributorsOf(index: number): ReadonlySet<string> {
+    return this.#s.partials.get(index)?.contributors() ?? new Set();
+  }
+
+  /**
+   * Recounts everything and compares with the running state. O(pieces + blocks).
+   * @throws {Error} naming the first broken invariant
+   */
+  assertInvariants(): void {
+    this.#s.check();
+  }
+
+  // ---- private -----------------------------------------------------------------
+
+  #forEachBit(has: Bitfield, fn: (index: number) => void): void {
+    if (has.length !== this.pieceCount) {
+      throw new RangeError(`Bitfield has ${has.length} bits, expected ${this.pieceCount}`);
+    }
+    const bytes = has.toBytes();
+    for (let k = 0; k < bytes.length; k++) {
+      const byte = bytes[k]!;
+      if (byte === 0) continue;
+      for (let bit = 0; bit < 8; bit++) if (byte & (0x80 >> bit)) fn(k * 8 + bit);
+    }
+  }
+
+  /** The piece filter for `peer`, or undefined when nothing may be requested from it. */
+  #filter(peer: PickPeer): CanUse | undefined {
+    const has = peer.has;
+    if (has !== "all" && has.length !== this.pieceCount) {
+      throw new RangeError(`Bitfield has ${has.length} bits, expected ${this.pieceCount}`);
+    }
+    const allowed = peer.choked ? peer.allowedFast : undefined;
+    if (peer.choked && (allowed === undefined || allowed.size === 0)) return undefined;
+    const { prio, have } = this.#s;
+    if (has === "all") {
+      return allowed === undefined
+        ? (i) => prio[i]! > 0 && have[i] === 0
+        : (i) => prio[i]! > 0 && have[i] === 0 && allowed.has(i);
+    }
+    return allowed === undefined
+      ? (i) => prio[i]! > 0 && have[i] === 0 && has.has(i)
+      : (i) => prio[i]! > 0 && have[i] === 0 && has.has(i) && allowed.has(i);
+  }
+
+  /** Open partial pieces, this peer's own first (only its own when `ownOnly`). */
+  #openPartials(peerId: string, ownOnly: boolean): number[] {
+    const { book, open } = this.#s;
+    const own: number[] = [];
+    for (const index of book.get(peerId)?.keys() ?? []) if (open.has(index)) own.push(index);
+    if (ownOnly || own.length === open.size) return own;
+    const mine = new Set(own);
+    for (const index of open) if (!mine.has(index)) own.push(index);
+    return own;
+  }
+
+  /** Untouched pieces of `level` holding at least `need` blocks, in pick order. */
+  #untouched(level: number, can: CanUse, need: number, reverse: boolean): number[] {
+    const s = this.#s;
+    const blockCountOf = (i: number) => this.#geo.blockCountOf(i);
+    if (s.haveCount >= this.#randomFirst) {
+      return pickRarest(s.buckets, level, need, { can, blockCountOf, reverse });
+    }
+    return pickRandom(s.buckets, level, need, {
+      can,
+      blockCountOf,
+      priorityOf: (i) => s.prio[i]!,
+      random: this.#random,
+      pieceCount: this.pieceCount,
+    });
+  }
+
+  /** Strict endgame: second copies of blocks requested from other peers. */
+  #endgame(peerId: string, can: CanUse, max: number, out: BlockRequest[]): void {
+    const s = this.#s;
+    const pieces = [...s.partials.values()]
+      .filter((p) => p.requested > 0 && can(p.index))
+      .sort((x, y) => s.prio[y.index]! - s.prio[x.index]!);
+    for (const p of pieces) {
+      for (let b = 0; b < p.blockCount; b++) {
+        const owner = p.owner[b];
+        if (owner === undefined || owner === peerId || p.dup[b] !== undefined) continue;
+        out.push(s.duplicate(p, b, peerId));
+        if (--max === 0) return;
+      }
+    }
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Starts `scripts/interop/lt_peer.py` (a python3-libtorrent peer) as a child process and
+ * follows its JSON lines. Every process is killed in `stop()`; every wait is bounded.
+ * @module
+ */
+import { PYTHON } from "./_harness.ts";
+
+/** Options for {@linkcode startLibtorrentPeer}. */
+export interface LibtorrentPeerOptions {
+  readonly torrent: string;
+  readonly save: string;
+  /** `IP:PORT`. */
+  readonly listen: string;
+  readonly peers?: readonly string[];
+  readonly seedMode?: boolean;
+  readonly exitWhenComplete?: boolean;
+  readonly timeoutS?: number;
+}
+
+/** A running libtorrent peer. */
+export interface LibtorrentPeer {
+  /** Resolves with its listen port. */
+  readonly port: Promise<number>;
+  /** Resolves with the exit code (0 = completed). */
+  readonly exited: Promise<number>;
+  /** Output lines so far (for failure messages). */
+  readonly lines: string[];
+  /** Kills the process. */
+  stop(): Promise<void>;
+}
+
+const SCRIPT = new URL("../../scripts/interop/lt_peer.py", import.meta.url).pathname;
+
+/**
+ * Starts one libtorrent peer.
+ * @param o torrent, save path, listen address, peers
+ * @returns a handle
+ */
+export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
+  const args = [SCRIPT, "--torrent", o.torrent, "--save", o.save, "--listen", o.listen];
+  for (const p of o.peers ?? []) args.push("--peer", p);
+  if (o.seedMode) args.push("--seed-mode");
+  if (o.exitWhenComplete) args.push("--exit-when-complete");
+  args.push("--timeout", String(o.timeoutS ?? 90));
+  const child = new Deno.Command(PYTHON, { args, stdout: "piped", stderr: "piped", stdin: "null" })
+    .spawn();
+  const lines: string[] = [];
+  let resolvePort!: (p: number) => void;
+  let rejectPort!: (e: Error) => void;
+  const port = new Promise<number>((res, rej) => {
+    resolvePort = res;
+    rejectPort = rej;
+  });
+  port.catch(() => {});
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    let buf = "";
+    for await (const chunk of child.stdout) {
+      buf += decoder.decode(chunk);
+      let nl;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        lines.push(line);
+        try {
+          const e = JSON.parse(line);
+          if (e.event === "listening") resolvePort(e.port);
+        } catch { /* not JSON: kept in lines for diagnostics */ }
+      }
+    }
+  })();
+  const stderr = new Response(child.stderr).text();
+  const exited = (async () => {
+    const status = await child.status;
+    await reading;
+    const err = await stderr;
+    if (err.trim()) lines.push(`stderr: ${err.trim()}`);
+    rejectPort(new Error(`libtorrent peer exited (${status.code}): ${lines.join("\n")}`));
+    return status.code;
+  })();
+  return {
+    port,
+    exited,
+    lines,
+    async stop() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already exited */ }
+      await exited;
+    },
+  };
+}
