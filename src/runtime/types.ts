@@ -177,4 +177,31 @@ export interface DiskIo {
   close(id: StorageId): Promise<void>;
   /** Closes every storage and stops the backend. */
   shutdown(): Promise<void>;
+  /** Bytes of submitted jobs (writes, reads, hashes) not finished yet. */
+  queuedBytes(): number;
+  /**
+   * Resolves once {@linkcode DiskIo.queuedBytes} is under the backend's high-water mark.
+   * Backpressure: the session stops reading sockets until then.
+   */
+  waitForCapacity(): Promise<void>;
+  /**
+   * Size and modification time of each file of a storage, in torrent order
+   * (`undefined` for a missing file), for resume data. Rejects with `StorageError`.
+   */
+  statFiles(id: StorageId): Promise<(FileStat | undefined)[]>;
+  /** Jobs the backend runs at once (worker count); verification keeps twice this many in flight. */
+  readonly parallelism?: number;
+  /**
+   * A buffer of `length` bytes for assembling a piece, recycled from finished writes
+   * when possible (fresh buffers cost page faults). Contents are unspecified.
+   */
+  allocatePieceBuffer?(length: number): Uint8Array;
+}
+
+/** What {@linkcode DiskIo.statFiles} reports for a file that exists. */
+export interface FileStat {
+  /** Size in bytes. */
+  readonly length: number;
+  /** Last modification, milliseconds since the Unix epoch. */
+  readonly mtimeMs: number;
 }

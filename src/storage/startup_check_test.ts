@@ -1,0 +1,107 @@
+import { assert, assertEquals } from "../../tests/assert.ts";
+import { concatBytes } from "../util/bytes.ts";
+import { SeededRandom } from "../util/prng.ts";
+import { sha1 } from "../util/sha1.ts";
+import { StorageLayout } from "./layout.ts";
+import { MemoryDiskIo } from "./memory_disk_io.ts";
+import { captureResume, checkExistingData } from "./startup_check.ts";
+
+const INFO_HASH = new Uint8Array(20).fill(3);
+
+/** Three 32-byte files, 8-byte pieces: file f holds pieces 4f..4f+3. All written. */
+async function setup() {
+  let now = 100;
+  const disk = new MemoryDiskIo({ now: () => now });
+  const content = new SeededRandom(9).bytes(96);
+  const pieces = Array.from({ length: 12 }, (_, i) => content.slice(8 * i, 8 * i + 8));
+  const pieceHashes = concatBytes(pieces.map(sha1));
+  const files = [0, 1, 2].map((f) => ({ path: [`f${f}`], length: 32 }));
+  const id = await disk.open({ root: "/s", files, pieceLength: 8, totalLength: 96, pieceHashes });
+  for (const [i, p] of pieces.entries()) assertEquals(await disk.writePiece(id, i, p), true);
+  const layout = new StorageLayout(files, 8);
+  return { disk, id, pieceHashes, layout, tick: (ms: number) => (now = ms) };
+}
+
+Deno.test("checkExistingData() verifies everything without resume data", async () => {
+  const { disk, id, pieceHashes, layout } = await setup();
+  const result = await checkExistingData(disk, id, {
+    pieceHashes,
+    layout,
+    resume: undefined,
+    infoHash: INFO_HASH,
+  });
+  assertEquals([result.have.count, result.rechecked, result.usedResume], [12, 12, false]);
+  assertEquals(result.warning, undefined);
+  await disk.shutdown();
+});
+
+Deno.test("checkExistingData() rechecks only the file whose mtime changed (RELIABILITY F5)", async () => {
+  const { disk, id, pieceHashes, layout, tick } = await setup();
+  const have = (await checkExistingData(disk, id, {
+    pieceHashes,
+    layout,
+    resume: undefined,
+    infoHash: INFO_HASH,
+  }))
+    .have;
+  const resume = await captureResume(disk, id, { infoHash: INFO_HASH, have });
+  tick(500); // edited while stopped: file 1 gets a new mtime and one corrupt piece
+  const bytes = disk.fileBytes(id, 1)!;
+  bytes[9]! ^= 1; // piece 5
+  disk.putFile(id, 1, bytes);
+  const progress: number[] = [];
+  const result = await checkExistingData(disk, id, {
+    pieceHashes,
+    layout,
+    resume,
+    infoHash: INFO_HASH,
+    onProgress: (done) => progress.push(done),
+  });
+  assertEquals([result.rechecked, result.usedResume], [4, true]);
+  assertEquals([...result.have.indices()], [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11]);
+  assertEquals(progress.at(-1), 4);
+  await disk.shutdown();
+});
+
+Deno.test("checkExistingData() ignores bad resume data with a warning and verifies all (RELIABILITY F2)", async () => {
+  const { disk, id, pieceHashes, layout } = await setup();
+  const checked = await checkExistingData(disk, id, {
+    pieceHashes,
+    layout,
+    resume: undefined,
+    infoHash: INFO_HASH,
+  });
+  const good = await captureResume(disk, id, { infoHash: INFO_HASH, have: checked.have });
+  const rows: [string, Uint8Array, Uint8Array][] = [
+    ["truncated", good.subarray(0, good.length - 3), INFO_HASH],
+    ["garbage", new Uint8Array([0xde, 0xad]), INFO_HASH],
+    ["other torrent", good, new Uint8Array(20)],
+  ];
+  for (const [name, resume, infoHash] of rows) {
+    const result = await checkExistingData(disk, id, { pieceHashes, layout, resume, infoHash });
+    assertEquals([result.usedResume, result.rechecked, result.have.count], [false, 12, 12], name);
+    assert(result.warning?.startsWith("Resume data ignored"), name);
+  }
+  await disk.shutdown();
+});
+
+Deno.test("checkExistingData() trusts nothing recorded once the file is gone", async () => {
+  const { disk, id, pieceHashes, layout } = await setup();
+  const full = (await checkExistingData(disk, id, {
+    pieceHashes,
+    layout,
+    resume: undefined,
+    infoHash: INFO_HASH,
+  }))
+    .have;
+  const resume = await captureResume(disk, id, { infoHash: INFO_HASH, have: full });
+  disk.removeFile(id, 2);
+  const result = await checkExistingData(disk, id, {
+    pieceHashes,
+    layout,
+    resume,
+    infoHash: INFO_HASH,
+  });
+  assertEquals([result.usedResume, result.rechecked, result.have.count], [true, 0, 8]);
+  await disk.shutdown();
+});

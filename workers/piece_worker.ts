@@ -1,0 +1,27 @@
+/**
+ * Piece worker entry point: receives job batches from the pool, runs them with
+ * {@linkcode WorkerOps} (SHA-1 and positional file I/O) and posts one reply batch
+ * per job batch, transferring piece buffers back.
+ *
+ * Layer: platform (worker entry; stays under 100 lines, logic lives in
+ * `src/runtime/deno_worker_ops.ts`).
+ * @module
+ */
+import { WorkerOps } from "../src/runtime/deno_worker_ops.ts";
+import type { JobBatch, WorkerMessage } from "../src/storage/worker_protocol.ts";
+
+/** The slice of the worker global scope this entry point uses. */
+interface WorkerScope {
+  onmessage: ((event: MessageEvent<JobBatch>) => void) | null;
+  postMessage(message: WorkerMessage, transfer: Transferable[]): void;
+}
+
+const scope = self as unknown as WorkerScope;
+const ops = new WorkerOps();
+
+scope.onmessage = (event) => {
+  const { replies, transfer } = ops.runBatch(event.data.jobs);
+  scope.postMessage({ replies }, transfer);
+};
+
+scope.postMessage({ ready: true }, []);
