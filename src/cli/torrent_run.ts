@@ -97,7 +97,7 @@ export async function runTorrent(meta: Metainfo, io: CliIo, options: RunOptions)
   const onSignal = () => stop.abort("signal");
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const torrent = await client.add(meta, { dir: options.dir, seed: options.seed, peers });
     if (!quiet && !json) {

@@ -1,0 +1,160 @@
+/**
+ * Shared helpers for interop tests against python3-libtorrent (see
+ * /work/shared/reference/INTEROP.md): availability detection, the skip-or-fail rule, and
+ * a Python runner with a hard timeout.
+ *
+ * The rule: when libtorrent is missing, an interop test is ignored with one console line,
+ * unless `SWARMD_REQUIRE_INTEROP=1`, in which case it runs and fails.
+ *
+ * ```ts
+ * Deno.test({ name, ignore: await requireInterop(name), fn });
+ * // or, equivalently:
+ * await interopTest(name, async () => { ... });
+ * ```
+ * @module
+ */
+
+/** The interpreter with the Debian bindings (a pyenv `python3` on PATH may lack them). */
+export const PYTHON = "/usr/bin/python3";
+const SKIP_LINE =
+  "skipping interop: python3-libtorrent not installed (apt-get install python3-libtorrent)";
+
+let available: Promise<boolean> | undefined;
+let skipPrinted = false;
+
+/**
+ * Whether `/usr/bin/python3 -c "import libtorrent"` succeeds (cached).
+ * @returns true when the bindings import
+ */
+export function libtorrentAvailable(): Promise<boolean> {
+  available ??= (async () => {
+    try {
+      const { code } = await new Deno.Command(PYTHON, {
+        args: ["-c", "import libtorrent"],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      return code === 0;
+    } catch {
+      return false; // no interpreter at all: libtorrent is simply unavailable
+    }
+  })();
+  return available;
+}
+
+/**
+ * Whether interop tests must run (`SWARMD_REQUIRE_INTEROP=1`).
+ * @returns true when a missing libtorrent must fail the test
+ */
+export function interopRequired(): boolean {
+  return Deno.env.get("SWARMD_REQUIRE_INTEROP") === "1";
+}
+
+/**
+ * Decides whether the interop test `name` is ignored, printing the skip line once.
+ * @param _name the test name (kept for call sites; the skip line is printed once per file)
+ * @returns the value for `Deno.test`'s `ignore`
+ */
+export async function requireInterop(_name: string): Promise<boolean> {
+  if (await libtorrentAvailable() || interopRequired()) return false;
+  if (!skipPrinted) console.log(SKIP_LINE);
+  skipPrinted = true;
+  return true;
+}
+
+/**
+ * Registers an interop test that is ignored (or fails, when required) without libtorrent.
+ * @param name the test name
+ * @param fn the test body
+ * @returns once the test is registered
+ * @throws {Error} inside the test when libtorrent is required but missing
+ */
+export async function interopTest(name: string, fn: () => Promise<void>): Promise<void> {
+  const ignore = await requireInterop(name);
+  const ready = await libtorrentAvailable();
+  Deno.test({
+    name,
+    ignore,
+    fn: async () => {
+      if (!ready) {
+        throw new Error(
+          `${name}: SWARMD_REQUIRE_INTEROP=1 but python3-libtorrent is not installed`,
+        );
+      }
+      await fn();
+    },
+  });
+}
+
+/** Output of {@linkcode runPython}. */
+export interface PythonResult {
+  /** Exit code. */
+  readonly code: number;
+  /** Standard output as text. */
+  readonly stdout: string;
+  /** Standard error as text. */
+  readonly stderr: string;
+}
+
+/**
+ * Runs a Python script with `/usr/bin/python3 -c script args...`, killing it after
+ * `timeoutMs`.
+ * @param script the Python source
+ * @param args arguments (`sys.argv[1:]`)
+ * @param options the hard timeout
+ * @returns exit code and output
+ * @throws {Error} when the script runs past the timeout (it is killed first)
+ */
+export async function runPython(
+  script: string,
+  args: readonly string[],
+  options: { timeoutMs: number },
+): Promise<PythonResult> {
+  const child = new Deno.Command(PYTHON, {
+    args: ["-c", script, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already exited between the timer firing and the kill: nothing to stop
+    }
+  }, options.timeoutMs);
+  try {
+    const out = await child.output();
+    const decoder = new TextDecoder();
+    if (timedOut) throw new Error(`Python script killed after ${options.timeoutMs} ms`);
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs a Python script that prints one JSON value, and parses it.
+ * @param script the Python source
+ * @param args arguments
+ * @param timeoutMs the hard timeout
+ * @returns the parsed JSON
+ * @throws {Error} on a non-zero exit, a timeout or output that is not JSON
+ */
+export async function runPythonJson<T>(
+  script: string,
+  args: readonly string[],
+  timeoutMs = 30_000,
+): Promise<T> {
+  const result = await runPython(script, args, { timeoutMs });
+  if (result.code !== 0) {
+    throw new Error(`Python exited with ${result.code}: ${result.stderr.slice(-2000)}`);
+  }
+  return JSON.parse(result.stdout) as T;
+}
