@@ -44,6 +44,8 @@ interface OpenStorage {
   readonly layout: StorageLayout;
   /** Files this worker wrote since the last flush. */
   readonly dirty: Set<number>;
+  /** Zero-length files were created (after the first verified write). */
+  emptyFilesCreated: boolean;
 }
 
 interface Handle {
@@ -146,7 +148,12 @@ export class WorkerOps {
   #open(job: OpenJob): OkReply {
     for (const file of job.spec.files) checkComponents(file.path);
     const layout = new StorageLayout(job.spec.files, job.spec.pieceLength);
-    this.#storages.set(job.storage, { spec: job.spec, layout, dirty: new Set() });
+    this.#storages.set(job.storage, {
+      spec: job.spec,
+      layout,
+      dirty: new Set(),
+      emptyFilesCreated: false,
+    });
     return { id: job.id, ok: true, type: "open" };
   }
 
@@ -172,7 +179,24 @@ export class WorkerOps {
       fsCall("write", path, () => writeFully(fd, bytes, at, span.length, span.fileOffset));
       at += span.length;
     }
+    if (!storage.emptyFilesCreated) this.#createEmptyFiles(storage);
     return { id: job.id, ok: true, type: "write", verified: true, data: job.data };
+  }
+
+  /** Zero-length files have no spans: create them with the storage's first verified write. */
+  #createEmptyFiles(storage: OpenStorage): void {
+    storage.emptyFilesCreated = true;
+    storage.spec.files.forEach((file, i) => {
+      if (file.length !== 0) return;
+      const path = resolveSafePath(storage.spec.root, file.path, true);
+      if (path === undefined) return;
+      const where = this.#path(storage, i);
+      fsCall(
+        "write",
+        where,
+        () => fs.closeSync(fs.openSync(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0o644)),
+      );
+    });
   }
 
   #read(job: ReadJob): OkReply {
