@@ -131,7 +131,7 @@ Deno.test("WorkerOps.runBatch() answers each job and lists buffers to transfer",
     assert(!failed.ok && failed.error.op === "read" && failed.error.path?.endsWith("a.bin"));
     const stat = replies[4]!;
     assert(stat.ok && stat.type === "stat");
-    assertEquals(stat.files.map((f) => f?.length ?? null), [null, null, null, 5]);
+    assertEquals(stat.files.map((f) => f?.length ?? null), [null, 0, null, 5]);
     ok(ops.run({ id: 11, type: "close", storage: 1 }));
   });
 });

@@ -50,7 +50,7 @@ Deno.test("WorkerPoolDiskIo.writePiece() creates files only under the root", asy
     const id = await pool.open(spec);
     for (const [i, p] of pieces.entries()) assertEquals(await pool.writePiece(id, i, p), true);
     await pool.close(id);
-    assertEquals(filesBelow(dir), ["dl/a.bin", "dl/c.bin", "dl/d/b.bin"]);
+    assertEquals(filesBelow(dir), ["dl/a.bin", "dl/c.bin", "dl/d/b.bin", "dl/empty"]);
   });
 });
 

@@ -115,6 +115,13 @@ export class MemoryDiskIo implements DiskIo {
         this.#writeSpan(storage, span, data.subarray(at, at + span.length));
         at += span.length;
       }
+      // Zero-length files have no spans: they appear with the first verified write.
+      storage.spec.files.forEach((f, i) => {
+        const key = storage.keys[i]!;
+        if (f.length === 0 && !this.#files.has(key)) {
+          this.#files.set(key, { bytes: new Uint8Array(0), size: 0, mtimeMs: this.#now() });
+        }
+      });
       return true;
     });
   }
