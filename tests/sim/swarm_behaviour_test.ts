@@ -1,0 +1,177 @@
+/**
+ * Swarm behaviour on a virtual clock: rarest-first spreads pieces, the optimistic unchoke
+ * rotates, and a peer that sends bad data is banned while the download stays correct.
+ */
+import { assert, assertEquals } from "../assert.ts";
+import { makeSimTorrent, seededDisk, SimSwarm } from "./swarm_harness.ts";
+import { MemoryDiskIo } from "../../src/storage/mod.ts";
+import type { DiskIo, StorageId } from "../../src/runtime/types.ts";
+import type { EngineEvent } from "../../src/session/events.ts";
+import type { Torrent } from "../../src/session/torrent_handle.ts";
+
+function collect(t: Torrent, sink: EngineEvent[]): void {
+  void (async () => {
+    for await (const e of t.events({ categories: ["piece", "peer", "torrent"] })) sink.push(e);
+  })();
+}
+
+function variance(xs: number[]): number {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length;
+}
+
+Deno.test("swarm: rarest-first keeps piece availability far more even than sequential picking", async () => {
+  const t = makeSimTorrent(64, 32 * 1024, 3);
+  const swarm = new SimSwarm({ seed: 3, latencyMs: 10, uploadBytesPerSecond: 256 * 1024 });
+  const seeder = await swarm.addPeer(0, {}, await seededDisk(t, "/seed"));
+  seeder.torrent = await swarm.clock.runUntil(
+    seeder.session.add(t.meta, { dir: "/seed", seed: true }),
+    5000,
+  );
+  const haves: Set<number>[] = [];
+  const leechers = [];
+  for (let n = 1; n <= 10; n++) leechers.push(await swarm.addPeer(n));
+  for (const [i, l] of leechers.entries()) {
+    const have = new Set<number>();
+    haves.push(have);
+    const peers = [seeder.address, ...leechers.filter((_, j) => j !== i).map((p) => p.address)];
+    l.torrent = await swarm.clock.runUntil(l.session.add(t.meta, { dir: `/d${i}`, peers }), 5000);
+    void (async () => {
+      for await (const e of l.torrent!.events({ categories: ["piece"] })) {
+        if (e.type === "piece-verified") have.add(e.index);
+      }
+    })();
+  }
+  const half = 64 * 10 / 2;
+  await swarm.clock.runUntil(() => haves.reduce((n, h) => n + h.size, 0) >= half, 5 * 60_000, 50);
+  const availability = Array.from({ length: 64 }, (_, i) => haves.filter((h) => h.has(i)).length);
+  // The same per-peer progress, had every peer picked pieces in order (a prefix each).
+  const sequential = Array.from(
+    { length: 64 },
+    (_, i) => haves.filter((h) => i < h.size).length,
+  );
+  const ours = variance(availability), seq = variance(sequential);
+  if (Deno.env.get("SIM_REPORT")) {
+    console.log(
+      `availability variance: rarest-first ${ours.toFixed(2)}, sequential ${seq.toFixed(2)}`,
+    );
+  }
+  assert(ours < seq / 2, `rarest-first variance ${ours} vs sequential ${seq}`);
+  await swarm.close();
+});
+
+Deno.test("swarm: the optimistic unchoke rotates through every leecher of a 1-slot seeder", async () => {
+  const t = makeSimTorrent(40, 32 * 1024, 4);
+  const swarm = new SimSwarm({ seed: 4, latencyMs: 10, uploadBytesPerSecond: 32 * 1024 });
+  const seeder = await swarm.addPeer(0, { unchokeSlots: 1 }, await seededDisk(t, "/seed"));
+  seeder.torrent = await swarm.clock.runUntil(
+    seeder.session.add(t.meta, { dir: "/seed", seed: true }),
+    5000,
+  );
+  const received = new Map<number, number>();
+  for (let n = 1; n <= 5; n++) {
+    const l = await swarm.addPeer(n);
+    // Each leecher knows only the seeder: what it gets, the seeder's choker gave it.
+    l.torrent = await swarm.clock.runUntil(
+      l.session.add(t.meta, { dir: "/d", peers: [seeder.address] }),
+      5000,
+    );
+    const torrent = l.torrent;
+    received.set(n, 0);
+    swarm.clock.schedule(0, function poll() {
+      received.set(n, torrent.stats().bytesDownloaded);
+      swarm.clock.schedule(1000, poll);
+    });
+  }
+  await swarm.clock.advance(3 * 60_000);
+  const got = [...received.values()];
+  assert(got.every((b) => b > 0), `every leecher got data in 3 minutes: ${got}`);
+  await swarm.clock.runUntil(swarm.close(), 60_000);
+});
+
+/** Serves corrupted blocks while claiming every piece (its hashes come from the real data). */
+class LyingDisk extends MemoryDiskIo {
+  override async read(
+    id: StorageId,
+    index: number,
+    begin: number,
+    length: number,
+  ): Promise<Uint8Array> {
+    const data = await super.read(id, index, begin, length);
+    if (index % 2 === 0) data[0] = data[0]! ^ 0xff;
+    return data;
+  }
+}
+
+Deno.test("swarm: a peer that sends bad data is banned and the download is still correct", async () => {
+  const t = makeSimTorrent(24, 32 * 1024, 5);
+  const swarm = new SimSwarm({ seed: 5, latencyMs: 10, uploadBytesPerSecond: 512 * 1024 });
+  const honest = await swarm.addPeer(0, {}, await seededDisk(t, "/seed"));
+  honest.torrent = await swarm.clock.runUntil(
+    honest.session.add(t.meta, { dir: "/seed", seed: true }),
+    5000,
+  );
+  const liarDisk = new LyingDisk();
+  const good = await seededDisk(t, "/liar");
+  const id = await good.open({
+    root: "/liar",
+    files: t.meta.files.map((f) => ({ path: f.path, length: f.length })),
+    pieceLength: t.meta.pieceLength,
+    totalLength: t.meta.totalLength,
+    pieceHashes: t.meta.pieceHashes,
+  });
+  const lid = await (liarDisk as DiskIo).open({
+    root: "/liar",
+    files: t.meta.files.map((f) => ({ path: f.path, length: f.length })),
+    pieceLength: t.meta.pieceLength,
+    totalLength: t.meta.totalLength,
+    pieceHashes: t.meta.pieceHashes,
+  });
+  for (let i = 0; i < 24; i++) {
+    await liarDisk.writePiece(
+      lid,
+      i,
+      await good.read(
+        id,
+        i,
+        0,
+        t.meta.pieceLength > 0
+          ? (i === 23 ? t.meta.totalLength - 23 * t.meta.pieceLength : t.meta.pieceLength)
+          : 0,
+      ),
+    );
+  }
+  await liarDisk.close(lid);
+  const liar = await swarm.addPeer(1, {}, liarDisk);
+  liar.torrent = await swarm.clock.runUntil(
+    liar.session.add(t.meta, { dir: "/liar", seed: true }),
+    5000,
+  );
+  assertEquals(liar.torrent.stats().piecesHave, 24);
+  const leecher = await swarm.addPeer(2);
+  const events: EngineEvent[] = [];
+  leecher.torrent = await swarm.clock.runUntil(
+    leecher.session.add(t.meta, { dir: "/d", peers: [liar.address, honest.address] }),
+    5000,
+  );
+  collect(leecher.torrent, events);
+  let done = false;
+  leecher.torrent.done.then(() => done = true, () => {});
+  await swarm.clock.runUntil(() => done, 5 * 60_000);
+  assert(done, "download completed");
+  const banned = events.filter((e) => e.type === "peer-banned").map((e) =>
+    (e as { peer: string }).peer
+  );
+  assert(banned.some((p) => p.startsWith(liar.address.host)), `liar banned: ${banned}`);
+  assert(!banned.some((p) => p.startsWith(honest.address.host)), "honest peer never banned");
+  assert(events.some((e) => e.type === "piece-hash-failed"));
+  const lidCheck = await leecher.disk.open({
+    root: "/d",
+    files: t.meta.files.map((f) => ({ path: f.path, length: f.length })),
+    pieceLength: t.meta.pieceLength,
+    totalLength: t.meta.totalLength,
+    pieceHashes: t.meta.pieceHashes,
+  });
+  assertEquals(await leecher.disk.hashPieces(lidCheck, 0, 24), t.meta.pieceHashes);
+  await swarm.close();
+});
