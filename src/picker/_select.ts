@@ -77,3 +77,31 @@ export function pickRandom(
   }
   return chosen;
 }
+
+/**
+ * Untouched pieces of priority `level` in index order, until they hold at least `need`
+ * blocks (sequential download).
+ * @returns the chosen piece indices, in order
+ */
+export function pickSequential(
+  buckets: PieceBuckets,
+  level: number,
+  need: number,
+  options: {
+    can: CanUse;
+    blockCountOf: (index: number) => number;
+    priorityOf: (index: number) => number;
+    pieceCount: number;
+  },
+): number[] {
+  const { can, blockCountOf, priorityOf, pieceCount } = options;
+  const chosen: number[] = [];
+  let blocks = 0;
+  for (let i = 0; i < pieceCount && blocks < need; i++) {
+    if (buckets.contains(i) && priorityOf(i) === level && can(i)) {
+      chosen.push(i);
+      blocks += blockCountOf(i);
+    }
+  }
+  return chosen;
+}

@@ -31,7 +31,7 @@ import { MAX_PRIORITY } from "./_buckets.ts";
 import { checkPriority, piecePrioritiesForFiles } from "./_file_priorities.ts";
 import { PieceGeometry } from "./_geometry.ts";
 import { PieceStates } from "./_piece_states.ts";
-import { type CanUse, pickRandom, pickRarest } from "./_select.ts";
+import { type CanUse, pickRandom, pickRarest, pickSequential } from "./_select.ts";
 import {
   BLOCK_LENGTH,
   type BlockAddress,
@@ -70,6 +70,7 @@ export class PiecePicker {
   readonly #s: PieceStates;
   readonly #randomFirst: number;
   readonly #random: Random;
+  #sequential = false;
 
   /**
    * A picker with nothing verified, every piece at priority 4 and no peers.
@@ -87,6 +88,20 @@ export class PiecePicker {
     this.#s = new PieceStates(this.#geo, random);
     this.#randomFirst = randomFirst;
     this.#random = random;
+  }
+
+  /**
+   * Sequential mode (libtorrent's `sequential_download`): untouched pieces are picked
+   * in index order instead of rarest first, for streaming. It hurts the swarm, so it
+   * is off by default.
+   */
+  get sequential(): boolean {
+    return this.#sequential;
+  }
+
+  /** Turns sequential mode on or off. */
+  set sequential(on: boolean) {
+    this.#sequential = on;
   }
 
   /** Number of pieces. */
@@ -427,6 +442,14 @@ export class PiecePicker {
   #untouched(level: number, can: CanUse, need: number, reverse: boolean): number[] {
     const s = this.#s;
     const blockCountOf = (i: number) => this.#geo.blockCountOf(i);
+    if (this.#sequential) {
+      return pickSequential(s.buckets, level, need, {
+        can,
+        blockCountOf,
+        priorityOf: (i) => s.prio[i]!,
+        pieceCount: this.pieceCount,
+      });
+    }
     if (s.haveCount >= this.#randomFirst) {
       return pickRarest(s.buckets, level, need, { can, blockCountOf, reverse });
     }

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { SeededRandom } from "../util/prng.ts";
+import { Bitfield } from "../util/bitfield.ts";
 import { PiecePicker } from "./mod.ts";
 import type { PickPeer } from "./mod.ts";
 import { bits, pickerFrom } from "./_fixture_test.ts";
@@ -169,4 +170,19 @@ Deno.test("PiecePicker.pickBlocks() gives a snubbed peer common pieces and no ot
   assertEquals(pieces(picker.pickBlocks({ id: "a", has: ALL }, 1)), [0]);
   assertEquals(pieces(picker.pickBlocks({ id: "s", has: ALL, isSnubbed: true }, 1)), [3]);
   assertEquals(pieces(picker.pickBlocks({ id: "s", has: ALL, isSnubbed: true }, 2)), [3, 2]);
+});
+
+Deno.test("PiecePicker.sequential picks untouched pieces in index order", () => {
+  const picker = new PiecePicker({
+    pieceCount: 6,
+    pieceLength: 16384,
+    totalLength: 6 * 16384,
+    random: new SeededRandom(1),
+    randomFirstPieces: 0,
+  });
+  const has = Bitfield.full(6);
+  picker.addPeer(has);
+  picker.peerHave(0); // piece 0 is now the most common: rarest-first would avoid it
+  picker.sequential = true;
+  assertEquals(picker.pickBlocks({ id: "a", has }, 3).map((b) => b.index), [0, 1, 2]);
 });

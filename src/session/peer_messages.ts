@@ -163,11 +163,12 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
   }
 
   /** libtorrent's rule: ~3 s of the peer's rate in blocks, 2..500, slow start +1 per block. */
-  #queueTarget(peer: PeerConnection): number {
+  #queueTarget(peer: PeerConnection, rateOnly = false): number {
     const s = this.#t.ctx.settings;
     if (peer.isSnubbed) return 1;
     const rate = peer.downloadMeter.rate(this.#t.ctx.clock.now());
     const byRate = Math.ceil((rate * s.requestQueueTimeMs) / 1000 / BLOCK_LENGTH);
+    if (rateOnly) return byRate;
     const target = Math.max(byRate, peer.queueTarget, s.minRequestQueue);
     return Math.min(target, s.maxRequestQueue, Math.max(1, peer.peerRequestQueue));
   }
@@ -178,9 +179,9 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
     if (peer.isSeed || !peer.has.set(index)) return;
     t.picker.peerHave(index);
     if (peer.has.isFull) this.#becameSeed(peer, true);
-    if (!peer.amInterested && !t.picker.has(index) && t.state === "downloading") {
-      this.#setInterested(peer);
-    }
+    if (t.state !== "downloading" || t.picker.has(index)) return;
+    if (!peer.amInterested) this.#setInterested(peer);
+    else if (peer.requested.size < this.#queueTarget(peer)) this.fillRequests(peer);
   }
 
   #onBitfield(peer: PeerConnection, bytes: Uint8Array): void {
@@ -275,7 +276,9 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
     t.countDownload(peer, block.length);
     peer.lastBlockAt = t.ctx.clock.now();
     if (peer.isSnubbed) peer.isSnubbed = false;
-    if (peer.queueTarget < t.ctx.settings.maxRequestQueue) peer.queueTarget++;
+    // Slow start: one more request per block received, until the measured rate says how
+    // deep the queue should be (libtorrent grows until the rate stops rising).
+    if (peer.queueTarget <= 2 * this.#queueTarget(peer, true) + 4) peer.queueTarget++;
     if (t.picker.has(index)) return this.fillRequests(peer);
     const result = t.picker.blockReceived(peer.id, index, begin);
     if (result.isNew) {

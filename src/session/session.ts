@@ -60,6 +60,8 @@ export interface AddOptions {
   readonly maxUploadBytesPerSecond?: number;
   /** Per-torrent download cap, bytes/s. */
   readonly maxDownloadBytesPerSecond?: number;
+  /** Download pieces in order (streaming) instead of rarest first. */
+  readonly sequential?: boolean;
 }
 
 /** Many torrents behind one listen port. */
@@ -150,6 +152,7 @@ export class Session {
     const runtime = new TorrentRuntime(this.#ctx, meta, {
       dir: options.dir,
       seed: options.seed ?? false,
+      sequential: options.sequential ?? false,
       ...(options.maxUploadBytesPerSecond !== undefined
         ? { maxUploadBytesPerSecond: options.maxUploadBytesPerSecond }
         : {}),

@@ -32,6 +32,8 @@ export interface TorrentOptions {
   readonly dir: string;
   /** Keep seeding after completion (the caller decides when to stop). */
   readonly seed: boolean;
+  /** Pick pieces in order instead of rarest first. */
+  readonly sequential?: boolean;
   /** Per-torrent upload cap, bytes/s (0 = none). */
   readonly maxUploadBytesPerSecond?: number;
   /** Per-torrent download cap, bytes/s (0 = none). */
@@ -97,6 +99,7 @@ export class TorrentRuntime {
       totalLength: meta.totalLength,
       random: ctx.random,
     });
+    this.picker.sequential = options.sequential ?? false;
     this.#choker = new Choker({
       regularSlots: s.unchokeSlots,
       rechokeIntervalMs: s.unchokeIntervalMs,
@@ -186,10 +189,16 @@ export class TorrentRuntime {
       return undefined;
     }
     for (const p of this.peers.values()) {
-      if (bytesSame(p.remote.peerId, hs.remote.peerId)) {
-        conn.close(); // PW1: one connection per peer id
+      if (!bytesSame(p.remote.peerId, hs.remote.peerId)) continue;
+      // PW1: one connection per peer id. When both sides dialled at once, both keep the
+      // connection initiated by the higher peer id, so the two ends agree on the survivor.
+      const weAreHigher = compareBytes(this.ctx.peerId, hs.remote.peerId) > 0;
+      if (p.outgoing === outgoing || outgoing !== weAreHigher) {
+        conn.close();
         return undefined;
       }
+      p.close("duplicate", "simultaneous connection; keeping the other one");
+      break;
     }
     const peer = new PeerConnection(conn, this.#handler, {
       clock: this.ctx.clock,
@@ -557,6 +566,13 @@ export class TorrentRuntime {
     });
     this.#rejectDone(new Error(message));
   }
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i]! - b[i]!;
+  }
+  return a.length - b.length;
 }
 
 function bytesSame(a: Uint8Array, b: Uint8Array): boolean {

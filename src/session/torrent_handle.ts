@@ -9,6 +9,38 @@ import type { PeerAddress } from "../runtime/types.ts";
 import type { EngineEvent, EventHub, EventOptions, TorrentStats } from "./events.ts";
 import type { TorrentRuntime } from "./torrent.ts";
 
+/** State of one connection, from {@linkcode Torrent.peers}. */
+export interface PeerInfo {
+  /** `host:port` of the connection. */
+  readonly id: string;
+  /** Client name (BEP 10 `v`, else from the peer id). */
+  readonly client: string;
+  /** We dialled it. */
+  readonly outgoing: boolean;
+  /** It has every piece. */
+  readonly isSeed: boolean;
+  /** We choke it. */
+  readonly amChoking: boolean;
+  /** We want its pieces. */
+  readonly amInterested: boolean;
+  /** It chokes us. */
+  readonly peerChoking: boolean;
+  /** It wants our pieces. */
+  readonly peerInterested: boolean;
+  /** It stopped sending blocks we asked for. */
+  readonly isSnubbed: boolean;
+  /** Pieces it has. */
+  readonly piecesHave: number;
+  /** Its payload rate to us, bytes/s. */
+  readonly downloadBps: number;
+  /** Our payload rate to it, bytes/s. */
+  readonly uploadBps: number;
+  /** Our requests it has not answered. */
+  readonly requestsOut: number;
+  /** Its requests we have not served. */
+  readonly requestsIn: number;
+}
+
 /** A torrent in a session. */
 export class Torrent {
   readonly #runtime: TorrentRuntime;
@@ -38,6 +70,27 @@ export class Torrent {
   /** A statistics snapshot. */
   stats(): TorrentStats {
     return this.#runtime.stats();
+  }
+
+  /** One line of state per connected peer (libtorrent's `get_peer_info`). */
+  peers(): PeerInfo[] {
+    const now = this.#runtime.ctx.clock.now();
+    return [...this.#runtime.peers.values()].map((p) => ({
+      id: p.id,
+      client: p.clientName,
+      outgoing: p.outgoing,
+      isSeed: p.isSeed,
+      amChoking: p.amChoking,
+      amInterested: p.amInterested,
+      peerChoking: p.peerChoking,
+      peerInterested: p.peerInterested,
+      isSnubbed: p.isSnubbed,
+      piecesHave: p.isSeed ? this.#runtime.meta.pieceCount : p.has.count,
+      downloadBps: Math.round(p.downloadMeter.rate(now)),
+      uploadBps: Math.round(p.uploadMeter.rate(now)),
+      requestsOut: p.requested.size,
+      requestsIn: p.incoming.length,
+    }));
   }
 
   /** Adds peer addresses to connect to. */

@@ -69,14 +69,24 @@ export class Uploader {
     this.#waiting.delete(peer);
   }
 
+  /**
+   * Serves one block per peer per turn, round-robin: a served peer moves to the back of
+   * the queue, so under a rate limit no peer starves the others.
+   */
   #serve(): void {
     const { settings, clock } = this.#ctx;
-    for (const peer of [...this.#waiting]) {
-      if (peer.isClosed || peer.amChoking || peer.incoming.length === 0) {
-        this.#waiting.delete(peer);
-        continue;
-      }
-      while (peer.incoming.length > 0 && peer.sendBufferBytes < settings.maxSendBufferBytes) {
+    let served = true;
+    while (served) {
+      served = false;
+      for (const peer of [...this.#waiting]) {
+        if (peer.isClosed || peer.amChoking || peer.incoming.length === 0) {
+          this.#waiting.delete(peer);
+          continue;
+        }
+        if (peer.sendBufferBytes >= settings.maxSendBufferBytes) {
+          this.#armTimer(50);
+          continue;
+        }
         const now = clock.now();
         const wait = Math.max(this.#bucket.waitMs(now), this.#ctx.uploadBucket.waitMs(now));
         if (wait > 0) {
@@ -87,7 +97,7 @@ export class Uploader {
         const piece = this.#cache.get(req.index);
         if (!piece) {
           this.#load(req.index, peer);
-          break;
+          continue;
         }
         peer.incoming.shift();
         const frame = new Uint8Array(13 + req.length);
@@ -97,12 +107,12 @@ export class Uploader {
         this.#bucket.take(req.length, now);
         this.#ctx.uploadBucket.take(req.length, now);
         this.#source.countUpload(peer, req.length);
-        // Refresh LRU position.
-        this.#cache.delete(req.index);
+        this.#cache.delete(req.index); // refresh LRU position
         this.#cache.set(req.index, piece);
+        this.#waiting.delete(peer); // back of the queue
+        if (peer.incoming.length > 0) this.#waiting.add(peer);
+        served = true;
       }
-      if (peer.incoming.length === 0) this.#waiting.delete(peer);
-      else if (peer.sendBufferBytes >= settings.maxSendBufferBytes) this.#armTimer(50);
     }
   }
 

@@ -20,9 +20,13 @@ function variance(xs: number[]): number {
   return xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length;
 }
 
-Deno.test("swarm: rarest-first keeps piece availability far more even than sequential picking", async () => {
+/**
+ * Runs 1 seed and 10 leechers until the leechers together hold every piece; returns how
+ * many copies of the torrent the seeder uploaded by then and the availability variance.
+ */
+async function spreadRun(sequential: boolean): Promise<{ seedCopies: number; variance: number }> {
   const t = makeSimTorrent(64, 32 * 1024, 3);
-  const swarm = new SimSwarm({ seed: 3, latencyMs: 10, uploadBytesPerSecond: 256 * 1024 });
+  const swarm = new SimSwarm({ seed: 3, latencyMs: 10, uploadBytesPerSecond: 512 * 1024 });
   const seeder = await swarm.addPeer(0, {}, await seededDisk(t, "/seed"));
   seeder.torrent = await swarm.clock.runUntil(
     seeder.session.add(t.meta, { dir: "/seed", seed: true }),
@@ -35,29 +39,39 @@ Deno.test("swarm: rarest-first keeps piece availability far more even than seque
     const have = new Set<number>();
     haves.push(have);
     const peers = [seeder.address, ...leechers.filter((_, j) => j !== i).map((p) => p.address)];
-    l.torrent = await swarm.clock.runUntil(l.session.add(t.meta, { dir: `/d${i}`, peers }), 5000);
+    l.torrent = await swarm.clock.runUntil(
+      l.session.add(t.meta, { dir: `/d${i}`, peers, sequential }),
+      5000,
+    );
     void (async () => {
       for await (const e of l.torrent!.events({ categories: ["piece"] })) {
         if (e.type === "piece-verified") have.add(e.index);
       }
     })();
   }
-  const half = 64 * 10 / 2;
-  await swarm.clock.runUntil(() => haves.reduce((n, h) => n + h.size, 0) >= half, 5 * 60_000, 50);
+  const union = () => new Set(haves.flatMap((h) => [...h])).size;
+  await swarm.clock.runUntil(() => union() === 64, 5 * 60_000, 50);
   const availability = Array.from({ length: 64 }, (_, i) => haves.filter((h) => h.has(i)).length);
-  // The same per-peer progress, had every peer picked pieces in order (a prefix each).
-  const sequential = Array.from(
-    { length: 64 },
-    (_, i) => haves.filter((h) => i < h.size).length,
-  );
-  const ours = variance(availability), seq = variance(sequential);
+  const seedCopies = seeder.torrent.stats().bytesUploaded / t.meta.totalLength;
+  await swarm.close();
+  return { seedCopies, variance: variance(availability) };
+}
+
+Deno.test("swarm: rarest-first spreads pieces; the seeder uploads fewer copies than with sequential picking", async () => {
+  const rarest = await spreadRun(false);
+  const sequential = await spreadRun(true);
   if (Deno.env.get("SIM_REPORT")) {
     console.log(
-      `availability variance: rarest-first ${ours.toFixed(2)}, sequential ${seq.toFixed(2)}`,
+      `until the leechers hold every piece: seeder uploaded ${rarest.seedCopies.toFixed(2)} ` +
+        `copies (rarest-first) vs ${sequential.seedCopies.toFixed(2)} (sequential); ` +
+        `availability variance ${rarest.variance.toFixed(2)} vs ${sequential.variance.toFixed(2)}`,
     );
   }
-  assert(ours < seq / 2, `rarest-first variance ${ours} vs sequential ${seq}`);
-  await swarm.close();
+  assert(
+    rarest.seedCopies < sequential.seedCopies,
+    `${rarest.seedCopies} vs ${sequential.seedCopies}`,
+  );
+  assert(rarest.variance < sequential.variance / 3, `${rarest.variance} vs ${sequential.variance}`);
 });
 
 Deno.test("swarm: the optimistic unchoke rotates through every leecher of a 1-slot seeder", async () => {

@@ -64,7 +64,11 @@ export class SimSwarm {
   }
 
   /** Starts a session on host `10.0.x.y` for peer number `n`. */
-  async addPeer(n: number, settings: Partial<Settings> = {}, disk?: MemoryDiskIo): Promise<SimPeer> {
+  async addPeer(
+    n: number,
+    settings: Partial<Settings> = {},
+    disk?: MemoryDiskIo,
+  ): Promise<SimPeer> {
     const host = `10.0.${Math.floor(n / 250)}.${(n % 250) + 1}`;
     const d = disk ?? new MemoryDiskIo();
     const session = new Session({
@@ -75,7 +79,12 @@ export class SimSwarm {
       disk: d,
     });
     const address = await session.listen();
-    const peer: SimPeer = { session, disk: d, address: { host, port: address.port }, torrent: undefined };
+    const peer: SimPeer = {
+      session,
+      disk: d,
+      address: { host, port: address.port },
+      torrent: undefined,
+    };
     this.peers.push(peer);
     return peer;
   }

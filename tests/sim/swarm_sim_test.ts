@@ -27,7 +27,9 @@ Deno.test("Session swarm: 1 seed and 20 leechers all complete with verified data
     l.torrent.done.then(() => completed++, () => {});
     void (async () => {
       let n = 0;
-      for await (const e of l.torrent!.events({ categories: ["piece"] }) as AsyncIterable<EngineEvent>) {
+      for await (
+        const e of l.torrent!.events({ categories: ["piece"] }) as AsyncIterable<EngineEvent>
+      ) {
         if (e.type === "piece-verified") n++;
       }
       verified.push(n);
@@ -36,7 +38,11 @@ Deno.test("Session swarm: 1 seed and 20 leechers all complete with verified data
   const elapsed = await swarm.clock.runUntil(() => completed === 20, 10 * 60_000, 250);
   assertEquals(completed, 20, `only ${completed} of 20 completed in ${elapsed} ms`);
   if (Deno.env.get("SIM_REPORT")) {
-    console.log(`virtual ms ${elapsed}, seeder uploaded ${seeder.torrent.stats().bytesUploaded / t.meta.totalLength} copies`);
+    console.log(
+      `virtual ms ${elapsed}, seeder uploaded ${
+        seeder.torrent.stats().bytesUploaded / t.meta.totalLength
+      } copies`,
+    );
   }
   // Leechers traded with each other: the seeder uploaded less than 20 full copies.
   const seedUp = seeder.torrent.stats().bytesUploaded;
