@@ -76,6 +76,8 @@ interface OpenStorage {
 
 /** The worker-pool {@linkcode DiskIo}. Create with {@linkcode WorkerPoolDiskIo.create}. */
 export class WorkerPoolDiskIo implements DiskIo {
+  /** Whole writePiece operations in progress (two hops when hashing is split off). */
+  readonly #writes = new Set<Promise<void>>();
   readonly #slots: Slot[] = [];
   readonly #pending = new Map<number, Pending>();
   readonly #storages = new Map<StorageId, OpenStorage>();
@@ -178,16 +180,51 @@ export class WorkerPoolDiskIo implements DiskIo {
    * `data`'s buffer is transferred (detached for the caller). When `data` is a view
    * on part of a larger buffer, it is copied once into a fresh buffer instead.
    */
-  async writePiece(id: StorageId, index: number, data: Uint8Array): Promise<boolean> {
+  writePiece(id: StorageId, index: number, data: Uint8Array): Promise<boolean> {
+    const op = this.#writePiece(id, index, data);
+    const tracked = op.then(() => {}, () => {});
+    this.#writes.add(tracked);
+    tracked.then(() => this.#writes.delete(tracked));
+    return op;
+  }
+
+  async #writePiece(id: StorageId, index: number, data: Uint8Array): Promise<boolean> {
     const storage = this.#storage(id, "write");
     if (storage.pieceHashes.length === 0) {
       throw new StorageError(`Cannot write piece ${index}: storage ${id} has no piece hashes`, {
         op: "write",
       });
     }
-    const slot = this.#slotForPiece(id, storage, index);
+    const writer = this.#slotForPiece(id, storage, index);
     const expected = storage.pieceHashes.slice(20 * index, 20 * index + 20);
-    const buffer = ownedBuffer(data);
+    let buffer = ownedBuffer(data);
+    // Split hashing from writing when there is more than one worker: the least-loaded
+    // worker hashes, then the file's single writer only writes. A one-file torrent
+    // would otherwise hash and write on one core.
+    const hasher = this.#leastLoaded();
+    const split = hasher !== writer;
+    if (split) {
+      const check = await this.#submit(
+        hasher,
+        {
+          id: this.#nextJobId++,
+          type: "write",
+          storage: id,
+          index,
+          data: buffer,
+          expected,
+          hashOnly: true,
+        },
+        [buffer],
+        buffer.byteLength,
+      );
+      if (check.type !== "write") throw unexpected(check);
+      buffer = check.data;
+      if (!check.verified) {
+        this.#recycle(buffer);
+        return false;
+      }
+    }
     const job: Job = {
       id: this.#nextJobId++,
       type: "write",
@@ -195,8 +232,9 @@ export class WorkerPoolDiskIo implements DiskIo {
       index,
       data: buffer,
       expected,
+      ...(split ? { skipHash: true } : {}),
     };
-    const reply = await this.#submit(slot, job, [buffer], buffer.byteLength);
+    const reply = await this.#submit(writer, job, [buffer], buffer.byteLength);
     if (reply.type !== "write") throw unexpected(reply);
     this.#recycle(reply.data);
     return reply.verified;
@@ -238,6 +276,12 @@ export class WorkerPoolDiskIo implements DiskIo {
   /** {@inheritDoc DiskIo.close} */
   async close(id: StorageId): Promise<void> {
     this.#storage(id, "close");
+    await this.#closeStorage(id);
+  }
+
+  async #closeStorage(id: StorageId): Promise<void> {
+    // A split write's second hop must reach the writer before the storage closes.
+    await Promise.allSettled([...this.#writes]);
     try {
       await this.#broadcast((jobId) => ({ id: jobId, type: "close", storage: id }));
     } finally {
@@ -252,7 +296,7 @@ export class WorkerPoolDiskIo implements DiskIo {
    */
   shutdown(): Promise<void> {
     if (this.#shutdown === undefined) {
-      const closing = [...this.#storages.keys()].map((id) => this.close(id));
+      const closing = [...this.#storages.keys()].map((id) => this.#closeStorage(id));
       this.#isShutDown = true;
       this.#shutdown = this.#stop(closing);
     }

@@ -291,7 +291,11 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
       }
       if (result.pieceComplete) t.submitPiece(index);
     }
-    this.fillRequests(peer);
+    // Refill in batches, not per block: one picker call per quarter of the queue.
+    const target = this.#queueTarget(peer);
+    if (target - peer.requested.size >= Math.min(16, Math.max(1, target >> 2))) {
+      this.fillRequests(peer);
+    }
   }
 
   #releaseAll(peer: PeerConnection): void {

@@ -268,7 +268,9 @@ export class TorrentRuntime {
   pieceBuffer(index: number): Uint8Array {
     let buf = this.#pieceBuffers.get(index);
     if (!buf) {
-      buf = new Uint8Array(this.pieceSize(index));
+      // Recycled write buffers avoid first-touch page faults (DENO-PERFORMANCE §5).
+      const size = this.pieceSize(index);
+      buf = this.ctx.disk.allocatePieceBuffer?.(size) ?? new Uint8Array(size);
       this.#pieceBuffers.set(index, buf);
     }
     return buf;
@@ -538,7 +540,12 @@ export class TorrentRuntime {
       if (this.#stopped) return;
       const t = this.ctx.clock.schedule(ms, () => {
         this.#timers = this.#timers.filter((x) => x !== t);
-        fn();
+        try {
+          fn();
+        } catch (e) {
+          // A bug must not stop the schedule: report it and keep ticking.
+          this.#warn(`Internal error in the periodic task: ${errorText(e)}`);
+        }
         arm();
       });
       this.#timers.push(t);

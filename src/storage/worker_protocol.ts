@@ -50,6 +50,10 @@ export interface WriteJob extends JobBase {
   readonly data: ArrayBuffer;
   /** The expected 20-byte SHA-1 (its own small buffer, never a view of a big one). */
   readonly expected: Uint8Array;
+  /** Only hash and compare; write nothing (the first hop of a split hash/write). */
+  readonly hashOnly?: boolean;
+  /** The piece was already verified by another worker: write without hashing. */
+  readonly skipHash?: boolean;
 }
 
 /** Read `length` bytes of piece `index` from `begin`. */
