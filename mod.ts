@@ -27,7 +27,13 @@
  */
 export { Client, type ClientOptions } from "./src/runtime/deno_client.ts";
 export { type AddOptions, Session, type SessionOptions } from "./src/session/session.ts";
-export { Torrent } from "./src/session/torrent_handle.ts";
+export { type PeerInfo, Torrent } from "./src/session/torrent_handle.ts";
+export {
+  type CreatedTorrent,
+  createTorrent,
+  type CreateTorrentOptions,
+} from "./src/runtime/deno_create.ts";
+export type { SkippedEntry, WalkedFile, WalkResult } from "./src/runtime/deno_walk.ts";
 export {
   DEFAULT_SETTINGS,
   type Settings,
@@ -53,10 +59,14 @@ export {
 export {
   buildTorrent,
   choosePieceLength,
+  type CreateFile,
+  type CreateOptions,
+  formatMagnet,
   type MagnetLink,
   type Metainfo,
   parseMagnet,
   parseTorrent,
+  type PathRename,
   type TorrentFile,
 } from "./src/metainfo/mod.ts";
 

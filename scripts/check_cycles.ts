@@ -7,7 +7,8 @@
 import { dirname, join, normalize } from "node:path";
 import { listTs } from "./_walk.ts";
 
-const IMPORT = /^\s*(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"/gms;
+// Type-only imports are erased at run time and form no cycle; every other import counts.
+const IMPORT = /^\s*(?:import|export)\s(?!type\s)[^;]*?from\s+"(\.[^"]+)"/gms;
 const graph = new Map<string, string[]>();
 for (const file of [...listTs("src"), ...listTs("workers"), "mod.ts"]) {
   if (file.endsWith("_test.ts")) continue;

@@ -85,7 +85,6 @@ export class Session {
     this.settings = validateSettings(options.settings ?? {});
     this.peerId = options.peerId ?? generatePeerId(options.random);
     const now = options.clock.now();
-    const self = this;
     this.#ctx = {
       clock: options.clock,
       random: options.random,
@@ -94,8 +93,8 @@ export class Session {
       hub: this.#hub,
       settings: this.settings,
       peerId: this.peerId,
-      listenPort: () => self.port,
-      dial: (addr, hex) => self.#dial(addr, hex),
+      listenPort: () => this.port,
+      dial: (addr, hex) => this.#dial(addr, hex),
       downloadBucket: new TokenBucket(this.settings.maxDownloadBytesPerSecond, now),
       uploadBucket: new TokenBucket(this.settings.maxUploadBytesPerSecond, now),
       resumeStore: options.resumeStore,
