@@ -44,6 +44,12 @@ async function buildSwarm(seed: number): Promise<Swarm> {
       }),
     );
   }
+  // Invariants of every routing table, checked each virtual second throughout the run.
+  const check = () => {
+    for (const n of nodes) n.routingTable.assertInvariants();
+    clock.schedule(1000, check);
+  };
+  clock.schedule(1000, check);
   nodes[0]!.start();
   const joins: Promise<boolean>[] = [];
   for (let i = 1; i < NODES; i++) {

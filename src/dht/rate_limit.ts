@@ -1,0 +1,171 @@
+/**
+ * DHT abuse limits (RELIABILITY D2, rule 5): a per-IP packet limiter modelled on
+ * libtorrent's dos_blocker (5 packets/s sustained per IP; an IP that goes over is
+ * ignored for 5 minutes), a global output byte budget (8 kB/s by default) and the
+ * reply-size cap for unverified senders (reply bytes ≤ 10 × request bytes).
+ *
+ * Layer: core (pure; time is passed in).
+ * @module
+ */
+import { canonicalHost } from "./_address.ts";
+
+/** Tunables of {@linkcode IpRateLimiter}. */
+export interface IpRateLimitOptions {
+  /** Sustained packets per second per IP. Default 5. */
+  readonly packetsPerSecond?: number;
+  /** Packets an IP may send in a burst before the rate applies. Default 50 (libtorrent: 10 s worth). */
+  readonly burstPackets?: number;
+  /** How long an IP that went over is ignored. Default 5 min. */
+  readonly blockMs?: number;
+  /** IPs tracked at once; the least recently seen is forgotten first. Default 1,000. */
+  readonly maxTrackedIps?: number;
+}
+
+interface IpState {
+  tokens: number;
+  at: number;
+  blockedUntil: number;
+}
+
+/** Per-IP packet limiter with a temporary block list. */
+export class IpRateLimiter {
+  #opts: Required<IpRateLimitOptions>;
+  #ips = new Map<string, IpState>();
+
+  /**
+   * Creates a limiter.
+   * @param options tunables
+   * @throws {RangeError} when a rate or size is not positive
+   * @example
+   * ```ts
+   * import { IpRateLimiter } from "./rate_limit.ts";
+   * import { ok } from "node:assert";
+   * const limiter = new IpRateLimiter({ packetsPerSecond: 5, burstPackets: 5 });
+   * for (let i = 0; i < 5; i++) ok(limiter.allow("1.2.3.4", 0));
+   * ok(!limiter.allow("1.2.3.4", 0)); // over: blocked for 5 minutes
+   * ok(!limiter.allow("1.2.3.4", 4 * 60_000));
+   * ok(limiter.allow("1.2.3.4", 6 * 60_000));
+   * ```
+   */
+  constructor(options: IpRateLimitOptions = {}) {
+    this.#opts = {
+      packetsPerSecond: 5,
+      burstPackets: 50,
+      blockMs: 5 * 60_000,
+      maxTrackedIps: 1000,
+      ...options,
+    };
+    const o = this.#opts;
+    if (!(o.packetsPerSecond > 0 && o.burstPackets >= 1 && o.maxTrackedIps >= 1)) {
+      throw new RangeError("Cannot build an IP rate limiter with non-positive limits");
+    }
+  }
+
+  /**
+   * Counts one packet from `host`.
+   * @param host the sender IP
+   * @param now current clock ms
+   * @returns false when the packet must be dropped (over the rate, or blocked)
+   */
+  allow(host: string, now: number): boolean {
+    const key = canonicalHost(host);
+    let s = this.#ips.get(key);
+    if (s) this.#ips.delete(key); // re-insert: most recently seen last
+    else s = { tokens: this.#opts.burstPackets, at: now, blockedUntil: -Infinity };
+    this.#ips.set(key, s);
+    if (this.#ips.size > this.#opts.maxTrackedIps) this.#ips.delete(this.#ips.keys().next().value!);
+    if (now < s.blockedUntil) return false;
+    const elapsedMs = Math.max(0, now - s.at);
+    s.tokens = Math.min(
+      this.#opts.burstPackets,
+      s.tokens + elapsedMs * this.#opts.packetsPerSecond / 1000,
+    );
+    s.at = now;
+    if (s.tokens >= 1) {
+      s.tokens -= 1;
+      return true;
+    }
+    s.blockedUntil = now + this.#opts.blockMs;
+    s.tokens = this.#opts.burstPackets; // a fresh allowance once the block ends
+    return false;
+  }
+
+  /**
+   * Whether `host` is currently blocked.
+   * @param host the IP
+   * @param now current clock ms
+   * @returns true while the block lasts
+   */
+  isBlocked(host: string, now: number): boolean {
+    const s = this.#ips.get(canonicalHost(host));
+    return s !== undefined && now < s.blockedUntil;
+  }
+}
+
+/** A token bucket of bytes: the global DHT output budget. */
+export class ByteBudget {
+  #rate: number;
+  #burst: number;
+  #tokens: number;
+  #at: number;
+
+  /**
+   * Creates a full budget.
+   * @param bytesPerSecond refill rate (Infinity: unlimited)
+   * @param burstBytes capacity; defaults to two seconds' worth
+   * @param now current clock ms
+   * @throws {RangeError} when the rate is not positive
+   * @example
+   * ```ts
+   * import { ByteBudget } from "./rate_limit.ts";
+   * import { ok } from "node:assert";
+   * const budget = new ByteBudget(1000, 1000, 0);
+   * ok(budget.tryTake(800, 0));
+   * ok(!budget.tryTake(800, 0));
+   * ok(budget.tryTake(800, 1000));
+   * ```
+   */
+  constructor(bytesPerSecond: number, burstBytes = bytesPerSecond * 2, now = 0) {
+    if (!(bytesPerSecond > 0) || !(burstBytes > 0)) {
+      throw new RangeError(`Cannot budget ${bytesPerSecond} bytes per second`);
+    }
+    this.#rate = bytesPerSecond;
+    this.#burst = burstBytes;
+    this.#tokens = burstBytes;
+    this.#at = now;
+  }
+
+  /**
+   * Spends `bytes` when the budget allows it.
+   * @param bytes size of the datagram about to be sent
+   * @param now current clock ms
+   * @returns false when the datagram must not be sent
+   */
+  tryTake(bytes: number, now: number): boolean {
+    if (this.#rate === Infinity) return true;
+    this.#tokens = Math.min(
+      this.#burst,
+      this.#tokens + Math.max(0, now - this.#at) * this.#rate / 1000,
+    );
+    this.#at = now;
+    if (this.#tokens < bytes) return false;
+    this.#tokens -= bytes;
+    return true;
+  }
+}
+
+/**
+ * The largest reply allowed for a request of `requestBytes` (no amplification, D2).
+ * @param requestBytes size of the query datagram
+ * @param ratio the allowed amplification; default 10
+ * @returns the cap in bytes
+ * @example
+ * ```ts
+ * import { maxReplyBytes } from "./rate_limit.ts";
+ * import { deepStrictEqual } from "node:assert";
+ * deepStrictEqual(maxReplyBytes(90), 900);
+ * ```
+ */
+export function maxReplyBytes(requestBytes: number, ratio = 10): number {
+  return Math.max(0, Math.floor(requestBytes * ratio));
+}

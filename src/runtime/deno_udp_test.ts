@@ -1,0 +1,55 @@
+import { assert, assertEquals } from "../../tests/assert.ts";
+import { DhtNode } from "../dht/dht_node.ts";
+import { SECURE_RANDOM, SYSTEM_CLOCK } from "./deno_clock.ts";
+import { bindUdp, resolveHost } from "./deno_udp.ts";
+
+Deno.test("bindUdp() sends and receives datagrams on loopback; close() ends receive()", async () => {
+  const a = await bindUdp({ host: "127.0.0.1", port: 0 });
+  const b = await bindUdp({ host: "127.0.0.1", port: 0 });
+  assert(a.addr.port > 0 && a.addr.port !== b.addr.port);
+  await a.send(new Uint8Array([1, 2, 3]), b.addr);
+  const d = await b.receive();
+  assertEquals(d?.data, new Uint8Array([1, 2, 3]));
+  assertEquals(d?.from, a.addr);
+  const pending = b.receive();
+  b.close();
+  b.close();
+  assertEquals(await pending, null);
+  await b.send(new Uint8Array([1]), a.addr); // after close: ignored, no throw
+  a.close();
+});
+
+Deno.test("resolveHost() passes IP literals through and returns [] for names that do not resolve", async () => {
+  assertEquals(await resolveHost("127.0.0.1"), ["127.0.0.1"]);
+  assertEquals(await resolveHost("::1"), ["::1"]);
+  assertEquals(await resolveHost("no-such-host.invalid"), []);
+});
+
+Deno.test("DhtNode over real UDP: a node announces and another finds it on loopback", async () => {
+  const nodes: DhtNode[] = [];
+  try {
+    for (let i = 0; i < 4; i++) {
+      nodes.push(
+        new DhtNode({
+          socket: await bindUdp({ host: `127.0.0.${40 + i}`, port: 0 }),
+          clock: SYSTEM_CLOCK,
+          random: SECURE_RANDOM,
+          allowLocalAddresses: true,
+          rpcTimeoutMs: 500,
+          table: { restrictSubnets: false },
+          bootstrapNodes: [],
+        }),
+      );
+    }
+    nodes[0]!.start();
+    for (const n of nodes.slice(1)) assert(await n.bootstrap([nodes[0]!.address]));
+    const hash = SECURE_RANDOM.bytes(20);
+    const r = await nodes[1]!.announce(hash, 5555);
+    assert(r.announcedTo >= 2, `announced to ${r.announcedTo}`);
+    const found: string[] = [];
+    for await (const p of nodes[3]!.getPeers(hash)) found.push(`${p.host}:${p.port}`);
+    assert(found.includes("127.0.0.41:5555"), found.join(","));
+  } finally {
+    for (const n of nodes) n.close();
+  }
+});
