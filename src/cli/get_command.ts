@@ -16,6 +16,9 @@ byte is verified on disk; with --seed, keeps seeding until interrupted.
 Options:
   -o, --output DIR        save path (default ".")
   --seed                  keep seeding after the download completes
+  --files LIST            download only these files (indices as "info" lists them,
+                          from 0), e.g. 0,2-4; the others are skipped
+  --sequential            download pieces in order (streaming) instead of rarest first
 ${PEER_OPTIONS_HELP}`;
 
 /**
@@ -30,6 +33,8 @@ export async function getCommand(args: string[], io: CliIo): Promise<number> {
     ...PEER_OPTIONS,
     output: { type: "string", short: "o" },
     seed: { type: "boolean" },
+    files: { type: "string" },
+    sequential: { type: "boolean" },
   });
   if (values.help) {
     io.stdout(HELP);
@@ -41,9 +46,31 @@ export async function getCommand(args: string[], io: CliIo): Promise<number> {
     throw new CliError("Magnet links need metadata exchange (BEP 9), which is not available yet");
   }
   const meta = await loadTorrent(source);
+  const files = stringFlag(values.files);
   return await runTorrent(meta, io, {
     dir: stringFlag(values.output) ?? ".",
     seed: values.seed === true,
     values,
+    ...(files !== undefined ? { filePriorities: selectFiles(files, meta.files.length) } : {}),
   });
+}
+
+/**
+ * Parses `--files 0,2-4` into per-file priorities (4 for chosen files, 0 for the rest).
+ * @param text the flag value
+ * @param fileCount files in the torrent
+ * @returns one priority per file
+ * @throws {CliError} on a malformed list or an index out of range (exit 2)
+ */
+export function selectFiles(text: string, fileCount: number): number[] {
+  const priorities = new Array<number>(fileCount).fill(0);
+  for (const part of text.split(",")) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    const first = m ? Number(m[1]) : NaN, last = m?.[2] !== undefined ? Number(m[2]) : first;
+    if (!m || first > last || last >= fileCount) {
+      throw new CliError(`Invalid --files: "${text}" (files are numbered 0 to ${fileCount - 1})`);
+    }
+    for (let i = first; i <= last; i++) priorities[i] = 4;
+  }
+  return priorities;
 }

@@ -57,9 +57,14 @@ export const PEER_OPTIONS_HELP =
 
 /** Parsed shared flags. */
 export interface RunOptions {
+  /** Save path. */
   readonly dir: string;
+  /** Keep seeding after completion. */
   readonly seed: boolean;
+  /** Parsed flag values. */
   readonly values: Record<string, unknown>;
+  /** Priority per file (0 = skip). */
+  readonly filePriorities?: readonly number[];
 }
 
 /**
@@ -99,7 +104,16 @@ export async function runTorrent(meta: Metainfo, io: CliIo, options: RunOptions)
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const torrent = await client.add(meta, { dir: options.dir, seed: options.seed, peers });
+    // Subscribe before adding, so the storage check's events are seen too.
+    const session = await client.ready();
+    const events = forTorrent(session.events({ signal: stop.signal }), meta.infoHashHex);
+    const torrent = await client.add(meta, {
+      dir: options.dir,
+      seed: options.seed,
+      peers,
+      sequential: v.sequential === true,
+      ...(options.filePriorities ? { filePriorities: options.filePriorities } : {}),
+    });
     if (!quiet && !json) {
       io.stdout(
         `${options.seed ? "Seeding" : "Downloading"} ${safeText(meta.name)} (${
@@ -108,7 +122,7 @@ export async function runTorrent(meta: Metainfo, io: CliIo, options: RunOptions)
       );
     }
     if (timeoutS !== undefined) timer = setTimeout(() => stop.abort("timeout"), timeoutS * 1000);
-    const outcome = await watch(torrent.events({ signal: stop.signal }), io, {
+    const outcome = await watch(events, io, {
       json,
       quiet,
       seed: options.seed,
@@ -128,7 +142,8 @@ export async function runTorrent(meta: Metainfo, io: CliIo, options: RunOptions)
     }
     // Interrupted: a seeder stops cleanly (0); an unfinished download keeps its verified data (1).
     if (!quiet && !json) io.stdout("Stopping: verified data kept, resume data saved");
-    return options.seed || torrent.stats().piecesHave === meta.pieceCount ? 0 : 1;
+    const st = torrent.stats();
+    return options.seed || st.bytesVerified === st.bytesWanted ? 0 : 1;
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
@@ -192,4 +207,15 @@ export function progressLine(s: TorrentStats): string {
   return `${pct.toFixed(1)}%  ${formatRate(s.downloadBps)} down  ${formatRate(s.uploadBps)} up  ` +
     `peers ${s.peers} (${s.seeds} seed${s.seeds === 1 ? "" : "s"})  ` +
     (s.state === "seeding" ? "seeding" : `ETA ${formatDuration(eta)}`);
+}
+
+async function* forTorrent(
+  events: AsyncIterable<EngineEvent>,
+  infoHash: string,
+): AsyncIterable<EngineEvent> {
+  for await (const e of events) {
+    const own = "infoHash" in e ? e.infoHash === infoHash : e.type !== "progress" ||
+      e.stats.infoHash === infoHash;
+    if (own) yield e;
+  }
 }

@@ -62,6 +62,12 @@ export interface AddOptions {
   readonly maxDownloadBytesPerSecond?: number;
   /** Download pieces in order (streaming) instead of rarest first. */
   readonly sequential?: boolean;
+  /**
+   * Priority per file, in torrent order: 0 skips the file, 1..7 (default 4; higher first).
+   * A piece shared with a wanted file is still downloaded, so edges of skipped files
+   * may be written.
+   */
+  readonly filePriorities?: readonly number[];
 }
 
 /** Many torrents behind one listen port. */
@@ -145,6 +151,16 @@ export class Session {
    */
   async add(meta: Metainfo, options: AddOptions): Promise<Torrent> {
     if (this.#closed) throw new Error("Cannot add a torrent: the session is closed");
+    const priorities = options.filePriorities;
+    if (
+      priorities &&
+      (priorities.length !== meta.files.length ||
+        priorities.some((p) => !Number.isInteger(p) || p < 0 || p > 7))
+    ) {
+      throw new RangeError(
+        `Invalid filePriorities: need ${meta.files.length} integers from 0 to 7`,
+      );
+    }
     if (this.#torrents.has(meta.infoHashHex)) {
       throw new Error(`Cannot add torrent ${meta.infoHashHex}: it is already in the session`);
     }
@@ -152,6 +168,7 @@ export class Session {
       dir: options.dir,
       seed: options.seed ?? false,
       sequential: options.sequential ?? false,
+      ...(options.filePriorities ? { filePriorities: options.filePriorities } : {}),
       ...(options.maxUploadBytesPerSecond !== undefined
         ? { maxUploadBytesPerSecond: options.maxUploadBytesPerSecond }
         : {}),

@@ -66,7 +66,11 @@ export interface Settings {
   readonly tickIntervalMs: number;
   /** Resume data is written at most this often while downloading. Default 30,000 ms. */
   readonly resumeSaveIntervalMs: number;
-  /** First reconnect delay to a failed address; doubles per failure. Default 10,000 ms. */
+  /**
+   * First reconnect delay to a failed address; doubles per failure, up to 64×. Default
+   * 2,000 ms: a peer that was still starting (or checking its data) is retried soon,
+   * one that stays unreachable backs off to about 2 minutes.
+   */
   readonly reconnectBaseMs: number;
   /** Allow loopback, private and port-0-free local peer addresses from PEX/DHT/trackers. Default false (EX7); tests and the demo set it. */
   readonly allowLocalPeers: boolean;
@@ -106,7 +110,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   readBufferBytes: 256 * 1024,
   tickIntervalMs: 1_000,
   resumeSaveIntervalMs: 30_000,
-  reconnectBaseMs: 10_000,
+  reconnectBaseMs: 2_000,
   allowLocalPeers: false,
   enableDht: true,
   enablePex: true,

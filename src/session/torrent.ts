@@ -34,6 +34,8 @@ export interface TorrentOptions {
   readonly seed: boolean;
   /** Pick pieces in order instead of rarest first. */
   readonly sequential?: boolean;
+  /** Priority per file (0 = skip). */
+  readonly filePriorities?: readonly number[];
   /** Per-torrent upload cap, bytes/s (0 = none). */
   readonly maxUploadBytesPerSecond?: number;
   /** Per-torrent download cap, bytes/s (0 = none). */
@@ -71,6 +73,8 @@ export class TorrentRuntime {
   readonly #downloadMeter = new RateMeter();
   readonly #uploadMeter = new RateMeter();
   #bytesDownloaded = 0;
+  #bytesWanted = 0;
+  readonly #writesInFlight = new Set<Promise<void>>();
   #bytesUploaded = 0;
   #resolveDone!: () => void;
   #rejectDone!: (e: Error) => void;
@@ -100,6 +104,12 @@ export class TorrentRuntime {
       random: ctx.random,
     });
     this.picker.sequential = options.sequential ?? false;
+    if (options.filePriorities) {
+      this.picker.setFilePriorities(meta.files, options.filePriorities);
+    }
+    for (let i = 0; i < meta.pieceCount; i++) {
+      if (this.picker.priorityOf(i) > 0) this.#bytesWanted += this.pieceSize(i);
+    }
     this.#choker = new Choker({
       regularSlots: s.unchokeSlots,
       rechokeIntervalMs: s.unchokeIntervalMs,
@@ -281,7 +291,11 @@ export class TorrentRuntime {
     const buf = this.#pieceBuffers.get(index);
     this.#pieceBuffers.delete(index);
     if (!buf) return;
-    this.ctx.disk.writePiece(this.storageId, index, buf).then(
+    const job = this.ctx.disk.writePiece(this.storageId, index, buf);
+    const tracked = job.then(() => {}, () => {});
+    this.#writesInFlight.add(tracked);
+    tracked.then(() => this.#writesInFlight.delete(tracked));
+    job.then(
       (ok) => ok ? this.#pieceVerified(index) : this.#pieceFailed(index),
       (e) => {
         this.#warn(`Cannot write piece ${index}: ${errorText(e)}`);
@@ -315,7 +329,7 @@ export class TorrentRuntime {
     const now = this.ctx.clock.now();
     let seeds = 0;
     for (const p of this.peers.values()) if (p.isSeed) seeds++;
-    const wanted = this.meta.totalLength;
+    const wanted = this.#bytesWanted;
     return {
       infoHash: this.infoHashHex,
       name: this.meta.name,
@@ -341,6 +355,8 @@ export class TorrentRuntime {
     for (const t of this.#timers) t.cancel();
     this.#timers = [];
     for (const p of [...this.peers.values()]) p.close("shutdown");
+    // Pieces already submitted finish first, so the resume data records them.
+    await Promise.all([...this.#writesInFlight]);
     if (this.storageId >= 0) {
       await this.#saveResume();
       await this.ctx.disk.close(this.storageId).catch(() => {});
@@ -365,9 +381,9 @@ export class TorrentRuntime {
   }
 
   #pieceVerified(index: number): void {
-    if (this.#stopped) return;
-    this.picker.pieceVerified(index);
+    this.picker.pieceVerified(index); // on disk and verified: recorded even while stopping
     this.#resumeDirty = true;
+    if (this.#stopped) return;
     const have: WireMessage = { type: "have", index };
     for (const p of this.peers.values()) p.send(have);
     this.ctx.hub.emit({

@@ -1,0 +1,191 @@
+/**
+ * `get` and `seed` as a user runs them, over real loopback TCP: a selective download
+ * with --files, an interrupted download that resumes from its resume data (SIGTERM keeps
+ * verified data), and the exit codes for bad input and for no peers in time.
+ * @module
+ */
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { assert, assertEquals } from "../assert.ts";
+
+const MOD = new URL("../../mod.ts", import.meta.url).pathname;
+const FILES: [string, number][] = [["a.bin", 700_000], ["b.bin", 1_300_000], ["c.bin", 500_000]];
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function deno(args: string[], signal?: AbortSignal): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MOD, ...args],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+    ...(signal ? { signal } : {}),
+  }).spawn();
+}
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await deno(args, AbortSignal.timeout(60_000)).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** A payload of three files, its torrent, and a seeder process on 127.0.0.1:port. */
+async function withSeeder(
+  fn: (ctx: { root: string; torrent: string; port: number; digests: string[] }) => Promise<void>,
+): Promise<void> {
+  const root = await Deno.makeTempDir({ prefix: "swarmd-get-" });
+  const src = join(root, "src", "payload");
+  await Deno.mkdir(src, { recursive: true });
+  const digests: string[] = [];
+  for (const [i, [name, length]] of FILES.entries()) {
+    const data = new Uint8Array(length).map((_, j) => (j * 7 + i * 13) & 0xff);
+    await Deno.writeFile(join(src, name), data);
+    digests.push(sha256(data));
+  }
+  const torrent = join(root, "p.torrent");
+  const made = await run(["create", src, "-o", torrent, "--piece-length", "65536"]);
+  assertEquals(made.code, 0, made.stderr);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const seeder = deno([
+    "seed",
+    torrent,
+    join(root, "src"),
+    "--port",
+    String(port),
+    "--host",
+    "127.0.0.1",
+    "--quiet",
+  ]);
+  try {
+    await fn({ root, torrent, port, digests });
+  } finally {
+    seeder.kill("SIGTERM");
+    const status = await seeder.status;
+    await seeder.stdout.cancel().catch(() => {});
+    await seeder.stderr.cancel().catch(() => {});
+    assertEquals(status.code, 0, "the seeder stops cleanly on SIGTERM with exit 0");
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+/** Resolves once something listens on 127.0.0.1:port (bounded: 20 s). */
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
+async function digestOf(path: string): Promise<string | undefined> {
+  try {
+    return sha256(await Deno.readFile(path));
+  } catch {
+    return undefined;
+  }
+}
+
+Deno.test("get --files downloads only the chosen files, verified", async () => {
+  await withSeeder(async ({ root, torrent, port, digests }) => {
+    const dl = join(root, "dl");
+    const r = await run([
+      "get",
+      torrent,
+      "-o",
+      dl,
+      "--peer",
+      `127.0.0.1:${port}`,
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--files",
+      "0,2",
+      "--timeout",
+      "50",
+      "--quiet",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(await digestOf(join(dl, "payload", "a.bin")), digests[0]);
+    assertEquals(await digestOf(join(dl, "payload", "c.bin")), digests[2]);
+    const b = await digestOf(join(dl, "payload", "b.bin"));
+    assert(b !== digests[1], "the skipped file was not downloaded in full");
+  });
+});
+
+Deno.test("get stopped by SIGTERM keeps verified pieces and resumes from resume data", async () => {
+  await withSeeder(async ({ root, torrent, port, digests }) => {
+    const dl = join(root, "dl");
+    const peerArgs = ["--peer", `127.0.0.1:${port}`, "--port", "0", "--host", "127.0.0.1"];
+    // A slow first run (256 KiB/s): stopped after about a second.
+    const first = deno(["get", torrent, "-o", dl, ...peerArgs, "--max-download", "256K", "--json"]);
+    const reader = first.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let verified = 0, buffered = "";
+    while (verified < 3) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffered += value;
+      verified = (buffered.match(/"piece-verified"/g) ?? []).length;
+    }
+    first.kill("SIGTERM");
+    const status = await first.status;
+    reader.releaseLock();
+    await first.stdout.cancel().catch(() => {});
+    await first.stderr.cancel().catch(() => {});
+    assertEquals(status.code, 1, "an interrupted, unfinished download exits 1");
+    assert(verified >= 3, `pieces verified before the stop: ${verified}`);
+    // Second run: resume data is trusted (no rehash) and the download completes.
+    const second = await run(["get", torrent, "-o", dl, ...peerArgs, "--json", "--timeout", "50"]);
+    assertEquals(second.code, 0, second.stderr);
+    const check = second.stdout.split("\n").find((l) => l.includes('"check-finished"'));
+    assert(check?.includes('"usedResume":true'), `resume data used: ${check}`);
+    const had = JSON.parse(check!).piecesHave as number;
+    assert(had >= 3, `pieces kept across the restart: ${had}`);
+    for (const [i, [name]] of FILES.entries()) {
+      assertEquals(await digestOf(join(dl, "payload", name)), digests[i]);
+    }
+  });
+});
+
+Deno.test("get: bad input exits 2, no peers in time exits 1", async () => {
+  const root = await Deno.makeTempDir({ prefix: "swarmd-get-bad-" });
+  try {
+    const garbage = join(root, "bad.torrent");
+    await Deno.writeTextFile(garbage, "d4:infoi1ee");
+    const bad = await run(["get", garbage, "-o", root]);
+    assertEquals(bad.code, 2);
+    assert(bad.stderr.startsWith("error: ") && bad.stderr.includes("bad.torrent"), bad.stderr);
+    const src = join(root, "one.bin");
+    await Deno.writeFile(src, new Uint8Array(100_000).fill(7));
+    const torrent = join(root, "one.torrent");
+    assertEquals((await run(["create", src, "-o", torrent])).code, 0);
+    const badPeer = await run(["get", torrent, "--peer", "nowhere"]);
+    assertEquals(badPeer.code, 2, badPeer.stderr);
+    const badFiles = await run(["get", torrent, "--files", "3"]);
+    assertEquals(badFiles.code, 2, badFiles.stderr);
+    const lonely = await run([
+      "get",
+      torrent,
+      "-o",
+      join(root, "dl"),
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--timeout",
+      "1",
+      "--no-dht",
+    ]);
+    assertEquals(lonely.code, 1, lonely.stderr);
+    assert(lonely.stderr.includes("not complete after 1 s"), lonely.stderr);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
