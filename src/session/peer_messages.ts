@@ -16,7 +16,6 @@ import {
   BLOCK_LENGTH,
   decodeExtensionHandshake,
   describePeerId,
-  encodeExtensionHandshake,
   type WireMessage,
 } from "../wire/mod.ts";
 import { Bitfield } from "../util/bitfield.ts";
@@ -26,8 +25,6 @@ import type { TorrentRuntime } from "./torrent.ts";
 const UNSOLICITED_LIMIT = 64;
 /** Invalid requests tolerated while we choke a peer (PW6). */
 const INVALID_REQUEST_LIMIT = 300;
-/** Our client name in BEP 10 `v`. */
-export const CLIENT_NAME = "swarmd 0.1.0";
 
 /** Protocol handling for the peers of one torrent. */
 export class PeerMessageHandler implements PeerConnectionHandlers {
@@ -42,18 +39,7 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
   greet(peer: PeerConnection): void {
     const t = this.#t;
     peer.clientName = describePeerId(peer.remote.peerId);
-    if (peer.remote.extensionProtocol) {
-      peer.send({
-        type: "extended",
-        extendedId: 0,
-        payload: encodeExtensionHandshake({
-          m: new Map(),
-          v: CLIENT_NAME,
-          p: t.ctx.listenPort(),
-          reqq: t.ctx.settings.maxIncomingRequests,
-        }),
-      });
-    }
+    t.extensions.greet(peer);
     const have = t.picker.haveCount;
     const fast = peer.remote.fastExtension;
     if (fast && have === t.meta.pieceCount) peer.send({ type: "have-all" });
@@ -131,6 +117,7 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
         return; // DHT node hint: used once the DHT joins the session
       case "extended":
         if (m.extendedId === 0) this.#onExtensionHandshake(peer, m.payload);
+        else t.extensions.onMessage(peer, m.extendedId, m.payload);
         return;
     }
   }
@@ -322,5 +309,6 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
         this.#t.peerList.connected(peer.listenAddr, this.#t.ctx.clock.now());
       }
     }
+    this.#t.extensions.onHandshake(peer);
   }
 }

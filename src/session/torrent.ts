@@ -23,6 +23,7 @@ import type { TorrentState, TorrentStats } from "./events.ts";
 import { addressKey, PeerList, type PeerSource } from "./peer_list.ts";
 import { Uploader } from "./uploader.ts";
 import { PeerMessageHandler } from "./peer_messages.ts";
+import { type ExtensionHost, ExtensionHub } from "./extension_hub.ts";
 import { openTorrentStorage, saveResume } from "./storage_setup.ts";
 import { RateMeter } from "../choker/mod.ts";
 
@@ -43,7 +44,7 @@ export interface TorrentOptions {
 }
 
 /** The engine state of one torrent. */
-export class TorrentRuntime {
+export class TorrentRuntime implements ExtensionHost {
   /** Parsed metainfo. */
   readonly meta: Metainfo;
   /** Hex info-hash. */
@@ -62,6 +63,8 @@ export class TorrentRuntime {
   state: TorrentState = "checking";
   /** Storage handle once opened. */
   storageId: StorageId = -1;
+  /** BEP 10 extensions: PEX and metadata serving. */
+  readonly extensions: ExtensionHub;
 
   readonly ctx: TorrentContext;
   readonly #choker: Choker;
@@ -133,11 +136,27 @@ export class TorrentRuntime {
       readFailed: (i, e) => this.#warn(`Cannot read piece ${i} for upload: ${errorText(e)}`),
     }, uploadBucket);
     this.#handler = new PeerMessageHandler(this);
+    this.extensions = new ExtensionHub(this);
     this.done = new Promise((resolve, reject) => {
       this.#resolveDone = resolve;
       this.#rejectDone = reject;
     });
     this.done.catch(() => {}); // observed through events too; never an unhandled rejection
+  }
+
+  /** BEP 27 private flag. */
+  isPrivate(): boolean {
+    return this.meta.isPrivate;
+  }
+
+  /** The info dictionary (served by ut_metadata). */
+  infoBytes(): Uint8Array {
+    return this.meta.infoBytes;
+  }
+
+  /** Whether `peer` has every piece. */
+  isSeed(peer: PeerConnection): boolean {
+    return peer.isSeed;
   }
 
   /** Byte length of piece `index`. */
@@ -241,6 +260,7 @@ export class TorrentRuntime {
     if (peer.isSeed) this.picker.removeSeed();
     else if (peer.has.count > 0) this.picker.removePeer(peer.has);
     this.#uploader.forget(peer);
+    this.extensions.forget(peer);
     const addr = peer.listenAddr;
     if (addr) this.peerList.disconnected(addr, this.ctx.clock.now(), reason === "io-error");
     this.ctx.hub.emit({
@@ -456,6 +476,7 @@ export class TorrentRuntime {
       }
     }
     if (now - this.#lastRechoke >= s.unchokeIntervalMs) this.#rechoke(now);
+    this.extensions.tick(now);
     this.#connectMore();
     if (this.#resumeDirty && now - this.#lastResumeSave >= s.resumeSaveIntervalMs) {
       void this.#saveResume();

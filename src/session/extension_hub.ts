@@ -1,0 +1,163 @@
+/**
+ * BEP 10 extensions on a torrent's connections: our extension handshake, ut_pex
+ * (BEP 11) sending and receiving with its limits, and ut_metadata (BEP 9) serving.
+ * Metadata *fetching* belongs to the magnet phase (metadata_fetcher.ts), which hands
+ * ut_metadata replies to its assembler through `onMetadata`.
+ *
+ * Private torrents (BEP 27) never offer or accept ut_pex.
+ *
+ * Layer: driver (decisions come from the extension cores).
+ * @module
+ */
+import type { PeerConnection } from "../net/peer_connection.ts";
+import {
+  decodeMetadataMessage,
+  encodeMetadataReject,
+  type MetadataMessage,
+  MetadataServer,
+  PexReceiver,
+  PexSender,
+} from "../extensions/mod.ts";
+import { encodeExtensionHandshake, type ExtensionHandshake } from "../wire/mod.ts";
+import type { PeerAddress } from "../runtime/types.ts";
+import type { TorrentContext } from "./context.ts";
+import type { PeerList } from "./peer_list.ts";
+
+/** Our extension ids (what peers use when they send to us). */
+export const LOCAL_EXTENSION_IDS = Object.freeze({ ut_metadata: 1, ut_pex: 2 });
+/** Our client name in BEP 10 `v`. */
+export const CLIENT_NAME = "swarmd 0.1.0";
+
+/** What the hub needs from the torrent (or magnet fetcher) it serves. */
+export interface ExtensionHost {
+  /** Session services. */
+  readonly ctx: TorrentContext;
+  /** Candidate addresses (PEX adds to it). */
+  readonly peerList: PeerList;
+  /** Live connections. */
+  readonly peers: ReadonlyMap<string, PeerConnection>;
+  /** BEP 27: no PEX. */
+  isPrivate(): boolean;
+  /** The info dictionary, once known. */
+  infoBytes(): Uint8Array | undefined;
+  /** Whether a peer has every piece (for PEX flags). */
+  isSeed(peer: PeerConnection): boolean;
+  /** A ut_metadata message for the metadata phase; the torrent phase ignores it. */
+  onMetadata?(peer: PeerConnection, message: MetadataMessage): void;
+}
+
+interface PeerExtensions {
+  pexSender?: PexSender;
+  pexReceiver?: PexReceiver;
+}
+
+/** Extension plumbing for one torrent's peers. */
+export class ExtensionHub {
+  readonly #host: ExtensionHost;
+  readonly #state = new Map<PeerConnection, PeerExtensions>();
+  #server: MetadataServer | undefined;
+
+  /** Binds to a host. */
+  constructor(host: ExtensionHost) {
+    this.#host = host;
+  }
+
+  #pexEnabled(): boolean {
+    return this.#host.ctx.settings.enablePex && !this.#host.isPrivate();
+  }
+
+  /** Our BEP 10 handshake for `peer`. */
+  handshake(peer: PeerConnection): ExtensionHandshake {
+    const m = new Map<string, number>([["ut_metadata", LOCAL_EXTENSION_IDS.ut_metadata]]);
+    if (this.#pexEnabled()) m.set("ut_pex", LOCAL_EXTENSION_IDS.ut_pex);
+    const info = this.#host.infoBytes();
+    const ipv4 = /^\d+\.\d+\.\d+\.\d+$/.test(peer.addr.host);
+    return {
+      m,
+      v: CLIENT_NAME,
+      p: this.#host.ctx.listenPort(),
+      reqq: this.#host.ctx.settings.maxIncomingRequests,
+      ...(info ? { metadataSize: info.length } : {}),
+      ...(ipv4 ? { yourip: new Uint8Array(peer.addr.host.split(".").map(Number)) } : {}),
+    };
+  }
+
+  /** Sends our handshake when the peer speaks BEP 10. */
+  greet(peer: PeerConnection): void {
+    if (!peer.remote.extensionProtocol) return;
+    peer.send({
+      type: "extended",
+      extendedId: 0,
+      payload: encodeExtensionHandshake(this.handshake(peer)),
+    });
+  }
+
+  /** The peer's handshake arrived (after `peer.extensionIds` was set). */
+  onHandshake(peer: PeerConnection): void {
+    if (!this.#pexEnabled() || !peer.extensionIds.get("ut_pex")) return;
+    const recipient: PeerAddress[] = [peer.addr];
+    if (peer.listenAddr) recipient.push(peer.listenAddr);
+    this.#state.set(peer, {
+      pexSender: new PexSender({ recipient }),
+      pexReceiver: new PexReceiver({ allowLocal: this.#host.ctx.settings.allowLocalPeers }),
+    });
+  }
+
+  /** An extended message with one of our ids. */
+  onMessage(peer: PeerConnection, extendedId: number, payload: Uint8Array): void {
+    if (extendedId === LOCAL_EXTENSION_IDS.ut_pex) return this.#onPex(peer, payload);
+    if (extendedId !== LOCAL_EXTENSION_IDS.ut_metadata) return; // unknown ids are ignored
+    let message: MetadataMessage;
+    try {
+      message = decodeMetadataMessage(payload);
+    } catch (e) {
+      return peer.close("bad-message", `ut_metadata: ${(e as Error).message}`);
+    }
+    if (message.type === "request") return this.#serveMetadata(peer, message.piece);
+    this.#host.onMetadata?.(peer, message);
+  }
+
+  /** Periodic work: PEX messages (each peer at most once a minute). */
+  tick(now: number): void {
+    if (this.#state.size === 0) return;
+    const current = [...this.#host.peers.values()].filter((p) => p.listenAddr).map((p) => ({
+      addr: p.listenAddr!,
+      isSeed: this.#host.isSeed(p),
+      reachable: p.outgoing,
+    }));
+    for (const [peer, ext] of this.#state) {
+      const id = peer.extensionIds.get("ut_pex");
+      const payload = id ? ext.pexSender?.build(now, current) : undefined;
+      if (payload && id) peer.send({ type: "extended", extendedId: id, payload });
+    }
+  }
+
+  /** Forgets a closed peer. */
+  forget(peer: PeerConnection): void {
+    this.#state.delete(peer);
+    this.#server?.removePeer(peer.id);
+  }
+
+  #onPex(peer: PeerConnection, payload: Uint8Array): void {
+    const rx = this.#state.get(peer)?.pexReceiver;
+    if (!rx) return; // PEX we did not offer (or a private torrent): ignored
+    const now = this.#host.ctx.clock.now();
+    const result = rx.accept(now, payload);
+    if ("disconnect" in result) return peer.close("protocol", `ut_pex: ${result.disconnect}`);
+    for (const addr of result.added) this.#host.peerList.add(addr, "pex", now);
+  }
+
+  #serveMetadata(peer: PeerConnection, piece: number): void {
+    const id = peer.extensionIds.get("ut_metadata");
+    if (!id) return;
+    const info = this.#host.infoBytes();
+    if (!info) {
+      peer.send({ type: "extended", extendedId: id, payload: encodeMetadataReject(piece) });
+      return;
+    }
+    this.#server ??= new MetadataServer(info);
+    const payload = this.#server.request(peer.id, piece);
+    peer.send({ type: "extended", extendedId: id, payload });
+    this.#server.sent(peer.id);
+  }
+}
