@@ -5,7 +5,9 @@
  * Layer: platform (CLI).
  * @module
  */
-import { CliError, type CliIo, loadTorrent, parseCommand, stringFlag } from "./common.ts";
+import { CliError, type CliIo, loadTorrent, parseCommand, safeText, stringFlag } from "./common.ts";
+import { type MagnetLink, parseMagnet } from "../metainfo/mod.ts";
+import { MetainfoError } from "../errors.ts";
 import { PEER_OPTIONS, PEER_OPTIONS_HELP, runTorrent } from "./torrent_run.ts";
 
 const HELP = `Usage: deno run -A mod.ts get <file.torrent|magnet:> [-o DIR] [options]
@@ -42,15 +44,18 @@ export async function getCommand(args: string[], io: CliIo): Promise<number> {
   }
   if (positionals.length !== 1) throw new CliError("get takes one torrent file or magnet link");
   const source = positionals[0]!;
+  const files = stringFlag(values.files);
+  const common = { dir: stringFlag(values.output) ?? ".", seed: values.seed === true, values };
   if (source.startsWith("magnet:")) {
-    throw new CliError("Magnet links need metadata exchange (BEP 9), which is not available yet");
+    const link = loadMagnet(source);
+    const selectOnly = files !== undefined
+      ? selectFiles(files, 1 << 20).flatMap((p, i) => p > 0 ? [i] : [])
+      : link.selectOnly;
+    return await runTorrent(link, io, { ...common, ...(selectOnly ? { selectOnly } : {}) });
   }
   const meta = await loadTorrent(source);
-  const files = stringFlag(values.files);
   return await runTorrent(meta, io, {
-    dir: stringFlag(values.output) ?? ".",
-    seed: values.seed === true,
-    values,
+    ...common,
     ...(files !== undefined ? { filePriorities: selectFiles(files, meta.files.length) } : {}),
   });
 }
@@ -73,4 +78,21 @@ export function selectFiles(text: string, fileCount: number): number[] {
     for (let i = first; i <= last; i++) priorities[i] = 4;
   }
   return priorities;
+}
+
+/**
+ * Parses a magnet link; a malformed one is a one-line {@linkcode CliError} (exit 2).
+ * @param uri the link
+ * @returns the parsed link
+ * @throws {CliError} naming the bad parameter
+ */
+export function loadMagnet(uri: string): MagnetLink {
+  try {
+    return parseMagnet(uri);
+  } catch (e) {
+    if (!(e instanceof MetainfoError)) throw e;
+    throw new CliError(`Cannot read magnet link: ${safeText(e.message)} (field "${e.field}")`, 2, {
+      cause: e,
+    });
+  }
 }

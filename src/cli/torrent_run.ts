@@ -7,7 +7,7 @@
  * @module
  */
 import { Client } from "../runtime/deno_client.ts";
-import type { Metainfo } from "../metainfo/mod.ts";
+import type { MagnetLink, Metainfo } from "../metainfo/mod.ts";
 import type { EngineEvent, TorrentStats } from "../session/events.ts";
 import type { PeerAddress } from "../runtime/types.ts";
 import {
@@ -65,6 +65,8 @@ export interface RunOptions {
   readonly values: Record<string, unknown>;
   /** Priority per file (0 = skip). */
   readonly filePriorities?: readonly number[];
+  /** Magnet links: file indices to download (BEP 53 `so` or `--files`). */
+  readonly selectOnly?: readonly number[];
 }
 
 /**
@@ -75,7 +77,14 @@ export interface RunOptions {
  * @returns exit code
  * @throws {CliError} for bad flag values (exit 2)
  */
-export async function runTorrent(meta: Metainfo, io: CliIo, options: RunOptions): Promise<number> {
+export async function runTorrent(
+  source: Metainfo | MagnetLink,
+  io: CliIo,
+  options: RunOptions,
+): Promise<number> {
+  const meta = "pieceHashes" in source ? source : undefined;
+  const infoHashHex = source.infoHashHex;
+  const isPrivate = meta?.isPrivate ?? false;
   const v = options.values;
   const peers: PeerAddress[] = listFlag(v.peer).map((p) => parseHostPort("peer", p));
   const port = intFlag("port", v.port, 0, 65535);
@@ -83,7 +92,7 @@ export async function runTorrent(meta: Metainfo, io: CliIo, options: RunOptions)
   const maxUp = stringFlag(v["max-upload"]);
   const maxDown = stringFlag(v["max-download"]);
   const trackers = listFlag(v.tracker);
-  if (trackers.length > 0 && meta.announceList.length === 0 && peers.length === 0) {
+  if (trackers.length > 0 && (meta?.announceList.length ?? 0) === 0 && peers.length === 0) {
     throw new CliError("Trackers are not supported yet: give peers with --peer HOST:PORT");
   }
   const host = stringFlag(v.host);
@@ -94,8 +103,8 @@ export async function runTorrent(meta: Metainfo, io: CliIo, options: RunOptions)
     settings: {
       maxUploadBytesPerSecond: maxUp ? parseByteSize("max-upload", maxUp) : 0,
       maxDownloadBytesPerSecond: maxDown ? parseByteSize("max-download", maxDown) : 0,
-      enableDht: v["no-dht"] !== true && !meta.isPrivate,
-      enablePex: v["no-pex"] !== true && !meta.isPrivate,
+      enableDht: v["no-dht"] !== true && !isPrivate,
+      enablePex: v["no-pex"] !== true && !isPrivate,
     },
   });
   const stop = new AbortController();
@@ -106,19 +115,22 @@ export async function runTorrent(meta: Metainfo, io: CliIo, options: RunOptions)
   try {
     // Subscribe before adding, so the storage check's events are seen too.
     const session = await client.ready();
-    const events = forTorrent(session.events({ signal: stop.signal }), meta.infoHashHex);
-    const torrent = await client.add(meta, {
+    const events = forTorrent(session.events({ signal: stop.signal }), infoHashHex);
+    const torrent = await client.add(source, {
       dir: options.dir,
       seed: options.seed,
       peers,
       sequential: v.sequential === true,
       ...(options.filePriorities ? { filePriorities: options.filePriorities } : {}),
+      ...(options.selectOnly ? { selectOnly: options.selectOnly } : {}),
     });
     if (!quiet && !json) {
       io.stdout(
-        `${options.seed ? "Seeding" : "Downloading"} ${safeText(meta.name)} (${
-          formatBytes(meta.totalLength)
-        }, ${meta.infoHashHex}) on port ${client.port}`,
+        meta
+          ? `${options.seed ? "Seeding" : "Downloading"} ${safeText(meta.name)} (${
+            formatBytes(meta.totalLength)
+          }, ${infoHashHex}) on port ${client.port}`
+          : `Fetching metadata for ${infoHashHex} from peers (port ${client.port})`,
       );
     }
     if (timeoutS !== undefined) timer = setTimeout(() => stop.abort("timeout"), timeoutS * 1000);
@@ -130,13 +142,18 @@ export async function runTorrent(meta: Metainfo, io: CliIo, options: RunOptions)
     });
     const reason = stop.signal.reason as string | undefined;
     if (outcome === "complete" && !options.seed) {
-      if (!quiet && !json) io.stdout(`Complete: ${safeText(meta.name)} verified in ${options.dir}`);
+      if (!quiet && !json) {
+        io.stdout(`Complete: ${safeText(torrent.name)} verified in ${options.dir}`);
+      }
       return 0;
     }
     if (outcome === "error") return 1;
     if (reason === "timeout") {
+      const st = torrent.stats();
       io.stderr(
-        `error: not complete after ${timeoutS} s (${torrent.stats().piecesHave}/${meta.pieceCount} pieces)`,
+        st.state === "metadata"
+          ? `error: no metadata after ${timeoutS} s (${st.peers} peers connected)`
+          : `error: not complete after ${timeoutS} s (${st.bytesVerified} of ${st.bytesWanted} bytes)`,
       );
       return 1;
     }
@@ -178,6 +195,9 @@ function report(e: EngineEvent, io: CliIo): void {
   switch (e.type) {
     case "progress":
       io.status(progressLine(e.stats));
+      return;
+    case "metadata-received":
+      io.stdout(`Metadata received: ${safeText(e.name)} (${formatBytes(e.bytes)} info dictionary)`);
       return;
     case "check-finished":
       io.stdout(

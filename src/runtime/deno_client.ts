@@ -12,7 +12,7 @@ import type { Settings } from "../session/settings.ts";
 import type { ResumeStore } from "../session/context.ts";
 import type { Torrent } from "../session/torrent_handle.ts";
 import type { Logger } from "./types.ts";
-import { type Metainfo, parseMagnet, parseTorrent } from "../metainfo/mod.ts";
+import { type MagnetLink, type Metainfo, parseMagnet, parseTorrent } from "../metainfo/mod.ts";
 import { SECURE_RANDOM, SYSTEM_CLOCK } from "./deno_clock.ts";
 import { DENO_NETWORK } from "./deno_tcp.ts";
 import { WorkerPoolDiskIo } from "./deno_worker_pool.ts";
@@ -106,24 +106,26 @@ export class Client {
   }
 
   /**
-   * Adds a torrent from a `.torrent` path, its bytes, or parsed metainfo.
+   * Adds a torrent from a `.torrent` path, its bytes, parsed metainfo, or a magnet link
+   * (text or parsed; the torrent starts in the metadata phase).
    * @param source path, bytes or metainfo
    * @param options save path, peers, seeding
    * @returns the torrent handle
    * @throws {MetainfoError} for an invalid torrent
    */
-  async add(source: string | Uint8Array | Metainfo, options: AddOptions): Promise<Torrent> {
+  async add(
+    source: string | Uint8Array | Metainfo | MagnetLink,
+    options: AddOptions,
+  ): Promise<Torrent> {
     let meta: Metainfo;
-    if (typeof source === "string") {
-      if (source.startsWith("magnet:")) {
-        const link = parseMagnet(source);
-        throw new Error(
-          `Cannot add magnet link ${link.infoHashHex}: metadata exchange (BEP 9) is not available yet`,
-        );
-      }
-      meta = parseTorrent(await Deno.readFile(source));
-    } else if (source instanceof Uint8Array) meta = parseTorrent(source);
-    else meta = source;
+    if (typeof source === "string" && source.startsWith("magnet:")) source = parseMagnet(source);
+    if (typeof source === "string") meta = parseTorrent(await Deno.readFile(source));
+    else if (source instanceof Uint8Array) meta = parseTorrent(source);
+    else if (!("pieceHashes" in source)) {
+      const session = await this.ready();
+      const selectOnly = options.selectOnly ?? source.selectOnly;
+      return session.addMagnet(source, { ...options, ...(selectOnly ? { selectOnly } : {}) });
+    } else meta = source;
     const session = await this.ready();
     return await session.add(meta, options);
   }

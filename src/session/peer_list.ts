@@ -143,6 +143,11 @@ export class PeerList {
     return at;
   }
 
+  /** Every address that is not banned (to hand a magnet's peers to its torrent). */
+  *addresses(): IterableIterator<PeerAddress> {
+    for (const c of this.#peers.values()) if (c.state !== "banned") yield c.addr;
+  }
+
   /** Addresses we are connected to (for PEX). */
   *connectedAddresses(): IterableIterator<PeerAddress> {
     for (const c of this.#peers.values()) if (c.state === "connected") yield c.addr;

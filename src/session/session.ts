@@ -17,7 +17,7 @@ import type {
   Random,
 } from "../runtime/types.ts";
 import { SILENT_LOGGER } from "../runtime/types.ts";
-import type { Metainfo } from "../metainfo/mod.ts";
+import type { MagnetLink, Metainfo } from "../metainfo/mod.ts";
 import { generatePeerId } from "../wire/mod.ts";
 import { toHex } from "../util/bytes.ts";
 import { TokenBucket } from "../util/token_bucket.ts";
@@ -27,6 +27,8 @@ import { type EngineEvent, EventHub, type EventOptions } from "./events.ts";
 import type { ResumeStore, TorrentContext } from "./context.ts";
 import { TorrentRuntime } from "./torrent.ts";
 import { Torrent } from "./torrent_handle.ts";
+import { TorrentSlot } from "./torrent_slot.ts";
+import { MetadataFetcher } from "./metadata_fetcher.ts";
 
 /** Services and settings for a {@linkcode Session}. */
 export interface SessionOptions {
@@ -68,6 +70,8 @@ export interface AddOptions {
    * may be written.
    */
   readonly filePriorities?: readonly number[];
+  /** For a magnet link: download only these file indices (BEP 53 `so`). */
+  readonly selectOnly?: readonly number[];
 }
 
 /** Many torrents behind one listen port. */
@@ -78,7 +82,7 @@ export class Session {
   readonly peerId: Uint8Array;
   readonly #opts: SessionOptions;
   readonly #hub = new EventHub();
-  readonly #torrents = new Map<string, TorrentRuntime>();
+  readonly #torrents = new Map<string, TorrentSlot>();
   readonly #ctx: TorrentContext;
   readonly #conns = new Set<Conn>();
   #listener: Listener | undefined;
@@ -164,7 +168,80 @@ export class Session {
     if (this.#torrents.has(meta.infoHashHex)) {
       throw new Error(`Cannot add torrent ${meta.infoHashHex}: it is already in the session`);
     }
-    const runtime = new TorrentRuntime(this.#ctx, meta, {
+    const slot = new TorrentSlot(meta.infoHash, meta.infoHashHex, this.#runtime(meta, options));
+    this.#torrents.set(meta.infoHashHex, slot);
+    await slot.runtime!.start();
+    if (options.peers) slot.addPeers(options.peers, "manual");
+    return new Torrent(slot, this.#hub);
+  }
+
+  /**
+   * Adds a magnet link: the torrent starts in the metadata phase (BEP 9), fetching the
+   * info dictionary from peers (`x.pe`, `options.peers`, and any other source), then
+   * downloads like any other. The handle works in both phases.
+   * @param link a parsed magnet link
+   * @param options save path and peers
+   * @returns a handle
+   * @throws {Error} when the torrent is already in the session
+   */
+  addMagnet(link: MagnetLink, options: AddOptions): Torrent {
+    if (this.#closed) throw new Error("Cannot add a torrent: the session is closed");
+    if (this.#torrents.has(link.infoHashHex)) {
+      throw new Error(`Cannot add torrent ${link.infoHashHex}: it is already in the session`);
+    }
+    let slot: TorrentSlot;
+    const fetcher = new MetadataFetcher(this.#ctx, link, {
+      onMetadata: (meta) => void this.#metadataArrived(slot, fetcher, meta, options),
+      onError: (message) => {
+        this.#hub.emit({
+          type: "torrent-error",
+          category: "torrent",
+          infoHash: link.infoHashHex,
+          message,
+        });
+        slot.fail(new Error(message));
+      },
+    });
+    slot = new TorrentSlot(link.infoHash, link.infoHashHex, fetcher);
+    this.#torrents.set(link.infoHashHex, slot);
+    this.#hub.emit({
+      type: "torrent-added",
+      category: "torrent",
+      infoHash: link.infoHashHex,
+      name: fetcher.name,
+    });
+    fetcher.start();
+    if (options.peers) slot.addPeers(options.peers, "manual");
+    return new Torrent(slot, this.#hub);
+  }
+
+  async #metadataArrived(
+    slot: TorrentSlot,
+    fetcher: MetadataFetcher,
+    meta: Metainfo,
+    options: AddOptions,
+  ): Promise<void> {
+    if (slot.isStopped) return;
+    const known = fetcher.knownAddresses();
+    await fetcher.stop();
+    if (options.selectOnly) {
+      // BEP 53 `so`: file indices, known to match only now that the file list is known.
+      const wanted = new Set(options.selectOnly.filter((i) => i < meta.files.length));
+      options = { ...options, filePriorities: meta.files.map((_, i) => wanted.has(i) ? 4 : 0) };
+    }
+    if (options.filePriorities && options.filePriorities.length !== meta.files.length) {
+      const { filePriorities: _, ...rest } = options;
+      options = rest;
+    }
+    const runtime = this.#runtime(meta, options);
+    slot.enter(runtime);
+    await runtime.start();
+    slot.addPeers(known, "magnet");
+    if (options.peers) slot.addPeers(options.peers, "manual");
+  }
+
+  #runtime(meta: Metainfo, options: AddOptions): TorrentRuntime {
+    return new TorrentRuntime(this.#ctx, meta, {
       dir: options.dir,
       seed: options.seed ?? false,
       sequential: options.sequential ?? false,
@@ -176,10 +253,6 @@ export class Session {
         ? { maxDownloadBytesPerSecond: options.maxDownloadBytesPerSecond }
         : {}),
     });
-    this.#torrents.set(meta.infoHashHex, runtime);
-    await runtime.start();
-    if (options.peers) runtime.addPeers(options.peers, "manual");
-    return new Torrent(runtime, this.#hub);
   }
 
   /** Torrent handles in the session. */
@@ -234,7 +307,7 @@ export class Session {
     try {
       const hs = await readHandshake(conn, this.#opts.clock, this.settings.handshakeTimeoutMs);
       const torrent = this.#torrents.get(toHex(hs.remote.infoHash));
-      if (!torrent || sameBytes(hs.remote.peerId, this.peerId)) {
+      if (!torrent || torrent.isStopped || sameBytes(hs.remote.peerId, this.peerId)) {
         conn.close();
         return;
       }
@@ -258,9 +331,9 @@ export class Session {
     try {
       conn = await network.dial(addr, { signal: abort.signal });
       this.#conns.add(conn);
-      await writeHandshake(conn, torrent.meta.infoHash, { peerId: this.peerId, dht: false });
+      await writeHandshake(conn, torrent.infoHash, { peerId: this.peerId, dht: false });
       const hs = await readHandshake(conn, clock, this.settings.handshakeTimeoutMs);
-      if (!sameBytes(hs.remote.infoHash, torrent.meta.infoHash)) throw new Error("wrong info-hash");
+      if (!sameBytes(hs.remote.infoHash, torrent.infoHash)) throw new Error("wrong info-hash");
       if (sameBytes(hs.remote.peerId, this.peerId)) throw new Error("connected to ourselves");
       return torrent.attach(conn, hs, true) !== undefined;
     } catch {

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Metainfo } from "../metainfo/mod.ts";
-import { checkExistingData, encodeResume, StorageLayout } from "../storage/mod.ts";
+import { captureResume, checkExistingData, StorageLayout } from "../storage/mod.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import type { StorageId } from "../runtime/types.ts";
 import type { TorrentContext } from "./context.ts";
@@ -71,16 +71,9 @@ export async function saveResume(
   picker: { has(index: number): boolean },
 ): Promise<void> {
   if (!ctx.resumeStore) return;
-  const stats = await ctx.disk.statFiles(id);
   const have = new Bitfield(meta.pieceCount);
   for (let i = 0; i < meta.pieceCount; i++) if (picker.has(i)) have.set(i);
-  const bytes = encodeResume({
-    infoHash: meta.infoHash,
-    pieceCount: meta.pieceCount,
-    have,
-    files: stats.map((s) =>
-      s ? { length: s.length, mtimeMs: s.mtimeMs } : { length: -1, mtimeMs: 0 }
-    ),
-  });
+  // Missing files are recorded as missing (their pieces are simply not trusted later).
+  const bytes = await captureResume(ctx.disk, id, { infoHash: meta.infoHash, have });
   await ctx.resumeStore.save(dir, meta.infoHashHex, bytes);
 }

@@ -144,6 +144,11 @@ export class TorrentRuntime implements ExtensionHost {
     this.done.catch(() => {}); // observed through events too; never an unhandled rejection
   }
 
+  /** Torrent name. */
+  get name(): string {
+    return this.meta.name;
+  }
+
   /** BEP 27 private flag. */
   isPrivate(): boolean {
     return this.meta.isPrivate;

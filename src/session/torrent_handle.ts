@@ -7,7 +7,7 @@
  */
 import type { PeerAddress } from "../runtime/types.ts";
 import type { EngineEvent, EventHub, EventOptions, TorrentStats } from "./events.ts";
-import type { TorrentRuntime } from "./torrent.ts";
+import type { TorrentSlot } from "./torrent_slot.ts";
 
 /** State of one connection, from {@linkcode Torrent.peers}. */
 export interface PeerInfo {
@@ -43,39 +43,40 @@ export interface PeerInfo {
 
 /** A torrent in a session. */
 export class Torrent {
-  readonly #runtime: TorrentRuntime;
+  readonly #slot: TorrentSlot;
   readonly #hub: EventHub;
 
   /** Internal: sessions make handles. */
-  constructor(runtime: TorrentRuntime, hub: EventHub) {
-    this.#runtime = runtime;
+  constructor(slot: TorrentSlot, hub: EventHub) {
+    this.#slot = slot;
     this.#hub = hub;
   }
 
   /** Hex info-hash. */
   get infoHash(): string {
-    return this.#runtime.infoHashHex;
+    return this.#slot.infoHashHex;
   }
 
   /** Torrent name. */
   get name(): string {
-    return this.#runtime.meta.name;
+    return this.#slot.name;
   }
 
   /** Resolves once every wanted piece is verified on disk; rejects if the torrent stops first. */
   get done(): Promise<void> {
-    return this.#runtime.done;
+    return this.#slot.done;
   }
 
   /** A statistics snapshot. */
   stats(): TorrentStats {
-    return this.#runtime.stats();
+    return this.#slot.stats();
   }
 
   /** One line of state per connected peer (libtorrent's `get_peer_info`). */
   peers(): PeerInfo[] {
-    const now = this.#runtime.ctx.clock.now();
-    return [...this.#runtime.peers.values()].map((p) => ({
+    const runtime = this.#slot.runtime;
+    const now = this.#slot.phase.ctx.clock.now();
+    return [...this.#slot.peers.values()].map((p) => ({
       id: p.id,
       client: p.clientName,
       outgoing: p.outgoing,
@@ -85,7 +86,7 @@ export class Torrent {
       peerChoking: p.peerChoking,
       peerInterested: p.peerInterested,
       isSnubbed: p.isSnubbed,
-      piecesHave: p.isSeed ? this.#runtime.meta.pieceCount : p.has.count,
+      piecesHave: p.isSeed && runtime ? runtime.meta.pieceCount : p.has.count,
       downloadBps: Math.round(p.downloadMeter.rate(now)),
       uploadBps: Math.round(p.uploadMeter.rate(now)),
       requestsOut: p.requested.size,
@@ -95,12 +96,12 @@ export class Torrent {
 
   /** Adds peer addresses to connect to. */
   addPeers(peers: readonly PeerAddress[]): void {
-    this.#runtime.addPeers(peers, "manual");
+    this.#slot.addPeers(peers, "manual");
   }
 
   /** This torrent's events, as an async iterable. */
   async *events(options: EventOptions = {}): AsyncIterable<EngineEvent> {
-    const hex = this.#runtime.infoHashHex;
+    const hex = this.#slot.infoHashHex;
     for await (const e of this.#hub.subscribe(options)) {
       const own = "infoHash" in e
         ? e.infoHash === hex
