@@ -50,7 +50,9 @@ for (const path of listTs("src")) {
   });
 }
 if (hits.length > 0) {
-  console.error(`Purity check failed: platform calls outside the platform layer\n${hits.join("\n")}`);
+  console.error(
+    `Purity check failed: platform calls outside the platform layer\n${hits.join("\n")}`,
+  );
   Deno.exit(1);
 }
 console.log("purity: ok");

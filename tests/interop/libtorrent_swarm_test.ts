@@ -42,7 +42,10 @@ async function makePayload(root: string): Promise<{ torrentPath: string; digests
   }
   const hashes = new Uint8Array(Math.ceil(all.length / PIECE) * 20);
   for (let i = 0; i * PIECE < all.length; i++) {
-    hashes.set(createHash("sha1").update(all.subarray(i * PIECE, (i + 1) * PIECE)).digest(), i * 20);
+    hashes.set(
+      createHash("sha1").update(all.subarray(i * PIECE, (i + 1) * PIECE)).digest(),
+      i * 20,
+    );
   }
   const torrent = buildTorrent({
     name: "payload",
@@ -65,34 +68,50 @@ async function digestsUnder(saveDir: string): Promise<string[]> {
   );
 }
 
-await interopTest("interop: our get downloads a multi-file torrent from a libtorrent seeder", async () => {
-  const root = await Deno.makeTempDir({ prefix: "swarmd-lt-seed-" });
-  const { torrentPath, digests } = await makePayload(root);
-  const seeder = startLibtorrentPeer({
-    torrent: torrentPath,
-    save: join(root, "src"),
-    listen: "127.0.0.2:0",
-    seedMode: true,
-  });
-  try {
-    const port = await seeder.port;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run", "-A", new URL("../../mod.ts", import.meta.url).pathname, "get", torrentPath,
-        "-o", join(root, "dl"), "--peer", `127.0.0.2:${port}`, "--port", "0",
-        "--host", "127.0.0.1", "--timeout", "60", "--quiet",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(out.stderr);
-    assertEquals(out.code, 0, `get failed: ${stderr}\n${seeder.lines.slice(-5).join("\n")}`);
-    assertEquals(await digestsUnder(join(root, "dl")), digests);
-  } finally {
-    await seeder.stop();
-    await Deno.remove(root, { recursive: true });
-  }
-});
+await interopTest(
+  "interop: our get downloads a multi-file torrent from a libtorrent seeder",
+  async () => {
+    const root = await Deno.makeTempDir({ prefix: "swarmd-lt-seed-" });
+    const { torrentPath, digests } = await makePayload(root);
+    const seeder = startLibtorrentPeer({
+      torrent: torrentPath,
+      save: join(root, "src"),
+      listen: "127.0.0.2:0",
+      seedMode: true,
+    });
+    try {
+      const port = await seeder.port;
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          new URL("../../mod.ts", import.meta.url).pathname,
+          "get",
+          torrentPath,
+          "-o",
+          join(root, "dl"),
+          "--peer",
+          `127.0.0.2:${port}`,
+          "--port",
+          "0",
+          "--host",
+          "127.0.0.1",
+          "--timeout",
+          "60",
+          "--quiet",
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assertEquals(out.code, 0, `get failed: ${stderr}\n${seeder.lines.slice(-5).join("\n")}`);
+      assertEquals(await digestsUnder(join(root, "dl")), digests);
+    } finally {
+      await seeder.stop();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+);
 
 await interopTest("interop: a libtorrent leecher downloads from our Client seeding", async () => {
   const root = await Deno.makeTempDir({ prefix: "swarmd-lt-leech-" });
