@@ -104,6 +104,14 @@ export async function runTorrent(
       maxUploadBytesPerSecond: maxUp ? parseByteSize("max-upload", maxUp) : 0,
       maxDownloadBytesPerSecond: maxDown ? parseByteSize("max-download", maxDown) : 0,
       enableDht: v["no-dht"] !== true && !isPrivate,
+      ...(listFlag(v["dht-bootstrap"]).length > 0
+        ? {
+          dhtBootstrapNodes: listFlag(v["dht-bootstrap"]).map((a) => {
+            const { host, port } = parseHostPort("dht-bootstrap", a);
+            return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+          }),
+        }
+        : {}),
       enablePex: v["no-pex"] !== true && !isPrivate,
     },
   });
@@ -211,6 +219,7 @@ function report(e: EngineEvent, io: CliIo): void {
       return;
     case "storage-warning":
     case "tracker-warning":
+    case "dht-warning":
       io.stderr(`warning: ${e.message}`);
       return;
     case "torrent-completed":

@@ -9,7 +9,9 @@
 import { Session } from "../session/session.ts";
 import type { AddOptions } from "../session/session.ts";
 import type { Settings } from "../session/settings.ts";
-import type { ResumeStore } from "../session/context.ts";
+import type { ResumeStore, StateStore } from "../session/context.ts";
+import { dirname } from "node:path";
+import { resolveHost } from "./deno_udp.ts";
 import type { Torrent } from "../session/torrent_handle.ts";
 import type { Logger } from "./types.ts";
 import { type MagnetLink, type Metainfo, parseMagnet, parseTorrent } from "../metainfo/mod.ts";
@@ -30,6 +32,29 @@ export interface ClientOptions {
   readonly workers?: number;
   /** Log sink. */
   readonly logger?: Logger;
+  /**
+   * Directory for session state (the DHT routing table, `dht.dat`). Default
+   * `$XDG_CACHE_HOME/swarmd` or `~/.cache/swarmd`; `null` keeps no state.
+   */
+  readonly stateDir?: string | null;
+}
+
+/** The default state directory, when a home directory is known. */
+export function defaultStateDir(): string | undefined {
+  const cache = Deno.env.get("XDG_CACHE_HOME") ??
+    (Deno.env.get("HOME") ? `${Deno.env.get("HOME")}/.cache` : undefined);
+  return cache ? `${cache}/swarmd` : undefined;
+}
+
+/** A {@linkcode StateStore} for one file, written atomically. */
+export function fileStateStore(path: string): StateStore {
+  return {
+    load: () => readFileCapped(path, 4 * 1024 * 1024),
+    save: async (bytes) => {
+      await Deno.mkdir(dirname(path), { recursive: true });
+      await writeFileAtomic(path, bytes);
+    },
+  };
 }
 
 /** Resume files live in `<dir>/.swarmd/<info-hash>.resume`, written atomically. */
@@ -74,6 +99,7 @@ export class Client {
 
   async #start(): Promise<{ session: Session; disk: WorkerPoolDiskIo }> {
     const options = this.#options;
+    const stateDir = options.stateDir === null ? undefined : options.stateDir ?? defaultStateDir();
     const disk = await WorkerPoolDiskIo.create(
       options.workers !== undefined ? { workers: options.workers } : {},
     );
@@ -88,6 +114,8 @@ export class Client {
       random: SECURE_RANDOM,
       disk,
       resumeStore: DENO_RESUME_STORE,
+      resolveHost,
+      ...(stateDir ? { dhtStateStore: fileStateStore(`${stateDir}/dht.dat`) } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     });
     try {

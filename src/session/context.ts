@@ -9,6 +9,7 @@ import type { Clock, DiskIo, Logger, PeerAddress, Random } from "../runtime/type
 import type { Settings } from "./settings.ts";
 import type { EventHub } from "./events.ts";
 import type { TokenBucket } from "../util/token_bucket.ts";
+import type { DhtNode } from "../dht/mod.ts";
 
 /** Loads and saves resume data (a Deno binding writes it atomically beside the download). */
 export interface ResumeStore {
@@ -44,4 +45,14 @@ export interface TorrentContext {
   readonly uploadBucket: TokenBucket;
   /** Resume persistence; `undefined` disables resume data. */
   readonly resumeStore: ResumeStore | undefined;
+  /** The session's DHT node, when the DHT runs. */
+  dht(): DhtNode | undefined;
+}
+
+/** Loads and saves one blob of session state (the DHT routing table). */
+export interface StateStore {
+  /** The saved bytes, or `undefined`. */
+  load(): Promise<Uint8Array | undefined>;
+  /** Saves atomically. */
+  save(bytes: Uint8Array): Promise<void>;
 }

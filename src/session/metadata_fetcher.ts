@@ -129,6 +129,8 @@ export class MetadataFetcher implements ExtensionHost, PeerConnectionHandlers {
     peer.clientName = describePeerId(hs.remote.peerId);
     this.extensions.greet(peer);
     if (hs.remote.fastExtension) peer.send({ type: "have-none" });
+    const dht = this.ctx.dht();
+    if (dht && hs.remote.dht) peer.send({ type: "port", port: dht.address.port });
     this.ctx.hub.emit({
       type: "peer-connected",
       category: "peer",
@@ -211,6 +213,9 @@ export class MetadataFetcher implements ExtensionHost, PeerConnectionHandlers {
   /** Messages in the metadata phase: only the extension protocol matters. */
   onMessage(peer: PeerConnection, m: WireMessage): void {
     if (m.type === "have-all") peer.isSeed = true;
+    if (m.type === "port" && m.port > 0) {
+      this.ctx.dht()?.addNode({ host: peer.addr.host, port: m.port });
+    }
     if (m.type !== "extended") return;
     if (m.extendedId !== 0) return this.extensions.onMessage(peer, m.extendedId, m.payload);
     let h;

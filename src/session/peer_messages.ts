@@ -40,6 +40,8 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
     const t = this.#t;
     peer.clientName = describePeerId(peer.remote.peerId);
     t.extensions.greet(peer);
+    const dht = t.ctx.dht();
+    if (dht && peer.remote.dht) peer.send({ type: "port", port: dht.address.port });
     const have = t.picker.haveCount;
     const fast = peer.remote.fastExtension;
     if (fast && have === t.meta.pieceCount) peer.send({ type: "have-all" });
@@ -113,8 +115,9 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
       case "allowed-fast":
         if (m.index < t.meta.pieceCount) peer.allowedFast.add(m.index);
         return;
-      case "port":
-        return; // DHT node hint: used once the DHT joins the session
+      case "port": // BEP 5: the peer's DHT node
+        if (m.port > 0) t.ctx.dht()?.addNode({ host: peer.addr.host, port: m.port });
+        return;
       case "extended":
         if (m.extendedId === 0) this.#onExtensionHandshake(peer, m.payload);
         else t.extensions.onMessage(peer, m.extendedId, m.payload);

@@ -24,7 +24,9 @@ import { TokenBucket } from "../util/token_bucket.ts";
 import { readHandshake, writeHandshake } from "../net/handshake_io.ts";
 import { type Settings, validateSettings } from "./settings.ts";
 import { type EngineEvent, EventHub, type EventOptions } from "./events.ts";
-import type { ResumeStore, TorrentContext } from "./context.ts";
+import type { ResumeStore, StateStore, TorrentContext } from "./context.ts";
+import { DhtNode } from "../dht/mod.ts";
+import { DhtPeerSource } from "./dht_source.ts";
 import { TorrentRuntime } from "./torrent.ts";
 import { Torrent } from "./torrent_handle.ts";
 import { TorrentSlot } from "./torrent_slot.ts";
@@ -48,6 +50,10 @@ export interface SessionOptions {
   readonly resumeStore?: ResumeStore;
   /** Our peer id (random Azureus-style by default). */
   readonly peerId?: Uint8Array;
+  /** Where the DHT routing table is kept across runs. */
+  readonly dhtStateStore?: StateStore;
+  /** Resolves host names (DHT bootstrap routers). */
+  readonly resolveHost?: (host: string) => Promise<string[]>;
 }
 
 /** Options for {@linkcode Session.add}. */
@@ -86,6 +92,7 @@ export class Session {
   readonly #ctx: TorrentContext;
   readonly #conns = new Set<Conn>();
   #listener: Listener | undefined;
+  #dht: DhtNode | undefined;
   #pendingHandshakes = 0;
   #closed = false;
 
@@ -108,6 +115,7 @@ export class Session {
       downloadBucket: new TokenBucket(this.settings.maxDownloadBytesPerSecond, now),
       uploadBucket: new TokenBucket(this.settings.maxUploadBytesPerSecond, now),
       resumeStore: options.resumeStore,
+      dht: () => this.#dht,
     };
   }
 
@@ -146,6 +154,64 @@ export class Session {
     });
   }
 
+  /** The DHT node, when the DHT runs (BEP 5). */
+  get dht(): DhtNode | undefined {
+    return this.#dht;
+  }
+
+  async #startDht(tcp: PeerAddress): Promise<void> {
+    const { network, clock, random, logger } = this.#opts;
+    let socket;
+    try {
+      socket = await network.bindUdp({ host: tcp.host, port: tcp.port });
+    } catch {
+      try {
+        socket = await network.bindUdp({ host: tcp.host, port: 0 });
+      } catch (e) {
+        this.#hub.emit({ type: "dht-warning", category: "dht", message: `DHT off: ${String(e)}` });
+        return;
+      }
+    }
+    const bootstrapNodes = this.settings.dhtBootstrapNodes.flatMap((text) => {
+      const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text);
+      return m ? [{ host: m[1]!, port: Number(m[2]) }] : [];
+    });
+    const dht = new DhtNode({
+      socket,
+      clock,
+      random,
+      bootstrapNodes,
+      allowLocalAddresses: this.settings.allowLocalPeers,
+      ...(logger ? { logger } : {}),
+      ...(this.#opts.resolveHost ? { resolve: this.#opts.resolveHost } : {}),
+    });
+    const saved = await this.#opts.dhtStateStore?.load().catch(() => undefined);
+    if (saved) {
+      try {
+        dht.loadState(saved);
+      } catch { /* a damaged table is only a slower bootstrap */ }
+    }
+    this.#dht = dht;
+    dht.start();
+    // Never blocks the other peer sources: the answer only decides whether to warn.
+    dht.bootstrap().then((ok) => {
+      if (!ok) {
+        this.#hub.emit({
+          type: "dht-warning",
+          category: "dht",
+          message: "DHT: no bootstrap node answered; retrying in the background with backoff",
+        });
+      }
+    });
+  }
+
+  #startPeerSources(slot: TorrentSlot, isPrivate: boolean): void {
+    if (isPrivate || !this.#dht) return; // BEP 27: private torrents use their trackers only
+    const source = new DhtPeerSource(this.#ctx, slot);
+    slot.onStop(() => source.stop());
+    source.start();
+  }
+
   /**
    * Adds a torrent and starts it (storage check, then peers).
    * @param meta parsed metainfo
@@ -172,6 +238,7 @@ export class Session {
     this.#torrents.set(meta.infoHashHex, slot);
     await slot.runtime!.start();
     if (options.peers) slot.addPeers(options.peers, "manual");
+    this.#startPeerSources(slot, meta.isPrivate);
     return new Torrent(slot, this.#hub);
   }
 
@@ -212,6 +279,7 @@ export class Session {
     });
     fetcher.start();
     if (options.peers) slot.addPeers(options.peers, "manual");
+    this.#startPeerSources(slot, false);
     return new Torrent(slot, this.#hub);
   }
 
@@ -280,6 +348,11 @@ export class Session {
     this.#listener?.close();
     await Promise.all([...this.#torrents.values()].map((t) => t.stop()));
     this.#torrents.clear();
+    if (this.#dht) {
+      // The routing table is saved once, at close (not continuously).
+      await this.#opts.dhtStateStore?.save(this.#dht.saveState()).catch(() => {});
+      this.#dht.close();
+    }
     for (const c of this.#conns) c.close();
     this.#hub.close();
   }
@@ -311,7 +384,7 @@ export class Session {
         conn.close();
         return;
       }
-      await writeHandshake(conn, hs.remote.infoHash, { peerId: this.peerId, dht: false });
+      await writeHandshake(conn, hs.remote.infoHash, { peerId: this.peerId, dht: !!this.#dht });
       torrent.attach(conn, hs, false);
     } catch {
       conn.close(); // a bad handshake only costs the peer its own connection
@@ -331,7 +404,7 @@ export class Session {
     try {
       conn = await network.dial(addr, { signal: abort.signal });
       this.#conns.add(conn);
-      await writeHandshake(conn, torrent.infoHash, { peerId: this.peerId, dht: false });
+      await writeHandshake(conn, torrent.infoHash, { peerId: this.peerId, dht: !!this.#dht });
       const hs = await readHandshake(conn, clock, this.settings.handshakeTimeoutMs);
       if (!sameBytes(hs.remote.infoHash, torrent.infoHash)) throw new Error("wrong info-hash");
       if (sameBytes(hs.remote.peerId, this.peerId)) throw new Error("connected to ourselves");

@@ -76,6 +76,14 @@ export interface Settings {
   readonly allowLocalPeers: boolean;
   /** Enable the Mainline DHT. Default true. */
   readonly enableDht: boolean;
+  /**
+   * DHT bootstrap nodes, `host:port`. Default: the public routers of PARAMETERS.md §2.4
+   * (router.bittorrent.com:6881, dht.transmissionbt.com:6881, router.utorrent.com:6881,
+   * dht.libtorrent.org:25401). Where none answers, the DHT says so once and retries.
+   */
+  readonly dhtBootstrapNodes: readonly string[];
+  /** How often each torrent looks itself up and announces on the DHT. Default 15 min (BEP 5 practice). */
+  readonly dhtAnnounceIntervalMs: number;
   /** Enable peer exchange. Default true. */
   readonly enablePex: boolean;
 }
@@ -114,6 +122,13 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   allowLocalPeers: false,
   enableDht: true,
   enablePex: true,
+  dhtBootstrapNodes: Object.freeze([
+    "router.bittorrent.com:6881",
+    "dht.transmissionbt.com:6881",
+    "router.utorrent.com:6881",
+    "dht.libtorrent.org:25401",
+  ]),
+  dhtAnnounceIntervalMs: 15 * 60_000,
 });
 
 /** Settings for tests and the local demo: loopback peers allowed, no DHT, short timeouts. */
@@ -158,6 +173,7 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "tickIntervalMs",
   "resumeSaveIntervalMs",
   "reconnectBaseMs",
+  "dhtAnnounceIntervalMs",
 ];
 
 /**

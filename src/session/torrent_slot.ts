@@ -30,6 +30,7 @@ export class TorrentSlot {
   #resolve!: () => void;
   #reject!: (e: Error) => void;
   #stopped = false;
+  readonly #cleanups: (() => void)[] = [];
 
   /** Starts in `phase`. */
   constructor(infoHash: Uint8Array, infoHashHex: string, phase: TorrentPhase) {
@@ -99,10 +100,16 @@ export class TorrentSlot {
     this.#reject(error);
   }
 
+  /** Runs `fn` when the torrent stops (peer sources register here). */
+  onStop(fn: () => void): void {
+    this.#cleanups.push(fn);
+  }
+
   /** Stops the current phase. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    for (const fn of this.#cleanups) fn();
     await this.#phase.stop();
     this.#reject(new Error("Torrent stopped before completion"));
   }

@@ -116,7 +116,13 @@ await interopTest(
 await interopTest("interop: a libtorrent leecher downloads from our Client seeding", async () => {
   const root = await Deno.makeTempDir({ prefix: "swarmd-lt-leech-" });
   const { torrentPath, digests } = await makePayload(root);
-  const client = new Client({ port: 0, host: "127.0.0.1", workers: 2 });
+  const client = new Client({
+    port: 0,
+    host: "127.0.0.1",
+    workers: 2,
+    stateDir: null,
+    settings: { enableDht: false },
+  });
   let leecher;
   try {
     const meta = parseTorrent(await Deno.readFile(torrentPath));
