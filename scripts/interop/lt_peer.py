@@ -24,10 +24,14 @@ def main():
     p.add_argument("--exit-when-complete", action="store_true")
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--upload-limit", type=int, default=0)
+    p.add_argument("--download-limit", type=int, default=0)
+    p.add_argument("--dht", action="store_true", help="run a DHT node on the listen port")
+    p.add_argument("--dht-announce-interval", type=int, default=5)
+    p.add_argument("--magnet", action="store_true", help="add by info-hash (fetch metadata)")
     a = p.parse_args()
 
     ip, port = a.listen.rsplit(":", 1)
-    ses = lt.session({
+    settings = {
         "listen_interfaces": f"{ip}:{port}",
         "outgoing_interfaces": ip,
         "allow_multiple_connections_per_ip": True,
@@ -40,10 +44,31 @@ def main():
         "enable_incoming_utp": False,
         "ssrf_mitigation": False,
         "upload_rate_limit": a.upload_limit,
+        "download_rate_limit": a.download_limit,
         "alert_mask": lt.alert.category_t.error_notification,
-    })
+    }
+    if a.dht:  # loopback-friendly DHT (INTEROP.md)
+        settings.update({
+            "enable_dht": True,
+            "dht_restrict_routing_ips": False,
+            "dht_restrict_search_ips": False,
+            "dht_ignore_dark_internet": False,
+            "dht_prefer_verified_node_ids": False,
+            "dht_announce_interval": a.dht_announce_interval,
+        })
+    ses = lt.session(settings)
+    if a.download_limit or a.upload_limit:
+        # libtorrent exempts local peers from rate limits; put every address in the
+        # global class so the limits hold on loopback too.
+        f = lt.ip_filter()
+        f.add_rule("0.0.0.0", "255.255.255.255", 1)
+        ses.set_peer_class_filter(f)
     atp = lt.add_torrent_params()
-    atp.ti = lt.torrent_info(a.torrent)
+    ti = lt.torrent_info(a.torrent)
+    if a.magnet:
+        atp.info_hashes = ti.info_hashes()
+    else:
+        atp.ti = ti
     atp.save_path = a.save
     if a.seed_mode:
         atp.flags |= lt.torrent_flags.seed_mode

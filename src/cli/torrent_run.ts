@@ -39,6 +39,7 @@ export const PEER_OPTIONS: OptionsSpec = {
   "max-download": { type: "string" },
   timeout: { type: "string" },
   host: { type: "string" },
+  "allow-local-peers": { type: "boolean" },
 };
 
 /** Help text for the shared flags. */
@@ -52,6 +53,8 @@ export const PEER_OPTIONS_HELP =
   --max-upload RATE       upload cap, e.g. 500K or 2M (bytes/s, binary units)
   --max-download RATE     download cap
   --timeout SECONDS       give up (exit 1) if not complete by then
+  --allow-local-peers     accept loopback/private addresses from trackers, DHT and PEX
+                          (a LAN or a test; off by default so they cannot be abused)
   --json                  one JSON object per line: events and progress
   --quiet                 print nothing but errors`;
 
@@ -113,6 +116,7 @@ export async function runTorrent(
         }
         : {}),
       enablePex: v["no-pex"] !== true && !isPrivate,
+      allowLocalPeers: v["allow-local-peers"] === true,
     },
   });
   const stop = new AbortController();

@@ -291,7 +291,14 @@ export class DhtNode {
     }, { signal: options.signal, onPeers: options.onPeers }).then((result) => {
       this.#stats.lookups++;
       this.#stats.lookupQueries += result.queries;
-      return result;
+      if (lookup.kind !== "get_peers") return result;
+      // Peers that announced to *us* count too: a node never returns itself in get_peers,
+      // so when we are among the closest nodes our own store is where the answer is.
+      const own = this.#peers.peers(target, this.#clock.now(), this.#random)
+        .filter((p) => !result.peers.some((q) => q.host === p.host && q.port === p.port));
+      if (own.length === 0) return result;
+      options.onPeers?.(own);
+      return { ...result, peers: [...result.peers, ...own] };
     });
   }
 

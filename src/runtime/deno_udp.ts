@@ -1,11 +1,13 @@
 /**
- * Deno binding of {@linkcode UdpSocketLike} (`Deno.listenDatagram`, which needs the
- * `net` unstable flag: `"unstable": ["net"]` in deno.json or `--unstable-net`), and a
- * DNS resolver for DHT bootstrap routers.
+ * Deno binding of {@linkcode UdpSocketLike}: `Deno.listenDatagram` where the `net`
+ * unstable feature is on (this repository's deno.json turns it on), else `node:dgram`,
+ * which needs no flag, so the DHT and UDP trackers also work for library users who run
+ * without `--unstable-net`. Also a DNS resolver for DHT bootstrap routers.
  *
  * Layer: platform.
  * @module
  */
+import dgram from "node:dgram";
 import type { Datagram, PeerAddress, UdpSocketLike } from "./types.ts";
 
 class DenoUdpSocket implements UdpSocketLike {
@@ -55,17 +57,75 @@ class DenoUdpSocket implements UdpSocketLike {
   }
 }
 
+/** `node:dgram` fallback: datagrams are queued (at most 1,024) until `receive` takes them. */
+class NodeUdpSocket implements UdpSocketLike {
+  readonly addr: PeerAddress;
+  readonly #socket: dgram.Socket;
+  readonly #queue: Datagram[] = [];
+  #waiter: ((d: Datagram | null) => void) | undefined;
+  #closed = false;
+
+  private constructor(socket: dgram.Socket) {
+    this.#socket = socket;
+    const a = socket.address();
+    this.addr = { host: a.address, port: a.port };
+    socket.on("message", (msg: Uint8Array, rinfo: { address: string; port: number }) => {
+      const d = { data: new Uint8Array(msg), from: { host: rinfo.address, port: rinfo.port } };
+      if (this.#waiter) {
+        const w = this.#waiter;
+        this.#waiter = undefined;
+        w(d);
+      } else if (this.#queue.length < 1024) this.#queue.push(d); // else dropped, as UDP may
+    });
+    socket.on("error", () => {/* lossy by contract; send errors are per datagram */});
+  }
+
+  static bind(addr: PeerAddress): Promise<UdpSocketLike> {
+    return new Promise((resolve, reject) => {
+      const socket = dgram.createSocket(addr.host.includes(":") ? "udp6" : "udp4");
+      socket.once("error", reject);
+      socket.bind(addr.port, addr.host, () => {
+        socket.off("error", reject);
+        resolve(new NodeUdpSocket(socket));
+      });
+    });
+  }
+
+  send(data: Uint8Array, to: PeerAddress): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      try {
+        this.#socket.send(data, to.port, to.host, () => resolve());
+      } catch {
+        resolve(); // UDP is lossy by contract
+      }
+    });
+  }
+
+  receive(): Promise<Datagram | null> {
+    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift()!);
+    if (this.#closed) return Promise.resolve(null);
+    return new Promise((resolve) => this.#waiter = resolve);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket.close();
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    w?.(null);
+  }
+}
+
 /**
  * Binds a UDP socket.
  * @param addr local address; port 0 picks a free port
  * @returns the socket; `addr` holds the bound port
  * @throws {Deno.errors.AddrInUse} when the port is taken
- * @throws {TypeError} when Deno runs without the `net` unstable feature
  */
 export async function bindUdp(addr: PeerAddress): Promise<UdpSocketLike> {
-  if (typeof Deno.listenDatagram !== "function") {
-    throw new TypeError("Cannot bind UDP: run Deno with --unstable-net");
-  }
+  if (typeof Deno.listenDatagram !== "function") return await NodeUdpSocket.bind(addr);
   const conn = Deno.listenDatagram({ transport: "udp", hostname: addr.host, port: addr.port });
   return await Promise.resolve(new DenoUdpSocket(conn));
 }

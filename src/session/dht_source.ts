@@ -18,6 +18,7 @@ export class DhtPeerSource {
   #timer: Timer | undefined;
   #abort = new AbortController();
   #running = false;
+  #emptyRounds = 0;
 
   /** Binds to a torrent slot. */
   constructor(ctx: TorrentContext, slot: TorrentSlot) {
@@ -48,6 +49,7 @@ export class DhtPeerSource {
         : dht.lookup(this.#slot.infoHash, { kind: "get_peers", signal: this.#abort.signal });
       announce.then(
         (r) => {
+          this.#emptyRounds = r.peers.length > 0 ? 0 : this.#emptyRounds + 1;
           if (r.peers.length > 0 && !this.#slot.isStopped) this.#slot.addPeers(r.peers, "dht");
         },
         (e) => this.#ctx.logger.debug("DHT announce failed", { error: String(e) }),

@@ -137,21 +137,24 @@ export class Session {
     const { listenHost, listenPort } = this.settings;
     let lastError: unknown;
     const tries = listenPort === 0 ? 1 : 11;
-    for (let i = 0; i < tries; i++) {
+    for (let i = 0; i < tries && !this.#listener; i++) {
       try {
         this.#listener = await this.#opts.network.listen({
           host: listenHost,
           port: listenPort + i,
         });
-        void this.#acceptLoop(this.#listener);
-        return this.#listener.addr;
       } catch (e) {
         lastError = e;
       }
     }
-    throw new Error(`Cannot listen on ${listenHost}:${listenPort}..${listenPort + tries - 1}`, {
-      cause: lastError,
-    });
+    if (!this.#listener) {
+      throw new Error(`Cannot listen on ${listenHost}:${listenPort}..${listenPort + tries - 1}`, {
+        cause: lastError,
+      });
+    }
+    void this.#acceptLoop(this.#listener);
+    if (this.settings.enableDht) await this.#startDht(this.#listener.addr);
+    return this.#listener.addr;
   }
 
   /** The DHT node, when the DHT runs (BEP 5). */

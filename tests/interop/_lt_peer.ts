@@ -15,6 +15,10 @@ export interface LibtorrentPeerOptions {
   readonly seedMode?: boolean;
   readonly exitWhenComplete?: boolean;
   readonly timeoutS?: number;
+  /** Run a DHT node on the listen port (loopback settings from INTEROP.md). */
+  readonly dht?: boolean;
+  /** Download cap in bytes/s. */
+  readonly downloadLimit?: number;
 }
 
 /** A running libtorrent peer. */
@@ -42,6 +46,8 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
   if (o.seedMode) args.push("--seed-mode");
   if (o.exitWhenComplete) args.push("--exit-when-complete");
   args.push("--timeout", String(o.timeoutS ?? 90));
+  if (o.dht) args.push("--dht", "--dht-announce-interval", "3");
+  if (o.downloadLimit) args.push("--download-limit", String(o.downloadLimit));
   const child = new Deno.Command(PYTHON, { args, stdout: "piped", stderr: "piped", stdin: "null" })
     .spawn();
   const lines: string[] = [];

@@ -1,0 +1,165 @@
+/**
+ * Trackerless interop with python3-libtorrent on loopback (issue 5):
+ * (1) a magnet download with the DHT only: libtorrent's node is the bootstrap and the
+ *     only seeder; it announces to our node, our lookup finds it, metadata and data follow;
+ * (2) PEX: we know only a libtorrent peer that has (almost) no data; it tells us about the
+ *     seeder through ut_pex and we finish from the seeder.
+ * Files are verified by SHA-256. (The third DHT case, libtorrent finding us through our
+ * node, is in dht_interop_test.ts.)
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { assertEquals } from "../assert.ts";
+import { interopTest } from "./_harness.ts";
+import { startLibtorrentPeer } from "./_lt_peer.ts";
+import { buildTorrent } from "../../src/metainfo/create.ts";
+import { formatMagnet, parseTorrent } from "../../src/metainfo/mod.ts";
+
+const MOD = new URL("../../mod.ts", import.meta.url).pathname;
+const SIZE = 3_000_000;
+const PIECE = 64 * 1024;
+
+async function payload(root: string) {
+  const data = new Uint8Array(SIZE);
+  for (let i = 0; i < SIZE; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
+  await Deno.mkdir(join(root, "src"), { recursive: true });
+  await Deno.writeFile(join(root, "src", "data.bin"), data);
+  const hashes = new Uint8Array(Math.ceil(SIZE / PIECE) * 20);
+  for (let i = 0; i * PIECE < SIZE; i++) {
+    hashes.set(
+      createHash("sha1").update(data.subarray(i * PIECE, (i + 1) * PIECE)).digest(),
+      i * 20,
+    );
+  }
+  const bytes = buildTorrent({
+    name: "data.bin",
+    files: [{ path: [], length: SIZE }],
+    pieceLength: PIECE,
+    pieceHashes: hashes,
+  });
+  const torrentPath = join(root, "data.torrent");
+  await Deno.writeFile(torrentPath, bytes);
+  return {
+    torrentPath,
+    meta: parseTorrent(bytes),
+    digest: createHash("sha256").update(data).digest("hex"),
+  };
+}
+
+async function get(args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MOD, "get", ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { XDG_CACHE_HOME: await Deno.makeTempDir({ prefix: "swarmd-cache-" }) },
+    signal: AbortSignal.timeout(150_000),
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stderr: dec.decode(out.stderr), stdout: dec.decode(out.stdout) };
+}
+
+async function sha256File(path: string): Promise<string> {
+  return createHash("sha256").update(await Deno.readFile(path)).digest("hex");
+}
+
+await interopTest(
+  "interop: magnet download with the DHT only, from a libtorrent seeder",
+  async () => {
+    const root = await Deno.makeTempDir({ prefix: "swarmd-dht-magnet-" });
+    const { torrentPath, meta, digest } = await payload(root);
+    const seeder = startLibtorrentPeer({
+      torrent: torrentPath,
+      save: join(root, "src"),
+      listen: "127.0.0.21:0",
+      seedMode: true,
+      dht: true,
+      timeoutS: 150,
+    });
+    try {
+      const port = await seeder.port;
+      const magnet = formatMagnet({
+        infoHash: meta.infoHash,
+        infoHashHex: meta.infoHashHex,
+        trackers: [],
+        peers: [],
+        webSeeds: [],
+        warnings: [],
+      });
+      const r = await get([
+        magnet,
+        "-o",
+        join(root, "dl"),
+        "--dht-bootstrap",
+        `127.0.0.21:${port}`,
+        "--port",
+        "0",
+        "--host",
+        "127.0.0.22",
+        "--allow-local-peers",
+        "--no-pex",
+        "--timeout",
+        "120",
+        "--json",
+      ]);
+      const phases = r.stdout.split("\n").filter((l) => l.includes("metadata-received")).length;
+      assertEquals(r.code, 0, `get failed: ${r.stderr}\n${seeder.lines.slice(-5).join("\n")}`);
+      assertEquals(phases, 1, "metadata fetched from the peer");
+      assertEquals(await sha256File(join(root, "dl", "data.bin")), digest);
+    } finally {
+      await seeder.stop();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+);
+
+await interopTest("interop: PEX leads us from an empty libtorrent peer to the seeder", async () => {
+  const root = await Deno.makeTempDir({ prefix: "swarmd-pex-" });
+  const { torrentPath, digest } = await payload(root);
+  const seeder = startLibtorrentPeer({
+    torrent: torrentPath,
+    save: join(root, "src"),
+    listen: "127.0.0.31:0",
+    seedMode: true,
+    timeoutS: 150,
+  });
+  let middle;
+  try {
+    const seedPort = await seeder.port;
+    // Connected to the seeder but downloading at 1 KiB/s: it holds (almost) nothing.
+    middle = startLibtorrentPeer({
+      torrent: torrentPath,
+      save: join(root, "middle"),
+      listen: "127.0.0.32:0",
+      peers: [`127.0.0.31:${seedPort}`],
+      downloadLimit: 1024,
+      timeoutS: 150,
+    });
+    const middlePort = await middle.port;
+    const r = await get([
+      torrentPath,
+      "-o",
+      join(root, "dl"),
+      "--peer",
+      `127.0.0.32:${middlePort}`,
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.33",
+      "--allow-local-peers",
+      "--no-dht",
+      "--timeout",
+      "120",
+      "--json",
+    ]);
+    assertEquals(r.code, 0, `get failed: ${r.stderr}\n${middle.lines.slice(-5).join("\n")}`);
+    const fromSeeder = r.stdout.split("\n").some((l) =>
+      l.includes('"peer-connected"') && l.includes(`127.0.0.31:${seedPort}`)
+    );
+    assertEquals(fromSeeder, true, "connected to the seeder it learned by PEX");
+    assertEquals(await sha256File(join(root, "dl", "data.bin")), digest);
+  } finally {
+    await middle?.stop();
+    await seeder.stop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
