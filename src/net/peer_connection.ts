@@ -244,8 +244,10 @@ export class PeerConnection {
         if (!this.#closed) this.#handlers.onMessage(this, m);
       });
     } catch (e) {
+      // The one place peer misbehaviour (or a bug its bytes trigger) ends a connection:
+      // never the process, and the owner always hears `onClose`.
       if (e instanceof WireSyntaxError) this.close("bad-message", e.message);
-      else throw e;
+      else this.close("protocol", `internal error: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 

@@ -72,7 +72,10 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
         return;
       case "choke":
         peer.peerChoking = true;
-        this.#releaseAll(peer);
+        // BEP 6: with the fast extension a choke cancels nothing; the peer rejects each
+        // request it drops (the snub timeout covers one that never does). Without it,
+        // every outstanding request is gone.
+        if (!peer.remote.fastExtension) this.#releaseAll(peer);
         return;
       case "unchoke":
         peer.peerChoking = false;
@@ -260,8 +263,16 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
     }
     const key = blockKey(index, begin);
     const wasRequested = peer.requested.delete(key);
-    if (!wasRequested && ++peer.unsolicitedBlocks > UNSOLICITED_LIMIT) {
-      return peer.close("protocol", "too many blocks we did not request");
+    if (!wasRequested) {
+      // PW8: a block we did not ask this peer for. A late one (we released the request on
+      // a choke or a snub) of a piece in progress is still useful; anything else is
+      // dropped without allocating, and a peer that keeps sending them is closed.
+      if (!t.hasPieceBuffer(index) || t.picker.has(index)) {
+        if (++peer.unsolicitedBlocks > UNSOLICITED_LIMIT) {
+          peer.close("protocol", "too many blocks we did not request");
+        }
+        return;
+      }
     }
     t.countDownload(peer, block.length);
     peer.lastBlockAt = t.ctx.clock.now();

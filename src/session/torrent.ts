@@ -299,6 +299,11 @@ export class TorrentRuntime implements ExtensionHost {
     return full ? Promise.all([full, delay]).then(() => {}) : delay;
   }
 
+  /** True when blocks of piece `index` are being assembled. */
+  hasPieceBuffer(index: number): boolean {
+    return this.#pieceBuffers.has(index);
+  }
+
   /** Piece buffer for `index`, allocated on first use. */
   pieceBuffer(index: number): Uint8Array {
     let buf = this.#pieceBuffers.get(index);
@@ -432,6 +437,7 @@ export class TorrentRuntime implements ExtensionHost {
     });
     // Smart ban: a peer that alone supplied a failed piece sent bad data. Otherwise each
     // contributor takes a strike, and `hashFailStrikes` strikes ban it.
+    if (this.#strikes.size > 10_000) this.#strikes.clear(); // bounded: strikes are advisory
     for (const id of contributors) {
       const strikes = (this.#strikes.get(id) ?? 0) + (contributors.length === 1 ? Infinity : 1);
       this.#strikes.set(id, strikes);
@@ -475,6 +481,10 @@ export class TorrentRuntime implements ExtensionHost {
       if (p.requested.size > 0 && !p.isSnubbed && now - p.lastBlockAt > s.snubTimeoutMs) {
         p.isSnubbed = true;
         p.queueTarget = 1;
+        // Cancel what we release, so blocks it sends later are not wasted on both sides.
+        for (const r of p.requested.values()) {
+          p.send({ type: "cancel", index: r.index, begin: r.begin, length: r.length });
+        }
         p.requested.clear();
         this.picker.releaseRequests(p.id);
         this.#refillAll();
