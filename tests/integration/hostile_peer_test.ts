@@ -73,13 +73,11 @@ const cases: [string, () => Uint8Array][] = [
     () => concatBytes([handshake(), new Uint8Array([0, 0, 0, 6, 4, 0, 0, 0, 1, 0])]),
   ],
   [
-    "PW4 a bitfield with spare bits set",
+    "PW4 a bitfield of the wrong length",
     () =>
       concatBytes([
         handshake(),
-        encodeMessage({ type: "bitfield", bitfield: new Uint8Array([0xff]) }).map(
-          (b, i, a) => i === a.length - 1 ? 0xff : b,
-        ),
+        encodeMessage({ type: "bitfield", bitfield: new Uint8Array([0xff, 0x80]) }),
       ]),
   ],
   [
