@@ -70,6 +70,8 @@ export interface RunOptions {
   readonly filePriorities?: readonly number[];
   /** Magnet links: file indices to download (BEP 53 `so` or `--files`). */
   readonly selectOnly?: readonly number[];
+  /** BEP 16 super-seeding. */
+  readonly superSeed?: boolean;
 }
 
 /**
@@ -133,6 +135,7 @@ export async function runTorrent(
       seed: options.seed,
       peers,
       sequential: v.sequential === true,
+      superSeed: options.superSeed === true,
       ...(options.filePriorities ? { filePriorities: options.filePriorities } : {}),
       ...(options.selectOnly ? { selectOnly: options.selectOnly } : {}),
     });

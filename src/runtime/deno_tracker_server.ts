@@ -210,6 +210,8 @@ async function udpLoop(
     } catch {
       continue; // a hostile packet must never stop the loop (RELIABILITY rule 3)
     }
-    if (reply) await socket.send(reply, from).catch(() => {/* unreachable sender: nothing to do */});
+    if (reply) {
+      await socket.send(reply, from).catch(() => {/* unreachable sender: nothing to do */});
+    }
   }
 }

@@ -42,6 +42,7 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
     t.extensions.greet(peer);
     const dht = t.ctx.dht();
     if (dht && peer.remote.dht) peer.send({ type: "port", port: dht.address.port });
+    if (t.superSeeder) return t.superSeeder.greet(peer); // BEP 16: reveal pieces one by one
     const have = t.picker.haveCount;
     const fast = peer.remote.fastExtension;
     if (fast && have === t.meta.pieceCount) peer.send({ type: "have-all" });
@@ -170,6 +171,7 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
     const t = this.#t;
     if (index >= t.meta.pieceCount) return peer.close("protocol", `have ${index} out of range`);
     if (peer.isSeed || !peer.has.set(index)) return;
+    t.superSeeder?.onHave(peer, index);
     t.picker.peerHave(index);
     if (peer.has.isFull) this.#becameSeed(peer, true);
     if (t.state !== "downloading" || t.picker.has(index)) return;
@@ -237,7 +239,8 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
   #onRequest(peer: PeerConnection, index: number, begin: number, length: number): void {
     const t = this.#t;
     const valid = index < t.meta.pieceCount && t.picker.has(index) && length > 0 &&
-      length <= BLOCK_LENGTH && begin + length <= t.pieceSize(index);
+      length <= BLOCK_LENGTH && begin + length <= t.pieceSize(index) &&
+      (!t.superSeeder || t.superSeeder.allows(peer, index));
     const allowed = !peer.amChoking && valid &&
       peer.incoming.length < t.ctx.settings.maxIncomingRequests;
     if (!allowed) {

@@ -78,6 +78,8 @@ export interface AddOptions {
   readonly filePriorities?: readonly number[];
   /** For a magnet link: download only these file indices (BEP 53 `so`). */
   readonly selectOnly?: readonly number[];
+  /** BEP 16 super-seeding when the data is complete (for an initial seeder). */
+  readonly superSeed?: boolean;
 }
 
 /** Many torrents behind one listen port. */
@@ -316,6 +318,7 @@ export class Session {
       dir: options.dir,
       seed: options.seed ?? false,
       sequential: options.sequential ?? false,
+      superSeed: options.superSeed ?? false,
       ...(options.filePriorities ? { filePriorities: options.filePriorities } : {}),
       ...(options.maxUploadBytesPerSecond !== undefined
         ? { maxUploadBytesPerSecond: options.maxUploadBytesPerSecond }

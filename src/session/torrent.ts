@@ -22,6 +22,7 @@ import type { TorrentContext } from "./context.ts";
 import type { TorrentState, TorrentStats } from "./events.ts";
 import { addressKey, PeerList, type PeerSource } from "./peer_list.ts";
 import { Uploader } from "./uploader.ts";
+import { SuperSeeder } from "./super_seeder.ts";
 import { PeerMessageHandler } from "./peer_messages.ts";
 import { type ExtensionHost, ExtensionHub } from "./extension_hub.ts";
 import { openTorrentStorage, saveResume } from "./storage_setup.ts";
@@ -37,6 +38,8 @@ export interface TorrentOptions {
   readonly sequential?: boolean;
   /** Priority per file (0 = skip). */
   readonly filePriorities?: readonly number[];
+  /** BEP 16 super-seeding while we are a seed. */
+  readonly superSeed?: boolean;
   /** Per-torrent upload cap, bytes/s (0 = none). */
   readonly maxUploadBytesPerSecond?: number;
   /** Per-torrent download cap, bytes/s (0 = none). */
@@ -65,6 +68,8 @@ export class TorrentRuntime implements ExtensionHost {
   storageId: StorageId = -1;
   /** BEP 10 extensions: PEX and metadata serving. */
   readonly extensions: ExtensionHub;
+  /** BEP 16 policy, while super-seeding. */
+  superSeeder: SuperSeeder | undefined;
 
   readonly ctx: TorrentContext;
   readonly #choker: Choker;
@@ -197,6 +202,13 @@ export class TorrentRuntime implements ExtensionHost {
     }
     if (this.#stopped) return;
     this.state = this.picker.isComplete ? "seeding" : "downloading";
+    if (this.state === "seeding" && this.options.superSeed) {
+      this.superSeeder = new SuperSeeder({
+        pieceCount: this.meta.pieceCount,
+        availabilityOf: (i) => this.picker.availabilityOf(i),
+        random: this.ctx.random,
+      });
+    }
     if (this.picker.isComplete) this.#completed(false);
     this.#every(this.ctx.settings.tickIntervalMs, () => this.#tick());
     this.#connectMore();
@@ -266,6 +278,7 @@ export class TorrentRuntime implements ExtensionHost {
     else if (peer.has.count > 0) this.picker.removePeer(peer.has);
     this.#uploader.forget(peer);
     this.extensions.forget(peer);
+    this.superSeeder?.forget(peer);
     const addr = peer.listenAddr;
     if (addr) this.peerList.disconnected(addr, this.ctx.clock.now(), reason === "io-error");
     this.ctx.hub.emit({

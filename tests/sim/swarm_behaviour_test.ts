@@ -206,3 +206,26 @@ Deno.test("swarm: a peer that sends bad data is banned and the download is still
   assertEquals(await leecher.disk.hashPieces(lidCheck, 0, 24), t.meta.pieceHashes);
   await swarm.close();
 });
+
+Deno.test("swarm: a super-seeding seed (BEP 16) uploads each piece about once", async () => {
+  const t = makeSimTorrent(48, 32 * 1024, 12);
+  const swarm = new SimSwarm({ seed: 12, latencyMs: 10, uploadBytesPerSecond: 256 * 1024 });
+  const seeder = await swarm.addPeer(0, {}, await seededDisk(t, "/seed"));
+  seeder.torrent = await swarm.clock.runUntil(
+    seeder.session.add(t.meta, { dir: "/seed", seed: true, superSeed: true }),
+    5000,
+  );
+  const leechers = [];
+  for (let n = 1; n <= 8; n++) leechers.push(await swarm.addPeer(n));
+  let done = 0;
+  for (const [i, l] of leechers.entries()) {
+    const peers = [seeder.address, ...leechers.filter((_, j) => j !== i).map((p) => p.address)];
+    l.torrent = await swarm.clock.runUntil(l.session.add(t.meta, { dir: `/d${i}`, peers }), 5000);
+    l.torrent.done.then(() => done++, () => {});
+  }
+  await swarm.clock.runUntil(() => done === 8, 10 * 60_000, 250);
+  assertEquals(done, 8);
+  const copies = seeder.torrent.stats().bytesUploaded / t.meta.totalLength;
+  assert(copies < 1.3, `the seed uploaded ${copies.toFixed(2)} copies`);
+  await swarm.close();
+});
