@@ -47,7 +47,7 @@ export type {
   TorrentState,
   TorrentStats,
 } from "./src/session/events.ts";
-export type { ResumeStore } from "./src/session/context.ts";
+export type { ResumeStore, StateStore } from "./src/session/context.ts";
 export * from "./src/runtime/types.ts";
 export {
   HashMismatchError,

@@ -84,9 +84,16 @@ def main():
 
     start = time.time()
     last = 0.0
+    seen_metadata = seen_byte = False
     while time.time() - start < a.timeout:
         s = h.status()
         now = time.time()
+        if not seen_metadata and s.has_metadata:
+            seen_metadata = True
+            print(json.dumps({"event": "metadata", "seconds": now - start}), flush=True)
+        if not seen_byte and s.total_payload_download > 0:
+            seen_byte = True
+            print(json.dumps({"event": "first-byte", "seconds": now - start}), flush=True)
         if now - last >= 1:
             last = now
             print(json.dumps({
@@ -102,7 +109,7 @@ def main():
             for peer in a.peer:
                 host, pp = peer.rsplit(":", 1)
                 h.connect_peer((host, int(pp)))
-        time.sleep(0.05)
+        time.sleep(0.01)
     print(json.dumps({"event": "timeout"}), flush=True)
     return 3
 

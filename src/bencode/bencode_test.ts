@@ -10,7 +10,7 @@ import {
   encode,
 } from "./mod.ts";
 import type { BencodeDict } from "./mod.ts";
-import { SeededRandom } from "../util/prng.ts";
+import type { SeededRandom } from "../util/prng.ts";
 import { fuzzCases } from "../../tests/fuzz.ts";
 
 const te = new TextEncoder();

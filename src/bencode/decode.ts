@@ -215,7 +215,6 @@ function latin1(bytes: Uint8Array): string {
 }
 
 function printable(key: string): string {
-  // deno-lint-ignore no-control-regex
   return key.slice(0, 40).replace(/[^\x20-\x7e]/g, "?");
 }
 

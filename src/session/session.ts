@@ -159,9 +159,9 @@ export class Session {
     return this.#listener.addr;
   }
 
-  /** The DHT node, when the DHT runs (BEP 5). */
-  get dht(): DhtNode | undefined {
-    return this.#dht;
+  /** DHT counters (queries, replies, table size...), when the DHT runs (BEP 5). */
+  dhtStats(): Readonly<Record<string, number>> | undefined {
+    return this.#dht ? { ...this.#dht.stats } as Record<string, number> : undefined;
   }
 
   async #startDht(tcp: PeerAddress): Promise<void> {
@@ -261,7 +261,7 @@ export class Session {
     if (this.#torrents.has(link.infoHashHex)) {
       throw new Error(`Cannot add torrent ${link.infoHashHex}: it is already in the session`);
     }
-    let slot: TorrentSlot;
+    // The callbacks run only after `slot` is initialised (once peers answer).
     const fetcher = new MetadataFetcher(this.#ctx, link, {
       onMetadata: (meta) => void this.#metadataArrived(slot, fetcher, meta, options),
       onError: (message) => {
@@ -274,7 +274,7 @@ export class Session {
         slot.fail(new Error(message));
       },
     });
-    slot = new TorrentSlot(link.infoHash, link.infoHashHex, fetcher);
+    const slot = new TorrentSlot(link.infoHash, link.infoHashHex, fetcher);
     this.#torrents.set(link.infoHashHex, slot);
     this.#hub.emit({
       type: "torrent-added",

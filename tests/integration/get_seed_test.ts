@@ -60,6 +60,7 @@ async function withSeeder(
     "--quiet",
   ]);
   try {
+    await waitForPort(port);
     await fn({ root, torrent, port, digests });
   } finally {
     seeder.kill("SIGTERM");
