@@ -97,8 +97,10 @@ export async function runTorrent(
   const maxUp = stringFlag(v["max-upload"]);
   const maxDown = stringFlag(v["max-download"]);
   const trackers = listFlag(v.tracker);
-  if (trackers.length > 0 && (meta?.announceList.length ?? 0) === 0 && peers.length === 0) {
-    throw new CliError("Trackers are not supported yet: give peers with --peer HOST:PORT");
+  for (const url of trackers) {
+    if (!/^(https?|udp):\/\//i.test(url)) {
+      throw new CliError(`Invalid --tracker: "${safeText(url)}" is not an http, https or udp URL`);
+    }
   }
   const host = stringFlag(v.host);
   const json = v.json === true, quiet = v.quiet === true;
@@ -135,6 +137,7 @@ export async function runTorrent(
       seed: options.seed,
       peers,
       sequential: v.sequential === true,
+      trackers: trackers.map((url) => [url]),
       superSeed: options.superSeed === true,
       ...(options.filePriorities ? { filePriorities: options.filePriorities } : {}),
       ...(options.selectOnly ? { selectOnly: options.selectOnly } : {}),

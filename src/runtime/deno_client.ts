@@ -12,6 +12,7 @@ import type { Settings } from "../session/settings.ts";
 import type { ResumeStore, StateStore } from "../session/context.ts";
 import { dirname } from "node:path";
 import { resolveHost } from "./deno_udp.ts";
+import { DenoHttpFetcher } from "./deno_http.ts";
 import type { Torrent } from "../session/torrent_handle.ts";
 import type { Logger } from "./types.ts";
 import { type MagnetLink, type Metainfo, parseMagnet, parseTorrent } from "../metainfo/mod.ts";
@@ -115,6 +116,7 @@ export class Client {
       disk,
       resumeStore: DENO_RESUME_STORE,
       resolveHost,
+      httpFetcher: new DenoHttpFetcher({ userAgent: "swarmd/0.1.0" }),
       ...(stateDir ? { dhtStateStore: fileStateStore(`${stateDir}/dht.dat`) } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     });

@@ -41,6 +41,28 @@ export interface TorrentStats {
   readonly knownPeers: number;
   /** `"metadata" | "checking" | "downloading" | "seeding" | "stopped" | "error"`. */
   readonly state: TorrentState;
+  /** Tracker status, when the torrent has trackers. */
+  readonly trackers?: readonly TrackerSummary[];
+}
+
+/** One tracker's status (times are wall-clock ms). */
+export interface TrackerSummary {
+  /** Announce URL (query redacted). */
+  readonly url: string;
+  /** BEP 12 tier, 0 first. */
+  readonly tier: number;
+  /** Wall-clock time of the last successful announce. */
+  readonly lastAnnounceAt: number | undefined;
+  /** Peers in the last response. */
+  readonly peersReturned: number;
+  /** Seeders from the last announce or scrape. */
+  readonly seeders: number | undefined;
+  /** Leechers from the last announce or scrape. */
+  readonly leechers: number | undefined;
+  /** Last error, cleared by a success. */
+  readonly lastError: string | undefined;
+  /** When it will next be contacted. */
+  readonly nextAnnounceAt: number | undefined;
 }
 
 /** Lifecycle state of a torrent. */

@@ -15,6 +15,7 @@ import type {
   Network,
   PeerAddress,
   Random,
+  UdpSocketLike,
 } from "../runtime/types.ts";
 import { SILENT_LOGGER } from "../runtime/types.ts";
 import type { MagnetLink, Metainfo } from "../metainfo/mod.ts";
@@ -27,6 +28,9 @@ import { type EngineEvent, EventHub, type EventOptions } from "./events.ts";
 import type { ResumeStore, StateStore, TorrentContext } from "./context.ts";
 import { DhtNode } from "../dht/mod.ts";
 import { DhtPeerSource } from "./dht_source.ts";
+import { TrackerPeerSource, type TrackerTransports } from "./tracker_source.ts";
+import { type HttpFetcher, HttpTrackerClient } from "../tracker/http_client.ts";
+import { UdpTrackerClient } from "../tracker/udp_client.ts";
 import { TorrentRuntime } from "./torrent.ts";
 import { Torrent } from "./torrent_handle.ts";
 import { TorrentSlot } from "./torrent_slot.ts";
@@ -52,8 +56,10 @@ export interface SessionOptions {
   readonly peerId?: Uint8Array;
   /** Where the DHT routing table is kept across runs. */
   readonly dhtStateStore?: StateStore;
-  /** Resolves host names (DHT bootstrap routers). */
+  /** Resolves host names (DHT bootstrap routers, UDP trackers). */
   readonly resolveHost?: (host: string) => Promise<string[]>;
+  /** HTTP transport for trackers; without one, HTTP trackers are not used. */
+  readonly httpFetcher?: HttpFetcher;
 }
 
 /** Options for {@linkcode Session.add}. */
@@ -80,6 +86,8 @@ export interface AddOptions {
   readonly selectOnly?: readonly number[];
   /** BEP 16 super-seeding when the data is complete (for an initial seeder). */
   readonly superSeed?: boolean;
+  /** Extra trackers, as BEP 12 tiers after the torrent's own. */
+  readonly trackers?: readonly (readonly string[])[];
 }
 
 /** Many torrents behind one listen port. */
@@ -95,6 +103,8 @@ export class Session {
   readonly #conns = new Set<Conn>();
   #listener: Listener | undefined;
   #dht: DhtNode | undefined;
+  #trackerTransports: Promise<TrackerTransports> | undefined;
+  readonly #udpSockets: UdpSocketLike[] = [];
   #pendingHandshakes = 0;
   #closed = false;
 
@@ -210,11 +220,55 @@ export class Session {
     });
   }
 
-  #startPeerSources(slot: TorrentSlot, isPrivate: boolean): void {
+  async #startPeerSources(
+    slot: TorrentSlot,
+    isPrivate: boolean,
+    tiers: readonly (readonly string[])[],
+  ): Promise<void> {
+    if (tiers.some((t) => t.length > 0)) {
+      const tracker = new TrackerPeerSource(this.#ctx, slot, await this.#transports(), tiers);
+      slot.onStop(() => tracker.stop());
+      slot.setTrackerStatus(() => tracker.status());
+      tracker.start();
+    }
     if (isPrivate || !this.#dht) return; // BEP 27: private torrents use their trackers only
     const source = new DhtPeerSource(this.#ctx, slot);
     slot.onStop(() => source.stop());
     source.start();
+  }
+
+  /** The shared tracker transports, made on first use (a UDP socket for BEP 15). */
+  #transports(): Promise<TrackerTransports> {
+    this.#trackerTransports ??= (async () => {
+      const { network, clock, random, httpFetcher, resolveHost } = this.#opts;
+      const policy = this.settings.allowLocalPeers ? { allowLocalAnyPath: true } : {};
+      const http = httpFetcher
+        ? new HttpTrackerClient({ fetcher: httpFetcher, ...policy })
+        : undefined;
+      let udp: UdpTrackerClient | undefined;
+      try {
+        const socket = await network.bindUdp({ host: this.settings.listenHost, port: 0 });
+        this.#udpSockets.push(socket);
+        udp = new UdpTrackerClient({
+          socket,
+          clock,
+          random,
+          ...(resolveHost
+            ? {
+              resolve: async (host: string) => {
+                const found = await resolveHost(host);
+                if (found.length === 0) throw new Error(`Cannot resolve ${host}`);
+                return found[0]!;
+              },
+            }
+            : {}),
+        });
+      } catch {
+        udp = undefined; // no UDP here: HTTP trackers still work
+      }
+      return { ...(http ? { http } : {}), ...(udp ? { udp } : {}) };
+    })();
+    return this.#trackerTransports;
   }
 
   /**
@@ -243,7 +297,10 @@ export class Session {
     this.#torrents.set(meta.infoHashHex, slot);
     await slot.runtime!.start();
     if (options.peers) slot.addPeers(options.peers, "manual");
-    this.#startPeerSources(slot, meta.isPrivate);
+    await this.#startPeerSources(slot, meta.isPrivate, [
+      ...meta.announceList,
+      ...(options.trackers ?? []),
+    ]);
     return new Torrent(slot, this.#hub);
   }
 
@@ -284,7 +341,10 @@ export class Session {
     });
     fetcher.start();
     if (options.peers) slot.addPeers(options.peers, "manual");
-    this.#startPeerSources(slot, false);
+    void this.#startPeerSources(slot, false, [
+      ...link.trackers.map((t) => [t]),
+      ...(options.trackers ?? []),
+    ]);
     return new Torrent(slot, this.#hub);
   }
 
@@ -354,6 +414,7 @@ export class Session {
     this.#listener?.close();
     await Promise.all([...this.#torrents.values()].map((t) => t.stop()));
     this.#torrents.clear();
+    for (const socket of this.#udpSockets) socket.close();
     if (this.#dht) {
       // The routing table is saved once, at close (not continuously).
       await this.#opts.dhtStateStore?.save(this.#dht.saveState()).catch(() => {});

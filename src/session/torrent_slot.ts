@@ -10,7 +10,7 @@
 import type { HandshakeResult } from "../net/handshake_io.ts";
 import type { PeerConnection } from "../net/peer_connection.ts";
 import type { Conn, PeerAddress } from "../runtime/types.ts";
-import type { TorrentStats } from "./events.ts";
+import type { TorrentStats, TrackerSummary } from "./events.ts";
 import type { PeerSource } from "./peer_list.ts";
 import type { MetadataFetcher } from "./metadata_fetcher.ts";
 import type { TorrentRuntime } from "./torrent.ts";
@@ -30,7 +30,8 @@ export class TorrentSlot {
   #resolve!: () => void;
   #reject!: (e: Error) => void;
   #stopped = false;
-  readonly #cleanups: (() => void)[] = [];
+  readonly #cleanups: (() => void | Promise<void>)[] = [];
+  #trackerStatus: (() => readonly TrackerSummary[]) | undefined;
 
   /** Starts in `phase`. */
   constructor(infoHash: Uint8Array, infoHashHex: string, phase: TorrentPhase) {
@@ -90,9 +91,10 @@ export class TorrentSlot {
     return this.#phase.addPeers(addrs, source);
   }
 
-  /** Statistics of the current phase. */
+  /** Statistics of the current phase, with tracker status when trackers are in use. */
   stats(): TorrentStats {
-    return this.#phase.stats();
+    const stats = this.#phase.stats();
+    return this.#trackerStatus ? { ...stats, trackers: this.#trackerStatus() } : stats;
   }
 
   /** Fails the torrent (e.g. unusable metadata). */
@@ -100,16 +102,21 @@ export class TorrentSlot {
     this.#reject(error);
   }
 
-  /** Runs `fn` when the torrent stops (peer sources register here). */
-  onStop(fn: () => void): void {
+  /** Runs `fn` when the torrent stops, before its connections close (peer sources). */
+  onStop(fn: () => void | Promise<void>): void {
     this.#cleanups.push(fn);
+  }
+
+  /** Where tracker status for {@linkcode stats} comes from. */
+  setTrackerStatus(fn: () => readonly TrackerSummary[]): void {
+    this.#trackerStatus = fn;
   }
 
   /** Stops the current phase. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    for (const fn of this.#cleanups) fn();
+    await Promise.all(this.#cleanups.map((fn) => fn()));
     await this.#phase.stop();
     this.#reject(new Error("Torrent stopped before completion"));
   }

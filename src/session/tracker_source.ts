@@ -1,0 +1,105 @@
+/**
+ * Trackers as a peer source for one torrent (BEP 3, 12, 15): the tracker client
+ * announces `started`, then periodically, `completed` when the download finishes and
+ * `stopped` on a clean stop; peers it returns go to the torrent's peer list. Tracker
+ * failures back off inside the client and never stop the download.
+ *
+ * Layer: driver.
+ * @module
+ */
+import { TrackerClient, type TrackerStatus } from "../tracker/tracker_client.ts";
+import type { HttpTrackerClient } from "../tracker/http_client.ts";
+import type { UdpTrackerClient } from "../tracker/udp_client.ts";
+import type { Logger } from "../runtime/types.ts";
+import type { TorrentContext } from "./context.ts";
+import type { TorrentSlot } from "./torrent_slot.ts";
+
+/** The session's shared tracker transports. */
+export interface TrackerTransports {
+  /** HTTP(S) announces and scrapes. */
+  readonly http?: HttpTrackerClient;
+  /** UDP (BEP 15) over IPv4. */
+  readonly udp?: UdpTrackerClient;
+}
+
+/** Unknown size in the metadata phase: announce a small `left` so we are not taken for a seed. */
+const LEFT_UNKNOWN = 16 * 1024;
+
+/** Announces one torrent to its trackers and feeds their peers to it. */
+export class TrackerPeerSource {
+  readonly #client: TrackerClient;
+  readonly #slot: TorrentSlot;
+
+  /** Builds the source; `tiers` are BEP 12 tiers (the torrent's plus any extra ones). */
+  constructor(
+    ctx: TorrentContext,
+    slot: TorrentSlot,
+    transports: TrackerTransports,
+    tiers: readonly (readonly string[])[],
+  ) {
+    this.#slot = slot;
+    const hub = ctx.hub;
+    const infoHash = slot.infoHashHex;
+    const logger: Logger = {
+      debug: (m, f) => ctx.logger.debug(m, f),
+      info: (m, f) => ctx.logger.info(m, f),
+      warn: (message, f) => {
+        ctx.logger.warn(message, f);
+        const url = typeof f?.url === "string" ? f.url : "";
+        hub.emit({ type: "tracker-warning", category: "tracker", infoHash, url, message });
+      },
+      error: (m, f) => ctx.logger.error(m, f),
+    };
+    this.#client = new TrackerClient({
+      infoHash: slot.infoHash,
+      peerId: ctx.peerId,
+      port: ctx.listenPort(),
+      trackers: tiers,
+      clock: ctx.clock,
+      random: ctx.random,
+      ...(transports.http ? { http: transports.http } : {}),
+      ...(transports.udp ? { udp: transports.udp } : {}),
+      logger,
+      stats: () => {
+        const s = slot.stats();
+        return {
+          uploaded: s.bytesUploaded,
+          downloaded: s.bytesDownloaded,
+          left: s.state === "metadata"
+            ? LEFT_UNKNOWN
+            : Math.max(0, s.bytesWanted - s.bytesVerified),
+        };
+      },
+      onPeers: (peers, url) => {
+        if (slot.isStopped) return;
+        slot.addPeers(peers, "tracker");
+        hub.emit({
+          type: "tracker-announced",
+          category: "tracker",
+          infoHash,
+          url,
+          peers: peers.length,
+        });
+      },
+    });
+  }
+
+  /** Announces `started` and keeps announcing; `completed` once the download finishes. */
+  start(): void {
+    const wasComplete = this.#slot.stats().state === "seeding";
+    this.#client.start();
+    this.#slot.done.then(() => {
+      if (!wasComplete && !this.#slot.isStopped) this.#client.completed();
+    }, () => {});
+  }
+
+  /** Announces `stopped` (waiting at most `timeoutMs`). */
+  stop(timeoutMs = 3_000): Promise<void> {
+    return this.#client.stop(timeoutMs);
+  }
+
+  /** Per-tracker status. */
+  status(): TrackerStatus[] {
+    return this.#client.status();
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Trackers as the only peer source, end to end over loopback: our TrackerServer (HTTP and
+ * UDP), a seeding Client that announces to it, and `get` finding the seeder through it.
+ * Also: a dead tracker never stops a download that has other peers (F7).
+ */
+import { join } from "node:path";
+import { assert, assertEquals } from "../assert.ts";
+import { TrackerServer } from "../../src/runtime/deno_tracker_server.ts";
+import { Client } from "../../src/runtime/deno_client.ts";
+import { createTorrent } from "../../src/runtime/deno_create.ts";
+import type { Torrent } from "../../src/session/torrent_handle.ts";
+
+const MOD = new URL("../../mod.ts", import.meta.url).pathname;
+
+async function get(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MOD, "get", ...args],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+interface Swarm {
+  root: string;
+  torrent: string;
+  url: string;
+  seeder: Client;
+  seed: Torrent;
+}
+
+/** A tracker, a torrent that lists only its `kind` URL, and a seeder announcing to it. */
+async function withSwarm(kind: "http" | "udp", fn: (s: Swarm) => Promise<void>) {
+  const root = await Deno.makeTempDir({ prefix: "swarmd-tracker-" });
+  const tracker = await TrackerServer.start({ host: "127.0.0.1", httpPort: 0, udpPort: 0 });
+  const url = kind === "http"
+    ? `http://127.0.0.1:${tracker.httpAddrs[0]!.port}/announce`
+    : `udp://127.0.0.1:${tracker.udpAddrs[0]!.port}`;
+  const src = join(root, "src", "payload.bin");
+  await Deno.mkdir(join(root, "src"));
+  await Deno.writeFile(src, new Uint8Array(900_000).map((_, i) => (i * 31) & 0xff));
+  const { bytes } = await createTorrent(src, { pieceLength: 65536, trackers: [[url]] });
+  const torrent = join(root, "p.torrent");
+  await Deno.writeFile(torrent, bytes);
+  const seeder = new Client({
+    port: 0,
+    host: "127.0.0.1",
+    workers: 1,
+    stateDir: null,
+    settings: { enableDht: false, allowLocalPeers: true },
+  });
+  try {
+    const seed = await seeder.add(torrent, { dir: join(root, "src"), seed: true });
+    await fn({ root, torrent, url, seeder, seed });
+  } finally {
+    await seeder.close();
+    await tracker.close();
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+for (const kind of ["http", "udp"] as const) {
+  Deno.test(`tracker (${kind}): get finds the seeder through our tracker alone`, async () => {
+    await withSwarm(kind, async ({ root, torrent, url, seed }) => {
+      const r = await get([
+        torrent,
+        "-o",
+        join(root, "dl"),
+        "--port",
+        "0",
+        "--host",
+        "127.0.0.2",
+        "--allow-local-peers",
+        "--no-dht",
+        "--no-pex",
+        "--timeout",
+        "45",
+        "--json",
+      ]);
+      assertEquals(r.code, 0, r.stderr);
+      const announced = r.stdout.split("\n").filter((l) => l.includes('"tracker-announced"'));
+      assert(
+        announced.some((l) => l.includes(url)),
+        `announced to ${url}: ${announced.join("\n")}`,
+      );
+      // The library reports per-tracker status (here the seeder's).
+      const status = seed.stats().trackers ?? [];
+      assertEquals(status.map((t) => t.url), [url]);
+      assert(status[0]!.lastAnnounceAt !== undefined && status[0]!.lastError === undefined);
+    });
+  });
+}
+
+Deno.test("tracker: a dead tracker does not stop a download that has a peer (F7)", async () => {
+  await withSwarm("http", async ({ root, torrent, seeder }) => {
+    const r = await get([
+      torrent,
+      "-o",
+      join(root, "dl"),
+      "--tracker",
+      "http://127.0.0.1:1/announce",
+      "--peer",
+      `127.0.0.1:${seeder.port}`,
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.3",
+      "--no-dht",
+      "--timeout",
+      "45",
+      "--quiet",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+  });
+});
