@@ -26,6 +26,7 @@ import type { TorrentContext } from "./context.ts";
 import type { TorrentStats } from "./events.ts";
 import { PeerList, type PeerSource } from "./peer_list.ts";
 import { type ExtensionHost, ExtensionHub } from "./extension_hub.ts";
+import { PeerDialer } from "./dialing.ts";
 
 /** Metadata requests kept outstanding per peer. */
 const REQUESTS_PER_PEER = 4;
@@ -48,8 +49,8 @@ export class MetadataFetcher implements ExtensionHost, PeerConnectionHandlers {
   readonly #assembler: MetadataAssembler;
   readonly #onMetadata: (meta: Metainfo) => void;
   readonly #onError: (message: string) => void;
+  readonly #dialer: PeerDialer;
   #timer: Timer | undefined;
-  #dialing = 0;
   #stopped = false;
 
   /** Builds the fetcher; call {@linkcode start}. */
@@ -71,6 +72,7 @@ export class MetadataFetcher implements ExtensionHost, PeerConnectionHandlers {
     this.#onMetadata = callbacks.onMetadata;
     this.#onError = callbacks.onError;
     this.extensions = new ExtensionHub(this);
+    this.#dialer = new PeerDialer(ctx, this.peerList, this.peers, this.infoHashHex);
   }
 
   /** Display name from the link (`dn`), until the metadata names it. */
@@ -308,19 +310,6 @@ export class MetadataFetcher implements ExtensionHost, PeerConnectionHandlers {
   }
 
   #connectMore(): void {
-    const s = this.ctx.settings;
-    const now = this.ctx.clock.now();
-    while (
-      !this.#stopped && this.peers.size + this.#dialing < s.maxConnectionsPerTorrent &&
-      this.#dialing < s.maxHalfOpen
-    ) {
-      const addr = this.peerList.nextToDial(now);
-      if (!addr) return;
-      this.#dialing++;
-      this.ctx.dial(addr, this.infoHashHex).then((ok) => {
-        this.#dialing--;
-        if (!ok) this.peerList.disconnected(addr, this.ctx.clock.now(), true);
-      });
-    }
+    if (!this.#stopped) this.#dialer.connectMore();
   }
 }

@@ -12,7 +12,10 @@
  */
 import type { Metainfo } from "../metainfo/mod.ts";
 import { PiecePicker } from "../picker/mod.ts";
-import { Choker, type PeerSample } from "../choker/mod.ts";
+import { Choker } from "../choker/mod.ts";
+import { ChokeScheduler } from "./choking.ts";
+import { PiecePipeline } from "./piece_pipeline.ts";
+import { PeerDialer } from "./dialing.ts";
 import type { WireMessage } from "../wire/mod.ts";
 import { type CloseReason, PeerConnection } from "../net/peer_connection.ts";
 import type { HandshakeResult } from "../net/handshake_io.ts";
@@ -20,7 +23,7 @@ import { TokenBucket } from "../util/token_bucket.ts";
 import type { Conn, PeerAddress, StorageId, Timer } from "../runtime/types.ts";
 import type { TorrentContext } from "./context.ts";
 import type { TorrentState, TorrentStats } from "./events.ts";
-import { addressKey, PeerList, type PeerSource } from "./peer_list.ts";
+import { PeerList, type PeerSource } from "./peer_list.ts";
 import { Uploader } from "./uploader.ts";
 import { SuperSeeder } from "./super_seeder.ts";
 import { PeerMessageHandler } from "./peer_messages.ts";
@@ -72,22 +75,20 @@ export class TorrentRuntime implements ExtensionHost {
   superSeeder: SuperSeeder | undefined;
 
   readonly ctx: TorrentContext;
-  readonly #choker: Choker;
+  readonly #choking: ChokeScheduler;
+  readonly #pieces: PiecePipeline;
+  readonly #dialer: PeerDialer;
   readonly #uploader: Uploader;
   readonly #handler: PeerMessageHandler;
   readonly #downloadBucket: TokenBucket;
-  readonly #pieceBuffers = new Map<number, Uint8Array>();
-  readonly #strikes = new Map<string, number>();
   readonly #downloadMeter = new RateMeter();
   readonly #uploadMeter = new RateMeter();
   #bytesDownloaded = 0;
   #bytesWanted = 0;
-  readonly #writesInFlight = new Set<Promise<void>>();
   #bytesUploaded = 0;
   #resolveDone!: () => void;
   #rejectDone!: (e: Error) => void;
   #timers: Timer[] = [];
-  #dialing = 0;
   #resumeDirty = false;
   #lastResumeSave = 0;
   #lastRechoke = 0;
@@ -118,13 +119,14 @@ export class TorrentRuntime implements ExtensionHost {
     for (let i = 0; i < meta.pieceCount; i++) {
       if (this.picker.priorityOf(i) > 0) this.#bytesWanted += this.pieceSize(i);
     }
-    this.#choker = new Choker({
+    const choker = new Choker({
       regularSlots: s.unchokeSlots,
       rechokeIntervalMs: s.unchokeIntervalMs,
       optimisticIntervalMs: s.optimisticUnchokeIntervalMs,
       snubTimeoutMs: s.snubTimeoutMs,
       random: ctx.random,
     });
+    this.#choking = new ChokeScheduler(choker, this.peers, s.unchokeSlots);
     const now = ctx.clock.now();
     this.#downloadBucket = new TokenBucket(options.maxDownloadBytesPerSecond ?? 0, now);
     const uploadBucket = new TokenBucket(options.maxUploadBytesPerSecond ?? 0, now);
@@ -141,6 +143,8 @@ export class TorrentRuntime implements ExtensionHost {
       readFailed: (i, e) => this.#warn(`Cannot read piece ${i} for upload: ${errorText(e)}`),
     }, uploadBucket);
     this.#handler = new PeerMessageHandler(this);
+    this.#pieces = new PiecePipeline(this);
+    this.#dialer = new PeerDialer(ctx, this.peerList, this.peers, this.infoHashHex);
     this.extensions = new ExtensionHub(this);
     this.done = new Promise((resolve, reject) => {
       this.#resolveDone = resolve;
@@ -314,38 +318,24 @@ export class TorrentRuntime implements ExtensionHost {
 
   /** True when blocks of piece `index` are being assembled. */
   hasPieceBuffer(index: number): boolean {
-    return this.#pieceBuffers.has(index);
+    return this.#pieces.has(index);
   }
 
   /** Piece buffer for `index`, allocated on first use. */
   pieceBuffer(index: number): Uint8Array {
-    let buf = this.#pieceBuffers.get(index);
-    if (!buf) {
-      // Recycled write buffers avoid first-touch page faults (DENO-PERFORMANCE §5).
-      const size = this.pieceSize(index);
-      buf = this.ctx.disk.allocatePieceBuffer?.(size) ?? new Uint8Array(size);
-      this.#pieceBuffers.set(index, buf);
-    }
-    return buf;
+    return this.#pieces.buffer(index);
   }
 
   /** Every block of a piece arrived: hash and write it in a worker. */
   submitPiece(index: number): void {
-    const buf = this.#pieceBuffers.get(index);
-    this.#pieceBuffers.delete(index);
-    if (!buf) return;
-    const job = this.ctx.disk.writePiece(this.storageId, index, buf);
-    const tracked = job.then(() => {}, () => {});
-    this.#writesInFlight.add(tracked);
-    tracked.then(() => this.#writesInFlight.delete(tracked));
-    job.then(
-      (ok) => ok ? this.#pieceVerified(index) : this.#pieceFailed(index),
-      (e) => {
-        this.#warn(`Cannot write piece ${index}: ${errorText(e)}`);
-        this.picker.pieceFailed(index);
-        this.#refillAll();
-      },
-    );
+    this.#pieces.submit(index);
+  }
+
+  /** A piece write failed (StorageError): warn and re-fetch it. */
+  writeFailed(index: number, error: unknown): void {
+    this.#warn(`Cannot write piece ${index}: ${errorText(error)}`);
+    this.picker.pieceFailed(index);
+    this.#refillAll();
   }
 
   /** Block requests were released (choke, reject, timeout): refill pipelines. */
@@ -361,10 +351,7 @@ export class TorrentRuntime implements ExtensionHost {
 
   /** Unchokes `peer` at once when a regular slot is free (no wait for the rechoke). */
   maybeUnchoke(peer: PeerConnection): void {
-    if (!peer.amChoking || !peer.peerInterested || peer.isSeed) return;
-    let unchoked = 0;
-    for (const p of this.peers.values()) if (!p.amChoking) unchoked++;
-    if (unchoked < this.ctx.settings.unchokeSlots) this.#setChoke(peer, false);
+    this.#choking.maybeUnchoke(peer);
   }
 
   /** Statistics snapshot. */
@@ -399,7 +386,7 @@ export class TorrentRuntime implements ExtensionHost {
     this.#timers = [];
     for (const p of [...this.peers.values()]) p.close("shutdown");
     // Pieces already submitted finish first, so the resume data records them.
-    await Promise.all([...this.#writesInFlight]);
+    await this.#pieces.drain();
     if (this.storageId >= 0) {
       await this.#saveResume();
       await this.ctx.disk.close(this.storageId).catch(() => {});
@@ -423,7 +410,8 @@ export class TorrentRuntime implements ExtensionHost {
     peer.close("hash-fail-ban", reason);
   }
 
-  #pieceVerified(index: number): void {
+  /** A piece is verified and on disk: HAVE to every peer, maybe completion. */
+  pieceVerified(index: number): void {
     this.picker.pieceVerified(index); // on disk and verified: recorded even while stopping
     this.#resumeDirty = true;
     if (this.#stopped) return;
@@ -438,8 +426,8 @@ export class TorrentRuntime implements ExtensionHost {
     if (this.picker.isComplete && this.state === "downloading") this.#completed(true);
   }
 
-  #pieceFailed(index: number): void {
-    if (this.#stopped) return;
+  /** A piece failed its hash: its blocks are re-fetched; returns the peers that sent them. */
+  pieceFailed(index: number): string[] {
     const contributors = [...this.picker.pieceFailed(index)];
     this.ctx.hub.emit({
       type: "piece-hash-failed",
@@ -448,18 +436,8 @@ export class TorrentRuntime implements ExtensionHost {
       index,
       peers: contributors,
     });
-    // Smart ban: a peer that alone supplied a failed piece sent bad data. Otherwise each
-    // contributor takes a strike, and `hashFailStrikes` strikes ban it.
-    if (this.#strikes.size > 10_000) this.#strikes.clear(); // bounded: strikes are advisory
-    for (const id of contributors) {
-      const strikes = (this.#strikes.get(id) ?? 0) + (contributors.length === 1 ? Infinity : 1);
-      this.#strikes.set(id, strikes);
-      const peer = this.peers.get(id);
-      if (peer && strikes >= this.ctx.settings.hashFailStrikes) {
-        this.ban(peer, `sent data for piece ${index} that failed its hash`);
-      }
-    }
-    this.#refillAll();
+    if (!this.#stopped) this.#refillAll();
+    return contributors;
   }
 
   #completed(justFinished: boolean): void {
@@ -503,7 +481,10 @@ export class TorrentRuntime implements ExtensionHost {
         this.#refillAll();
       }
     }
-    if (now - this.#lastRechoke >= s.unchokeIntervalMs) this.#rechoke(now);
+    if (now - this.#lastRechoke >= s.unchokeIntervalMs) {
+      this.#lastRechoke = now;
+      this.#choking.rechoke(now, this.state === "seeding");
+    }
     this.extensions.tick(now);
     this.#connectMore();
     if (this.#resumeDirty && now - this.#lastResumeSave >= s.resumeSaveIntervalMs) {
@@ -512,77 +493,10 @@ export class TorrentRuntime implements ExtensionHost {
     this.ctx.hub.emit({ type: "progress", category: "stats", stats: this.stats() });
   }
 
-  #rechoke(now: number): void {
-    this.#lastRechoke = now;
-    const samples: PeerSample[] = [];
-    for (const p of this.peers.values()) {
-      samples.push({
-        id: p.id,
-        interested: p.peerInterested,
-        amChoking: p.amChoking,
-        downloadBps: p.downloadMeter.rate(now),
-        uploadBps: p.uploadMeter.rate(now),
-        isSeed: p.isSeed,
-        snubbed: p.isSnubbed,
-        connectedAt: p.connectedAt,
-      });
-    }
-    const decision = this.#choker.rechoke(now, samples, this.state === "seeding");
-    for (const id of decision.choke) {
-      const p = this.peers.get(id);
-      if (p) this.#setChoke(p, true);
-    }
-    for (const id of decision.unchoke) {
-      const p = this.peers.get(id);
-      if (p) this.#setChoke(p, false);
-    }
-  }
-
-  #setChoke(peer: PeerConnection, choke: boolean): void {
-    if (peer.amChoking === choke) return;
-    peer.amChoking = choke;
-    peer.send({ type: choke ? "choke" : "unchoke" });
-    if (choke) {
-      // BEP 6: with the fast extension every dropped request is rejected explicitly.
-      if (peer.remote.fastExtension) {
-        for (const r of peer.incoming) peer.send({ type: "reject", ...r });
-      }
-      peer.incoming.length = 0;
-    }
-  }
-
   #connectMore(): void {
     if (this.#stopped || this.state === "checking" || this.state === "error") return;
-    const s = this.ctx.settings;
-    const now = this.ctx.clock.now();
-    const seeding = this.state === "seeding";
-    while (
-      this.peers.size + this.#dialing < s.maxConnectionsPerTorrent && this.#dialing < s.maxHalfOpen
-    ) {
-      const addr = this.peerList.nextToDial(now);
-      if (!addr) return;
-      if (this.#isConnectedTo(addr)) {
-        this.peerList.connected(addr, now);
-        continue;
-      }
-      if (seeding && !this.options.seed) {
-        this.peerList.disconnected(addr, now, false);
-        return;
-      }
-      this.#dialing++;
-      this.ctx.dial(addr, this.infoHashHex).then((ok) => {
-        this.#dialing--;
-        if (!ok) this.peerList.disconnected(addr, this.ctx.clock.now(), true);
-      });
-    }
-  }
-
-  #isConnectedTo(addr: PeerAddress): boolean {
-    const key = addressKey(addr);
-    for (const p of this.peers.values()) {
-      if (p.id === key || (p.listenAddr && addressKey(p.listenAddr) === key)) return true;
-    }
-    return false;
+    // A finished download that is not seeding dials nobody new.
+    this.#dialer.connectMore(this.state !== "seeding" || this.options.seed);
   }
 
   #refillAll(): void {
