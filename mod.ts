@@ -46,7 +46,9 @@ export type {
   EventOptions,
   TorrentState,
   TorrentStats,
+  TrackerSummary,
 } from "./src/session/events.ts";
+export type { HttpFetcher, HttpFetchOptions, HttpFetchResult } from "./src/tracker/http_client.ts";
 export type { ResumeStore, StateStore } from "./src/session/context.ts";
 export * from "./src/runtime/types.ts";
 export {
