@@ -94,6 +94,16 @@ export class Torrent {
     }));
   }
 
+  /**
+   * Checks the engine's invariants for this torrent (piece picker, peer list); throws on
+   * a violation. For tests and simulations, which call it after every step.
+   */
+  assertInvariants(): void {
+    const runtime = this.#slot.runtime;
+    runtime?.picker.assertInvariants();
+    runtime?.peerList.assertInvariants();
+  }
+
   /** Adds peer addresses to connect to. */
   addPeers(peers: readonly PeerAddress[]): void {
     this.#slot.addPeers(peers, "manual");

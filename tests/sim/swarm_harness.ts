@@ -89,6 +89,21 @@ export class SimSwarm {
     return peer;
   }
 
+  /** Checks every torrent's invariants (picker, peer list); throws on a violation. */
+  assertInvariants(): void {
+    for (const p of this.peers) for (const t of p.session.torrents()) t.assertInvariants();
+  }
+
+  /** Like `clock.runUntil`, checking every torrent's invariants after each step. */
+  async runChecked(done: () => boolean, maxMs: number, stepMs = 100): Promise<number> {
+    const start = this.clock.now();
+    while (!done() && this.clock.now() - start < maxMs) {
+      await this.clock.advance(stepMs);
+      this.assertInvariants();
+    }
+    return this.clock.now() - start;
+  }
+
   /** Closes every session. */
   async close(): Promise<void> {
     const closing = Promise.all(this.peers.map((p) => p.session.close()));

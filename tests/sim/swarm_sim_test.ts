@@ -35,7 +35,7 @@ Deno.test("Session swarm: 1 seed and 20 leechers all complete with verified data
       verified.push(n);
     })();
   }
-  const elapsed = await swarm.clock.runUntil(() => completed === 20, 10 * 60_000, 250);
+  const elapsed = await swarm.runChecked(() => completed === 20, 10 * 60_000, 250);
   assertEquals(completed, 20, `only ${completed} of 20 completed in ${elapsed} ms`);
   if (Deno.env.get("SIM_REPORT")) {
     console.log(
