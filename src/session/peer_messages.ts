@@ -132,7 +132,7 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
   /** Tops up `peer`'s request pipeline from the picker. */
   fillRequests(peer: PeerConnection): void {
     const t = this.#t;
-    if (peer.isClosed || t.state !== "downloading") return;
+    if (peer.isClosed || t.state !== "downloading" || !t.canRequest()) return;
     if (!peer.amInterested) return;
     if (peer.peerChoking && peer.allowedFast.size === 0) return;
     const target = this.#queueTarget(peer);

@@ -85,6 +85,8 @@ export class TorrentRuntime implements ExtensionHost {
   readonly #uploadMeter = new RateMeter();
   #bytesDownloaded = 0;
   #bytesWanted = 0;
+  #diskPausedUntil = 0;
+  #diskBackoffMs = 0;
   #bytesUploaded = 0;
   #resolveDone!: () => void;
   #rejectDone!: (e: Error) => void;
@@ -333,9 +335,32 @@ export class TorrentRuntime implements ExtensionHost {
 
   /** A piece write failed (StorageError): warn and re-fetch it. */
   writeFailed(index: number, error: unknown): void {
-    this.#warn(`Cannot write piece ${index}: ${errorText(error)}`);
+    // F3/F6 (disk full, directory gone, permission): stop requesting for a while,
+    // doubling up to 5 minutes; seeding of verified pieces goes on. A later successful
+    // write resets the back-off.
+    const now = this.ctx.clock.now();
+    this.#diskBackoffMs = Math.min(300_000, Math.max(5_000, this.#diskBackoffMs * 2));
+    this.#diskPausedUntil = now + this.#diskBackoffMs;
+    this.#warn(
+      `Cannot write piece ${index}: ${errorText(error)}; retrying in ${
+        this.#diskBackoffMs / 1000
+      } s`,
+    );
     this.picker.pieceFailed(index);
-    this.#refillAll();
+    for (const p of this.peers.values()) {
+      if (p.requested.size === 0) continue;
+      for (const r of p.requested.values()) {
+        p.send({ type: "cancel", index: r.index, begin: r.begin, length: r.length });
+      }
+      p.requested.clear();
+      this.picker.releaseRequests(p.id);
+    }
+    this.ctx.clock.schedule(this.#diskBackoffMs, () => this.#refillAll());
+  }
+
+  /** False while downloading is paused after a disk error. */
+  canRequest(): boolean {
+    return this.ctx.clock.now() >= this.#diskPausedUntil;
   }
 
   /** Block requests were released (choke, reject, timeout): refill pipelines. */
@@ -413,6 +438,7 @@ export class TorrentRuntime implements ExtensionHost {
   /** A piece is verified and on disk: HAVE to every peer, maybe completion. */
   pieceVerified(index: number): void {
     this.picker.pieceVerified(index); // on disk and verified: recorded even while stopping
+    this.#diskBackoffMs = 0;
     this.#resumeDirty = true;
     if (this.#stopped) return;
     const have: WireMessage = { type: "have", index };

@@ -11,7 +11,9 @@ import type { Torrent } from "../../src/session/torrent_handle.ts";
 
 function collect(t: Torrent, sink: EngineEvent[]): void {
   void (async () => {
-    for await (const e of t.events({ categories: ["piece", "peer", "torrent"] })) sink.push(e);
+    for await (const e of t.events({ categories: ["piece", "peer", "torrent", "storage"] })) {
+      sink.push(e);
+    }
   })();
 }
 
@@ -227,5 +229,30 @@ Deno.test("swarm: a super-seeding seed (BEP 16) uploads each piece about once", 
   assertEquals(done, 8);
   const copies = seeder.torrent.stats().bytesUploaded / t.meta.totalLength;
   assert(copies < 1.3, `the seed uploaded ${copies.toFixed(2)} copies`);
+  await swarm.close();
+});
+
+Deno.test("swarm: write errors pause downloading with back-off, then the download completes (F3)", async () => {
+  const t = makeSimTorrent(16, 32 * 1024, 13);
+  const swarm = new SimSwarm({ seed: 13, latencyMs: 10, uploadBytesPerSecond: 512 * 1024 });
+  const seeder = await swarm.addPeer(0, {}, await seededDisk(t, "/seed"));
+  await swarm.clock.runUntil(seeder.session.add(t.meta, { dir: "/seed", seed: true }), 5000);
+  let failures = 0;
+  // The disk is "full" for the first three writes, then has room again.
+  const disk = new MemoryDiskIo({ failWrites: () => failures++ < 3 });
+  const leecher = await swarm.addPeer(1, {}, disk);
+  const events: EngineEvent[] = [];
+  const torrent = await swarm.clock.runUntil(
+    leecher.session.add(t.meta, { dir: "/dl", peers: [seeder.address] }),
+    5000,
+  );
+  collect(torrent, events);
+  let done = false;
+  torrent.done.then(() => done = true, () => {});
+  const took = await swarm.runChecked(() => done, 10 * 60_000, 250);
+  assert(done, "completed once the disk had room");
+  const warnings = events.filter((e) => e.type === "storage-warning");
+  assert(warnings.length >= 3 && warnings.length <= 4, `warnings: ${warnings.length}`);
+  assert(took >= 5_000 + 10_000, `backed off (5 s, 10 s, ...) before completing: ${took} ms`);
   await swarm.close();
 });
