@@ -100,15 +100,15 @@ export class PeerConnection {
   /** The peer sent HAVE ALL (or a full bitfield). */
   isSeed = false;
   /** Requests we sent and are waiting for, by {@linkcode blockKey}. */
-  readonly requested = new Map<number, BlockRef & { sentAt: number }>();
+  readonly requested: Map<number, BlockRef & { sentAt: number }> = new Map();
   /** Requests the peer sent that we will serve. */
   readonly incoming: BlockRef[] = [];
   /** Pieces the peer allows us to request while choked (BEP 6). */
-  readonly allowedFast = new Set<number>();
+  readonly allowedFast: Set<number> = new Set();
   /** Payload download meter (their upload to us). */
-  readonly downloadMeter = new RateMeter();
+  readonly downloadMeter: RateMeter = new RateMeter();
   /** Payload upload meter (ours to them). */
-  readonly uploadMeter = new RateMeter();
+  readonly uploadMeter: RateMeter = new RateMeter();
   /** Clock ms of the last byte received. */
   lastReceivedAt: number;
   /** Clock ms of the last byte written. */
@@ -120,7 +120,7 @@ export class PeerConnection {
   /** No block for the snub timeout while requests were out. */
   isSnubbed = false;
   /** Extension ids the peer assigned (BEP 10 `m`). */
-  extensionIds = new Map<string, number>();
+  extensionIds: Map<string, number> = new Map();
   /** Requests the peer may queue (BEP 10 `reqq`). */
   peerRequestQueue = 250;
   /** Requests sent to us that were invalid while we choked them. */

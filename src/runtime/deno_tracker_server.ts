@@ -142,7 +142,10 @@ export class TrackerServer {
     return this.udpAddrs[0];
   }
 
-  /** Announce URLs for every bound address (`http://h:p/announce`, `udp://h:p/announce`). */
+  /**
+   * Announce URLs for every bound address.
+   * @returns `http://h:p/announce` for each HTTP address, then `udp://h:p/announce` for each UDP one
+   */
   announceUrls(): string[] {
     const fmt = (
       a: PeerAddress,

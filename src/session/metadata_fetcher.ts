@@ -40,7 +40,7 @@ export class MetadataFetcher implements ExtensionHost, PeerConnectionHandlers {
   /** Candidate addresses. */
   readonly peerList: PeerList;
   /** Live connections. */
-  readonly peers = new Map<string, PeerConnection>();
+  readonly peers: Map<string, PeerConnection> = new Map();
   /** Session services. */
   readonly ctx: TorrentContext;
   /** PEX (and metadata requests from others, which we reject until we have it). */

@@ -60,7 +60,7 @@ export class TorrentRuntime implements ExtensionHost {
   /** Candidate addresses. */
   readonly peerList: PeerList;
   /** Live connections by id. */
-  readonly peers = new Map<string, PeerConnection>();
+  readonly peers: Map<string, PeerConnection> = new Map();
   /** Block and piece bookkeeping. */
   readonly picker: PiecePicker;
   /** Resolves when every wanted piece is verified on disk. */

@@ -5,7 +5,7 @@
  * tracker would make us hammer it, above six hours we would go silent long enough for
  * every tracker to expire us (RELIABILITY TC3; libtorrent floors at 60 s for UDP).
  *
- * Invariants: `nextAnnounceAt()` is defined exactly while the phase is `running` or
+ * Invariants: `nextAnnounceAt()` is defined only while the phase is `running` or
  * `stopping`; a URL gets `completed` only after it accepted `started`.
  *
  * Layer: core (pure; time comes in as `now`, milliseconds on the injected clock).
@@ -25,6 +25,12 @@ export const DEFAULT_INTERVAL_S = 30 * 60;
  * @param seconds the tracker's value (may be absent, negative, zero or huge)
  * @param fallback used when `seconds` is undefined or not finite
  * @returns the clamped interval in seconds
+ * @example
+ * ```ts
+ * import { clampIntervalS } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals([clampIntervalS(0), clampIntervalS(1e9), clampIntervalS(undefined)], [60, 21600, 1800]);
+ * ```
  */
 export function clampIntervalS(seconds: number | undefined, fallback = DEFAULT_INTERVAL_S): number {
   const s = seconds === undefined || !Number.isFinite(seconds) ? fallback : seconds;
@@ -42,7 +48,21 @@ export interface ScheduleTiming {
   readonly minIntervalS?: number | undefined;
 }
 
-/** Pure announce timetable for one torrent. */
+/**
+ * Pure announce timetable for one torrent.
+ * @example
+ * ```ts
+ * import { AnnounceSchedule } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * const schedule = new AnnounceSchedule();
+ * schedule.start(0);
+ * assertEquals(schedule.eventFor("udp://t:1"), "started");
+ * schedule.onSuccess("udp://t:1", "started", 0, { intervalS: 900 });
+ * assertEquals(schedule.nextAnnounceAt(), 900_000);
+ * schedule.completed(5_000);
+ * assertEquals([schedule.eventFor("udp://t:1"), schedule.nextAnnounceAt()], ["completed", 5_000]);
+ * ```
+ */
 export class AnnounceSchedule {
   #phase: SchedulePhase = "idle";
   #nextAt: number | undefined;
@@ -112,7 +132,10 @@ export class AnnounceSchedule {
     return this.#completionPending.has(url) ? "completed" : undefined;
   }
 
-  /** URLs that accepted `started` and so are owed `stopped`. */
+  /**
+   * URLs that accepted `started` and so are owed `stopped`.
+   * @returns the URLs, in the order they accepted
+   */
   startedUrls(): string[] {
     return [...this.#started];
   }
@@ -126,7 +149,10 @@ export class AnnounceSchedule {
     return this.#nextAt !== undefined && now >= this.#nextAt;
   }
 
-  /** When the next announce is due (ms), or `undefined` when idle or stopped. */
+  /**
+   * When the next announce is due.
+   * @returns the time in ms, or `undefined` when idle, stopped or out of trackers
+   */
   nextAnnounceAt(): number | undefined {
     return this.#nextAt;
   }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { PeerAddress } from "../runtime/types.ts";
-import { formatIp, parseIp } from "./ip.ts";
+import { formatIp, parseIp } from "../util/ip.ts";
 
 /** Address family of a compact list: 4 → 6-byte entries, 6 → 18-byte entries. */
 export type IpFamily = 4 | 6;
@@ -18,6 +18,13 @@ export type IpFamily = 4 | 6;
  * @param family 4 for BEP 23 (6-byte entries), 6 for BEP 7 (18-byte entries)
  * @param maxPeers stop after this many peers
  * @returns the peers; a partial trailing entry and port-0 entries are skipped
+ * @example
+ * ```ts
+ * import { decodeCompactPeers } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * const bytes = new Uint8Array([127, 0, 0, 1, 0x1a, 0xe1, 9, 9]); // the 2-byte tail is ignored
+ * assertEquals(decodeCompactPeers(bytes, 4, 100), [{ host: "127.0.0.1", port: 6881 }]);
+ * ```
  */
 export function decodeCompactPeers(
   bytes: Uint8Array,
@@ -62,6 +69,12 @@ export function encodeCompactPeer(host: string, port: number): Uint8Array {
  * @param family which family to keep
  * @returns the concatenated entries
  * @throws {TypeError} when a host is not an IP literal
+ * @example
+ * ```ts
+ * import { encodeCompactPeers } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(encodeCompactPeers([{ host: "::1", port: 1 }, { host: "1.2.3.4", port: 2 }], 4), new Uint8Array([1, 2, 3, 4, 0, 2]));
+ * ```
  */
 export function encodeCompactPeers(peers: readonly PeerAddress[], family: IpFamily): Uint8Array {
   const parts = peers.map((p) => encodeCompactPeer(p.host, p.port))

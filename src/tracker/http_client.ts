@@ -41,7 +41,13 @@ export interface HttpFetchResult {
 
 /** Performs one GET without following redirects; rejects on network errors or caps. */
 export interface HttpFetcher {
-  /** GETs `url`. */
+  /**
+   * GETs `url` without following redirects.
+   * @param url an http(s) URL
+   * @param options abort signal, body cap and timeout
+   * @returns status, body and `Location`
+   * @throws {Error} on network errors, timeouts, aborts and bodies over the cap
+   */
   fetch(url: string, options: HttpFetchOptions): Promise<HttpFetchResult>;
 }
 
@@ -61,7 +67,28 @@ export interface HttpTrackerClientOptions extends UrlPolicyOptions {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-/** Announces and scrapes over HTTP(S). */
+/**
+ * Announces and scrapes over HTTP(S).
+ * @example
+ * ```ts
+ * import { HttpTrackerClient, type HttpFetcher } from "./mod.ts";
+ * import { encode } from "../bencode/mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * const fetcher: HttpFetcher = {
+ *   fetch: () => Promise.resolve({ status: 200, body: encode({ interval: 900, complete: 1, peers: "" }) }),
+ * };
+ * const client = new HttpTrackerClient({ fetcher });
+ * const response = await client.announce("http://t.example/announce", {
+ *   infoHash: new Uint8Array(20),
+ *   peerId: new Uint8Array(20),
+ *   port: 6881,
+ *   uploaded: 0,
+ *   downloaded: 0,
+ *   left: 0,
+ * });
+ * assertEquals([response.intervalS, response.complete, response.peers], [900, 1, []]);
+ * ```
+ */
 export class HttpTrackerClient {
   readonly #options: HttpTrackerClientOptions;
 
@@ -189,6 +216,12 @@ function statusError(result: HttpFetchResult): TrackerError {
  * A URL with its query replaced by `?…`, so passkeys stay out of logs (RELIABILITY C4).
  * @param url the URL
  * @returns the redacted URL
+ * @example
+ * ```ts
+ * import { redact } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(redact("http://t.example/announce?passkey=secret"), "http://t.example/announce?…");
+ * ```
  */
 export function redact(url: string): string {
   const q = url.indexOf("?");

@@ -39,6 +39,12 @@ const UNRESERVED = /[A-Za-z0-9\-._~]/;
  * Percent-encodes raw bytes for a query string (RFC 3986 unreserved bytes kept).
  * @param bytes the bytes (e.g. an info-hash)
  * @returns the encoded text
+ * @example
+ * ```ts
+ * import { percentEncodeBytes } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(percentEncodeBytes(new Uint8Array([0x41, 0x00, 0xff, 0x7e])), "A%00%FF~");
+ * ```
  */
 export function percentEncodeBytes(bytes: Uint8Array): string {
   let out = "";
@@ -66,6 +72,22 @@ function checkCount(name: string, n: number): void {
  * @returns the full URL
  * @throws {TypeError} when the info-hash or peer id is not 20 bytes
  * @throws {RangeError} when the port or a counter is out of range
+ * @example
+ * ```ts
+ * import { buildAnnounceUrl } from "./mod.ts";
+ * import { ok as assert } from "node:assert";
+ * const url = buildAnnounceUrl("http://tracker.example/announce?pk=1", {
+ *   infoHash: new Uint8Array(20).fill(0xab),
+ *   peerId: new TextEncoder().encode("-SD0100-123456789012"),
+ *   port: 6881,
+ *   uploaded: 0,
+ *   downloaded: 0,
+ *   left: 100,
+ *   event: "started",
+ * });
+ * assert(url.startsWith("http://tracker.example/announce?pk=1&info_hash=%AB%AB"));
+ * assert(url.endsWith("&left=100&event=started&compact=1"));
+ * ```
  */
 export function buildAnnounceUrl(trackerUrl: string, params: AnnounceParams): string {
   checkHash("info_hash", params.infoHash);
@@ -196,6 +218,19 @@ function count(n: number | undefined): number | undefined {
  * @param options caps
  * @returns the normalised response, or the tracker's failure
  * @throws {TrackerSyntaxError} on bad bencode, a non-dictionary, or a field of the wrong type
+ * @example
+ * ```ts
+ * import { parseAnnounceResponse } from "./mod.ts";
+ * import { encode } from "../bencode/mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * const body = encode({ interval: 0, peers: new Uint8Array([10, 0, 0, 1, 0x1a, 0xe1]) });
+ * const result = parseAnnounceResponse(body);
+ * assertEquals(result.kind, "ok");
+ * if (result.kind === "ok") {
+ *   assertEquals(result.response.peers, [{ host: "10.0.0.1", port: 6881 }]);
+ *   assertEquals(result.response.intervalS, 60); // 0 is clamped to 60 s
+ * }
+ * ```
  */
 export function parseAnnounceResponse(
   body: Uint8Array,
@@ -225,6 +260,13 @@ export function parseAnnounceResponse(
  * start with `announce`, which becomes `scrape` (`/x/announce.php?k=1` → `/x/scrape.php?k=1`).
  * @param announceUrl an http(s) announce URL
  * @returns the scrape URL, or `undefined` when the tracker does not support scrape
+ * @example
+ * ```ts
+ * import { scrapeUrlFor } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(scrapeUrlFor("http://t.example/x/announce.php?pk=1"), "http://t.example/x/scrape.php?pk=1");
+ * assertEquals(scrapeUrlFor("http://t.example/tracker"), undefined);
+ * ```
  */
 export function scrapeUrlFor(announceUrl: string): string | undefined {
   const base = announceUrl.split("#")[0]!;
@@ -267,6 +309,15 @@ export type HttpScrapeResult =
  * @param body the response bytes
  * @returns the entries, or the tracker's failure
  * @throws {TrackerSyntaxError} on bad bencode or a field of the wrong type
+ * @example
+ * ```ts
+ * import { parseScrapeResponse } from "./mod.ts";
+ * import { encode } from "../bencode/mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * const key = "\u00ff".repeat(20); // raw 20-byte key, latin1
+ * const result = parseScrapeResponse(encode({ files: new Map([[key, { complete: 2, incomplete: 3 }]]) }));
+ * assertEquals(result.kind === "ok" && result.files[0]?.complete, 2);
+ * ```
  */
 export function parseScrapeResponse(body: Uint8Array): HttpScrapeResult {
   const dict = decodeBody(body);

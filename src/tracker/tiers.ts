@@ -28,6 +28,12 @@ export const TRACKER_BACKOFF_PERCENT = 250;
  * @param fails consecutive failures, ≥ 1
  * @param retryInS the tracker's requested delay in seconds, if any
  * @returns the delay in ms
+ * @example
+ * ```ts
+ * import { retryDelayMs } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals([retryDelayMs(1), retryDelayMs(2), retryDelayMs(50)], [17_500, 55_000, 3_600_000]);
+ * ```
  */
 export function retryDelayMs(fails: number, retryInS?: number): number {
   const grown = RETRY_DELAY_MIN_MS +
@@ -35,7 +41,17 @@ export function retryDelayMs(fails: number, retryInS?: number): number {
   return Math.max((retryInS ?? 0) * 1000, Math.min(RETRY_DELAY_MAX_MS, grown));
 }
 
-/** The schemes a tracker URL may use; anything else is never requested (issue 4). */
+/**
+ * The schemes a tracker URL may use; anything else is never requested (issue 4).
+ * @param url an announce URL
+ * @returns true for `http://`, `https://` and `udp://` URLs with a host
+ * @example
+ * ```ts
+ * import { isTrackerUrl } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals([isTrackerUrl("udp://t.example:80"), isTrackerUrl("file:///etc/passwd")], [true, false]);
+ * ```
+ */
 export function isTrackerUrl(url: string): boolean {
   return /^(https?|udp):\/\/[^/?#]+/i.test(url);
 }
@@ -70,7 +86,21 @@ interface Entry {
   isDead: boolean;
 }
 
-/** BEP 12 tier list with per-tracker back-off. */
+/**
+ * BEP 12 tier list with per-tracker back-off.
+ * @example
+ * ```ts
+ * import { TrackerTiers } from "./mod.ts";
+ * import { SeededRandom } from "../util/prng.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * const tiers = new TrackerTiers([["http://a/announce"], ["udp://b:1"]], new SeededRandom(1));
+ * assertEquals(tiers.next(0), { url: "http://a/announce", at: 0 });
+ * tiers.onFailure("http://a/announce", 0); // backs off 17.5 s
+ * assertEquals(tiers.next(0), { url: "udp://b:1", at: 0 });
+ * tiers.onFailure("http://a/announce", 0, { permanent: true }); // HTTP 410: never again
+ * assertEquals(tiers.next(3_600_000)?.url, "udp://b:1");
+ * ```
+ */
 export class TrackerTiers {
   readonly #tiers: Entry[][];
   readonly #byUrl = new Map<string, Entry>();
@@ -159,7 +189,10 @@ export class TrackerTiers {
     return e.retryAt;
   }
 
-  /** Snapshot of every tracker, tier by tier, in current order. */
+  /**
+   * Snapshot of every tracker, tier by tier, in current order.
+   * @returns copies of the entries
+   */
   entries(): TierEntry[] {
     return this.#tiers.flatMap((tier) => tier.map((e) => ({ ...e })));
   }

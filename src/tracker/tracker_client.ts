@@ -13,7 +13,7 @@ import { SILENT_LOGGER } from "../runtime/types.ts";
 import { AnnounceSchedule } from "./announce_schedule.ts";
 import type { HttpTrackerClient } from "./http_client.ts";
 import { redact } from "./http_client.ts";
-import { parseIp } from "./ip.ts";
+import { parseIp } from "../util/ip.ts";
 import { TrackerTiers } from "./tiers.ts";
 import { TrackerFailureError } from "./tracker_errors.ts";
 import type { AnnounceEvent, AnnounceParams, AnnounceResponse, ScrapeEntry } from "./types.ts";
@@ -200,7 +200,10 @@ export class TrackerClient {
     }
   }
 
-  /** A snapshot of every tracker, in tier order. */
+  /**
+   * A snapshot of every tracker, in tier order.
+   * @returns one status per tracker
+   */
   status(): TrackerStatus[] {
     const now = this.#o.clock.now();
     const wall = this.#o.clock.wallNow();

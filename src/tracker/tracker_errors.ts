@@ -7,7 +7,19 @@
  */
 import { TrackerError } from "../errors.ts";
 
-/** Malformed tracker bytes (HTTP body, query string or UDP packet); `offset` is where. */
+/**
+ * Malformed tracker bytes (HTTP body, query string or UDP packet); `offset` is where.
+ * @example
+ * ```ts
+ * import { parseAnnounceResponse, TrackerSyntaxError } from "./mod.ts";
+ * import { ok as assert } from "node:assert";
+ * try {
+ *   parseAnnounceResponse(new TextEncoder().encode("d8:interval"));
+ * } catch (e) {
+ *   assert(e instanceof TrackerSyntaxError && e instanceof SyntaxError && e.offset === 11);
+ * }
+ * ```
+ */
 export class TrackerSyntaxError extends SyntaxError {
   /** Byte offset of the failure in the input. */
   readonly offset: number;
@@ -28,6 +40,14 @@ export class TrackerSyntaxError extends SyntaxError {
  * The tracker answered, but refused: `failure reason`, a UDP error action, an HTTP error
  * status. `permanent` (HTTP 410 or `retry in: never`, RELIABILITY TC4) means stop using
  * that URL; `retryInS` is the tracker's minimum delay before the next try, when given.
+ * @example
+ * ```ts
+ * import { TrackerFailureError } from "./mod.ts";
+ * import { TrackerError } from "../errors.ts";
+ * import { ok as assert } from "node:assert";
+ * const e = new TrackerFailureError("Tracker gone (HTTP 410)", { permanent: true });
+ * assert(e instanceof TrackerError && e.permanent);
+ * ```
  */
 export class TrackerFailureError extends TrackerError {
   /** True when the URL must not be used again. */

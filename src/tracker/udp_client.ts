@@ -15,7 +15,7 @@ import { TrackerError } from "../errors.ts";
 import type { Clock, PeerAddress, Random, Timer, UdpSocketLike } from "../runtime/types.ts";
 import { clampIntervalS } from "./announce_schedule.ts";
 import type { IpFamily } from "./compact_peers.ts";
-import { normalizeHost, parseIp } from "./ip.ts";
+import { normalizeHost, parseIp } from "../util/ip.ts";
 import { TrackerFailureError } from "./tracker_errors.ts";
 import type { AnnounceParams, AnnounceResponse, ScrapeEntry } from "./types.ts";
 import {
@@ -277,10 +277,12 @@ export class UdpTrackerClient {
     let tid = this.#random.int(0x100000000);
     while (this.#pending.has(tid)) tid = this.#random.int(0x100000000);
     return new Promise((resolve, reject) => {
-      let timer: Timer | undefined;
+      const state: { timer?: Timer; done: boolean } = { done: false };
       const onAbort = () => finish(undefined, new TrackerError("Announce aborted"));
       const finish = (reply: UdpResponse | undefined, error?: Error) => {
-        timer?.cancel();
+        if (state.done) return;
+        state.done = true;
+        state.timer?.cancel();
         signal?.removeEventListener("abort", onAbort);
         this.#pending.delete(tid);
         if (error) reject(error);
@@ -289,7 +291,7 @@ export class UdpTrackerClient {
       };
       this.#pending.set(tid, { from: to, expect, resolve: (r) => finish(r) });
       signal?.addEventListener("abort", onAbort, { once: true });
-      timer = this.#clock.schedule(
+      state.timer = this.#clock.schedule(
         Math.max(0, deadline - this.#clock.now()),
         () => finish(undefined),
       );

@@ -206,6 +206,13 @@ function encodeAnnounceRequest(r: UdpAnnounceRequest): Uint8Array {
  * @returns the datagram
  * @throws {TypeError} when an id or hash has the wrong length
  * @throws {RangeError} on a bad counter, port, or scrape of 0 or more than 74 hashes
+ * @example
+ * ```ts
+ * import { encodeUdpRequest } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * const connect = encodeUdpRequest({ action: "connect", transactionId: 1 });
+ * assertEquals(Array.from(connect.subarray(0, 8)), [0, 0, 0x04, 0x17, 0x27, 0x10, 0x19, 0x80]);
+ * ```
  */
 export function encodeUdpRequest(request: UdpRequest): Uint8Array {
   switch (request.action) {
@@ -266,6 +273,18 @@ function decodeAnnounceRequest(bytes: Uint8Array, view: DataView): UdpAnnounceRe
  * @returns the request
  * @throws {TrackerSyntaxError} on a short packet, bad magic, unknown action or event, or a
  *   scrape whose length is not 16 + 20·n with 1 ≤ n ≤ 74
+ * @example
+ * ```ts
+ * import { decodeUdpRequest, encodeUdpRequest, type UdpRequest } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * const request: UdpRequest = {
+ *   action: "scrape",
+ *   connectionId: new Uint8Array(8).fill(1),
+ *   transactionId: 7,
+ *   infoHashes: [new Uint8Array(20).fill(2)],
+ * };
+ * assertEquals(decodeUdpRequest(encodeUdpRequest(request)), request);
+ * ```
  */
 export function decodeUdpRequest(bytes: Uint8Array): UdpRequest {
   if (bytes.length < 16) fail(`request of ${bytes.length} bytes, need 16`, bytes.length);
@@ -371,6 +390,20 @@ export function encodeUdpResponse(response: UdpResponse, family: IpFamily = 4): 
  * @param maxPeers cap on peers kept
  * @returns the response
  * @throws {TrackerSyntaxError} on a short packet or an unknown action
+ * @example
+ * ```ts
+ * import { decodeUdpResponse, encodeUdpResponse, type UdpResponse } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * const response: UdpResponse = {
+ *   action: "announce",
+ *   transactionId: 9,
+ *   intervalS: 1800,
+ *   leechers: 1,
+ *   seeders: 2,
+ *   peers: [{ host: "2001:db8::1", port: 6881 }],
+ * };
+ * assertEquals(decodeUdpResponse(encodeUdpResponse(response, 6), 6), response);
+ * ```
  */
 export function decodeUdpResponse(
   bytes: Uint8Array,

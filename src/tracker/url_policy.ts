@@ -7,7 +7,7 @@
  * Layer: core (no I/O).
  * @module
  */
-import { classifyHost, isLocalHost } from "./ip.ts";
+import { classifyHost, isLocalHost } from "../util/ip.ts";
 import { TrackerFailureError } from "./tracker_errors.ts";
 
 /** Options of the URL policy. */
@@ -33,6 +33,13 @@ function hostOf(url: URL): string {
  * @param options policy switches
  * @returns the parsed URL
  * @throws {TrackerFailureError} (permanent) when the URL is malformed or not allowed
+ * @example
+ * ```ts
+ * import { checkHttpTrackerUrl, TrackerFailureError } from "./mod.ts";
+ * import { throws as assertThrows } from "node:assert";
+ * checkHttpTrackerUrl("http://127.0.0.1:6969/announce");
+ * assertThrows(() => checkHttpTrackerUrl("http://127.0.0.1:8080/admin?x=1"), TrackerFailureError);
+ * ```
  */
 export function checkHttpTrackerUrl(url: string, options: UrlPolicyOptions = {}): URL {
   let parsed: URL;
@@ -64,6 +71,12 @@ export function checkHttpTrackerUrl(url: string, options: UrlPolicyOptions = {})
  * @param options policy switches
  * @returns the absolute target URL
  * @throws {TrackerFailureError} (permanent) when the redirect is not allowed
+ * @example
+ * ```ts
+ * import { checkRedirect, TrackerFailureError } from "./mod.ts";
+ * import { throws as assertThrows } from "node:assert";
+ * assertThrows(() => checkRedirect(new URL("http://t.example/announce"), "http://10.0.0.1/announce"), TrackerFailureError);
+ * ```
  */
 export function checkRedirect(from: URL, location: string, options: UrlPolicyOptions = {}): URL {
   let target: URL;

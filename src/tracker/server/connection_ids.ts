@@ -10,7 +10,7 @@
  * @module
  */
 import type { PeerAddress } from "../../runtime/types.ts";
-import { ipKeyOf } from "../ip.ts";
+import { ipKeyOf } from "../../util/ip.ts";
 import { ShortHmacSha256 } from "./_hmac.ts";
 
 /** Options of {@linkcode ConnectionIds}. */
@@ -21,7 +21,19 @@ export interface ConnectionIdOptions {
   readonly acceptWindows?: number;
 }
 
-/** Issues and verifies connection ids bound to a sender address and a time window. */
+/**
+ * Issues and verifies connection ids bound to a sender address and a time window.
+ * @example
+ * ```ts
+ * import { ConnectionIds } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * const ids = new ConnectionIds(new Uint8Array(32).fill(9));
+ * const alice = { host: "192.0.2.1", port: 6881 };
+ * const id = ids.issue(alice, 0);
+ * assertEquals(ids.verify(id, alice, 120_000), true);
+ * assertEquals(ids.verify(id, { host: "192.0.2.66", port: 6881 }, 0), false); // spoofed sender
+ * ```
+ */
 export class ConnectionIds {
   readonly #hmac: ShortHmacSha256;
   readonly #macOut = new Uint8Array(32);

@@ -11,11 +11,12 @@
 import { encode } from "../../bencode/mod.ts";
 import type { Encodable } from "../../bencode/mod.ts";
 import type { PeerAddress } from "../../runtime/types.ts";
-import { fromLatin1, fromUtf8 } from "../../util/bytes.ts";
+import { fromLatin1 } from "../../util/bytes.ts";
 import { TrackerFailureError, TrackerSyntaxError } from "../tracker_errors.ts";
 import type { AnnounceEvent } from "../types.ts";
 import { parseQuery } from "./query.ts";
-import { addressOf, compactPeersOf, type SwarmStore } from "./swarm_store.ts";
+import { addressOf, compactPeersOf } from "./stored_peer.ts";
+import type { SwarmStore } from "./swarm_store.ts";
 
 /** Options of {@linkcode createHttpTrackerHandler}. */
 export interface HttpHandlerOptions {
@@ -41,6 +42,15 @@ const EVENTS = new Set(["started", "completed", "stopped"]);
  * Builds the tracker's HTTP handler. It never throws: every bad request gets an answer.
  * @param options store, clock and caps
  * @returns the handler
+ * @example
+ * ```ts
+ * import { createHttpTrackerHandler, SwarmStore } from "./mod.ts";
+ * import { SeededRandom } from "../../util/prng.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * const handler = createHttpTrackerHandler({ store: new SwarmStore({ random: new SeededRandom(1) }), now: () => 0 });
+ * const response = handler(new Request("http://t/announce?port=0"), { host: "192.0.2.1", port: 1 });
+ * assertEquals(await response.text(), "d14:failure reason17:Invalid info_hashe");
+ * ```
  */
 export function createHttpTrackerHandler(options: HttpHandlerOptions): TrackerHttpHandler {
   const maxUrl = options.maxUrlLength ?? 8192;
@@ -77,16 +87,20 @@ function bencoded(value: Encodable): Response {
   return new Response(encode(value) as Uint8Array<ArrayBuffer>, { headers: TEXT_HEADERS });
 }
 
-function one(query: Map<string, Uint8Array[]>, key: string): Uint8Array | undefined {
+type Query = Map<string, string[]>;
+
+/** The first value of `key`, as latin1 (one char per byte). */
+function text(query: Query, key: string): string | undefined {
   return query.get(key)?.[0];
 }
 
-function text(query: Map<string, Uint8Array[]>, key: string): string | undefined {
-  const v = one(query, key);
-  return v === undefined ? undefined : fromUtf8(v);
+/** The first value of `key` as bytes. */
+function bytes(query: Query, key: string): Uint8Array | undefined {
+  const v = text(query, key);
+  return v === undefined ? undefined : fromLatin1(v);
 }
 
-function integer(query: Map<string, Uint8Array[]>, key: string): number | undefined {
+function integer(query: Query, key: string): number | undefined {
   const v = text(query, key);
   if (v === undefined) return undefined;
   if (!/^-?\d{1,20}$/.test(v)) throw new TrackerFailureError(`Invalid ${key}`);
@@ -95,11 +109,11 @@ function integer(query: Map<string, Uint8Array[]>, key: string): number | undefi
 
 function announce(
   options: HttpHandlerOptions,
-  query: Map<string, Uint8Array[]>,
+  query: Query,
   remote: PeerAddress,
 ): Response {
-  const infoHash = one(query, "info_hash");
-  const peerId = one(query, "peer_id");
+  const infoHash = bytes(query, "info_hash");
+  const peerId = bytes(query, "peer_id");
   const port = integer(query, "port");
   if (infoHash?.length !== 20) return failure("Invalid info_hash");
   if (peerId?.length !== 20) return failure("Invalid peer_id");
@@ -137,16 +151,17 @@ function announce(
   return bencoded(body);
 }
 
-function scrape(options: HttpHandlerOptions, query: Map<string, Uint8Array[]>): Response {
+function scrape(options: HttpHandlerOptions, query: Query): Response {
   const hashes = query.get("info_hash") ?? [];
   if (hashes.length === 0) return failure("Full scrape is disabled");
   if (hashes.length > (options.maxScrapeHashes ?? 100)) return failure("Too many info_hash values");
   const files = new Map<string, Encodable>();
   for (const h of hashes) {
     if (h.length !== 20) return failure("Invalid info_hash");
-    if (!options.store.isAllowed(h)) continue;
-    const c = options.store.scrape(h);
-    files.set(String.fromCharCode(...h), {
+    const hash = fromLatin1(h);
+    if (!options.store.isAllowed(hash)) continue;
+    const c = options.store.scrape(hash);
+    files.set(h, {
       complete: c.complete,
       incomplete: c.incomplete,
       downloaded: c.downloaded,
@@ -155,7 +170,7 @@ function scrape(options: HttpHandlerOptions, query: Map<string, Uint8Array[]>): 
   return bencoded({ files });
 }
 
-function stats(options: HttpHandlerOptions, query: Map<string, Uint8Array[]>): Response {
+function stats(options: HttpHandlerOptions, query: Query): Response {
   const totals = { ...options.store.stats(), ...options.extraStats?.() };
   const top = options.store.topSwarms(20);
   if (text(query, "format") === "json") {

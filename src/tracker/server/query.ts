@@ -1,7 +1,7 @@
 /**
- * Query-string parsing for tracker requests: values are percent-decoded to raw bytes
- * (an info-hash is 20 arbitrary bytes, so `URLSearchParams`' UTF-8 decoding would corrupt
- * it); `+` is a space, as in forms.
+ * Query-string parsing for tracker requests: values are percent-decoded to raw bytes, held
+ * as latin1 strings (an info-hash is 20 arbitrary bytes, so `URLSearchParams`' UTF-8
+ * decoding would corrupt it); `+` is a space, as in forms.
  *
  * Layer: core (no I/O).
  * @module
@@ -19,40 +19,56 @@ function hexValue(c: number): number {
 }
 
 /**
- * Percent-decodes one query component to bytes.
- * @param text the component (ASCII)
- * @param offset where it starts in the whole query, for error offsets
- * @returns the bytes
+ * Percent-decodes `text[start, end)` to a latin1 string (one char per byte).
+ * @param text the query (ASCII)
+ * @param start first char
+ * @param end one past the last char
+ * @returns the decoded bytes as latin1
  * @throws {TrackerSyntaxError} on a bad escape or a character above U+00FF
  */
-export function percentDecode(text: string, offset = 0): Uint8Array {
-  const out = new Uint8Array(text.length);
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
+export function percentDecodeLatin1(text: string, start = 0, end = text.length): string {
+  let plain = true;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x25 || c === 0x2b || c > 0xff) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return text.slice(start, end);
+  let out = "";
+  for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x25) {
       const hi = hexValue(text.charCodeAt(i + 1));
       const lo = hexValue(text.charCodeAt(i + 2));
-      if (hi < 0 || lo < 0) throw new TrackerSyntaxError("bad percent escape", offset + i);
-      out[n++] = (hi << 4) | lo;
+      if (hi < 0 || lo < 0 || i + 2 >= end) throw new TrackerSyntaxError("bad percent escape", i);
+      out += String.fromCharCode((hi << 4) | lo);
       i += 2;
     } else if (c > 0xff) {
-      throw new TrackerSyntaxError("non-byte character in query", offset + i);
+      throw new TrackerSyntaxError("non-byte character in query", i);
     } else {
-      out[n++] = c === 0x2b ? 0x20 : c;
+      out += c === 0x2b ? " " : text[i];
     }
   }
-  return out.subarray(0, n);
+  return out;
 }
 
 /**
- * Parses a query string (without `?`) into raw byte values per key; keys are latin1.
+ * Parses a query string (without `?`) into values per key; keys and values are
+ * percent-decoded latin1 strings (one char per byte, so binary values survive).
  * @param query the query
  * @returns values by key, in order
  * @throws {TrackerSyntaxError} on a bad escape or more than {@linkcode MAX_QUERY_PARAMS} parameters
+ * @example
+ * ```ts
+ * import { parseQuery } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(parseQuery("info_hash=%00%FF&x=a+b").get("info_hash"), ["\u0000\u00ff"]);
+ * ```
  */
-export function parseQuery(query: string): Map<string, Uint8Array[]> {
-  const out = new Map<string, Uint8Array[]>();
+export function parseQuery(query: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
   let at = 0, count = 0;
   while (at < query.length) {
     let end = query.indexOf("&", at);
@@ -61,10 +77,8 @@ export function parseQuery(query: string): Map<string, Uint8Array[]> {
       if (++count > MAX_QUERY_PARAMS) throw new TrackerSyntaxError("too many parameters", at);
       const eq = query.indexOf("=", at);
       const keyEnd = eq < 0 || eq > end ? end : eq;
-      const key = String.fromCharCode(...percentDecode(query.slice(at, keyEnd), at));
-      const value = keyEnd === end
-        ? new Uint8Array(0)
-        : percentDecode(query.slice(keyEnd + 1, end), keyEnd + 1);
+      const key = percentDecodeLatin1(query, at, keyEnd);
+      const value = keyEnd === end ? "" : percentDecodeLatin1(query, keyEnd + 1, end);
       const list = out.get(key);
       if (list) list.push(value);
       else out.set(key, [value]);

@@ -15,10 +15,11 @@
  * Layer: core (pure; `now` in ms passed in, randomness injected).
  * @module
  */
-import type { PeerAddress, Random } from "../../runtime/types.ts";
-import { fromHex, fromLatin1 } from "../../util/bytes.ts";
+import type { Random } from "../../runtime/types.ts";
+import { fromHex } from "../../util/bytes.ts";
 import { shortLatin1 } from "./_latin1.ts";
-import { formatIp, ipKeyOf } from "../ip.ts";
+import { PeerRecord, type StoredPeer } from "./stored_peer.ts";
+import { ipKeyOf } from "../../util/ip.ts";
 import { TrackerFailureError } from "../tracker_errors.ts";
 import type { AnnounceEvent } from "../types.ts";
 
@@ -64,24 +65,6 @@ export interface PeerAnnounce {
   readonly numwant?: number | undefined;
 }
 
-/**
- * A peer as stored. An IPv4 peer packs its 6-byte compact entry into two 24-bit numbers
- * (`hi` = address bytes 0..2, `lo` = byte 3 then the port), which V8 keeps unboxed; an IPv6
- * peer keeps its 18-byte entry as a latin1 string in `addr6`.
- */
-export interface StoredPeer {
-  /** IPv4: the first three address bytes, big-endian; IPv6: 0. */
-  readonly hi: number;
-  /** IPv4: the last address byte then the 16-bit port; IPv6: 0. */
-  readonly lo: number;
-  /** IPv6: compact entry as latin1 (18 chars); IPv4: `undefined`. */
-  readonly addr6: string | undefined;
-  /** Peer id bytes as a latin1 string. */
-  readonly peerId: string;
-  /** True when the peer said `left=0`. */
-  readonly isSeed: boolean;
-}
-
 /** Swarm counts, as in a scrape. */
 export interface SwarmCounts {
   /** Seeders. */
@@ -123,44 +106,33 @@ export interface StoreStats {
 /** Which peers an asker can use: UDP sockets answer one family, HTTP both. */
 export type PeerFamily = 4 | 6 | "any";
 
-class Peer implements StoredPeer {
-  hi = 0;
-  lo = 0;
-  addr6: string | undefined = undefined;
-  constructor(
-    ipKey: string,
-    port: number,
-    public peerId: string,
-    public isSeed: boolean,
-    public lastSeen: number,
-    public index: number,
-  ) {
-    this.setAddress(ipKey, port);
-  }
-
-  setAddress(ipKey: string, port: number): void {
-    if (ipKey.length === 4) {
-      this.hi = (ipKey.charCodeAt(0) << 16) | (ipKey.charCodeAt(1) << 8) | ipKey.charCodeAt(2);
-      this.lo = (ipKey.charCodeAt(3) << 16) | port;
-      this.addr6 = undefined;
-    } else {
-      [this.hi, this.lo] = [0, 0];
-      this.addr6 = ipKey + String.fromCharCode(port >> 8, port & 0xff);
-    }
-  }
-}
-
 class Swarm {
-  readonly peers = new Map<string, Peer>();
-  readonly list4: Peer[] = [];
-  readonly list6: Peer[] = [];
+  readonly peers = new Map<string, PeerRecord>();
+  readonly list4: PeerRecord[] = [];
+  readonly list6: PeerRecord[] = [];
   seeders = 0;
   downloaded = 0;
 }
 
-/** In-memory swarms of a tracker server. */
+/**
+ * In-memory swarms of a tracker server.
+ * @example
+ * ```ts
+ * import { addressOf, SwarmStore } from "./mod.ts";
+ * import { SeededRandom } from "../../util/prng.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * const store = new SwarmStore({ random: new SeededRandom(1), intervalS: 600 });
+ * const hash = new Uint8Array(20).fill(7);
+ * store.announce(0, hash, { ip: "192.0.2.1", port: 6881, peerId: new Uint8Array(20).fill(1), left: 0 });
+ * const result = store.announce(0, hash, { ip: "192.0.2.2", port: 6882, peerId: new Uint8Array(20).fill(2), left: 9 });
+ * assertEquals(result.peers.map(addressOf), [{ host: "192.0.2.1", port: 6881 }]);
+ * assertEquals([result.complete, result.incomplete, result.intervalS], [1, 1, 600]);
+ * assertEquals(store.sweep(1_200_001), 2); // both missed two intervals
+ * ```
+ */
 export class SwarmStore {
-  readonly #random: Random;
+  /** xorshift32 state, seeded from the injected `Random`: selection draws ~50 numbers per announce. */
+  #rng: number;
   readonly #intervalS: number;
   readonly #minIntervalS: number;
   readonly #ttlMs: number;
@@ -183,7 +155,7 @@ export class SwarmStore {
    * @throws {SyntaxError} when an allowlist entry is not 20 bytes or 40 hex digits
    */
   constructor(options: SwarmStoreOptions) {
-    this.#random = options.random;
+    this.#rng = (options.random.int(0xffffffff) | 0) || 0x9e3779b9;
     this.#intervalS = options.intervalS ?? 1800;
     this.#minIntervalS = Math.min(options.minIntervalS ?? 60, this.#intervalS);
     this.#ttlMs = (options.peerTtlS ?? 2 * this.#intervalS) * 1000;
@@ -234,13 +206,13 @@ export class SwarmStore {
     input: PeerAnnounce,
     family: PeerFamily = "any",
   ): SwarmAnnounceResult {
-    const hashKey = this.#checkedHash(infoHash);
     if (input.peerId.length !== 20) throw new TrackerFailureError("Invalid peer_id");
     if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) {
       throw new TrackerFailureError(`Invalid port ${input.port}`);
     }
     const ipKey = ipKeyOf(input.ip);
     if (ipKey === undefined) throw new TrackerFailureError("Invalid source address");
+    const hashKey = this.#checkedHash(infoHash);
     this.#announces++;
     const peerId = shortLatin1(input.peerId);
     const peerKey = `${ipKey}\u0000${input.key ?? peerId}`;
@@ -258,9 +230,10 @@ export class SwarmStore {
       : input.numwant;
     const want = Math.min(numwant, this.#maxNumwant);
     const own = ipKey.length === 4 ? 4 : 6;
+    const first = family === "any" ? own : family;
     return this.#result(
       swarm,
-      this.#select(swarm, peer, want, family === "any" ? [own, 10 - own] : [family]),
+      this.#select(swarm, peer, want, first, family === "any" ? 10 - own : 0),
     );
   }
 
@@ -293,7 +266,10 @@ export class SwarmStore {
     return dropped;
   }
 
-  /** Totals. */
+  /**
+   * Totals.
+   * @returns a snapshot
+   */
   stats(): StoreStats {
     return {
       swarms: this.#swarms.size,
@@ -370,7 +346,7 @@ export class SwarmStore {
     peerId: string,
     isSeed: boolean,
     now: number,
-  ): Peer {
+  ): PeerRecord {
     let peer = swarm.peers.get(key);
     if (peer) {
       swarm.peers.delete(key);
@@ -388,7 +364,7 @@ export class SwarmStore {
     } else {
       if (swarm.peers.size >= this.#maxPerSwarm) this.#evictOldest(swarm);
       if (this.#peers >= this.#maxPeers) this.#evictGlobal(swarm);
-      peer = new Peer(ipKey, port, peerId, isSeed, now, 0);
+      peer = new PeerRecord(ipKey, port, peerId, isSeed, now, 0);
       this.#list(swarm, peer);
       this.#peers++;
       if (isSeed) this.#addSeeders(swarm, 1);
@@ -402,13 +378,13 @@ export class SwarmStore {
     this.#seeders += delta;
   }
 
-  #list(swarm: Swarm, peer: Peer): void {
+  #list(swarm: Swarm, peer: PeerRecord): void {
     const list = peer.addr6 === undefined ? swarm.list4 : swarm.list6;
     peer.index = list.length;
     list.push(peer);
   }
 
-  #unlist(swarm: Swarm, peer: Peer): void {
+  #unlist(swarm: Swarm, peer: PeerRecord): void {
     const list = peer.addr6 === undefined ? swarm.list4 : swarm.list6;
     const last = list.pop()!;
     if (last !== peer) {
@@ -417,7 +393,7 @@ export class SwarmStore {
     }
   }
 
-  #remove(hashKey: string, swarm: Swarm, key: string, peer: Peer): void {
+  #remove(hashKey: string, swarm: Swarm, key: string, peer: PeerRecord): void {
     swarm.peers.delete(key);
     this.#unlist(swarm, peer);
     this.#peers--;
@@ -458,14 +434,23 @@ export class SwarmStore {
   }
 
   /** Partial Fisher–Yates over each family's list, skipping the asker. */
-  #select(swarm: Swarm, asker: Peer, want: number, families: readonly number[]): StoredPeer[] {
+  #select(
+    swarm: Swarm,
+    asker: PeerRecord,
+    want: number,
+    first: number,
+    second: number,
+  ): StoredPeer[] {
     const out: StoredPeer[] = [];
-    for (const f of families) {
+    for (let f = first; f !== 0; f = f === second ? 0 : second) {
       const list = f === 4 ? swarm.list4 : swarm.list6;
       const n = list.length;
-      const random = this.#random;
+      let x = this.#rng;
       for (let i = 0; i < n && out.length < want; i++) {
-        const j = i + random.int(n - i);
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        const j = i + Math.floor(((x >>> 0) / 4294967296) * (n - i));
         const picked = list[j]!;
         if (j !== i) {
           const moved = list[i]!;
@@ -476,6 +461,7 @@ export class SwarmStore {
         }
         if (picked !== asker) out.push(picked);
       }
+      this.#rng = x;
     }
     return out;
   }
@@ -489,8 +475,15 @@ export class SwarmStore {
   }
 
   #result(swarm: Swarm | undefined, peers: StoredPeer[]): SwarmAnnounceResult {
-    const counts = swarm ? this.#counts(swarm) : { complete: 0, incomplete: 0, downloaded: 0 };
-    return { ...counts, peers, intervalS: this.#intervalS, minIntervalS: this.#minIntervalS };
+    const seeders = swarm ? swarm.seeders : 0;
+    return {
+      complete: seeders,
+      incomplete: swarm ? swarm.peers.size - seeders : 0,
+      downloaded: swarm ? swarm.downloaded : 0,
+      peers,
+      intervalS: this.#intervalS,
+      minIntervalS: this.#minIntervalS,
+    };
   }
 }
 
@@ -498,77 +491,4 @@ function hexOf(latin1: string): string {
   let out = "";
   for (let i = 0; i < latin1.length; i++) out += latin1.charCodeAt(i).toString(16).padStart(2, "0");
   return out;
-}
-
-/**
- * Counts the peers of one family.
- * @param peers stored peers
- * @param family 4 or 6
- * @returns how many peers have that family
- */
-export function countFamily(peers: readonly StoredPeer[], family: 4 | 6): number {
-  let n = 0;
-  for (let i = 0; i < peers.length; i++) {
-    if ((peers[i]!.addr6 === undefined) === (family === 4)) n++;
-  }
-  return n;
-}
-
-/**
- * Writes the peers of one family as compact entries (BEP 23 / BEP 7) into `out` at `at`.
- * @param peers stored peers
- * @param family 4 (6-byte entries) or 6 (18-byte entries)
- * @param out the destination, with room for {@linkcode countFamily} entries
- * @param at where to start writing
- * @returns the offset after the last entry
- */
-export function writeCompactPeers(
-  peers: readonly StoredPeer[],
-  family: 4 | 6,
-  out: Uint8Array,
-  at: number,
-): number {
-  for (let p = 0; p < peers.length; p++) {
-    const peer = peers[p]!;
-    const addr6 = peer.addr6;
-    if (family === 4 && addr6 === undefined) {
-      const { hi, lo } = peer;
-      out[at] = hi >> 16;
-      out[at + 1] = hi >> 8;
-      out[at + 2] = hi;
-      out[at + 3] = lo >> 16;
-      out[at + 4] = lo >> 8;
-      out[at + 5] = lo;
-      at += 6;
-    } else if (family === 6 && addr6 !== undefined) {
-      for (let i = 0; i < 18; i++) out[at++] = addr6.charCodeAt(i);
-    }
-  }
-  return at;
-}
-
-/**
- * The peers of one family as a compact list (BEP 23 / BEP 7).
- * @param peers stored peers
- * @param family 4 (6-byte entries) or 6 (18-byte entries)
- * @returns the concatenated entries
- */
-export function compactPeersOf(peers: readonly StoredPeer[], family: 4 | 6): Uint8Array {
-  const out = new Uint8Array(countFamily(peers, family) * (family === 4 ? 6 : 18));
-  writeCompactPeers(peers, family, out, 0);
-  return out;
-}
-
-/**
- * A stored peer's address.
- * @param peer the peer
- * @returns host and port
- */
-export function addressOf(peer: StoredPeer): PeerAddress {
-  if (peer.addr6 === undefined) {
-    const ip = new Uint8Array([peer.hi >> 16, peer.hi >> 8, peer.hi, peer.lo >> 16]);
-    return { host: formatIp(ip), port: peer.lo & 0xffff };
-  }
-  const bytes = fromLatin1(peer.addr6);
-  return { host: formatIp(bytes.subarray(0, 16)), port: (bytes[16]! << 8) | bytes[17]! };
 }

@@ -9,7 +9,7 @@
  * @module
  */
 import type { PeerAddress } from "../../runtime/types.ts";
-import { ipKeyOf } from "../ip.ts";
+import { ipKeyOf } from "../../util/ip.ts";
 import { TrackerFailureError, TrackerSyntaxError } from "../tracker_errors.ts";
 import {
   decodeUdpRequest,
@@ -18,7 +18,8 @@ import {
   writeUdpAnnounceHeader,
 } from "../udp_codec.ts";
 import type { ConnectionIds } from "./connection_ids.ts";
-import { countFamily, type SwarmStore, writeCompactPeers } from "./swarm_store.ts";
+import { countFamily, writeCompactPeers } from "./stored_peer.ts";
+import type { SwarmStore } from "./swarm_store.ts";
 
 /** Options of a {@linkcode UdpTrackerHandler}. */
 export interface UdpHandlerOptions {
@@ -46,7 +47,24 @@ export interface UdpHandlerStats {
 
 const MAX_PREFIXES = 65_536;
 
-/** Turns request datagrams into response datagrams. */
+/**
+ * Turns request datagrams into response datagrams.
+ * @example
+ * ```ts
+ * import { ConnectionIds, SwarmStore, UdpTrackerHandler } from "./mod.ts";
+ * import { encodeUdpRequest } from "../mod.ts";
+ * import { SeededRandom } from "../../util/prng.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * const handler = new UdpTrackerHandler({
+ *   store: new SwarmStore({ random: new SeededRandom(1) }),
+ *   ids: new ConnectionIds(new Uint8Array(32).fill(3)),
+ * });
+ * const from = { host: "192.0.2.1", port: 40000 };
+ * assertEquals(handler.handle(encodeUdpRequest({ action: "connect", transactionId: 1 }), from, 0)?.length, 16);
+ * const forged = encodeUdpRequest({ action: "scrape", connectionId: new Uint8Array(8), transactionId: 2, infoHashes: [new Uint8Array(20)] });
+ * assertEquals(handler.handle(forged, from, 0), undefined); // no reply without a valid id
+ * ```
+ */
 export class UdpTrackerHandler {
   readonly #store: SwarmStore;
   readonly #ids: ConnectionIds;
@@ -69,7 +87,10 @@ export class UdpTrackerHandler {
     this.#limit = options.connectsPerSecondPerPrefix ?? 1000;
   }
 
-  /** Counters so far. */
+  /**
+   * Counters so far.
+   * @returns a snapshot
+   */
   stats(): UdpHandlerStats {
     return {
       connects: this.#connects,

@@ -1,0 +1,68 @@
+import { assertEquals } from "../../tests/assert.ts";
+import { HttpTrackerClient } from "../tracker/http_client.ts";
+import { UdpTrackerClient } from "../tracker/udp_client.ts";
+import type { AnnounceParams } from "../tracker/types.ts";
+import { SECURE_RANDOM, SYSTEM_CLOCK } from "./deno_clock.ts";
+import { DenoHttpFetcher } from "./deno_http.ts";
+import { TrackerServer } from "./deno_tracker_server.ts";
+import { bindUdp } from "./deno_udp.ts";
+
+const HASH = new Uint8Array(20).fill(0x42);
+
+function params(n: number): AnnounceParams {
+  return {
+    infoHash: HASH,
+    peerId: new Uint8Array(20).fill(n),
+    port: 7000 + n,
+    uploaded: 0,
+    downloaded: 0,
+    left: n,
+    event: "started",
+  };
+}
+
+Deno.test("TrackerServer serves HTTP and UDP announces on IPv4 and IPv6 (::1)", async () => {
+  const server = await TrackerServer.start({
+    host: ["127.0.0.1", "::1"],
+    httpPort: 0,
+    udpPort: 0,
+    intervalS: 120,
+  });
+  const udp4 = new UdpTrackerClient({
+    socket: await bindUdp({ host: "127.0.0.1", port: 0 }),
+    clock: SYSTEM_CLOCK,
+    random: SECURE_RANDOM,
+    retransmitBaseMs: 200,
+    maxRetransmits: 3,
+  });
+  const udp6 = new UdpTrackerClient({
+    socket: await bindUdp({ host: "::1", port: 0 }),
+    clock: SYSTEM_CLOCK,
+    random: SECURE_RANDOM,
+    retransmitBaseMs: 200,
+    maxRetransmits: 3,
+  });
+  try {
+    const [http4, http6, u4, u6] = server.announceUrls();
+    assertEquals(server.announceUrls().length, 4);
+    const http = new HttpTrackerClient({ fetcher: new DenoHttpFetcher() });
+    const a = await http.announce(http4!, params(1));
+    const b = await udp4.announce(u4!, params(2));
+    const c = await http.announce(http6!, params(3));
+    const d = await udp6.announce(u6!, params(4));
+    assertEquals([a.peers, a.intervalS, a.complete, a.incomplete], [[], 120, 0, 1]);
+    assertEquals(b.peers, [{ host: "127.0.0.1", port: 7001 }]);
+    assertEquals(c.peers.map((p) => p.port).sort(), [7001, 7002]);
+    assertEquals(d.peers, [{ host: "::1", port: 7003 }]); // a UDP IPv6 socket gets IPv6 peers
+    const scraped = await udp4.scrape(u4!, [HASH]);
+    assertEquals([scraped[0]!.complete, scraped[0]!.incomplete], [0, 4]);
+    assertEquals(await http.scrape(http4!, [HASH]), scraped);
+    const stats = await (await fetch(`${http4!.replace("/announce", "/stats")}?format=json`))
+      .json();
+    assertEquals([stats.peers, stats.udp_announces, stats.udp_connects], [4, 2, 2]);
+  } finally {
+    udp4.close();
+    udp6.close();
+    await server.close();
+  }
+});
