@@ -1,7 +1,8 @@
 /**
- * `info <file.torrent|magnet:> [--json]`: shows what a torrent or a magnet link holds (BEP 3,
- * BEP 9/53 magnet links, BEP 12 tiers, BEP 19 web seeds, BEP 27 private flag). Every name from
- * the torrent is printed through `safeText` (RELIABILITY C3).
+ * `info <file.torrent|magnet:> [--json] [--scrape [--timeout S]]`: shows what a torrent or a
+ * magnet link holds (BEP 3, BEP 9/53 magnet links, BEP 12 tiers, BEP 19 web seeds, BEP 27
+ * private flag) and, with `--scrape`, what each tracker says of it (BEP 48, BEP 15). Every
+ * name from the torrent is printed through `safeText` (RELIABILITY C3).
  *
  * Layer: platform (CLI).
  * @module
@@ -11,24 +12,29 @@ import {
   CliError,
   type CliIo,
   formatBytes,
+  intFlag,
   loadTorrent,
   parseCommand,
   safeText,
 } from "./common.ts";
+import { type ScrapeStatus, scrapeTrackers } from "./tracker_scrape.ts";
 
 /** Files listed by the human output before "... N more". */
 const MAX_FILES_SHOWN = 50;
 
 /** Usage text of `info`. */
-export const INFO_USAGE: string = `Usage: deno run -A mod.ts info <file.torrent|magnet:> [--json]
+export const INFO_USAGE: string =
+  `Usage: deno run -A mod.ts info <file.torrent|magnet:> [--json] [--scrape [--timeout S]]
 
 Shows a torrent's name, info-hash, size, pieces, files, trackers by tier, web seeds, private
 flag, comment, creator and date, and any path the sanitiser renamed. For a magnet link: the
 info-hash, display name, trackers, peers and web seeds.
 
 Options:
-  --json       print one JSON object instead of text
-  -h, --help   show this help`;
+  --json        print one JSON object instead of text
+  --scrape      also ask every tracker for seeders, leechers and completed downloads
+  --timeout S   give up on a tracker after S seconds (default 10)
+  -h, --help    show this help`;
 
 /**
  * Runs `info`.
@@ -38,7 +44,11 @@ Options:
  * @throws {CliError} on a bad flag or an unreadable torrent or magnet link (exit 2)
  */
 export async function infoCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommand(args, { json: { type: "boolean" } });
+  const { values, positionals } = parseCommand(args, {
+    json: { type: "boolean" },
+    scrape: { type: "boolean" },
+    timeout: { type: "string" },
+  });
   if (values.help) {
     io.stdout(INFO_USAGE);
     return 0;
@@ -48,18 +58,40 @@ export async function infoCommand(args: string[], io: CliIo): Promise<number> {
   }
   const source = positionals[0]!;
   const json = values.json === true;
+  const timeoutS = intFlag("timeout", values.timeout, 1, 600) ?? 10;
+  const scrape = (infoHash: Uint8Array, tiers: readonly (readonly string[])[]) =>
+    values.scrape === true ? scrapeTrackers(infoHash, tiers, timeoutS * 1000) : undefined;
   if (/^magnet:/i.test(source)) {
     const link = parseMagnet(source);
-    for (const line of json ? [JSON.stringify(magnetJson(link))] : magnetLines(link)) {
-      io.stdout(line);
-    }
+    const scraped = await scrape(link.infoHash, link.trackers.map((t) => [t]));
+    const out = json
+      ? [JSON.stringify({ ...magnetJson(link), ...(scraped ? { scrape: scraped } : {}) })]
+      : [...magnetLines(link), ...scrapeLines(scraped)];
+    for (const line of out) io.stdout(line);
     return 0;
   }
   const meta = await loadTorrent(source);
-  for (const line of json ? [JSON.stringify(torrentJson(meta))] : torrentLines(meta)) {
-    io.stdout(line);
-  }
+  const scraped = await scrape(meta.infoHash, meta.announceList);
+  const out = json
+    ? [JSON.stringify({ ...torrentJson(meta), ...(scraped ? { scrape: scraped } : {}) })]
+    : [...torrentLines(meta), ...scrapeLines(scraped)];
+  for (const line of out) io.stdout(line);
   return 0;
+}
+
+/** The `--scrape` block: one line per tracker. */
+function scrapeLines(scraped: readonly ScrapeStatus[] | undefined): string[] {
+  if (scraped === undefined) return [];
+  if (scraped.length === 0) return ["scrape:      no trackers"];
+  return [
+    "scrape:",
+    ...scraped.map((s) =>
+      `  ${safeText(s.url)}: ` +
+      (s.error !== undefined
+        ? `error: ${safeText(s.error)}`
+        : `${s.seeders} seeders, ${s.leechers} leechers, ${s.completed} completed`)
+    ),
+  ];
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Trackers as the only peer source, end to end over loopback: our TrackerServer (HTTP and
  * UDP), a seeding Client that announces to it, and `get` finding the seeder through it.
- * Also: a dead tracker never stops a download that has other peers (F7).
+ * Also: a dead tracker never stops a download that has other peers (F7), and `info --scrape`
+ * reports each tracker's counts or error.
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
@@ -12,9 +13,13 @@ import type { Torrent } from "../../src/session/torrent_handle.ts";
 
 const MOD = new URL("../../mod.ts", import.meta.url).pathname;
 
-async function get(args: string[]) {
+function get(args: string[]) {
+  return cli("get", args);
+}
+
+async function cli(command: string, args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MOD, "get", ...args],
+    args: ["run", "-A", "--quiet", MOD, command, ...args],
     stdout: "piped",
     stderr: "piped",
     signal: AbortSignal.timeout(60_000),
@@ -115,3 +120,27 @@ Deno.test("tracker: a dead tracker does not stop a download that has a peer (F7)
     assertEquals(r.code, 0, r.stderr);
   });
 });
+
+for (const kind of ["http", "udp"] as const) {
+  Deno.test(`tracker (${kind}): info --scrape reports the seeder and a dead tracker's error`, async () => {
+    await withSwarm(kind, async ({ torrent, url, seed }) => {
+      for (let i = 0; i < 100 && seed.stats().trackers?.[0]?.lastAnnounceAt === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const magnet = `magnet:?xt=urn:btih:${seed.infoHash}&tr=${encodeURIComponent(url)}` +
+        `&tr=${encodeURIComponent("udp://127.0.0.1:1")}`;
+      const fromFile = await cli("info", [torrent, "--scrape", "--json", "--timeout", "5"]);
+      assertEquals(fromFile.code, 0, fromFile.stderr);
+      assertEquals(JSON.parse(fromFile.stdout).scrape, [
+        { url, tier: 0, seeders: 1, leechers: 0, completed: 0 },
+      ]);
+      const fromMagnet = await cli("info", [magnet, "--scrape", "--timeout", "2"]);
+      assertEquals(fromMagnet.code, 0, fromMagnet.stderr);
+      assert(
+        fromMagnet.stdout.includes(`${url}: 1 seeders, 0 leechers, 0 completed`),
+        fromMagnet.stdout,
+      );
+      assert(/udp:\/\/127\.0\.0\.1:1: error: /.test(fromMagnet.stdout), fromMagnet.stdout);
+    });
+  });
+}
