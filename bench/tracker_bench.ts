@@ -2,7 +2,7 @@
  * Tracker server core benchmarks (STYLE §8): what one announce costs inside the process,
  * without sockets. 1,000 announces per iteration over 100,000 peers in 1,000 swarms,
  * numwant 50. The socket-level load test (our server against opentracker and
- * bittorrent-tracker) is `scripts/tracker_load.ts`.
+ * bittorrent-tracker) is `bench/tracker_load.ts`.
  *
  * Run: `deno bench -A bench/tracker_bench.ts`. µs per announce = average ÷ 1,000.
  * @module

@@ -4,8 +4,9 @@
  *    each other's peers back;
  * 2. a python3-libtorrent seeder (127.0.0.2) and leecher (127.0.0.3) find each other through
  *    OUR `TrackerServer` only (no DHT, LSD or PEX), over HTTP and over UDP, and the leecher
- *    finishes a download verified by SHA-256 — while our own client, announcing to the same
- *    tracker, is handed both libtorrent peers.
+ *    finishes a download verified by SHA-256; our tracker client is handed both libtorrent
+ *    peers, and our `get` (127.0.0.4, the tracker its only peer source) finishes the same
+ *    download from them.
  * Tests skip when a binary is missing, unless SWARMD_REQUIRE_INTEROP=1 (then they fail).
  * Every wait is bounded; every process is killed in `finally`.
  * @module
@@ -227,6 +228,38 @@ function spawnPython(script: string, args: string[]) {
   };
 }
 
+/** `get` from the CLI, on 127.0.0.4, with `url` as its only peer source. */
+async function ourGet(work: string, url: string) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      new URL("../../mod.ts", import.meta.url).pathname,
+      "get",
+      `${work}/payload.torrent`,
+      "-o",
+      `${work}/ours`,
+      "--tracker",
+      url,
+      "--host",
+      "127.0.0.4",
+      "--port",
+      "0",
+      "--allow-local-peers",
+      "--no-dht",
+      "--no-pex",
+      "--timeout",
+      "45",
+      "--quiet",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
 async function libtorrentSwarm(transport: "http" | "udp"): Promise<void> {
   const server = await TrackerServer.start({
     host: "127.0.0.1",
@@ -266,7 +299,11 @@ async function libtorrentSwarm(transport: "http" | "udp"): Promise<void> {
     const complete = await leecher.waitFor("complete", 60_000);
     assertEquals(complete.sha256, sha256);
     assert((complete.peers as string[]).includes("127.0.0.2"), JSON.stringify(complete));
-    assertEquals(toHex(fromHex(infoHashHex)), infoHashHex);
+    // Our engine joins the same swarm through the same tracker and finishes too.
+    const mine = await ourGet(work, url);
+    assertEquals(mine.code, 0, mine.stderr);
+    const got = await Deno.readFile(`${work}/ours/payload.bin`);
+    assertEquals(toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", got))), sha256);
   } finally {
     for (const p of [prepare, ...peers]) await p.kill();
     udp.close();

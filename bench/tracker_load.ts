@@ -4,7 +4,7 @@
  * run, with the same bounded load generator; plus the memory of 100,000 peers in the
  * `SwarmStore` alone.
  *
- * Run: `deno run -A --v8-flags=--expose-gc scripts/tracker_load.ts [--seconds 5]
+ * Run: `deno run -A --v8-flags=--expose-gc bench/tracker_load.ts [--seconds 5]
  *   [--targets ours,opentracker,bittorrent-tracker] [--transports udp,http]
  *   [--swarms 1000] [--peers 100000] [--window 128] [--sockets 4] [--http-concurrency 32]`
  *
