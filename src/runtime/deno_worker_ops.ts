@@ -30,6 +30,7 @@ import type {
   WriteJob,
 } from "../storage/worker_protocol.ts";
 import type { FileStat, StorageId } from "./types.ts";
+import { DirectWriter } from "./direct_writer.ts";
 
 /** Default bound on open file handles per worker. */
 export const DEFAULT_MAX_OPEN_FILES = 32;
@@ -51,6 +52,8 @@ interface OpenStorage {
 interface Handle {
   readonly fd: number;
   readonly writable: boolean;
+  /** O_DIRECT descriptor for piece writes: opened on the first write; null when refused. */
+  direct?: number | null;
 }
 
 /** Options for {@linkcode WorkerOps}. */
@@ -59,6 +62,8 @@ export interface WorkerOpsOptions {
   readonly maxOpenFiles?: number;
   /** Size of the reused read buffer for hash jobs in bytes (default 256 KiB). */
   readonly readBufferBytes?: number;
+  /** Write verified pieces with O_DIRECT where the file system allows (default true). */
+  readonly directWrites?: boolean;
 }
 
 /** Replies to one batch and the buffers to transfer back with them. */
@@ -76,6 +81,7 @@ export class WorkerOps {
   readonly #handles = new Map<string, Handle>();
   readonly #maxOpenFiles: number;
   readonly #readBuffer: Uint8Array;
+  readonly #direct: DirectWriter;
 
   /**
    * Creates an executor with no storages.
@@ -89,6 +95,12 @@ export class WorkerOps {
       throw new RangeError("Cannot create WorkerOps: bounds must be at least 1");
     }
     this.#readBuffer = new Uint8Array(bufferBytes);
+    this.#direct = new DirectWriter(options.directWrites ?? true);
+  }
+
+  /** Bytes written with O_DIRECT so far. */
+  get directBytes(): number {
+    return this.#direct.directBytes;
   }
 
   /** Number of cached open file handles. */
@@ -141,7 +153,7 @@ export class WorkerOps {
 
   /** Closes every cached handle without flushing (the worker is going away). */
   closeAll(): void {
-    for (const handle of this.#handles.values()) closeQuietly(handle.fd);
+    for (const handle of this.#handles.values()) closeHandle(handle);
     this.#handles.clear();
   }
 
@@ -180,8 +192,10 @@ export class WorkerOps {
     for (const span of storage.layout.spans(job.index)) {
       const path = this.#path(storage, span.fileIndex);
       const fd = this.#handle(job.storage, storage, span.fileIndex, true);
+      const direct = this.#directHandle(job.storage, span.fileIndex, path);
       storage.dirty.add(span.fileIndex);
-      fsCall("write", path, () => writeFully(fd, bytes, at, span.length, span.fileOffset));
+      const write = { bytes, at, length: span.length, pos: span.fileOffset };
+      fsCall("write", path, () => this.#direct.write(write, fd, direct));
       at += span.length;
     }
     if (!storage.emptyFilesCreated) this.#createEmptyFiles(storage);
@@ -267,7 +281,7 @@ export class WorkerOps {
     } finally {
       for (const [key, handle] of this.#handles) {
         if (key.startsWith(`${job.storage}:`)) {
-          closeQuietly(handle.fd);
+          closeHandle(handle);
           this.#handles.delete(key);
         }
       }
@@ -310,6 +324,16 @@ export class WorkerOps {
     return join(storage.spec.root, ...storage.spec.files[fileIndex]!.path);
   }
 
+  /** The O_DIRECT descriptor beside a cached writable handle (opened once, may be refused). */
+  #directHandle(id: StorageId, fileIndex: number, path: string): number | undefined {
+    const handle = this.#handles.get(`${id}:${fileIndex}`);
+    if (handle === undefined || !this.#direct.enabled) return undefined;
+    if (handle.direct === undefined) {
+      handle.direct = fsCall("write", path, () => this.#direct.openDirect(path)) ?? null;
+    }
+    return handle.direct ?? undefined;
+  }
+
   /** A cached or newly opened handle; opening for write creates the file and its parents. */
   #handle(id: StorageId, storage: OpenStorage, fileIndex: number, writable: boolean): number {
     const key = `${id}:${fileIndex}`;
@@ -319,7 +343,7 @@ export class WorkerOps {
       this.#handles.set(key, cached); // most recently used goes last
       return cached.fd;
     }
-    if (cached !== undefined) closeQuietly(cached.fd); // reopen read-write
+    if (cached !== undefined) closeHandle(cached); // reopen read-write
     const file = storage.spec.files[fileIndex]!;
     const op = writable ? "write" : "read";
     const path = resolveSafePath(storage.spec.root, file.path, writable);
@@ -335,7 +359,7 @@ export class WorkerOps {
     this.#handles.set(key, { fd, writable });
     while (this.#handles.size > this.#maxOpenFiles) {
       const [oldKey, oldest] = this.#handles.entries().next().value!;
-      closeQuietly(oldest.fd);
+      closeHandle(oldest);
       this.#handles.delete(oldKey);
     }
     return fd;
@@ -426,12 +450,9 @@ function fsCall<T>(op: string, path: string, fn: () => T): T {
   }
 }
 
-function writeFully(fd: number, bytes: Uint8Array, at: number, length: number, pos: number): void {
-  for (let done = 0; done < length;) {
-    const n = fs.writeSync(fd, bytes, at + done, length - done, pos + done);
-    if (n <= 0) throw new Error(`write made no progress at offset ${pos + done}`);
-    done += n;
-  }
+function closeHandle(handle: Handle): void {
+  closeQuietly(handle.fd);
+  if (typeof handle.direct === "number") closeQuietly(handle.direct);
 }
 
 /** Reads until `length` bytes or end of file; returns the count read. */
