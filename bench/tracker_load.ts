@@ -23,6 +23,10 @@ import { toHex } from "../src/util/bytes.ts";
 import { percentEncodeBytes } from "../src/tracker/http_codec.ts";
 import { TrackerServer } from "../src/runtime/deno_tracker_server.ts";
 import { encodeUdpRequest } from "../src/tracker/udp_codec.ts";
+import {
+  opentrackerAvailable,
+  startOpentracker as launchOpentracker,
+} from "../tests/interop/_opentracker.ts";
 
 const SELF = new URL(import.meta.url).pathname;
 const BT_TRACKER = "npm:bittorrent-tracker@11.2.1/server";
@@ -117,54 +121,14 @@ async function startChild(name: string, args: string[]): Promise<Target> {
 }
 
 async function startOpentracker(pool: Pool): Promise<Target | undefined> {
-  try {
-    await new Deno.Command("opentracker", { args: ["-h"], stdout: "null", stderr: "null" })
-      .output();
-  } catch {
-    return undefined;
-  }
-  const dir = await Deno.makeTempDir({ prefix: "ot-load-" });
-  await Deno.chmod(dir, 0o755); // opentracker drops to `nobody` before reading the list
-  await Deno.writeTextFile(`${dir}/whitelist`, pool.hashes.map(toHex).join("\n") + "\n", {
-    mode: 0o644,
-  });
-  const port = freePort();
-  const child = new Deno.Command("opentracker", {
-    args: [
-      "-i",
-      "127.0.0.1",
-      "-p",
-      String(port),
-      "-P",
-      String(port),
-      "-d",
-      dir,
-      "-w",
-      "whitelist",
-      "-A",
-      "127.0.0.1",
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  for (let i = 0; i < 100; i++) {
-    try {
-      (await fetch(`http://127.0.0.1:${port}/stats`)).body?.cancel();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  if (!(await opentrackerAvailable())) return undefined;
+  const ot = await launchOpentracker(pool.hashes.map(toHex));
   return {
     name: "opentracker",
-    udp: { host: "127.0.0.1", port },
-    http: `http://127.0.0.1:${port}/announce`,
-    pid: child.pid,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-      await Deno.remove(dir, { recursive: true });
-    },
+    udp: { host: "127.0.0.1", port: ot.port },
+    http: ot.httpUrl,
+    pid: ot.pid,
+    stop: ot.stop,
   };
 }
 

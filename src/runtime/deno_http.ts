@@ -8,6 +8,7 @@
  * @module
  */
 import { TrackerError } from "../errors.ts";
+import { concatBytes } from "../util/bytes.ts";
 import type { HttpFetcher, HttpFetchOptions, HttpFetchResult } from "../tracker/http_client.ts";
 
 /** Options of {@linkcode DenoHttpFetcher}. */
@@ -91,11 +92,5 @@ async function readCapped(
     }
     parts.push(value);
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }

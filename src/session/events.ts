@@ -7,6 +7,7 @@
  * Layer: core (no I/O).
  * @module
  */
+import type { TrackerStatus } from "../tracker/tracker_client.ts";
 
 /** Event categories consumers can filter on. */
 export type EventCategory = "peer" | "piece" | "tracker" | "dht" | "storage" | "stats" | "torrent";
@@ -45,25 +46,8 @@ export interface TorrentStats {
   readonly trackers?: readonly TrackerSummary[];
 }
 
-/** One tracker's status (times are wall-clock ms). */
-export interface TrackerSummary {
-  /** Announce URL (query redacted). */
-  readonly url: string;
-  /** BEP 12 tier, 0 first. */
-  readonly tier: number;
-  /** Wall-clock time of the last successful announce. */
-  readonly lastAnnounceAt: number | undefined;
-  /** Peers in the last response. */
-  readonly peersReturned: number;
-  /** Seeders from the last announce or scrape. */
-  readonly seeders: number | undefined;
-  /** Leechers from the last announce or scrape. */
-  readonly leechers: number | undefined;
-  /** Last error, cleared by a success. */
-  readonly lastError: string | undefined;
-  /** When it will next be contacted. */
-  readonly nextAnnounceAt: number | undefined;
-}
+/** One tracker's status (times are wall-clock ms): the tracker client's own record. */
+export type TrackerSummary = TrackerStatus;
 
 /** Lifecycle state of a torrent. */
 export type TorrentState =

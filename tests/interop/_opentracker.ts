@@ -31,6 +31,10 @@ export interface Opentracker {
   readonly httpUrl: string;
   /** `udp://127.0.0.1:PORT/announce`. */
   readonly udpUrl: string;
+  /** The one port of both. */
+  readonly port: number;
+  /** Process id (benchmarks read its CPU time). */
+  readonly pid: number;
   /** Kills the process and removes its directory. */
   stop(): Promise<void>;
 }
@@ -93,7 +97,8 @@ export async function startOpentracker(whitelist: readonly string[]): Promise<Op
         }` +
         `&port=1&uploaded=0&downloaded=0&left=0&event=stopped`;
       if (!(await (await fetch(probe)).text()).includes("failure")) {
-        return { httpUrl, udpUrl: `udp://127.0.0.1:${port}/announce`, stop };
+        const udpUrl = `udp://127.0.0.1:${port}/announce`;
+        return { httpUrl, udpUrl, port, pid: child.pid, stop };
       }
     } catch {
       // not listening yet
