@@ -87,13 +87,6 @@ async function readLine(stream: ReadableStream<Uint8Array>): Promise<string> {
   return text.split("\n")[0]!;
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 async function startChild(name: string, args: string[]): Promise<Target> {
   const child = new Deno.Command(Deno.execPath(), {
     args,
