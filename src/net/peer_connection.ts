@@ -103,6 +103,8 @@ export class PeerConnection {
   readonly requested: Map<number, BlockRef & { sentAt: number }> = new Map();
   /** Requests the peer sent that we will serve. */
   readonly incoming: BlockRef[] = [];
+  /** Pieces the peer suggested (BEP 6), newest last; at most 16. */
+  readonly suggested: Set<number> = new Set();
   /** Pieces the peer allows us to request while choked (BEP 6). */
   readonly allowedFast: Set<number> = new Set();
   /** Payload download meter (their upload to us). */

@@ -56,6 +56,8 @@ export interface PickPeer {
   readonly allowedFast?: ReadonlySet<number>;
   /** The peer is choking us. */
   readonly choked?: boolean;
+  /** BEP 6 suggested pieces: taken first when wanted (a seed hinting at least-sent pieces). */
+  readonly suggested?: ReadonlySet<number>;
 }
 
 /** A file's byte range inside the torrent's concatenated content. */

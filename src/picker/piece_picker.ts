@@ -281,6 +281,12 @@ export class PiecePicker {
     if (can === undefined || !(maxBlocks > 0)) return out;
     const s = this.#s;
     const snubbed = peer.isSnubbed === true;
+    if (peer.suggested && !snubbed && !this.#sequential) {
+      for (const i of peer.suggested) {
+        if (out.length >= maxBlocks) break;
+        if (can(i)) s.take(i, peer.id, maxBlocks - out.length, out);
+      }
+    }
     const partials = this.#openPartials(peer.id, snubbed);
     for (let level = MAX_PRIORITY; level >= 1 && out.length < maxBlocks; level--) {
       for (const i of partials) {

@@ -186,3 +186,15 @@ Deno.test("PiecePicker.sequential picks untouched pieces in index order", () => 
   picker.sequential = true;
   assertEquals(picker.pickBlocks({ id: "a", has }, 3).map((b) => b.index), [0, 1, 2]);
 });
+
+Deno.test("PiecePicker.pickBlocks() takes BEP 6 suggested pieces first, unless we have them", () => {
+  const picker = pickerFrom("3120", ".x..");
+  const suggested = new Set([0, 1]); // 1 is ours already
+  assertEquals(pieces(picker.pickBlocks({ id: "p", has: ALL, suggested }, 3)), [0, 3, 2]);
+  picker.assertInvariants();
+  const snubbed = pickerFrom("3120", "....");
+  assertEquals(
+    pieces(snubbed.pickBlocks({ id: "p", has: ALL, suggested, isSnubbed: true }, 1)),
+    pieces(pickerFrom("3120", "....").pickBlocks({ id: "p", has: ALL, isSnubbed: true }, 1)),
+  ); // a snubbed peer's hints are ignored
+});

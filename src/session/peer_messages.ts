@@ -27,6 +27,9 @@ const UNSOLICITED_LIMIT = 64;
 const INVALID_REQUEST_LIMIT = 300;
 
 /** Protocol handling for the peers of one torrent. */
+/** Suggestions remembered per peer (BEP 6 SUGGEST_PIECE); older ones are dropped. */
+const MAX_SUGGESTED = 16;
+
 export class PeerMessageHandler implements PeerConnectionHandlers {
   readonly #t: TorrentRuntime;
 
@@ -69,7 +72,14 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
     const t = this.#t;
     switch (m.type) {
       case "keep-alive":
+        return;
       case "suggest":
+        if (m.index >= t.meta.pieceCount || t.picker.has(m.index)) return;
+        peer.suggested.delete(m.index);
+        peer.suggested.add(m.index);
+        if (peer.suggested.size > MAX_SUGGESTED) {
+          peer.suggested.delete(peer.suggested.values().next().value!);
+        }
         return;
       case "choke":
         peer.peerChoking = true;
@@ -88,6 +98,7 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
         return;
       case "not-interested":
         peer.peerInterested = false;
+        t.slotFreed(peer);
         return;
       case "have":
         return this.#onHave(peer, m.index);
@@ -143,6 +154,7 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
       has: peer.isSeed ? "all" : peer.has,
       isSnubbed: peer.isSnubbed,
       allowedFast: peer.allowedFast,
+      suggested: peer.suggested,
       choked: peer.peerChoking,
     }, need);
     const now = t.ctx.clock.now();
@@ -211,6 +223,7 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
     if (bitsCounted) t.picker.removePeer(peer.has);
     peer.isSeed = true;
     t.picker.addSeed();
+    t.slotFreed(peer);
     if (t.state === "seeding") peer.close("not-needed", "both seeds");
   }
 

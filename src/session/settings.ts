@@ -32,7 +32,13 @@ export interface Settings {
   readonly keepAliveIntervalMs: number;
   /** A peer with requests out and no block for this long is snubbed. Default 60,000 ms (issue text; libtorrent 20 s). */
   readonly snubTimeoutMs: number;
-  /** Seconds of data to keep requested from a peer: queue = rate × this ÷ 16 KiB. Default 3,000 ms (libtorrent request_queue_time). */
+  /**
+   * Time of data to keep requested from a peer: queue = rate × this ÷ 16 KiB. Default 1,000 ms
+   * (libtorrent's request_queue_time is 3 s; in the swarm simulator 3 s tied pieces to a
+   * seed's queue for seconds and made it send duplicates, 1 s did not; 1 s still covers the
+   * bandwidth-delay product of any link with an RTT under a second, and the queue is
+   * capped at 500 blocks anyway).
+   */
   readonly requestQueueTimeMs: number;
   /** Outstanding requests to one peer, lower bound. Default 2 (libtorrent). */
   readonly minRequestQueue: number;
@@ -48,6 +54,8 @@ export interface Settings {
   readonly unchokeIntervalMs: number;
   /** Optimistic unchoke rotation. Default 30,000 ms (BEP 3). */
   readonly optimisticUnchokeIntervalMs: number;
+  /** While seeding, suggest least-sent pieces to unchoked peers (BEP 6). Default true. */
+  readonly seedSuggestions: boolean;
   /** Global upload cap in bytes/s; 0 = unlimited. Default 0. */
   readonly maxUploadBytesPerSecond: number;
   /** Global download cap in bytes/s; 0 = unlimited. Default 0. */
@@ -101,7 +109,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   idleTimeoutMs: 120_000,
   keepAliveIntervalMs: 60_000,
   snubTimeoutMs: 60_000,
-  requestQueueTimeMs: 3_000,
+  requestQueueTimeMs: 1_000,
   minRequestQueue: 2,
   maxRequestQueue: 500,
   maxIncomingRequests: 500,
@@ -109,6 +117,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   unchokeSlots: 4,
   unchokeIntervalMs: 10_000,
   optimisticUnchokeIntervalMs: 30_000,
+  seedSuggestions: true,
   maxUploadBytesPerSecond: 0,
   maxDownloadBytesPerSecond: 0,
   hashFailStrikes: 5,

@@ -14,6 +14,7 @@ import type { Metainfo } from "../metainfo/mod.ts";
 import { PiecePicker } from "../picker/mod.ts";
 import { Choker } from "../choker/mod.ts";
 import { ChokeScheduler } from "./choking.ts";
+import { SeedSuggester } from "./seed_suggester.ts";
 import { PiecePipeline } from "./piece_pipeline.ts";
 import { PeerDialer } from "./dialing.ts";
 import type { WireMessage } from "../wire/mod.ts";
@@ -76,6 +77,8 @@ export class TorrentRuntime implements ExtensionHost {
 
   readonly ctx: TorrentContext;
   readonly #choking: ChokeScheduler;
+  /** Least-sent-first SUGGEST_PIECE hints while seeding (BEP 6). */
+  #suggester: SeedSuggester | undefined;
   readonly #pieces: PiecePipeline;
   readonly #dialer: PeerDialer;
   readonly #uploader: Uploader;
@@ -128,7 +131,10 @@ export class TorrentRuntime implements ExtensionHost {
       snubTimeoutMs: s.snubTimeoutMs,
       random: ctx.random,
     });
-    this.#choking = new ChokeScheduler(choker, this.peers, s.unchokeSlots);
+    this.#choking = new ChokeScheduler(choker, this.peers, s.unchokeSlots, (peer, choked) => {
+      if (choked) this.#suggester?.forget(peer);
+      else this.#suggester?.onUnchoke(peer);
+    });
     const now = ctx.clock.now();
     this.#downloadBucket = new TokenBucket(options.maxDownloadBytesPerSecond ?? 0, now);
     const uploadBucket = new TokenBucket(options.maxUploadBytesPerSecond ?? 0, now);
@@ -142,6 +148,7 @@ export class TorrentRuntime implements ExtensionHost {
         this.#uploadMeter.add(bytes, t);
         this.#bytesUploaded += bytes;
       },
+      pieceSent: (peer, i) => this.#suggester?.onPieceSent(peer, i),
       readFailed: (i, e) => this.#warn(`Cannot read piece ${i} for upload: ${errorText(e)}`),
     }, uploadBucket);
     this.#handler = new PeerMessageHandler(this);
@@ -285,6 +292,8 @@ export class TorrentRuntime implements ExtensionHost {
     this.#uploader.forget(peer);
     this.extensions.forget(peer);
     this.superSeeder?.forget(peer);
+    this.#suggester?.forget(peer);
+    this.slotFreed(peer);
     const addr = peer.listenAddr;
     if (addr) this.peerList.disconnected(addr, this.ctx.clock.now(), reason === "io-error");
     this.ctx.hub.emit({
@@ -379,6 +388,11 @@ export class TorrentRuntime implements ExtensionHost {
     this.#choking.maybeUnchoke(peer);
   }
 
+  /** An unchoked peer stopped needing its slot: hand free slots to interested peers. */
+  slotFreed(peer: PeerConnection): void {
+    if (!peer.amChoking) this.#choking.fillFreeSlots();
+  }
+
   /** Statistics snapshot. */
   stats(): TorrentStats {
     const now = this.ctx.clock.now();
@@ -468,6 +482,16 @@ export class TorrentRuntime implements ExtensionHost {
 
   #completed(justFinished: boolean): void {
     this.state = "seeding";
+    if (!this.superSeeder && this.ctx.settings.seedSuggestions) {
+      this.#suggester = new SeedSuggester({
+        pieceCount: this.meta.pieceCount,
+        pieceLength: this.meta.pieceLength,
+        random: this.ctx.random,
+        now: () => this.ctx.clock.now(),
+        hasPiece: (i) => this.picker.has(i),
+      });
+      for (const p of this.peers.values()) if (!p.amChoking) this.#suggester.onUnchoke(p);
+    }
     if (justFinished) {
       this.ctx.hub.emit({
         type: "torrent-completed",

@@ -21,6 +21,8 @@ export interface UploadSource {
   hasPiece(index: number): boolean;
   /** Counts uploaded payload. */
   countUpload(peer: PeerConnection, bytes: number): void;
+  /** The last block of piece `index` went to `peer`. */
+  pieceSent?(peer: PeerConnection, index: number): void;
   /** A read failed: the torrent decides what that means (F4). */
   readFailed(index: number, error: unknown): void;
 }
@@ -83,7 +85,7 @@ export class Uploader {
           this.#waiting.delete(peer);
           continue;
         }
-        if (peer.sendBufferBytes >= settings.maxSendBufferBytes) {
+        if (peer.sendBufferBytes >= sendWatermark(peer, clock.now(), settings.maxSendBufferBytes)) {
           this.#armTimer(50);
           continue;
         }
@@ -107,6 +109,7 @@ export class Uploader {
         this.#bucket.take(req.length, now);
         this.#ctx.uploadBucket.take(req.length, now);
         this.#source.countUpload(peer, req.length);
+        if (req.begin + req.length === piece.length) this.#source.pieceSent?.(peer, req.index);
         this.#cache.delete(req.index); // refresh LRU position
         this.#cache.set(req.index, piece);
         this.#waiting.delete(peer); // back of the queue
@@ -156,4 +159,17 @@ export class Uploader {
       this.wake(peer);
     });
   }
+}
+
+/** Least a peer's send buffer may hold before we stop adding blocks (4 blocks). */
+const MIN_SEND_WATERMARK = 64 * 1024;
+
+/**
+ * How many bytes may wait in `peer`'s send buffer: half a second of its upload rate, at
+ * least 64 KiB, at most `max` (libtorrent's send_buffer_watermark_factor). Piece data
+ * queued beyond that delays everything behind it on the same connection, our requests and
+ * HAVEs included, by seconds on a slow uplink.
+ */
+function sendWatermark(peer: PeerConnection, now: number, max: number): number {
+  return Math.min(max, Math.max(MIN_SEND_WATERMARK, peer.uploadMeter.rate(now) / 2));
 }
