@@ -68,19 +68,24 @@ function params(n: number): AnnounceParams {
 
 const ports = (peers: PeerAddress[]) => peers.map((p) => p.port).sort();
 
+/** Our UDP and HTTP tracker clients with test-speed retransmission and timeouts. */
+async function trackerClients(): Promise<{ udp: UdpTrackerClient; http: HttpTrackerClient }> {
+  const udp = new UdpTrackerClient({
+    socket: await bindUdp({ host: "127.0.0.1", port: 0 }),
+    clock: SYSTEM_CLOCK,
+    random: SECURE_RANDOM,
+    retransmitBaseMs: 500,
+    maxRetransmits: 3,
+  });
+  return { udp, http: new HttpTrackerClient({ fetcher: new DenoHttpFetcher(), timeoutMs: 5000 }) };
+}
+
 await gate(
   "interop: our HTTP and UDP clients announce to opentracker and see each other",
   opentrackerAvailable,
   async () => {
     const tracker = await startOpentracker([HASH_HEX]);
-    const udp = new UdpTrackerClient({
-      socket: await bindUdp({ host: "127.0.0.1", port: 0 }),
-      clock: SYSTEM_CLOCK,
-      random: SECURE_RANDOM,
-      retransmitBaseMs: 500,
-      maxRetransmits: 3,
-    });
-    const http = new HttpTrackerClient({ fetcher: new DenoHttpFetcher(), timeoutMs: 5000 });
+    const { udp, http } = await trackerClients();
     const found: PeerAddress[] = [];
     const client = new TrackerClient({
       infoHash: fromHex(HASH_HEX),
@@ -270,14 +275,7 @@ async function libtorrentSwarm(transport: "http" | "udp"): Promise<void> {
   const url = server.announceUrls().find((u) => u.startsWith(transport))!;
   const work = await Deno.makeTempDir({ prefix: "tracker-interop-" });
   const prepare = spawnPython(LT_PREPARE, [work]);
-  const udp = new UdpTrackerClient({
-    socket: await bindUdp({ host: "127.0.0.1", port: 0 }),
-    clock: SYSTEM_CLOCK,
-    random: SECURE_RANDOM,
-    retransmitBaseMs: 500,
-    maxRetransmits: 3,
-  });
-  const http = new HttpTrackerClient({ fetcher: new DenoHttpFetcher(), timeoutMs: 5000 });
+  const { udp, http } = await trackerClients();
   const peers: ReturnType<typeof spawnPython>[] = [];
   try {
     const prepared = await prepare.waitFor("prepared", 30_000);
