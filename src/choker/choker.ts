@@ -185,6 +185,32 @@ export class Choker {
   }
 
   /**
+   * Gives regular slots freed since the last rechoke (the peer holding one lost interest,
+   * became a seed, was choked or left) to the best-ranked choked, interested peers at once,
+   * instead of at the next rechoke: otherwise a peer that everyone else stopped needing
+   * can wait a whole interval choked by all (in the swarm simulator the last leecher sat
+   * idle for 8 s that way).
+   * @param peers every connected peer of the torrent
+   * @param isSeeding rank by our upload to them
+   * @returns peers to send UNCHOKE to
+   */
+  fillFreeSlots(peers: readonly PeerSample[], isSeeding: boolean): string[] {
+    const byId = new Map(peers.map((p) => [p.id, p]));
+    this.#regular = this.#regular.filter((id) => {
+      const p = byId.get(id);
+      return p !== undefined && !p.amChoking && p.interested && !p.isSeed;
+    });
+    const free = this.regularSlots - this.#regular.length;
+    if (free <= 0) return [];
+    const picked = this.#rank(peers, isSeeding, this.#optimistic)
+      .filter((p) => p.amChoking)
+      .slice(0, free)
+      .map((p) => p.id);
+    this.#regular.push(...picked);
+    return picked;
+  }
+
+  /**
    * When the driver should call `rechoke` next (ms on the injected clock).
    * @returns that time, or undefined before the first rechoke (call it at once)
    */
@@ -205,7 +231,12 @@ export class Choker {
     if (this.#optimistic !== undefined && this.#regular.includes(this.#optimistic)) {
       fail(`optimistic peer "${this.#optimistic}" also holds a regular slot`);
     }
-    if (this.#regular.length > 0 && this.#nextWakeAt === undefined) fail("no next wake-up");
+    // Before the first rechoke fillFreeSlots may hold slots; nextWakeAt is then undefined,
+    // which tells the driver to rechoke at once.
+    const rechoked = this.#optimisticAt > -Infinity;
+    if (rechoked && this.#regular.length > 0 && this.#nextWakeAt === undefined) {
+      fail("no next wake-up");
+    }
   }
 
   /** Peers eligible for a regular slot, best first. */

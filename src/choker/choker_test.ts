@@ -164,3 +164,35 @@ Deno.test("Choker constructor rejects bad options", () => {
   assertThrows(() => new Choker({ random, newPeerWeight: 0.5 }), RangeError);
   assertEquals(new Choker({ random }).snubTimeoutMs, 60_000);
 });
+
+Deno.test("Choker.fillFreeSlots() hands a slot freed between rechokes to the best choked peer", () => {
+  const choker = new Choker({ regularSlots: 2, random: new SeededRandom(1) });
+  const sample = (id: string, downloadBps: number, over: Partial<PeerSample> = {}): PeerSample => ({
+    id,
+    downloadBps,
+    interested: true,
+    amChoking: true,
+    uploadBps: 0,
+    isSeed: false,
+    snubbed: false,
+    connectedAt: 0,
+    ...over,
+  });
+  assertEquals(choker.fillFreeSlots([sample("a", 5), sample("b", 9), sample("c", 1)], false), [
+    "b",
+    "a",
+  ]);
+  choker.assertInvariants();
+  // "b" finished (now a seed, still unchoked): its slot goes to "c"; "a" keeps its own
+  const after = [
+    sample("a", 5, { amChoking: false }),
+    sample("b", 9, { amChoking: false, isSeed: true, interested: false }),
+    sample("c", 1),
+  ];
+  assertEquals(choker.fillFreeSlots(after, false), ["c"]);
+  assertEquals(
+    choker.fillFreeSlots(after.map((p) => ({ ...p, amChoking: p.id === "b" })), false),
+    [],
+  );
+  choker.assertInvariants();
+});

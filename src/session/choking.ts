@@ -1,7 +1,8 @@
 /**
  * Applies the choker's decisions to live connections: the periodic rechoke (tit-for-tat,
- * optimistic unchoke, anti-snubbing — all decided by the pure Choker), an immediate
- * unchoke when a regular slot is free, and BEP 6 rejects for requests dropped by a choke.
+ * optimistic unchoke, anti-snubbing — all decided by the pure Choker), free slots handed on
+ * between rechokes (also decided by the Choker), and BEP 6 rejects for requests dropped by
+ * a choke.
  *
  * Layer: driver.
  * @module
@@ -13,7 +14,6 @@ import type { PeerConnection } from "../net/peer_connection.ts";
 export class ChokeScheduler {
   readonly #choker: Choker;
   readonly #peers: ReadonlyMap<string, PeerConnection>;
-  readonly #slots: number;
   readonly #onChange: ((peer: PeerConnection, choked: boolean) => void) | undefined;
 
   /**
@@ -23,17 +23,39 @@ export class ChokeScheduler {
   constructor(
     choker: Choker,
     peers: ReadonlyMap<string, PeerConnection>,
-    unchokeSlots: number,
     onChange?: (peer: PeerConnection, choked: boolean) => void,
   ) {
     this.#choker = choker;
     this.#peers = peers;
-    this.#slots = unchokeSlots;
     this.#onChange = onChange;
   }
 
   /** Samples every peer and carries out the choker's decision. */
   rechoke(now: number, isSeeding: boolean): void {
+    const decision = this.#choker.rechoke(now, this.#samples(now), isSeeding);
+    for (const id of decision.choke) {
+      const p = this.#peers.get(id);
+      if (p) this.setChoke(p, true);
+    }
+    this.#unchoke(decision.unchoke);
+  }
+
+  /**
+   * Between rechokes: a peer became interested, or one holding a slot stopped needing it.
+   * The choker hands free regular slots on at once (no wait for the next rechoke).
+   */
+  fillFreeSlots(now: number, isSeeding: boolean): void {
+    this.#unchoke(this.#choker.fillFreeSlots(this.#samples(now), isSeeding));
+  }
+
+  #unchoke(ids: readonly string[]): void {
+    for (const id of ids) {
+      const p = this.#peers.get(id);
+      if (p) this.setChoke(p, false);
+    }
+  }
+
+  #samples(now: number): PeerSample[] {
     const samples: PeerSample[] = [];
     for (const p of this.#peers.values()) {
       samples.push({
@@ -47,45 +69,7 @@ export class ChokeScheduler {
         connectedAt: p.connectedAt,
       });
     }
-    const decision = this.#choker.rechoke(now, samples, isSeeding);
-    for (const id of decision.choke) {
-      const p = this.#peers.get(id);
-      if (p) this.setChoke(p, true);
-    }
-    for (const id of decision.unchoke) {
-      const p = this.#peers.get(id);
-      if (p) this.setChoke(p, false);
-    }
-  }
-
-  /** Unchokes `peer` at once when a regular slot is free (no wait for the rechoke). */
-  maybeUnchoke(peer: PeerConnection): void {
-    if (!peer.amChoking || !peer.peerInterested || peer.isSeed) return;
-    if (this.#slotsInUse() < this.#slots) this.setChoke(peer, false);
-  }
-
-  /**
-   * Gives slots freed between rechokes (an unchoked peer lost interest, finished or left)
-   * to interested peers at once: otherwise a peer that everyone else stopped needing can
-   * wait up to a whole rechoke interval choked by all, which in the swarm simulator left
-   * the last leecher idle for 8 s.
-   */
-  fillFreeSlots(): void {
-    let free = this.#slots - this.#slotsInUse();
-    for (const p of this.#peers.values()) {
-      if (free <= 0) return;
-      if (p.amChoking && p.peerInterested && !p.isSeed && !p.isClosed) {
-        this.setChoke(p, false);
-        free--;
-      }
-    }
-  }
-
-  /** Unchoked peers that use a slot: interested and still downloading. */
-  #slotsInUse(): number {
-    let used = 0;
-    for (const p of this.#peers.values()) if (!p.amChoking && p.peerInterested && !p.isSeed) used++;
-    return used;
+    return samples;
   }
 
   /** Chokes or unchokes one peer. */

@@ -94,11 +94,11 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
         return;
       case "interested":
         peer.peerInterested = true;
-        t.maybeUnchoke(peer);
+        if (peer.amChoking) t.slotsChanged();
         return;
       case "not-interested":
         peer.peerInterested = false;
-        t.slotFreed(peer);
+        if (!peer.amChoking) t.slotsChanged();
         return;
       case "have":
         return this.#onHave(peer, m.index);
@@ -223,7 +223,7 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
     if (bitsCounted) t.picker.removePeer(peer.has);
     peer.isSeed = true;
     t.picker.addSeed();
-    t.slotFreed(peer);
+    if (!peer.amChoking) t.slotsChanged();
     if (t.state === "seeding") peer.close("not-needed", "both seeds");
   }
 

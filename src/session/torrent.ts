@@ -131,7 +131,7 @@ export class TorrentRuntime implements ExtensionHost {
       snubTimeoutMs: s.snubTimeoutMs,
       random: ctx.random,
     });
-    this.#choking = new ChokeScheduler(choker, this.peers, s.unchokeSlots, (peer, choked) => {
+    this.#choking = new ChokeScheduler(choker, this.peers, (peer, choked) => {
       if (choked) this.#suggester?.forget(peer);
       else this.#suggester?.onUnchoke(peer);
     });
@@ -293,7 +293,7 @@ export class TorrentRuntime implements ExtensionHost {
     this.extensions.forget(peer);
     this.superSeeder?.forget(peer);
     this.#suggester?.forget(peer);
-    this.slotFreed(peer);
+    if (!peer.amChoking) this.slotsChanged();
     const addr = peer.listenAddr;
     if (addr) this.peerList.disconnected(addr, this.ctx.clock.now(), reason === "io-error");
     this.ctx.hub.emit({
@@ -383,14 +383,12 @@ export class TorrentRuntime implements ExtensionHost {
     this.#uploader.wake(peer);
   }
 
-  /** Unchokes `peer` at once when a regular slot is free (no wait for the rechoke). */
-  maybeUnchoke(peer: PeerConnection): void {
-    this.#choking.maybeUnchoke(peer);
-  }
-
-  /** An unchoked peer stopped needing its slot: hand free slots to interested peers. */
-  slotFreed(peer: PeerConnection): void {
-    if (!peer.amChoking) this.#choking.fillFreeSlots();
+  /**
+   * A regular slot may be free to hand on: a peer became interested, or an unchoked one
+   * stopped needing its slot (lost interest, became a seed, left).
+   */
+  slotsChanged(): void {
+    this.#choking.fillFreeSlots(this.ctx.clock.now(), this.state === "seeding");
   }
 
   /** Statistics snapshot. */
