@@ -1,21 +1,23 @@
 /**
- * Outgoing connections for one torrent (either phase): takes due addresses from the
- * peer list within the per-torrent connection cap and the half-open cap, skips ones we
- * are already connected to, and feeds dial failures back as back-off.
+ * A torrent's connections in either phase (metadata or data): candidate addresses in, dials
+ * of due addresses within the per-torrent connection cap and the half-open cap (skipping
+ * ones we are already connected to), dial failures and closes fed back as back-off, and
+ * the peer-connected / peer-closed events.
  *
  * Layer: driver.
  * @module
  */
-import type { PeerConnection } from "../net/peer_connection.ts";
+import type { CloseReason, PeerConnection } from "../net/peer_connection.ts";
 import type { PeerAddress } from "../runtime/types.ts";
+import { describePeerId } from "../wire/mod.ts";
 import type { TorrentContext } from "./context.ts";
-import { addressKey, type PeerList } from "./peer_list.ts";
+import { addressKey, type PeerList, type PeerSource } from "./peer_list.ts";
 
 /** Dials a torrent's candidate peers. */
 export class PeerDialer {
   readonly #ctx: TorrentContext;
   readonly #list: PeerList;
-  readonly #peers: ReadonlyMap<string, PeerConnection>;
+  readonly #peers: Map<string, PeerConnection>;
   readonly #infoHashHex: string;
   #dialing = 0;
 
@@ -23,13 +25,53 @@ export class PeerDialer {
   constructor(
     ctx: TorrentContext,
     list: PeerList,
-    peers: ReadonlyMap<string, PeerConnection>,
+    peers: Map<string, PeerConnection>,
     infoHashHex: string,
   ) {
     this.#ctx = ctx;
     this.#list = list;
     this.#peers = peers;
     this.#infoHashHex = infoHashHex;
+  }
+
+  /**
+   * Adds candidate addresses to the peer list (the caller dials when any was new).
+   * @returns how many addresses were new
+   */
+  addCandidates(addrs: Iterable<PeerAddress>, source: PeerSource): number {
+    let added = 0;
+    const now = this.#ctx.clock.now();
+    for (const a of addrs) if (this.#list.add(a, source, now)) added++;
+    return added;
+  }
+
+  /** A connection passed the handshake: list it, name its client, tell listeners. */
+  admitted(peer: PeerConnection, remote: PeerAddress): void {
+    peer.clientName = describePeerId(peer.remote.peerId);
+    this.#peers.set(peer.id, peer);
+    if (peer.outgoing) this.#list.connected(remote, this.#ctx.clock.now());
+    this.#ctx.hub.emit({
+      type: "peer-connected",
+      category: "peer",
+      infoHash: this.#infoHashHex,
+      peer: peer.id,
+      client: peer.clientName,
+      outgoing: peer.outgoing,
+    });
+  }
+
+  /** A connection closed: unlist it, back off its address after an I/O error, tell listeners. */
+  closed(peer: PeerConnection, reason: CloseReason, detail: string): void {
+    this.#peers.delete(peer.id);
+    const addr = peer.listenAddr;
+    if (addr) this.#list.disconnected(addr, this.#ctx.clock.now(), reason === "io-error");
+    this.#ctx.hub.emit({
+      type: "peer-closed",
+      category: "peer",
+      infoHash: this.#infoHashHex,
+      peer: peer.id,
+      reason: detail ? `${reason}: ${detail}` : reason,
+    });
   }
 
   /** Dials due addresses up to the caps; does nothing while `wanted` is false. */

@@ -14,7 +14,7 @@ import {
   MetadataAssembler,
   type MetadataMessage,
 } from "../extensions/mod.ts";
-import { decodeExtensionHandshake, describePeerId, type WireMessage } from "../wire/mod.ts";
+import { decodeExtensionHandshake, type WireMessage } from "../wire/mod.ts";
 import {
   type CloseReason,
   PeerConnection,
@@ -94,9 +94,7 @@ export class MetadataFetcher implements ExtensionHost, PeerConnectionHandlers {
 
   /** Adds candidate addresses. */
   addPeers(addrs: Iterable<PeerAddress>, source: PeerSource): number {
-    let added = 0;
-    const now = this.ctx.clock.now();
-    for (const a of addrs) if (this.peerList.add(a, source, now)) added++;
+    const added = this.#dialer.addCandidates(addrs, source);
     if (added > 0) this.#connectMore();
     return added;
   }
@@ -126,21 +124,11 @@ export class MetadataFetcher implements ExtensionHost, PeerConnectionHandlers {
       readBufferBytes: 64 * 1024,
       writeCoalesceBytes: s.writeCoalesceBytes,
     });
-    this.peers.set(peer.id, peer);
-    if (outgoing) this.peerList.connected(conn.remoteAddr, this.ctx.clock.now());
-    peer.clientName = describePeerId(hs.remote.peerId);
+    this.#dialer.admitted(peer, conn.remoteAddr);
     this.extensions.greet(peer);
     if (hs.remote.fastExtension) peer.send({ type: "have-none" });
     const dht = this.ctx.dht();
     if (dht && hs.remote.dht) peer.send({ type: "port", port: dht.address.port });
-    this.ctx.hub.emit({
-      type: "peer-connected",
-      category: "peer",
-      infoHash: this.infoHashHex,
-      peer: peer.id,
-      client: peer.clientName,
-      outgoing,
-    });
     peer.start(hs.leftover);
     return peer;
   }
@@ -240,19 +228,9 @@ export class MetadataFetcher implements ExtensionHost, PeerConnectionHandlers {
 
   /** Connection ended. */
   onClose(peer: PeerConnection, reason: CloseReason, detail: string): void {
-    this.peers.delete(peer.id);
+    this.#dialer.closed(peer, reason, detail);
     this.#assembler.removePeer(peer.id);
     this.extensions.forget(peer);
-    if (peer.listenAddr) {
-      this.peerList.disconnected(peer.listenAddr, this.ctx.clock.now(), reason === "io-error");
-    }
-    this.ctx.hub.emit({
-      type: "peer-closed",
-      category: "peer",
-      infoHash: this.infoHashHex,
-      peer: peer.id,
-      reason: detail ? `${reason}: ${detail}` : reason,
-    });
     if (!this.#stopped) { for (const p of this.peers.values()) this.#request(p); }
   }
 

@@ -12,12 +12,7 @@ import type {
   PeerConnectionHandlers,
 } from "../net/peer_connection.ts";
 import { blockKey } from "../net/peer_connection.ts";
-import {
-  BLOCK_LENGTH,
-  decodeExtensionHandshake,
-  describePeerId,
-  type WireMessage,
-} from "../wire/mod.ts";
+import { BLOCK_LENGTH, decodeExtensionHandshake, type WireMessage } from "../wire/mod.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import type { TorrentRuntime } from "./torrent.ts";
 
@@ -41,7 +36,6 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
   /** First messages after the handshake: extension handshake, then our pieces. */
   greet(peer: PeerConnection): void {
     const t = this.#t;
-    peer.clientName = describePeerId(peer.remote.peerId);
     t.extensions.greet(peer);
     const dht = t.ctx.dht();
     if (dht && peer.remote.dht) peer.send({ type: "port", port: dht.address.port });

@@ -229,9 +229,7 @@ export class TorrentRuntime implements ExtensionHost {
 
   /** Adds peer addresses from any source. */
   addPeers(addrs: Iterable<PeerAddress>, source: PeerSource): number {
-    let added = 0;
-    const now = this.ctx.clock.now();
-    for (const a of addrs) if (this.peerList.add(a, source, now)) added++;
+    const added = this.#dialer.addCandidates(addrs, source);
     if (added > 0) this.#connectMore();
     return added;
   }
@@ -268,24 +266,15 @@ export class TorrentRuntime implements ExtensionHost {
       readBufferBytes: s.readBufferBytes,
       writeCoalesceBytes: s.writeCoalesceBytes,
     });
-    this.peers.set(peer.id, peer);
-    if (outgoing) this.peerList.connected(conn.remoteAddr, this.ctx.clock.now());
+    this.#dialer.admitted(peer, conn.remoteAddr);
     this.#handler.greet(peer);
-    this.ctx.hub.emit({
-      type: "peer-connected",
-      category: "peer",
-      infoHash: this.infoHashHex,
-      peer: peer.id,
-      client: peer.clientName,
-      outgoing,
-    });
     peer.start(hs.leftover);
     return peer;
   }
 
   /** The connection closed: release its requests and availability. */
   peerClosed(peer: PeerConnection, reason: CloseReason, detail: string): void {
-    this.peers.delete(peer.id);
+    this.#dialer.closed(peer, reason, detail);
     this.picker.releaseRequests(peer.id);
     if (peer.isSeed) this.picker.removeSeed();
     else if (peer.has.count > 0) this.picker.removePeer(peer.has);
@@ -294,15 +283,6 @@ export class TorrentRuntime implements ExtensionHost {
     this.superSeeder?.forget(peer);
     this.#suggester?.forget(peer);
     if (!peer.amChoking) this.slotsChanged();
-    const addr = peer.listenAddr;
-    if (addr) this.peerList.disconnected(addr, this.ctx.clock.now(), reason === "io-error");
-    this.ctx.hub.emit({
-      type: "peer-closed",
-      category: "peer",
-      infoHash: this.infoHashHex,
-      peer: peer.id,
-      reason: detail ? `${reason}: ${detail}` : reason,
-    });
     if (!this.#stopped) this.#refillAll();
   }
 
