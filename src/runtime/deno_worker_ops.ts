@@ -16,6 +16,7 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import { StorageError } from "../errors.ts";
 import { StorageLayout } from "../storage/layout.ts";
+import { bytesEqual } from "../util/bytes.ts";
 import type {
   CloseJob,
   HashJob,
@@ -181,7 +182,7 @@ export class WorkerOps {
     const bytes = new Uint8Array(job.data);
     if (!job.skipHash) {
       const digest = createHash("sha1").update(bytes).digest();
-      if (!digestEquals(digest, job.expected)) {
+      if (!bytesEqual(digest, job.expected)) {
         return { id: job.id, ok: true, type: "write", verified: false, data: job.data };
       }
       if (job.hashOnly) {
@@ -464,12 +465,6 @@ function readFully(fd: number, into: Uint8Array, at: number, length: number, pos
     done += n;
   }
   return done;
-}
-
-function digestEquals(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function closeQuietly(fd: number): void {

@@ -9,6 +9,7 @@
  */
 import type { CloseReason, PeerConnection } from "../net/peer_connection.ts";
 import type { PeerAddress } from "../runtime/types.ts";
+import { bytesEqual, compareBytes } from "../util/bytes.ts";
 import { describePeerId } from "../wire/mod.ts";
 import type { TorrentContext } from "./context.ts";
 import { addressKey, type PeerList, type PeerSource } from "./peer_list.ts";
@@ -43,6 +44,25 @@ export class PeerDialer {
     const now = this.#ctx.clock.now();
     for (const a of addrs) if (this.#list.add(a, source, now)) added++;
     return added;
+  }
+
+  /**
+   * PW1: one connection per peer id. When both sides dialled each other at once, both ends
+   * keep the connection initiated by the higher peer id, so they agree on the survivor.
+   * @param remotePeerId the new connection's peer id
+   * @param outgoing whether we dialled the new connection
+   * @returns false when the new connection must be dropped; true when it may stay (an
+   *   older duplicate it replaces is closed here)
+   */
+  keepNewConnection(remotePeerId: Uint8Array, outgoing: boolean): boolean {
+    for (const p of this.#peers.values()) {
+      if (!bytesEqual(p.remote.peerId, remotePeerId)) continue;
+      const weAreHigher = compareBytes(this.#ctx.peerId, remotePeerId) > 0;
+      if (p.outgoing === outgoing || outgoing !== weAreHigher) return false;
+      p.close("duplicate", "simultaneous connection; keeping the other one");
+      return true;
+    }
+    return true;
   }
 
   /** A connection passed the handshake: list it, name its client, tell listeners. */

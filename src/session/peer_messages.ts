@@ -80,7 +80,7 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
         // BEP 6: with the fast extension a choke cancels nothing; the peer rejects each
         // request it drops (the snub timeout covers one that never does). Without it,
         // every outstanding request is gone.
-        if (!peer.remote.fastExtension) this.#releaseAll(peer);
+        if (!peer.remote.fastExtension && this.releaseRequests(peer, false)) t.refill();
         return;
       case "unchoke":
         peer.peerChoking = false;
@@ -309,11 +309,21 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
     }
   }
 
-  #releaseAll(peer: PeerConnection): void {
-    if (peer.requested.size === 0) return;
+  /**
+   * Gives every request outstanding at `peer` back to the picker (the caller refills).
+   * @param cancel also send CANCEL for each, so blocks it would send later are not wasted
+   * @returns whether there was anything to release
+   */
+  releaseRequests(peer: PeerConnection, cancel: boolean): boolean {
+    if (peer.requested.size === 0) return false;
+    if (cancel) {
+      for (const r of peer.requested.values()) {
+        peer.send({ type: "cancel", index: r.index, begin: r.begin, length: r.length });
+      }
+    }
     peer.requested.clear();
     this.#t.picker.releaseRequests(peer.id);
-    this.#t.refill();
+    return true;
   }
 
   #onExtensionHandshake(peer: PeerConnection, payload: Uint8Array): void {

@@ -2,7 +2,9 @@
  * From blocks to verified pieces: piece buffers (recycled from the disk workers), the
  * hand-off of a whole piece to a worker (hash, then write), and what a hash failure
  * means for the peers that sent it — smart ban for a sole contributor, strikes for the
- * others (RELIABILITY PW9: an honest peer is never banned for another's data).
+ * others (RELIABILITY PW9: an honest peer is never banned for another's data) — and the
+ * back-off after a failed write (F3/F6: disk full, directory gone, permission): requests
+ * pause for 5 s, doubling up to 5 minutes, until a write succeeds again.
  *
  * Layer: driver.
  * @module
@@ -24,8 +26,8 @@ export interface PiecePipelineHost {
   pieceVerified(index: number): void;
   /** The piece failed its hash: the picker forgets its blocks; returns who sent them. */
   pieceFailed(index: number): string[];
-  /** A write failed: the piece is re-fetched. */
-  writeFailed(index: number, error: unknown): void;
+  /** A write failed: the piece is re-fetched after `retryMs`, when requests resume. */
+  writeFailed(index: number, error: unknown, retryMs: number): void;
   /** Bans a peer's address and closes it. */
   ban(peer: PeerConnection, reason: string): void;
 }
@@ -36,10 +38,17 @@ export class PiecePipeline {
   readonly #buffers = new Map<number, Uint8Array>();
   readonly #strikes = new Map<string, number>();
   readonly #writes = new Set<Promise<void>>();
+  #pausedUntil = 0;
+  #backoffMs = 0;
 
   /** Binds to a torrent. */
   constructor(host: PiecePipelineHost) {
     this.#host = host;
+  }
+
+  /** False while requests pause after a failed write. */
+  canRequest(): boolean {
+    return this.#host.ctx.clock.now() >= this.#pausedUntil;
   }
 
   /** True when blocks of piece `index` are being assembled. */
@@ -70,8 +79,16 @@ export class PiecePipeline {
     this.#writes.add(tracked);
     tracked.then(() => this.#writes.delete(tracked));
     job.then(
-      (ok) => ok ? host.pieceVerified(index) : this.#failed(index),
-      (e) => host.writeFailed(index, e),
+      (ok) => {
+        if (!ok) return this.#failed(index);
+        this.#backoffMs = 0;
+        host.pieceVerified(index);
+      },
+      (e) => {
+        this.#backoffMs = Math.min(300_000, Math.max(5_000, this.#backoffMs * 2));
+        this.#pausedUntil = host.ctx.clock.now() + this.#backoffMs;
+        host.writeFailed(index, e, this.#backoffMs);
+      },
     );
   }
 

@@ -88,8 +88,6 @@ export class TorrentRuntime implements ExtensionHost {
   readonly #uploadMeter = new RateMeter();
   #bytesDownloaded = 0;
   #bytesWanted = 0;
-  #diskPausedUntil = 0;
-  #diskBackoffMs = 0;
   #bytesUploaded = 0;
   #resolveDone!: () => void;
   #rejectDone!: (e: Error) => void;
@@ -245,17 +243,9 @@ export class TorrentRuntime implements ExtensionHost {
       conn.close();
       return undefined;
     }
-    for (const p of this.peers.values()) {
-      if (!bytesSame(p.remote.peerId, hs.remote.peerId)) continue;
-      // PW1: one connection per peer id. When both sides dialled at once, both keep the
-      // connection initiated by the higher peer id, so the two ends agree on the survivor.
-      const weAreHigher = compareBytes(this.ctx.peerId, hs.remote.peerId) > 0;
-      if (p.outgoing === outgoing || outgoing !== weAreHigher) {
-        conn.close();
-        return undefined;
-      }
-      p.close("duplicate", "simultaneous connection; keeping the other one");
-      break;
+    if (!this.#dialer.keepNewConnection(hs.remote.peerId, outgoing)) {
+      conn.close();
+      return undefined;
     }
     const peer = new PeerConnection(conn, this.#handler, {
       clock: this.ctx.clock,
@@ -322,34 +312,20 @@ export class TorrentRuntime implements ExtensionHost {
     this.#pieces.submit(index);
   }
 
-  /** A piece write failed (StorageError): warn and re-fetch it. */
-  writeFailed(index: number, error: unknown): void {
-    // F3/F6 (disk full, directory gone, permission): stop requesting for a while,
-    // doubling up to 5 minutes; seeding of verified pieces goes on. A later successful
-    // write resets the back-off.
-    const now = this.ctx.clock.now();
-    this.#diskBackoffMs = Math.min(300_000, Math.max(5_000, this.#diskBackoffMs * 2));
-    this.#diskPausedUntil = now + this.#diskBackoffMs;
-    this.#warn(
-      `Cannot write piece ${index}: ${errorText(error)}; retrying in ${
-        this.#diskBackoffMs / 1000
-      } s`,
-    );
+  /**
+   * A piece write failed (StorageError): warn, forget the piece and cancel every request
+   * until the pipeline's back-off ends; seeding of verified pieces goes on.
+   */
+  writeFailed(index: number, error: unknown, retryMs: number): void {
+    this.#warn(`Cannot write piece ${index}: ${errorText(error)}; retrying in ${retryMs / 1000} s`);
     this.picker.pieceFailed(index);
-    for (const p of this.peers.values()) {
-      if (p.requested.size === 0) continue;
-      for (const r of p.requested.values()) {
-        p.send({ type: "cancel", index: r.index, begin: r.begin, length: r.length });
-      }
-      p.requested.clear();
-      this.picker.releaseRequests(p.id);
-    }
-    this.ctx.clock.schedule(this.#diskBackoffMs, () => this.#refillAll());
+    for (const p of this.peers.values()) this.#handler.releaseRequests(p, true);
+    this.ctx.clock.schedule(retryMs, () => this.#refillAll());
   }
 
   /** False while downloading is paused after a disk error. */
   canRequest(): boolean {
-    return this.ctx.clock.now() >= this.#diskPausedUntil;
+    return this.#pieces.canRequest();
   }
 
   /** Block requests were released (choke, reject, timeout): refill pipelines. */
@@ -430,7 +406,6 @@ export class TorrentRuntime implements ExtensionHost {
   /** A piece is verified and on disk: HAVE to every peer, maybe completion. */
   pieceVerified(index: number): void {
     this.picker.pieceVerified(index); // on disk and verified: recorded even while stopping
-    this.#diskBackoffMs = 0;
     this.#resumeDirty = true;
     if (this.#stopped) return;
     const have: WireMessage = { type: "have", index };
@@ -500,12 +475,7 @@ export class TorrentRuntime implements ExtensionHost {
       if (p.requested.size > 0 && !p.isSnubbed && now - p.lastBlockAt > s.snubTimeoutMs) {
         p.isSnubbed = true;
         p.queueTarget = 1;
-        // Cancel what we release, so blocks it sends later are not wasted on both sides.
-        for (const r of p.requested.values()) {
-          p.send({ type: "cancel", index: r.index, begin: r.begin, length: r.length });
-        }
-        p.requested.clear();
-        this.picker.releaseRequests(p.id);
+        this.#handler.releaseRequests(p, true);
         this.#refillAll();
       }
     }
@@ -580,19 +550,6 @@ export class TorrentRuntime implements ExtensionHost {
     });
     this.#rejectDone(new Error(message));
   }
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return a[i]! - b[i]!;
-  }
-  return a.length - b.length;
-}
-
-function bytesSame(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** One-line text of an unknown error. */

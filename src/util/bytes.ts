@@ -80,6 +80,14 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** Orders byte arrays lexicographically (a shorter prefix first): negative, 0 or positive. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i]! - b[i]!;
+  }
+  return a.length - b.length;
+}
+
 /** Concatenates byte arrays into a new one. */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let total = 0;
