@@ -310,6 +310,28 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
   }
 
   /**
+   * Per-peer timers, once a tick: idle close, keep-alive, and the snub rule (no block for
+   * the snub timeout while requests were out: its requests are cancelled and go elsewhere,
+   * and it gets one request at a time until it sends again).
+   * @returns true when the peer was just snubbed (the caller refills the others)
+   */
+  tick(peer: PeerConnection, now: number): boolean {
+    const s = this.#t.ctx.settings;
+    if (now - peer.lastReceivedAt > s.idleTimeoutMs) {
+      peer.close("idle");
+      return false;
+    }
+    if (now - peer.lastSentAt > s.keepAliveIntervalMs) peer.send({ type: "keep-alive" });
+    if (peer.requested.size === 0 || peer.isSnubbed || now - peer.lastBlockAt <= s.snubTimeoutMs) {
+      return false;
+    }
+    peer.isSnubbed = true;
+    peer.queueTarget = 1;
+    this.releaseRequests(peer, true);
+    return true;
+  }
+
+  /**
    * Gives every request outstanding at `peer` back to the picker (the caller refills).
    * @param cancel also send CANCEL for each, so blocks it would send later are not wasted
    * @returns whether there was anything to release

@@ -26,11 +26,11 @@ import type { TorrentContext } from "./context.ts";
 import type { TorrentState, TorrentStats } from "./events.ts";
 import { PeerList, type PeerSource } from "./peer_list.ts";
 import { Uploader } from "./uploader.ts";
+import { TransferCounter } from "./transfer_counter.ts";
 import { SuperSeeder } from "./super_seeder.ts";
 import { PeerMessageHandler } from "./peer_messages.ts";
 import { type ExtensionHost, ExtensionHub } from "./extension_hub.ts";
 import { openTorrentStorage, saveResume } from "./storage_setup.ts";
-import { RateMeter } from "../choker/mod.ts";
 
 /** Per-torrent options. */
 export interface TorrentOptions {
@@ -83,12 +83,8 @@ export class TorrentRuntime implements ExtensionHost {
   readonly #dialer: PeerDialer;
   readonly #uploader: Uploader;
   readonly #handler: PeerMessageHandler;
-  readonly #downloadBucket: TokenBucket;
-  readonly #downloadMeter = new RateMeter();
-  readonly #uploadMeter = new RateMeter();
-  #bytesDownloaded = 0;
+  readonly #transfer: TransferCounter;
   #bytesWanted = 0;
-  #bytesUploaded = 0;
   #resolveDone!: () => void;
   #rejectDone!: (e: Error) => void;
   #timers: Timer[] = [];
@@ -133,19 +129,14 @@ export class TorrentRuntime implements ExtensionHost {
       if (choked) this.#suggester?.forget(peer);
       else this.#suggester?.onUnchoke(peer);
     });
-    const now = ctx.clock.now();
-    this.#downloadBucket = new TokenBucket(options.maxDownloadBytesPerSecond ?? 0, now);
-    const uploadBucket = new TokenBucket(options.maxUploadBytesPerSecond ?? 0, now);
+    const transfer = new TransferCounter(ctx, options.maxDownloadBytesPerSecond ?? 0);
+    this.#transfer = transfer;
+    const uploadBucket = new TokenBucket(options.maxUploadBytesPerSecond ?? 0, ctx.clock.now());
     this.#uploader = new Uploader(ctx, {
       storageId: () => this.storageId,
       pieceSize: (i) => this.pieceSize(i),
       hasPiece: (i) => this.picker.has(i),
-      countUpload: (peer, bytes) => {
-        const t = ctx.clock.now();
-        peer.uploadMeter.add(bytes, t);
-        this.#uploadMeter.add(bytes, t);
-        this.#bytesUploaded += bytes;
-      },
+      countUpload: (peer, bytes) => transfer.countUpload(peer, bytes),
       pieceSent: (peer, i) => this.#suggester?.onPieceSent(peer, i),
       readFailed: (i, e) => this.#warn(`Cannot read piece ${i} for upload: ${errorText(e)}`),
     }, uploadBucket);
@@ -278,19 +269,14 @@ export class TorrentRuntime implements ExtensionHost {
 
   /** Counts downloaded payload and applies the download limits. */
   countDownload(peer: PeerConnection, bytes: number): void {
-    const now = this.ctx.clock.now();
-    peer.downloadMeter.add(bytes, now);
-    this.#downloadMeter.add(bytes, now);
-    this.#bytesDownloaded += bytes;
-    this.#downloadBucket.take(bytes, now);
-    this.ctx.downloadBucket.take(bytes, now);
+    this.#transfer.countDownload(peer, bytes);
   }
 
   /** Before each socket read: wait for disk capacity and the download limits. */
   beforeRead(): Promise<void> | undefined {
     const { disk, clock } = this.ctx;
     const now = clock.now();
-    const wait = Math.max(this.#downloadBucket.waitMs(now), this.ctx.downloadBucket.waitMs(now));
+    const wait = this.#transfer.downloadWaitMs(now);
     const full = disk.queuedBytes() > 0 ? disk.waitForCapacity() : undefined;
     if (wait <= 0) return full;
     const delay = new Promise<void>((r) => clock.schedule(wait, r));
@@ -360,10 +346,9 @@ export class TorrentRuntime implements ExtensionHost {
       bytesWanted: wanted,
       piecesHave: this.picker.haveCount,
       pieceCount: this.meta.pieceCount,
-      downloadBps: Math.round(this.#downloadMeter.rate(now)),
-      uploadBps: Math.round(this.#uploadMeter.rate(now)),
-      bytesDownloaded: this.#bytesDownloaded,
-      bytesUploaded: this.#bytesUploaded,
+      ...this.#transfer.rates(now),
+      bytesDownloaded: this.#transfer.bytesDownloaded,
+      bytesUploaded: this.#transfer.bytesUploaded,
       peers: this.peers.size,
       seeds,
       knownPeers: this.peerList.size,
@@ -466,19 +451,9 @@ export class TorrentRuntime implements ExtensionHost {
   #tick(): void {
     const now = this.ctx.clock.now();
     const s = this.ctx.settings;
-    for (const p of [...this.peers.values()]) {
-      if (now - p.lastReceivedAt > s.idleTimeoutMs) {
-        p.close("idle");
-        continue;
-      }
-      if (now - p.lastSentAt > s.keepAliveIntervalMs) p.send({ type: "keep-alive" });
-      if (p.requested.size > 0 && !p.isSnubbed && now - p.lastBlockAt > s.snubTimeoutMs) {
-        p.isSnubbed = true;
-        p.queueTarget = 1;
-        this.#handler.releaseRequests(p, true);
-        this.#refillAll();
-      }
-    }
+    let snubbed = false;
+    for (const p of [...this.peers.values()]) snubbed = this.#handler.tick(p, now) || snubbed;
+    if (snubbed) this.#refillAll();
     if (now - this.#lastRechoke >= s.unchokeIntervalMs) {
       this.#lastRechoke = now;
       this.#choking.rechoke(now, this.state === "seeding");
