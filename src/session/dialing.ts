@@ -80,6 +80,20 @@ export class PeerDialer {
     });
   }
 
+  /** Bans the peer's addresses (listen and source) for good and closes it. */
+  ban(peer: PeerConnection, reason: string): void {
+    this.#list.ban(peer.listenAddr ?? peer.addr);
+    this.#list.ban(peer.addr);
+    this.#ctx.hub.emit({
+      type: "peer-banned",
+      category: "peer",
+      infoHash: this.#infoHashHex,
+      peer: peer.id,
+      reason,
+    });
+    peer.close("hash-fail-ban", reason);
+  }
+
   /** A connection closed: unlist it, back off its address after an I/O error, tell listeners. */
   closed(peer: PeerConnection, reason: CloseReason, detail: string): void {
     this.#peers.delete(peer.id);

@@ -7,6 +7,7 @@
  * Layer: driver (decisions come from MetadataAssembler).
  * @module
  */
+import { every } from "../util/every.ts";
 import type { MagnetLink } from "../metainfo/mod.ts";
 import { type Metainfo, parseInfoDictionary } from "../metainfo/mod.ts";
 import {
@@ -83,12 +84,15 @@ export class MetadataFetcher implements ExtensionHost, PeerConnectionHandlers {
   /** Starts dialling and the periodic work. */
   start(): void {
     this.addPeers(this.#link.peers, "magnet");
-    const tick = () => {
-      if (this.#stopped) return;
-      this.#tick();
-      this.#timer = this.ctx.clock.schedule(this.ctx.settings.tickIntervalMs, tick);
-    };
-    this.#timer = this.ctx.clock.schedule(this.ctx.settings.tickIntervalMs, tick);
+    this.#timer = every(
+      this.ctx.clock,
+      this.ctx.settings.tickIntervalMs,
+      () => this.#tick(),
+      (e) =>
+        this.ctx.logger.warn(`Internal error in the metadata phase: ${(e as Error).message}`, {
+          infoHash: this.infoHashHex,
+        }),
+    );
     this.#connectMore();
   }
 

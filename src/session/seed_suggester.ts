@@ -29,6 +29,8 @@ export interface SeedSuggestSource {
   now(): number;
   /** Whether we have piece `index` (a partial download seeds only what it has). */
   hasPiece(index: number): boolean;
+  /** Whether to suggest now (we are seeding, and suggestions are on). */
+  active(): boolean;
 }
 
 /** Least-sent-first suggestions for one seeding torrent. */
@@ -50,7 +52,7 @@ export class SeedSuggester {
 
   /** `peer` was unchoked: suggest pieces until ~1 MiB of them (2..32) is outstanding. */
   onUnchoke(peer: PeerConnection): void {
-    if (!peer.remote.fastExtension || peer.isSeed) return;
+    if (!peer.remote.fastExtension || peer.isSeed || !this.#source.active()) return;
     const mine = this.#outstandingOf(peer);
     while (mine.size < this.#perPeer && this.#suggest(peer, mine));
   }

@@ -25,6 +25,7 @@ function suggester(pieceCount: number, pieceLength: number, have = (_: number) =
     random: new SeededRandom(1),
     now: () => 0,
     hasPiece: have,
+    active: () => true,
   });
 }
 

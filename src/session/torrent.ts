@@ -21,6 +21,7 @@ import type { WireMessage } from "../wire/mod.ts";
 import { type CloseReason, PeerConnection } from "../net/peer_connection.ts";
 import type { HandshakeResult } from "../net/handshake_io.ts";
 import { TokenBucket } from "../util/token_bucket.ts";
+import { every } from "../util/every.ts";
 import type { Conn, PeerAddress, StorageId, Timer } from "../runtime/types.ts";
 import type { TorrentContext } from "./context.ts";
 import type { TorrentState, TorrentStats } from "./events.ts";
@@ -78,7 +79,7 @@ export class TorrentRuntime implements ExtensionHost {
   readonly ctx: TorrentContext;
   readonly #choking: ChokeScheduler;
   /** Least-sent-first SUGGEST_PIECE hints while seeding (BEP 6). */
-  #suggester: SeedSuggester | undefined;
+  readonly #suggester: SeedSuggester;
   readonly #pieces: PiecePipeline;
   readonly #dialer: PeerDialer;
   readonly #uploader: Uploader;
@@ -87,7 +88,7 @@ export class TorrentRuntime implements ExtensionHost {
   #bytesWanted = 0;
   #resolveDone!: () => void;
   #rejectDone!: (e: Error) => void;
-  #timers: Timer[] = [];
+  #ticker: Timer | undefined;
   #resumeDirty = false;
   #lastResumeSave = 0;
   #lastRechoke = 0;
@@ -125,9 +126,18 @@ export class TorrentRuntime implements ExtensionHost {
       snubTimeoutMs: s.snubTimeoutMs,
       random: ctx.random,
     });
+    this.#suggester = new SeedSuggester({
+      pieceCount: meta.pieceCount,
+      pieceLength: meta.pieceLength,
+      random: ctx.random,
+      now: () => ctx.clock.now(),
+      hasPiece: (i) => this.picker.has(i),
+      // a super-seed reveals pieces itself; suggestions would undo that
+      active: () => this.state === "seeding" && !this.superSeeder && s.seedSuggestions,
+    });
     this.#choking = new ChokeScheduler(choker, this.peers, (peer, choked) => {
-      if (choked) this.#suggester?.forget(peer);
-      else this.#suggester?.onUnchoke(peer);
+      if (choked) this.#suggester.forget(peer);
+      else this.#suggester.onUnchoke(peer);
     });
     const transfer = new TransferCounter(ctx, options.maxDownloadBytesPerSecond ?? 0);
     this.#transfer = transfer;
@@ -137,7 +147,7 @@ export class TorrentRuntime implements ExtensionHost {
       pieceSize: (i) => this.pieceSize(i),
       hasPiece: (i) => this.picker.has(i),
       countUpload: (peer, bytes) => transfer.countUpload(peer, bytes),
-      pieceSent: (peer, i) => this.#suggester?.onPieceSent(peer, i),
+      pieceSent: (peer, i) => this.#suggester.onPieceSent(peer, i),
       readFailed: (i, e) => this.#warn(`Cannot read piece ${i} for upload: ${errorText(e)}`),
     }, uploadBucket);
     this.#handler = new PeerMessageHandler(this);
@@ -212,7 +222,14 @@ export class TorrentRuntime implements ExtensionHost {
       });
     }
     if (this.picker.isComplete) this.#completed(false);
-    this.#every(this.ctx.settings.tickIntervalMs, () => this.#tick());
+    this.#ticker = every(
+      this.ctx.clock,
+      this.ctx.settings.tickIntervalMs,
+      () => this.#tick(),
+      (e) =>
+        // A bug must not stop the schedule: report it and keep ticking.
+        this.#warn(`Internal error in the periodic task: ${errorText(e)}`),
+    );
     this.#connectMore();
   }
 
@@ -262,7 +279,7 @@ export class TorrentRuntime implements ExtensionHost {
     this.#uploader.forget(peer);
     this.extensions.forget(peer);
     this.superSeeder?.forget(peer);
-    this.#suggester?.forget(peer);
+    this.#suggester.forget(peer);
     if (!peer.amChoking) this.slotsChanged();
     if (!this.#stopped) this.#refillAll();
   }
@@ -360,8 +377,7 @@ export class TorrentRuntime implements ExtensionHost {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    for (const t of this.#timers) t.cancel();
-    this.#timers = [];
+    this.#ticker?.cancel();
     for (const p of [...this.peers.values()]) p.close("shutdown");
     // Pieces already submitted finish first, so the resume data records them.
     await this.#pieces.drain();
@@ -376,16 +392,7 @@ export class TorrentRuntime implements ExtensionHost {
 
   /** Bans the peer's address and closes it. */
   ban(peer: PeerConnection, reason: string): void {
-    this.peerList.ban(peer.listenAddr ?? peer.addr);
-    this.peerList.ban(peer.addr);
-    this.ctx.hub.emit({
-      type: "peer-banned",
-      category: "peer",
-      infoHash: this.infoHashHex,
-      peer: peer.id,
-      reason,
-    });
-    peer.close("hash-fail-ban", reason);
+    this.#dialer.ban(peer, reason);
   }
 
   /** A piece is verified and on disk: HAVE to every peer, maybe completion. */
@@ -420,16 +427,7 @@ export class TorrentRuntime implements ExtensionHost {
 
   #completed(justFinished: boolean): void {
     this.state = "seeding";
-    if (!this.superSeeder && this.ctx.settings.seedSuggestions) {
-      this.#suggester = new SeedSuggester({
-        pieceCount: this.meta.pieceCount,
-        pieceLength: this.meta.pieceLength,
-        random: this.ctx.random,
-        now: () => this.ctx.clock.now(),
-        hasPiece: (i) => this.picker.has(i),
-      });
-      for (const p of this.peers.values()) if (!p.amChoking) this.#suggester.onUnchoke(p);
-    }
+    for (const p of this.peers.values()) if (!p.amChoking) this.#suggester.onUnchoke(p);
     if (justFinished) {
       this.ctx.hub.emit({
         type: "torrent-completed",
@@ -485,24 +483,6 @@ export class TorrentRuntime implements ExtensionHost {
     } catch (e) {
       this.#warn(`Cannot save resume data: ${errorText(e)}`);
     }
-  }
-
-  #every(ms: number, fn: () => void): void {
-    const arm = () => {
-      if (this.#stopped) return;
-      const t = this.ctx.clock.schedule(ms, () => {
-        this.#timers = this.#timers.filter((x) => x !== t);
-        try {
-          fn();
-        } catch (e) {
-          // A bug must not stop the schedule: report it and keep ticking.
-          this.#warn(`Internal error in the periodic task: ${errorText(e)}`);
-        }
-        arm();
-      });
-      this.#timers.push(t);
-    };
-    arm();
   }
 
   #warn(message: string): void {
