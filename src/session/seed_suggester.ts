@@ -14,6 +14,8 @@ import type { Random } from "../runtime/types.ts";
 
 /** Bytes of suggested pieces outstanding per peer: about a second of a fast peer's queue. */
 const SUGGESTED_BYTES = 1024 * 1024;
+/** Pieces looked at per suggestion, at most. */
+const MAX_SCAN = 1024;
 /** A full rescan for the minimum score happens at most this often. */
 const RESCAN_MS = 1_000;
 
@@ -87,10 +89,11 @@ export class SeedSuggester {
       this.#minScore = this.#score.reduce((a, b) => Math.min(a, b), Infinity);
       this.#rescannedAt = now;
     }
-    // From a random start, take the first piece at the known minimum, else the best seen.
+    // From a random start, take the first piece at the known minimum, else the best of at
+    // most MAX_SCAN seen (the cost per piece sent stays bounded on huge torrents).
     const start = this.#source.random.int(n);
     let best = -1;
-    for (let k = 0; k < n; k++) {
+    for (let k = 0; k < Math.min(n, MAX_SCAN); k++) {
       const i = (start + k) % n;
       if (mine.has(i) || peer.has.has(i) || !this.#source.hasPiece(i)) continue;
       if (best < 0 || this.#score[i]! < this.#score[best]!) best = i;
