@@ -7,8 +7,8 @@
  *   upload to us fastest (`downloadBps`) get regular slots: reciprocation. A snubbed
  *   peer (no block for a while) loses its regular slot (anti-snubbing) but may still
  *   win the optimistic one.
- * - Seeding: the interested peers we upload to fastest (`uploadBps`) get the slots,
- *   as mainline and Transmission do: fast peers take data fastest and spread it on,
+ * - Seeding: the `seedingSlots` interested peers we upload to fastest (`uploadBps`) get
+ *   the slots, as mainline and Transmission do: fast peers take data fastest and spread it on,
  *   and the ranking needs no state. libtorrent defaults to round-robin instead (a
  *   peer keeps its slot for 20 pieces or ≥1 min, then rotates), which is fairer to
  *   slow peers; fastest-upload keeps this core stateless and predictable.
@@ -22,8 +22,14 @@
  * (libtorrent practice). Ties in rate prefer peers already unchoked (fewer
  * CHOKE/UNCHOKE flips), then a random order. Snubbing only matters while leeching.
  *
- * Invariants (`assertInvariants()`): at most `regularSlots` regular peers; the
- * optimistic peer is not one of them; the next wake-up is set after any rechoke.
+ * Between rechokes `fillFreeSlots` hands a freed slot on at once. A slot holder that is
+ * `idle` (unchoked and interested, yet asking for nothing: what it wants from us it gets
+ * elsewhere) lends its slot to the next peer and stays unchoked until the next rechoke,
+ * so an uplink is not left idle behind peers that have no use for it just now.
+ *
+ * Invariants (`assertInvariants()`): at most `regularSlots` (or `seedingSlots`) regular
+ * peers and as many lent ones; the optimistic peer is not one of them; the next wake-up
+ * is set after any rechoke.
  *
  * Layer: core (pure; time is a `now` argument, randomness injected).
  * @module
@@ -48,6 +54,11 @@ export interface PeerSample {
   readonly snubbed: boolean;
   /** When it connected, ms on the injected clock. */
   readonly connectedAt: number;
+  /**
+   * Unchoked and interested, yet it has asked us for nothing for a while: it has no use
+   * for its slot now (everything it wants from us it is getting elsewhere).
+   */
+  readonly idle?: boolean;
 }
 
 /** What to change after a rechoke. */
@@ -64,6 +75,8 @@ export interface ChokeDecision {
 export interface ChokerOptions {
   /** Regular unchoke slots; default 4. */
   readonly regularSlots?: number;
+  /** Regular unchoke slots while seeding; default `regularSlots`. */
+  readonly seedingSlots?: number;
   /** Time between rechokes in ms; default 10,000. */
   readonly rechokeIntervalMs?: number;
   /** Time between optimistic rotations in ms; default 30,000. */
@@ -104,6 +117,8 @@ export interface ChokerOptions {
 export class Choker {
   /** Regular unchoke slots. */
   readonly regularSlots: number;
+  /** Regular unchoke slots while seeding. */
+  readonly seedingSlots: number;
   /** Time between rechokes in ms. */
   readonly rechokeIntervalMs: number;
   /** Time between optimistic rotations in ms. */
@@ -118,6 +133,8 @@ export class Choker {
   #optimistic: string | undefined;
   #optimisticAt = -Infinity;
   #regular: string[] = [];
+  /** Unchoked peers that gave up their regular slot while idle (see fillFreeSlots). */
+  readonly #lent = new Set<string>();
   #nextWakeAt: number | undefined;
 
   /**
@@ -127,14 +144,17 @@ export class Choker {
    */
   constructor(options: ChokerOptions) {
     this.regularSlots = options.regularSlots ?? 4;
+    this.seedingSlots = options.seedingSlots ?? this.regularSlots;
     this.rechokeIntervalMs = options.rechokeIntervalMs ?? 10_000;
     this.optimisticIntervalMs = options.optimisticIntervalMs ?? 30_000;
     this.newPeerWeight = options.newPeerWeight ?? 3;
     this.newPeerAgeMs = options.newPeerAgeMs ?? 60_000;
     this.snubTimeoutMs = options.snubTimeoutMs ?? 60_000;
     this.#random = options.random;
-    if (!Number.isInteger(this.regularSlots) || this.regularSlots < 0) {
-      throw new RangeError(`regularSlots must be an integer ≥ 0, got ${this.regularSlots}`);
+    for (const key of ["regularSlots", "seedingSlots"] as const) {
+      if (!Number.isInteger(this[key]) || this[key] < 0) {
+        throw new RangeError(`${key} must be an integer ≥ 0, got ${this[key]}`);
+      }
     }
     for (const key of ["rechokeIntervalMs", "optimisticIntervalMs", "snubTimeoutMs"] as const) {
       if (!(this[key] > 0)) throw new RangeError(`${key} must be > 0, got ${this[key]}`);
@@ -162,8 +182,9 @@ export class Choker {
     const keep = current !== undefined && current.interested && !current.isSeed &&
       now - this.#optimisticAt < this.optimisticIntervalMs;
     const ranked = this.#rank(peers, isSeeding, keep ? current.id : undefined);
-    const regular = ranked.slice(0, this.regularSlots);
+    const regular = ranked.slice(0, this.#slots(isSeeding));
     this.#regular = regular.map((p) => p.id);
+    this.#lent.clear();
     if (!keep) {
       const inRegular = new Set(this.#regular);
       const pool = peers.filter((p) => p.interested && !p.isSeed && !inRegular.has(p.id));
@@ -196,14 +217,22 @@ export class Choker {
    */
   fillFreeSlots(peers: readonly PeerSample[], isSeeding: boolean): string[] {
     const byId = new Map(peers.map((p) => [p.id, p]));
+    const slots = this.#slots(isSeeding);
     this.#regular = this.#regular.filter((id) => {
       const p = byId.get(id);
-      return p !== undefined && !p.amChoking && p.interested && !p.isSeed;
+      if (p === undefined || p.amChoking || !p.interested || p.isSeed) return false;
+      // An idle holder lends its slot and stays unchoked, without one, until the next
+      // rechoke; at most `slots` are lent, so at most twice the slots are open.
+      if (p.idle && this.#lent.size < slots) {
+        this.#lent.add(id);
+        return false;
+      }
+      return true;
     });
-    const free = this.regularSlots - this.#regular.length;
+    const free = slots - this.#regular.length;
     if (free <= 0) return [];
     const picked = this.#rank(peers, isSeeding, this.#optimistic)
-      .filter((p) => p.amChoking)
+      .filter((p) => p.amChoking && !p.idle)
       .slice(0, free)
       .map((p) => p.id);
     this.#regular.push(...picked);
@@ -226,7 +255,10 @@ export class Choker {
     const fail = (what: string) => {
       throw new Error(`Choker invariant broken: ${what}`);
     };
-    if (this.#regular.length > this.regularSlots) fail(`${this.#regular.length} regular peers`);
+    const slots = Math.max(this.regularSlots, this.seedingSlots);
+    if (this.#regular.length > slots) fail(`${this.#regular.length} regular peers`);
+    if (this.#lent.size > slots) fail(`${this.#lent.size} lent slots`);
+    for (const id of this.#lent) if (this.#regular.includes(id)) fail(`"${id}" lent and held`);
     if (new Set(this.#regular).size !== this.#regular.length) fail("a peer holds two slots");
     if (this.#optimistic !== undefined && this.#regular.includes(this.#optimistic)) {
       fail(`optimistic peer "${this.#optimistic}" also holds a regular slot`);
@@ -237,6 +269,10 @@ export class Choker {
     if (rechoked && this.#regular.length > 0 && this.#nextWakeAt === undefined) {
       fail("no next wake-up");
     }
+  }
+
+  #slots(isSeeding: boolean): number {
+    return isSeeding ? this.seedingSlots : this.regularSlots;
   }
 
   /** Peers eligible for a regular slot, best first. */

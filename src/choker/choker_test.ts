@@ -196,3 +196,55 @@ Deno.test("Choker.fillFreeSlots() hands a slot freed between rechokes to the bes
   );
   choker.assertInvariants();
 });
+
+Deno.test("Choker.rechoke() opens seedingSlots while seeding, regularSlots while leeching", () => {
+  const choker = new Choker({ regularSlots: 2, seedingSlots: 4, random: new SeededRandom(1) });
+  const peers = rated("a1 b2 c3 d4 e5 f6", "uploadBps");
+  const seeding = choker.rechoke(0, peers, true);
+  assertEquals(
+    seeding.unchoke.filter((id) => id !== seeding.optimistic).sort(),
+    "c d e f".split(" "),
+  );
+  choker.assertInvariants();
+  const leeching = choker.rechoke(10_000, rated("a1 b2 c3 d4 e5 f6"), false);
+  assertEquals(leeching.unchoke.filter((id) => id !== leeching.optimistic).sort(), ["e", "f"]);
+  assertThrows(() => new Choker({ random: new SeededRandom(1), seedingSlots: 1.5 }), RangeError);
+});
+
+Deno.test("Choker.fillFreeSlots() lends an idle holder's slot and takes it back at the rechoke", () => {
+  const choker = new Choker({ regularSlots: 2, random: new SeededRandom(1) });
+  let peers = rated("a9 b8 c3 d2 e1");
+  peers = apply(peers, choker.rechoke(0, peers, false));
+  const optimistic = choker.optimistic!;
+  const holders = unchoked(peers).filter((id) => id !== optimistic);
+  assertEquals(holders, ["a", "b"]);
+  // "a" asks for nothing (it gets what it wants elsewhere): it stays unchoked, and the
+  // best choked peer that is not idle gets a slot too
+  peers = peers.map((p) => p.id === "a" ? { ...p, idle: true } : p);
+  const lent = choker.fillFreeSlots(peers, false);
+  assertEquals(lent.length, 1);
+  assert(!["a", "b", optimistic].includes(lent[0]!));
+  peers = apply(peers, { unchoke: lent, choke: [], optimistic });
+  assertEquals(choker.fillFreeSlots(peers, false), []); // lent once, not again
+  choker.assertInvariants();
+  // at the rechoke the lent slot ends: regular slots go by rate again
+  const d = choker.rechoke(10_000, peers.map((p) => ({ ...p, idle: false })), false);
+  assert(d.choke.includes(lent[0]!) || d.optimistic === lent[0]);
+  choker.assertInvariants();
+});
+
+Deno.test("Choker.fillFreeSlots() lends at most as many slots as there are", () => {
+  const choker = new Choker({ regularSlots: 1, random: new SeededRandom(2) });
+  let peers = rated("a9 b8 c7 d6 e5 f4");
+  peers = apply(peers, choker.rechoke(0, peers, false));
+  for (let round = 0; round < 4; round++) {
+    peers = peers.map((p) => !p.amChoking ? { ...p, idle: true } : p);
+    peers = apply(peers, {
+      unchoke: choker.fillFreeSlots(peers, false),
+      choke: [],
+      optimistic: undefined,
+    });
+    choker.assertInvariants();
+  }
+  assert(unchoked(peers).length <= 3, `${unchoked(peers)}`); // 1 regular + 1 lent + optimistic
+});

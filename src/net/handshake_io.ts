@@ -37,6 +37,8 @@ export interface HandshakeResult {
   readonly remote: RemoteHandshake;
   /** Bytes received after the handshake (the start of the message stream). */
   readonly leftover: Uint8Array;
+  /** How long our TCP connect took, in ms (outgoing connections): one round trip. */
+  readonly connectMs?: number;
 }
 
 /**

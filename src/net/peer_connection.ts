@@ -105,6 +105,12 @@ export class PeerConnection {
   readonly incoming: BlockRef[] = [];
   /** Pieces the peer suggested (BEP 6), newest last; at most 16. */
   readonly suggested: Set<number> = new Set();
+  /** Clock ms of our last UNCHOKE to it. */
+  unchokedAt = 0;
+  /** Clock ms of the last request we accepted from it. */
+  lastRequestAt = 0;
+  /** Pieces the peer refused (BEP 6 REJECT while unchoking us), with the clock ms. */
+  readonly refused: Map<number, number> = new Map();
   /** Pieces the peer allows us to request while choked (BEP 6). */
   readonly allowedFast: Set<number> = new Set();
   /** Payload download meter (their upload to us). */
@@ -119,6 +125,11 @@ export class PeerConnection {
   lastBlockAt: number;
   /** Requests queue target (adapted to the peer's rate). */
   queueTarget = 4;
+  /**
+   * Round trip to the peer in ms, when known: how long our TCP connect to it took (a
+   * kernel exchange, not delayed behind anyone's data). Undefined on incoming connections.
+   */
+  rttMs: number | undefined;
   /** No block for the snub timeout while requests were out. */
   isSnubbed = false;
   /** Extension ids the peer assigned (BEP 10 `m`). */

@@ -422,6 +422,12 @@ export class PiecePicker {
     }
     const allowed = peer.choked ? peer.allowedFast : undefined;
     if (peer.choked && (allowed === undefined || allowed.size === 0)) return undefined;
+    const can = this.#filterHas(has, allowed);
+    const refused = peer.refused;
+    return refused && refused.size > 0 ? (i) => can(i) && !refused.has(i) : can;
+  }
+
+  #filterHas(has: Bitfield | "all", allowed: ReadonlySet<number> | undefined): CanUse {
     const { prio, have } = this.#s;
     if (has === "all") {
       return allowed === undefined

@@ -198,3 +198,12 @@ Deno.test("PiecePicker.pickBlocks() takes BEP 6 suggested pieces first, unless w
     pieces(pickerFrom("3120", "....").pickBlocks({ id: "p", has: ALL, isSnubbed: true }, 1)),
   ); // a snubbed peer's hints are ignored
 });
+
+Deno.test("PiecePicker.pickBlocks() leaves pieces the peer refused to other peers, suggested or not", () => {
+  const picker = pickerFrom("3120", "....");
+  const refused = new Map([[2, 0], [0, 0]]);
+  const suggested = new Set([0, 1]);
+  assertEquals(pieces(picker.pickBlocks({ id: "p", has: ALL, refused, suggested }, 4)), [1, 3]);
+  assertEquals(pieces(picker.pickBlocks({ id: "q", has: ALL }, 1)), [2]); // rarest, for others
+  picker.assertInvariants();
+});

@@ -9,11 +9,16 @@
  */
 import type { Choker, PeerSample } from "../choker/mod.ts";
 import type { PeerConnection } from "../net/peer_connection.ts";
+import type { Clock } from "../runtime/types.ts";
+
+/** An unchoked peer that asked for nothing this long is idle (PeerSample.idle). */
+const IDLE_MS = 1_000;
 
 /** Choke state changes for one torrent's peers. */
 export class ChokeScheduler {
   readonly #choker: Choker;
   readonly #peers: ReadonlyMap<string, PeerConnection>;
+  readonly #clock: Clock;
   readonly #onChange: ((peer: PeerConnection, choked: boolean) => void) | undefined;
 
   /**
@@ -23,10 +28,12 @@ export class ChokeScheduler {
   constructor(
     choker: Choker,
     peers: ReadonlyMap<string, PeerConnection>,
+    clock: Clock,
     onChange?: (peer: PeerConnection, choked: boolean) => void,
   ) {
     this.#choker = choker;
     this.#peers = peers;
+    this.#clock = clock;
     this.#onChange = onChange;
   }
 
@@ -67,6 +74,8 @@ export class ChokeScheduler {
         isSeed: p.isSeed,
         snubbed: p.isSnubbed,
         connectedAt: p.connectedAt,
+        idle: !p.amChoking && p.peerInterested && p.incoming.length === 0 &&
+          p.sendBufferBytes === 0 && now - Math.max(p.lastRequestAt, p.unchokedAt) >= IDLE_MS,
       });
     }
     return samples;
@@ -76,6 +85,7 @@ export class ChokeScheduler {
   setChoke(peer: PeerConnection, choke: boolean): void {
     if (peer.amChoking === choke) return;
     peer.amChoking = choke;
+    if (!choke) peer.unchokedAt = this.#clock.now();
     peer.send({ type: choke ? "choke" : "unchoke" });
     this.#onChange?.(peer, choke);
     if (!choke) return;

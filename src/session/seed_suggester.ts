@@ -4,7 +4,16 @@
  * pick "rarest" pieces blind to what the others are fetching from the seed at that moment,
  * so without hints a seed sends many pieces twice before some leave once; measured in the
  * swarm simulator, that was most of the gap to the fluid-model bound. Unlike super-seeding
- * (BEP 16) nothing is hidden: a peer may still ask for anything.
+ * (BEP 16) nothing is hidden.
+ *
+ * First-copy screening: while some piece we have is held by no connected peer (and none
+ * is getting it from us), the seed's upload is the swarm's only source of it. Then a
+ * fast-extension peer's request for a piece another peer already has, or is getting from
+ * us, gets a REJECT (the leecher asks someone else for it and takes our suggestions), and
+ * suggestions name only such first copies. A piece we began sending a peer is finished;
+ * peers without the fast extension are served as asked (they could not tell a refusal
+ * from a lost request). In the swarm simulator, with 16 seeding slots, screening made the
+ * difference between 1.28x and 1.6-1.8x the bound.
  *
  * Layer: driver (a small policy over live connections).
  * @module
@@ -31,6 +40,8 @@ export interface SeedSuggestSource {
   now(): number;
   /** Whether we have piece `index` (a partial download seeds only what it has). */
   hasPiece(index: number): boolean;
+  /** Connected peers that have piece `index`. */
+  availability(index: number): number;
   /** Whether to suggest now (we are seeding, and suggestions are on). */
   active(): boolean;
 }
@@ -41,6 +52,12 @@ export class SeedSuggester {
   /** Copies sent plus suggestions outstanding, per piece. */
   readonly #score: Uint32Array;
   readonly #outstanding = new Map<PeerConnection, Set<number>>();
+  /** Pieces we began sending to each connected peer. */
+  readonly #started = new Map<PeerConnection, Set<number>>();
+  /** Connected peers we began sending each piece to. */
+  readonly #inflight: Uint16Array;
+  #exclusive = true;
+  #exclusiveAt = -Infinity;
   readonly #perPeer: number;
   #minScore = 0;
   #rescannedAt = -Infinity;
@@ -49,6 +66,7 @@ export class SeedSuggester {
   constructor(source: SeedSuggestSource) {
     this.#source = source;
     this.#score = new Uint32Array(source.pieceCount);
+    this.#inflight = new Uint16Array(source.pieceCount);
     this.#perPeer = Math.min(32, Math.max(2, Math.ceil(SUGGESTED_BYTES / source.pieceLength)));
   }
 
@@ -67,12 +85,66 @@ export class SeedSuggester {
     if (!peer.amChoking) this.onUnchoke(peer);
   }
 
-  /** Forgets a closed or choked peer's outstanding suggestions. */
-  forget(peer: PeerConnection): void {
+  /**
+   * Whether to refuse `peer`'s request for piece `index`: while some of our pieces are
+   * held by no connected peer, a piece another peer has, or is getting from us, is left
+   * to the swarm (the peer gets a REJECT and suggestions instead). Only peers that speak
+   * the fast extension can be refused; a piece we began sending to `peer` is finished.
+   */
+  refuses(peer: PeerConnection, index: number): boolean {
+    const started = this.#startedOf(peer);
+    if (started.has(index)) return false;
+    if (
+      peer.remote.fastExtension && this.#source.active() && this.#hasExclusive() &&
+      this.#heldElsewhere(peer, index)
+    ) return true;
+    started.add(index);
+    if (this.#inflight[index]! < 0xffff) this.#inflight[index]!++;
+    return false;
+  }
+
+  /** `peer` was choked: its outstanding suggestions lapse. */
+  onChoke(peer: PeerConnection): void {
     const mine = this.#outstanding.get(peer);
     if (!mine) return;
     for (const index of mine) this.#score[index]!--;
     this.#outstanding.delete(peer);
+  }
+
+  /** Forgets a closed peer. */
+  forget(peer: PeerConnection): void {
+    this.onChoke(peer);
+    for (const index of this.#started.get(peer) ?? []) this.#inflight[index]!--;
+    this.#started.delete(peer);
+  }
+
+  #startedOf(peer: PeerConnection): Set<number> {
+    let started = this.#started.get(peer);
+    if (!started) this.#started.set(peer, started = new Set());
+    return started;
+  }
+
+  /** Whether a peer other than `peer` has piece `index` or is getting it from us. */
+  #heldElsewhere(peer: PeerConnection, index: number): boolean {
+    const mine = (peer.has.has(index) ? 1 : 0) + (this.#started.get(peer)?.has(index) ? 1 : 0);
+    return this.#inflight[index]! + this.#source.availability(index) > mine;
+  }
+
+  /** Whether some piece of ours is held by no connected peer (rescanned at most every second). */
+  #hasExclusive(): boolean {
+    const now = this.#source.now();
+    if (now - this.#exclusiveAt < RESCAN_MS) return this.#exclusive;
+    this.#exclusiveAt = now;
+    this.#exclusive = false;
+    for (let i = 0; i < this.#source.pieceCount; i++) {
+      if (
+        this.#inflight[i] === 0 && this.#source.hasPiece(i) && this.#source.availability(i) === 0
+      ) {
+        this.#exclusive = true;
+        break;
+      }
+    }
+    return this.#exclusive;
   }
 
   #outstandingOf(peer: PeerConnection): Set<number> {
@@ -92,10 +164,12 @@ export class SeedSuggester {
     // From a random start, take the first piece at the known minimum, else the best of at
     // most MAX_SCAN seen (the cost per piece sent stays bounded on huge torrents).
     const start = this.#source.random.int(n);
+    const exclusiveOnly = this.#hasExclusive();
     let best = -1;
     for (let k = 0; k < Math.min(n, MAX_SCAN); k++) {
       const i = (start + k) % n;
       if (mine.has(i) || peer.has.has(i) || !this.#source.hasPiece(i)) continue;
+      if (exclusiveOnly && this.#heldElsewhere(peer, i)) continue;
       if (best < 0 || this.#score[i]! < this.#score[best]!) best = i;
       if (this.#score[i]! <= this.#minScore) break;
     }

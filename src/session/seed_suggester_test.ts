@@ -18,13 +18,20 @@ function fakePeer(pieceCount: number, fast = true) {
   return { peer: peer as unknown as PeerConnection, sent, raw: peer };
 }
 
-function suggester(pieceCount: number, pieceLength: number, have = (_: number) => true) {
+function suggester(
+  pieceCount: number,
+  pieceLength: number,
+  have = (_: number) => true,
+  availability = (_: number) => 0,
+  now = () => 0,
+) {
   return new SeedSuggester({
     pieceCount,
     pieceLength,
     random: new SeededRandom(1),
-    now: () => 0,
+    now,
     hasPiece: have,
+    availability,
     active: () => true,
   });
 }
@@ -62,4 +69,41 @@ Deno.test("SeedSuggester stays quiet for peers without the fast extension, seeds
   const c = fakePeer(4);
   s.onUnchoke(c.peer);
   assertEquals(c.sent, [2]); // forgetting b released its suggestion
+});
+
+Deno.test("SeedSuggester.refuses() leaves a piece someone else has or is getting, while a piece only we hold exists", () => {
+  const held = new Set([0]); // piece 0 is on another peer already
+  const s = suggester(4, 16 * 1024, () => true, (i) => held.has(i) ? 1 : 0);
+  const a = fakePeer(4), b = fakePeer(4), plain = fakePeer(4, false);
+  assert(s.refuses(a.peer, 0)); // elsewhere already: use our upload for 1..3
+  assert(!s.refuses(a.peer, 1)); // first copy: served, and now in flight to a
+  assert(!s.refuses(a.peer, 1)); // a piece begun for a is finished
+  assert(s.refuses(b.peer, 1)); // b would take a second copy of what a is getting
+  assert(!s.refuses(plain.peer, 0)); // a peer without the fast extension cannot be refused
+  assert(!s.refuses(b.peer, 2));
+  s.forget(a.peer); // a left before finishing piece 1: its first copy is open again
+  assert(!s.refuses(b.peer, 1));
+});
+
+Deno.test("SeedSuggester.refuses() serves everything once every piece is held elsewhere", () => {
+  let now = 0;
+  const s = suggester(2, 16 * 1024, () => true, () => 1, () => now);
+  const a = fakePeer(2);
+  assert(!s.refuses(a.peer, 0)); // nothing is ours alone: no screening
+  const held = new Set<number>();
+  const t = suggester(2, 16 * 1024, () => true, (i) => held.has(i) ? 1 : 0, () => now);
+  assert(!t.refuses(a.peer, 0)); // 0 is held nowhere yet: a first copy
+  held.add(0);
+  assert(t.refuses(fakePeer(2).peer, 0)); // piece 1 is still ours alone
+  held.add(1);
+  now += 1_000; // the exclusive-piece scan runs at most once a second
+  assert(!t.refuses(fakePeer(2).peer, 0));
+});
+
+Deno.test("SeedSuggester suggests only first copies while a piece only we hold exists", () => {
+  const held = new Set([0, 1]);
+  const s = suggester(4, 1024 * 1024, () => true, (i) => held.has(i) ? 1 : 0);
+  const a = fakePeer(4);
+  s.onUnchoke(a.peer);
+  assertEquals(a.sent.sort(), [2, 3]);
 });

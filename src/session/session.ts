@@ -469,10 +469,15 @@ export class Session {
     const timer = clock.schedule(this.settings.connectTimeoutMs, () => abort.abort());
     let conn: Conn | undefined;
     try {
+      const dialedAt = clock.now();
       conn = await network.dial(addr, { signal: abort.signal });
+      const connectMs = clock.now() - dialedAt;
       this.#conns.add(conn);
       await writeHandshake(conn, torrent.infoHash, { peerId: this.peerId, dht: !!this.#dht });
-      const hs = await readHandshake(conn, clock, this.settings.handshakeTimeoutMs);
+      const hs = {
+        ...await readHandshake(conn, clock, this.settings.handshakeTimeoutMs),
+        connectMs,
+      };
       if (!sameBytes(hs.remote.infoHash, torrent.infoHash)) throw new Error("wrong info-hash");
       if (sameBytes(hs.remote.peerId, this.peerId)) throw new Error("connected to ourselves");
       return torrent.attach(conn, hs, true) !== undefined;

@@ -121,6 +121,7 @@ export class TorrentRuntime implements ExtensionHost {
     }
     const choker = new Choker({
       regularSlots: s.unchokeSlots,
+      seedingSlots: s.seedUnchokeSlots,
       rechokeIntervalMs: s.unchokeIntervalMs,
       optimisticIntervalMs: s.optimisticUnchokeIntervalMs,
       snubTimeoutMs: s.snubTimeoutMs,
@@ -132,11 +133,12 @@ export class TorrentRuntime implements ExtensionHost {
       random: ctx.random,
       now: () => ctx.clock.now(),
       hasPiece: (i) => this.picker.has(i),
+      availability: (i) => this.picker.availabilityOf(i),
       // a super-seed reveals pieces itself; suggestions would undo that
       active: () => this.state === "seeding" && !this.superSeeder && s.seedSuggestions,
     });
-    this.#choking = new ChokeScheduler(choker, this.peers, (peer, choked) => {
-      if (choked) this.#suggester.forget(peer);
+    this.#choking = new ChokeScheduler(choker, this.peers, ctx.clock, (peer, choked) => {
+      if (choked) this.#suggester.onChoke(peer);
       else this.#suggester.onUnchoke(peer);
     });
     const transfer = new TransferCounter(ctx, options.maxDownloadBytesPerSecond ?? 0);
@@ -264,6 +266,7 @@ export class TorrentRuntime implements ExtensionHost {
       readBufferBytes: s.readBufferBytes,
       writeCoalesceBytes: s.writeCoalesceBytes,
     });
+    peer.rttMs = hs.connectMs;
     this.#dialer.admitted(peer, conn.remoteAddr);
     this.#handler.greet(peer);
     peer.start(hs.leftover);
@@ -335,6 +338,11 @@ export class TorrentRuntime implements ExtensionHost {
   refill(peer?: PeerConnection): void {
     if (peer) this.#handler.fillRequests(peer);
     else this.#refillAll();
+  }
+
+  /** Whether a seed leaves `peer`'s request for piece `index` to the swarm (see SeedSuggester). */
+  refusesRequest(peer: PeerConnection, index: number): boolean {
+    return this.#suggester.refuses(peer, index);
   }
 
   /** Queues service of `peer`'s requests. */
@@ -455,7 +463,7 @@ export class TorrentRuntime implements ExtensionHost {
     if (now - this.#lastRechoke >= s.unchokeIntervalMs) {
       this.#lastRechoke = now;
       this.#choking.rechoke(now, this.state === "seeding");
-    }
+    } else this.slotsChanged(); // slots of peers that went idle
     this.extensions.tick(now);
     this.#connectMore();
     if (this.#resumeDirty && now - this.#lastResumeSave >= s.resumeSaveIntervalMs) {
