@@ -3,34 +3,17 @@
  * misbehaviour closes that peer's connection, never the session, and nothing is written.
  */
 import { assert, assertEquals } from "../assert.ts";
-import { Session } from "../../src/session/session.ts";
-import { testSettings } from "../../src/session/settings.ts";
-import { DENO_NETWORK } from "../../src/runtime/deno_tcp.ts";
-import { SECURE_RANDOM, SYSTEM_CLOCK } from "../../src/runtime/deno_clock.ts";
-import { MemoryDiskIo } from "../../src/storage/mod.ts";
+import { SECURE_RANDOM } from "../../src/runtime/deno_clock.ts";
+import type { MemoryDiskIo } from "../../src/storage/mod.ts";
+import { withLoopbackLeecher } from "./_loopback_leecher.ts";
 import { encodeHandshake, encodeMessage } from "../../src/wire/mod.ts";
 import { makeSimTorrent } from "../sim/swarm_harness.ts";
 import { concatBytes } from "../../src/util/bytes.ts";
 
 const t = makeSimTorrent(8, 32 * 1024, 21);
 
-async function withLeecher(fn: (port: number, disk: MemoryDiskIo) => Promise<void>) {
-  const disk = new MemoryDiskIo();
-  const session = new Session({
-    settings: testSettings({ listenHost: "127.0.0.1", listenPort: 0 }),
-    network: DENO_NETWORK,
-    clock: SYSTEM_CLOCK,
-    random: SECURE_RANDOM,
-    disk,
-  });
-  const addr = await session.listen();
-  await session.add(t.meta, { dir: "/dl" });
-  try {
-    await fn(addr.port, disk);
-  } finally {
-    await session.close();
-    await disk.shutdown();
-  }
+function withLeecher(fn: (port: number, disk: MemoryDiskIo) => Promise<void>) {
+  return withLoopbackLeecher(t.meta, ({ port, disk }) => fn(port, disk));
 }
 
 /** Connects, sends `bytes`, and reports whether the session closed the connection within 5 s. */
