@@ -3,7 +3,7 @@
  * rotates, and a peer that sends bad data is banned while the download stays correct.
  */
 import { assert, assertEquals } from "../assert.ts";
-import { makeSimTorrent, seededDisk, SimSwarm } from "./swarm_harness.ts";
+import { makeSimTorrent, seededDisk, SimSwarm, storageOf } from "./swarm_harness.ts";
 import { MemoryDiskIo } from "../../src/storage/mod.ts";
 import type { DiskIo, StorageId } from "../../src/runtime/types.ts";
 import type { EngineEvent } from "../../src/session/events.ts";
@@ -160,20 +160,8 @@ Deno.test("swarm: a peer that sends bad data is banned and the download is still
   );
   const liarDisk = new LyingDisk();
   const good = await seededDisk(t, "/liar");
-  const id = await good.open({
-    root: "/liar",
-    files: t.meta.files.map((f) => ({ path: f.path, length: f.length })),
-    pieceLength: t.meta.pieceLength,
-    totalLength: t.meta.totalLength,
-    pieceHashes: t.meta.pieceHashes,
-  });
-  const lid = await (liarDisk as DiskIo).open({
-    root: "/liar",
-    files: t.meta.files.map((f) => ({ path: f.path, length: f.length })),
-    pieceLength: t.meta.pieceLength,
-    totalLength: t.meta.totalLength,
-    pieceHashes: t.meta.pieceHashes,
-  });
+  const id = await good.open(storageOf(t, "/liar"));
+  const lid = await (liarDisk as DiskIo).open(storageOf(t, "/liar"));
   for (let i = 0; i < 24; i++) {
     await liarDisk.writePiece(
       lid,
@@ -212,13 +200,7 @@ Deno.test("swarm: a peer that sends bad data is banned and the download is still
   assert(banned.some((p) => p.startsWith(liar.address.host)), `liar banned: ${banned}`);
   assert(!banned.some((p) => p.startsWith(honest.address.host)), "honest peer never banned");
   assert(events.some((e) => e.type === "piece-hash-failed"));
-  const lidCheck = await leecher.disk.open({
-    root: "/d",
-    files: t.meta.files.map((f) => ({ path: f.path, length: f.length })),
-    pieceLength: t.meta.pieceLength,
-    totalLength: t.meta.totalLength,
-    pieceHashes: t.meta.pieceHashes,
-  });
+  const lidCheck = await leecher.disk.open(storageOf(t, "/d"));
   assertEquals(await leecher.disk.hashPieces(lidCheck, 0, 24), t.meta.pieceHashes);
   await swarm.close();
 });

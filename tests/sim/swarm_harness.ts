@@ -111,16 +111,21 @@ export class SimSwarm {
   }
 }
 
-/** A disk that already holds every piece of `t` (a seeder's). */
-export async function seededDisk(t: SimTorrent, dir: string): Promise<MemoryDiskIo> {
-  const disk = new MemoryDiskIo();
-  const id = await disk.open({
+/** The storage layout of `t` under `dir`, to open on a disk. */
+export function storageOf(t: SimTorrent, dir: string) {
+  return {
     root: dir,
     files: t.meta.files.map((f) => ({ path: f.path, length: f.length })),
     pieceLength: t.meta.pieceLength,
     totalLength: t.meta.totalLength,
     pieceHashes: t.meta.pieceHashes,
-  });
+  };
+}
+
+/** A disk that already holds every piece of `t` (a seeder's). */
+export async function seededDisk(t: SimTorrent, dir: string): Promise<MemoryDiskIo> {
+  const disk = new MemoryDiskIo();
+  const id = await disk.open(storageOf(t, dir));
   for (let i = 0; i < t.pieces.length; i++) await disk.writePiece(id, i, t.pieces[i]!.slice());
   await disk.close(id);
   return disk;

@@ -3,7 +3,7 @@
  * phase, fetches and verifies the info dictionary from peers, then downloads.
  */
 import { assert, assertEquals } from "../assert.ts";
-import { makeSimTorrent, seededDisk, SimSwarm } from "./swarm_harness.ts";
+import { makeSimTorrent, seededDisk, SimSwarm, storageOf } from "./swarm_harness.ts";
 import { formatMagnet, parseMagnet } from "../../src/metainfo/mod.ts";
 import type { EngineEvent } from "../../src/session/events.ts";
 
@@ -37,13 +37,7 @@ Deno.test("swarm magnet: metadata from peers, verified against the info-hash, th
   assertEquals(torrent.name, "sim.bin");
   const got = events.find((e) => e.type === "metadata-received");
   assertEquals(got && "bytes" in got ? got.bytes : 0, t.meta.infoBytes.length);
-  const id = await leecher.disk.open({
-    root: "/dl",
-    files: t.meta.files.map((f) => ({ path: f.path, length: f.length })),
-    pieceLength: t.meta.pieceLength,
-    totalLength: t.meta.totalLength,
-    pieceHashes: t.meta.pieceHashes,
-  });
+  const id = await leecher.disk.open(storageOf(t, "/dl"));
   assertEquals(await leecher.disk.hashPieces(id, 0, 20), t.meta.pieceHashes);
   await swarm.close();
 });

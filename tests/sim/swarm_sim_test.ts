@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../assert.ts";
-import { makeSimTorrent, seededDisk, SimSwarm } from "./swarm_harness.ts";
+import { makeSimTorrent, seededDisk, SimSwarm, storageOf } from "./swarm_harness.ts";
 import { SeededRandom } from "../../src/util/prng.ts";
 import type { EngineEvent } from "../../src/session/events.ts";
 
@@ -48,13 +48,7 @@ Deno.test("Session swarm: 1 seed and 20 leechers all complete with verified data
   const seedUp = seeder.torrent.stats().bytesUploaded;
   assert(seedUp < 20 * t.meta.totalLength, `seeder uploaded ${seedUp}`);
   for (const l of leechers) {
-    const id = await l.disk.open({
-      root: `/dl${leechers.indexOf(l)}`,
-      files: t.meta.files.map((f) => ({ path: f.path, length: f.length })),
-      pieceLength: t.meta.pieceLength,
-      totalLength: t.meta.totalLength,
-      pieceHashes: t.meta.pieceHashes,
-    });
+    const id = await l.disk.open(storageOf(t, `/dl${leechers.indexOf(l)}`));
     const hashes = await l.disk.hashPieces(id, 0, t.meta.pieceCount);
     assertEquals(hashes, t.meta.pieceHashes);
   }
