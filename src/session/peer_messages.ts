@@ -70,14 +70,14 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
         return;
       case "suggest":
         if (m.index >= t.meta.pieceCount || t.picker.has(m.index)) return;
-        peer.refused.delete(m.index);
+        const wasRefused = peer.refused.delete(m.index);
         peer.suggested.delete(m.index);
         peer.suggested.add(m.index);
         if (peer.suggested.size > MAX_SUGGESTED) {
           peer.suggested.delete(peer.suggested.values().next().value!);
         }
-        // it may be the only piece we still want from this peer (one it refused before)
-        if (peer.requested.size < this.#queueTarget(peer)) this.fillRequests(peer);
+        // a piece it refused before may be the only one we still want from it
+        if (wasRefused && peer.requested.size < this.#queueTarget(peer)) this.fillRequests(peer);
         return;
       case "choke":
         peer.peerChoking = true;
