@@ -68,7 +68,7 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
     switch (m.type) {
       case "keep-alive":
         return;
-      case "suggest":
+      case "suggest": {
         if (m.index >= t.meta.pieceCount || t.picker.has(m.index)) return;
         const wasRefused = peer.refused.delete(m.index);
         peer.suggested.delete(m.index);
@@ -79,6 +79,7 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
         // a piece it refused before may be the only one we still want from it
         if (wasRefused && peer.requested.size < this.#queueTarget(peer)) this.fillRequests(peer);
         return;
+      }
       case "choke":
         peer.peerChoking = true;
         // BEP 6: with the fast extension a choke cancels nothing; the peer rejects each
