@@ -39,6 +39,8 @@ export interface HandshakeResult {
   readonly leftover: Uint8Array;
   /** How long our TCP connect took, in ms (outgoing connections): one round trip. */
   readonly connectMs?: number;
+  /** Clock ms we sent our handshake (incoming connections): the peer's answer times a round trip. */
+  readonly answeredAt?: number;
 }
 
 /**

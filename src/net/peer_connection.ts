@@ -127,9 +127,12 @@ export class PeerConnection {
   queueTarget = 4;
   /**
    * Round trip to the peer in ms, when known: how long our TCP connect to it took (a
-   * kernel exchange, not delayed behind anyone's data). Undefined on incoming connections.
+   * kernel exchange, not delayed behind anyone's data), or on an incoming connection the
+   * time from our handshake to the peer's first bitfield or extension handshake.
    */
   rttMs: number | undefined;
+  /** Incoming connection: clock ms we sent our handshake, until the peer's first message. */
+  rttSince: number | undefined;
   /** No block for the snub timeout while requests were out. */
   isSnubbed = false;
   /** Extension ids the peer assigned (BEP 10 `m`). */

@@ -21,6 +21,8 @@ const UNSOLICITED_LIMIT = 64;
 /** Invalid requests tolerated while we choke a peer (PW6). */
 const INVALID_REQUEST_LIMIT = 300;
 
+/** A round-trip sample is capped here (a slow peer's late first message is not a link). */
+const MAX_RTT_SAMPLE_MS = 2_000;
 /** How long a piece a peer refused is not asked of it again. */
 const REFUSED_MS = 5_000;
 /** Suggestions remembered per peer (BEP 6 SUGGEST_PIECE); older ones are dropped. */
@@ -65,6 +67,7 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
   /** Dispatches one message. */
   onMessage(peer: PeerConnection, m: WireMessage): void {
     const t = this.#t;
+    if (peer.rttSince !== undefined) this.#timeAnswer(peer, m);
     switch (m.type) {
       case "keep-alive":
         return;
@@ -142,6 +145,21 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
         else t.extensions.onMessage(peer, m.extendedId, m.payload);
         return;
     }
+  }
+
+  /**
+   * On an incoming connection, the peer's first message after our handshake times a round
+   * trip when it is one a client sends on connecting (its bitfield or extension
+   * handshake). If that was already on its way with its own handshake, the sample is
+   * about 0 and the configured queue time rules, as it does without a sample.
+   */
+  #timeAnswer(peer: PeerConnection, m: WireMessage): void {
+    const opening = m.type === "bitfield" || m.type === "have-all" || m.type === "have-none" ||
+      (m.type === "extended" && m.extendedId === 0);
+    if (opening) {
+      peer.rttMs = Math.min(MAX_RTT_SAMPLE_MS, this.#t.ctx.clock.now() - peer.rttSince!);
+    }
+    peer.rttSince = undefined;
   }
 
   /** Tops up `peer`'s request pipeline from the picker. */

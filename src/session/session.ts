@@ -451,8 +451,9 @@ export class Session {
         conn.close();
         return;
       }
+      const answeredAt = this.#opts.clock.now();
       await writeHandshake(conn, hs.remote.infoHash, { peerId: this.peerId, dht: !!this.#dht });
-      torrent.attach(conn, hs, false);
+      torrent.attach(conn, { ...hs, answeredAt }, false);
     } catch {
       conn.close(); // a bad handshake only costs the peer its own connection
     } finally {

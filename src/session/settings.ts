@@ -34,7 +34,8 @@ export interface Settings {
   readonly snubTimeoutMs: number;
   /**
    * Time of data to keep requested from a peer: queue = rate × this ÷ 16 KiB, or rate × twice
-   * the round trip when that is longer (known on connections we dialed). Default 300 ms
+   * the round trip when that is longer (timed by our TCP connect, or on a connection the
+   * peer dialed by its answer to our handshake). Default 300 ms
    * (libtorrent's request_queue_time is 3 s). Deep queues tie pieces to one peer for
    * seconds: in the swarm simulator (20 rate-limited leechers) 3 s made a seed send
    * duplicates and 1 s finished in 1.35x the bound, 300 ms in 1.30x. The round-trip rule

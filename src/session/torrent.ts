@@ -267,6 +267,7 @@ export class TorrentRuntime implements ExtensionHost {
       writeCoalesceBytes: s.writeCoalesceBytes,
     });
     peer.rttMs = hs.connectMs;
+    peer.rttSince = hs.answeredAt;
     this.#dialer.admitted(peer, conn.remoteAddr);
     this.#handler.greet(peer);
     peer.start(hs.leftover);
