@@ -28,6 +28,7 @@ const REFUSED_MS = 5_000;
 /** Suggestions remembered per peer (BEP 6 SUGGEST_PIECE); older ones are dropped. */
 const MAX_SUGGESTED = 16;
 
+/** Protocol handling for the peers of one torrent. */
 export class PeerMessageHandler implements PeerConnectionHandlers {
   readonly #t: TorrentRuntime;
 
@@ -171,7 +172,6 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
     const target = this.#queueTarget(peer);
     const need = target - peer.requested.size;
     if (need <= 0) return;
-    const now = t.ctx.clock.now();
     const blocks = t.picker.pickBlocks({
       id: peer.id,
       has: peer.isSeed ? "all" : peer.has,
@@ -181,6 +181,7 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
       refused: peer.refused,
       choked: peer.peerChoking,
     }, need);
+    const now = t.ctx.clock.now();
     for (const b of blocks) {
       peer.requested.set(blockKey(b.index, b.begin), { ...b, sentAt: now });
       peer.send({ type: "request", index: b.index, begin: b.begin, length: b.length });

@@ -103,19 +103,32 @@ export class SeedSuggester {
     return false;
   }
 
-  /** `peer` was choked: its outstanding suggestions lapse. */
+  /**
+   * `peer` was choked: its outstanding suggestions lapse, and so do the pieces we began
+   * sending it that it does not have (the choke dropped their requests).
+   */
   onChoke(peer: PeerConnection): void {
-    const mine = this.#outstanding.get(peer);
-    if (!mine) return;
-    for (const index of mine) this.#score[index]!--;
-    this.#outstanding.delete(peer);
+    this.#dropSuggestions(peer);
+    const started = this.#started.get(peer);
+    for (const index of started ?? []) {
+      if (peer.has.has(index)) continue;
+      started!.delete(index);
+      this.#inflight[index]!--;
+    }
   }
 
   /** Forgets a closed peer. */
   forget(peer: PeerConnection): void {
-    this.onChoke(peer);
+    this.#dropSuggestions(peer);
     for (const index of this.#started.get(peer) ?? []) this.#inflight[index]!--;
     this.#started.delete(peer);
+  }
+
+  #dropSuggestions(peer: PeerConnection): void {
+    const mine = this.#outstanding.get(peer);
+    if (!mine) return;
+    for (const index of mine) this.#score[index]!--;
+    this.#outstanding.delete(peer);
   }
 
   #startedOf(peer: PeerConnection): Set<number> {

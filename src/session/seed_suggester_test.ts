@@ -83,6 +83,12 @@ Deno.test("SeedSuggester.refuses() leaves a piece someone else has or is getting
   assert(!s.refuses(b.peer, 2));
   s.forget(a.peer); // a left before finishing piece 1: its first copy is open again
   assert(!s.refuses(b.peer, 1));
+  // b is choked: the choke dropped its requests for 1 and 2, so they are open again,
+  // except a piece b already has
+  b.raw.has.set(2);
+  s.onChoke(b.peer);
+  assert(!s.refuses(a.peer, 1));
+  assert(s.refuses(fakePeer(4).peer, 2));
 });
 
 Deno.test("SeedSuggester.refuses() serves everything once every piece is held elsewhere", () => {
