@@ -52,9 +52,12 @@ export class SeedSuggester {
   /** Copies sent plus suggestions outstanding, per piece. */
   readonly #score: Uint32Array;
   readonly #outstanding = new Map<PeerConnection, Set<number>>();
-  /** Pieces we began sending to each connected peer. */
+  /**
+   * Pieces we began sending to each connected peer that it has not announced (HAVE) yet;
+   * pruned whenever a piece to it completes, so a set stays about the size of its queue.
+   */
   readonly #started = new Map<PeerConnection, Set<number>>();
-  /** Connected peers we began sending each piece to. */
+  /** Connected peers each piece is in a `#started` set of. */
   readonly #inflight: Uint16Array;
   #exclusive = true;
   #exclusiveAt = -Infinity;
@@ -77,11 +80,20 @@ export class SeedSuggester {
     while (mine.size < this.#perPeer && this.#suggest(peer, mine));
   }
 
-  /** The last block of piece `index` went to `peer`: count the copy, suggest another. */
+  /**
+   * The last block of piece `index` went to `peer`: count the copy, forget pieces it has
+   * announced since (availability counts them now), suggest another.
+   */
   onPieceSent(peer: PeerConnection, index: number): void {
     const mine = this.#outstanding.get(peer);
     if (mine?.delete(index)) this.#score[index]!--; // the suggestion became a copy
     this.#score[index]!++;
+    const started = this.#started.get(peer);
+    for (const i of started ?? []) {
+      if (!peer.has.has(i)) continue;
+      started!.delete(i); // announced: availability counts it now
+      this.#inflight[i]!--;
+    }
     if (!peer.amChoking) this.onUnchoke(peer);
   }
 

@@ -113,3 +113,13 @@ Deno.test("SeedSuggester suggests only first copies while a piece only we hold e
   s.onUnchoke(a.peer);
   assertEquals(a.sent.sort(), [2, 3]);
 });
+
+Deno.test("SeedSuggester forgets a piece sent once the peer announces it (bounded memory per peer)", () => {
+  const s = suggester(4, 16 * 1024); // availability 0 everywhere: only in-flight pieces count
+  const a = fakePeer(4), b = fakePeer(4);
+  assert(!s.refuses(a.peer, 1));
+  assert(s.refuses(b.peer, 1)); // a is getting it
+  a.raw.has.set(1); // a verified it and sent HAVE
+  s.onPieceSent(a.peer, 1);
+  assert(!s.refuses(b.peer, 1)); // no longer counted as in flight to a
+});
