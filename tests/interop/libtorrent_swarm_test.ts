@@ -12,6 +12,7 @@ import { type LibtorrentPeer, startLibtorrentPeer } from "./_lt_peer.ts";
 import { buildTorrent } from "../../src/metainfo/create.ts";
 import { parseTorrent } from "../../src/metainfo/mod.ts";
 import { Client } from "../../src/runtime/deno_client.ts";
+import type { Settings } from "../../src/session/settings.ts";
 
 const FILES: [string[], number][] = [
   [["a.bin"], 300_000],
@@ -116,13 +117,7 @@ await interopTest(
 await interopTest("interop: a libtorrent leecher downloads from our Client seeding", async () => {
   const root = await Deno.makeTempDir({ prefix: "swarmd-lt-leech-" });
   const { torrentPath, digests } = await makePayload(root);
-  const client = new Client({
-    port: 0,
-    host: "127.0.0.1",
-    workers: 2,
-    stateDir: null,
-    settings: { enableDht: false },
-  });
+  const client = seedingClient({ enableDht: false });
   let leecher;
   try {
     const meta = parseTorrent(await Deno.readFile(torrentPath));
@@ -153,12 +148,10 @@ await interopTest(
     const root = await Deno.makeTempDir({ prefix: "swarmd-lt-swarm-" });
     const { torrentPath, digests } = await makePayload(root);
     // 256 KiB/s: the seed alone would need 8 s per copy; the leechers are not capped
-    const client = new Client({
-      port: 0,
-      host: "127.0.0.1",
-      workers: 2,
-      stateDir: null,
-      settings: { enableDht: false, enablePex: false, maxUploadBytesPerSecond: 256 * 1024 },
+    const client = seedingClient({
+      enableDht: false,
+      enablePex: false,
+      maxUploadBytesPerSecond: 256 * 1024,
     });
     const leechers: LibtorrentPeer[] = [];
     try {
@@ -201,6 +194,11 @@ await interopTest(
     }
   },
 );
+
+/** Our library client on 127.0.0.1, for seeding to libtorrent leechers. */
+function seedingClient(settings: Partial<Settings>): Client {
+  return new Client({ port: 0, host: "127.0.0.1", workers: 2, stateDir: null, settings });
+}
 
 function assert(condition: boolean, message = "assertion failed"): void {
   if (!condition) throw new Error(message);
