@@ -1,7 +1,8 @@
 /**
  * Opens a torrent's storage under its save path, decides which pieces are already
  * on disk (resume data when it still matches the files, else a rehash: RELIABILITY
- * rule 4, F2, F5), and saves resume data.
+ * rule 4, F2, F5), and saves resume data (`ResumeSaver`: on demand, and after changes at
+ * most every `resumeSaveIntervalMs`).
  *
  * Layer: driver.
  * @module
@@ -76,4 +77,54 @@ export async function saveResume(
   // Missing files are recorded as missing (their pieces are simply not trusted later).
   const bytes = await captureResume(ctx.disk, id, { infoHash: meta.infoHash, have });
   await ctx.resumeStore.save(dir, meta.infoHashHex, bytes);
+}
+
+/** When a torrent writes its resume data: on demand, and after a change at most every interval. */
+export class ResumeSaver {
+  readonly #ctx: TorrentContext;
+  readonly #meta: Metainfo;
+  readonly #dir: string;
+  readonly #picker: { has(index: number): boolean };
+  readonly #onError: (error: unknown) => void;
+  #dirty = false;
+  #savedAt = 0;
+
+  /** Saves `meta`'s state under `dir`; a failed save goes to `onError`, never throws. */
+  constructor(
+    ctx: TorrentContext,
+    meta: Metainfo,
+    dir: string,
+    picker: { has(index: number): boolean },
+    onError: (error: unknown) => void,
+  ) {
+    this.#ctx = ctx;
+    this.#meta = meta;
+    this.#dir = dir;
+    this.#picker = picker;
+    this.#onError = onError;
+  }
+
+  /** A piece was verified: what is saved is out of date. */
+  markDirty(): void {
+    this.#dirty = true;
+  }
+
+  /** Saves if something changed and `resumeSaveIntervalMs` passed since the last save. */
+  saveIfDue(id: StorageId, now: number): void {
+    if (this.#dirty && now - this.#savedAt >= this.#ctx.settings.resumeSaveIntervalMs) {
+      void this.save(id);
+    }
+  }
+
+  /** Saves now (nothing before storage is open). */
+  async save(id: StorageId): Promise<void> {
+    if (id < 0) return;
+    this.#dirty = false;
+    this.#savedAt = this.#ctx.clock.now();
+    try {
+      await saveResume(this.#ctx, this.#meta, this.#dir, id, this.#picker);
+    } catch (e) {
+      this.#onError(e);
+    }
+  }
 }

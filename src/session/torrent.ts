@@ -31,7 +31,7 @@ import { TransferCounter } from "./transfer_counter.ts";
 import { SuperSeeder } from "./super_seeder.ts";
 import { PeerMessageHandler } from "./peer_messages.ts";
 import { type ExtensionHost, ExtensionHub } from "./extension_hub.ts";
-import { openTorrentStorage, saveResume } from "./storage_setup.ts";
+import { openTorrentStorage, ResumeSaver } from "./storage_setup.ts";
 
 /** Per-torrent options. */
 export interface TorrentOptions {
@@ -89,8 +89,7 @@ export class TorrentRuntime implements ExtensionHost {
   #resolveDone!: () => void;
   #rejectDone!: (e: Error) => void;
   #ticker: Timer | undefined;
-  #resumeDirty = false;
-  #lastResumeSave = 0;
+  readonly #resume: ResumeSaver;
   #lastRechoke = 0;
   #stopped = false;
 
@@ -156,6 +155,9 @@ export class TorrentRuntime implements ExtensionHost {
     this.#pieces = new PiecePipeline(this);
     this.#dialer = new PeerDialer(ctx, this.peerList, this.peers, this.infoHashHex);
     this.extensions = new ExtensionHub(this);
+    this.#resume = new ResumeSaver(ctx, meta, options.dir, this.picker, (e) => {
+      this.#warn(`Cannot save resume data: ${errorText(e)}`);
+    });
     this.done = new Promise((resolve, reject) => {
       this.#resolveDone = resolve;
       this.#rejectDone = reject;
@@ -391,7 +393,7 @@ export class TorrentRuntime implements ExtensionHost {
     // Pieces already submitted finish first, so the resume data records them.
     await this.#pieces.drain();
     if (this.storageId >= 0) {
-      await this.#saveResume();
+      await this.#resume.save(this.storageId);
       await this.ctx.disk.close(this.storageId).catch(() => {});
     }
     if (this.state !== "error") this.state = "stopped";
@@ -407,7 +409,7 @@ export class TorrentRuntime implements ExtensionHost {
   /** A piece is verified and on disk: HAVE to every peer, maybe completion. */
   pieceVerified(index: number): void {
     this.picker.pieceVerified(index); // on disk and verified: recorded even while stopping
-    this.#resumeDirty = true;
+    this.#resume.markDirty();
     if (this.#stopped) return;
     const have: WireMessage = { type: "have", index };
     for (const p of this.peers.values()) p.send(have);
@@ -443,7 +445,7 @@ export class TorrentRuntime implements ExtensionHost {
         category: "torrent",
         infoHash: this.infoHashHex,
       });
-      void this.#saveResume();
+      void this.#resume.save(this.storageId);
     }
     for (const p of [...this.peers.values()]) {
       if (p.isSeed) p.close("not-needed");
@@ -467,9 +469,7 @@ export class TorrentRuntime implements ExtensionHost {
     } else this.slotsChanged(); // slots of peers that went idle
     this.extensions.tick(now);
     this.#connectMore();
-    if (this.#resumeDirty && now - this.#lastResumeSave >= s.resumeSaveIntervalMs) {
-      void this.#saveResume();
-    }
+    this.#resume.saveIfDue(this.storageId, now);
     this.ctx.hub.emit({ type: "progress", category: "stats", stats: this.stats() });
   }
 
@@ -481,17 +481,6 @@ export class TorrentRuntime implements ExtensionHost {
 
   #refillAll(): void {
     for (const p of this.peers.values()) this.#handler.fillRequests(p);
-  }
-
-  async #saveResume(): Promise<void> {
-    if (this.storageId < 0) return;
-    this.#resumeDirty = false;
-    this.#lastResumeSave = this.ctx.clock.now();
-    try {
-      await saveResume(this.ctx, this.meta, this.options.dir, this.storageId, this.picker);
-    } catch (e) {
-      this.#warn(`Cannot save resume data: ${errorText(e)}`);
-    }
   }
 
   #warn(message: string): void {
