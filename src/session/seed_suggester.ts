@@ -102,14 +102,15 @@ export class SeedSuggester {
    * held by no connected peer, a piece another peer has, or is getting from us, is left
    * to the swarm (the peer gets a REJECT and suggestions instead). Only peers that speak
    * the fast extension can be refused; a piece we began sending to `peer` is finished.
+   * Nothing is tracked while inactive (leeching): a leecher's requests cost no bookkeeping.
    */
   refuses(peer: PeerConnection, index: number): boolean {
+    if (!this.#source.active()) return false;
     const started = this.#startedOf(peer);
     if (started.has(index)) return false;
-    if (
-      peer.remote.fastExtension && this.#source.active() && this.#hasExclusive() &&
-      this.#heldElsewhere(peer, index)
-    ) return true;
+    if (peer.remote.fastExtension && this.#hasExclusive() && this.#heldElsewhere(peer, index)) {
+      return true;
+    }
     started.add(index);
     if (this.#inflight[index]! < 0xffff) this.#inflight[index]!++;
     return false;
