@@ -58,8 +58,8 @@ export interface PickPeer {
   readonly choked?: boolean;
   /** BEP 6 suggested pieces: taken first when wanted (a seed hinting at least-sent pieces). */
   readonly suggested?: ReadonlySet<number>;
-  /** Pieces this peer refused lately (BEP 6 REJECT_REQUEST): not asked of it again yet. */
-  readonly refused?: { has(index: number): boolean; readonly size: number };
+  /** Pieces this peer refused lately (BEP 6 REJECT_REQUEST), keyed by index: not asked of it again yet. */
+  readonly refused?: ReadonlyMap<number, unknown>;
 }
 
 /** A file's byte range inside the torrent's concatenated content. */
