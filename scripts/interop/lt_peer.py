@@ -4,7 +4,8 @@
 Seeds or downloads one torrent on a given loopback address, printing one JSON object
 per line: {"event": "listening", "port": N}, then {"event": "progress", ...} about
 once a second, then {"event": "complete", ...} when the download is verified.
-Exits 0 on completion (with --exit-when-complete), 3 on timeout.
+Exits 0 on completion (with --exit-when-complete; the files are written by then),
+3 on timeout, 4 if the final write-out did not finish in 10 s.
 """
 import argparse
 import json
@@ -12,6 +13,21 @@ import sys
 import time
 
 import libtorrent as lt
+
+
+def flush_to_disk(ses, h, seconds=10.0):
+    """Waits until every verified block is written to the files.
+
+    is_seeding can come before the last blocks reach the file: libtorrent 2 hashes blocks
+    from its store buffer while their writes are still queued. flush_cache() fences them.
+    """
+    h.flush_cache()
+    end = time.time() + seconds
+    while time.time() < end:
+        ses.wait_for_alert(100)
+        if any(isinstance(x, lt.cache_flushed_alert) for x in ses.pop_alerts()):
+            return True
+    return False
 
 
 def main():
@@ -45,7 +61,8 @@ def main():
         "ssrf_mitigation": False,
         "upload_rate_limit": a.upload_limit,
         "download_rate_limit": a.download_limit,
-        "alert_mask": lt.alert.category_t.error_notification,
+        "alert_mask": lt.alert.category_t.error_notification
+        | lt.alert.category_t.storage_notification,
     }
     if a.dht:  # loopback-friendly DHT (INTEROP.md)
         settings.update({
@@ -101,9 +118,11 @@ def main():
                 "state": str(s.state), "down": s.download_payload_rate, "up": s.upload_payload_rate,
             }), flush=True)
         if a.exit_when_complete and s.is_seeding:
+            flushed = flush_to_disk(ses, h)
+            now = time.time()
             print(json.dumps({"event": "complete", "seconds": now - start,
                               "downloaded": s.total_payload_download}), flush=True)
-            return 0
+            return 0 if flushed else 4
         # Reconnect to the given peers now and then (they may start after us).
         if a.peer and int(now - start) % 2 == 0 and s.num_peers == 0:
             for peer in a.peer:

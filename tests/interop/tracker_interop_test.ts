@@ -160,11 +160,21 @@ import hashlib, json, os, sys, time
 import libtorrent as lt
 work, role, ip, tracker, timeout = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5])
 def say(**kw): print(json.dumps(kw), flush=True)
+def on_disk(ses, h, seconds=10):
+    # is_seeding can come before the last blocks are written: libtorrent 2 hashes blocks from
+    # its store buffer while their writes are still queued. flush_cache() fences the writes.
+    h.flush_cache()
+    end = time.time() + seconds
+    while time.time() < end:
+        ses.wait_for_alert(100)
+        if any(isinstance(a, lt.cache_flushed_alert) for a in ses.pop_alerts()): return True
+    return False
 ses = lt.session({"listen_interfaces": ip + ":0", "outgoing_interfaces": ip,
     "allow_multiple_connections_per_ip": True, "enable_lsd": False, "enable_upnp": False,
     "enable_natpmp": False, "enable_dht": False, "dht_bootstrap_nodes": "",
     "enable_outgoing_utp": False, "enable_incoming_utp": False, "ssrf_mitigation": False,
-    "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.tracker_notification})
+    "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.tracker_notification
+        | lt.alert.category_t.storage_notification})
 atp = lt.add_torrent_params(); atp.ti = lt.torrent_info(os.path.join(work, "payload.torrent"))
 atp.save_path = os.path.join(work, "seed" if role == "seed" else "leech"); atp.trackers = [tracker]
 if role == "seed": atp.flags |= lt.torrent_flags.seed_mode
@@ -178,6 +188,7 @@ while time.time() < deadline:
     peers.update(str(p.ip[0]) for p in h.get_peer_info())
     if role == "leech" and not done and h.status().is_seeding:
         done = True
+        if not on_disk(ses, h): say(event="flush-timeout")
         with open(os.path.join(work, "leech", "payload.bin"), "rb") as f: digest = hashlib.sha256(f.read()).hexdigest()
         say(event="complete", sha256=digest, peers=sorted(peers))
 # peers stay in the swarm until killed (a finished leecher announcing "stopped" would race the test)
