@@ -46,12 +46,22 @@ async function payload(root: string) {
   };
 }
 
-async function get(args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
+/** Deno's own cache, so that moving XDG_CACHE_HOME for our state does not move it too. */
+function denoDir(): string {
+  const env = Deno.env.toObject();
+  return env.DENO_DIR ?? join(env.XDG_CACHE_HOME ?? join(env.HOME ?? "/root", ".cache"), "deno");
+}
+
+/** Runs `get` with a fresh state directory (no DHT routing table from an earlier run) under `root`. */
+async function get(
+  root: string,
+  args: string[],
+): Promise<{ code: number; stderr: string; stdout: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MOD, "get", ...args],
     stdout: "piped",
     stderr: "piped",
-    env: { XDG_CACHE_HOME: await Deno.makeTempDir({ prefix: "swarmd-cache-" }) },
+    env: { XDG_CACHE_HOME: join(root, "cache"), DENO_DIR: denoDir() },
     signal: AbortSignal.timeout(150_000),
   }).output();
   const dec = new TextDecoder();
@@ -85,7 +95,7 @@ await interopTest(
         webSeeds: [],
         warnings: [],
       });
-      const r = await get([
+      const r = await get(root, [
         magnet,
         "-o",
         join(root, "dl"),
@@ -135,7 +145,7 @@ await interopTest("interop: PEX leads us from an empty libtorrent peer to the se
       timeoutS: 150,
     });
     const middlePort = await middle.port;
-    const r = await get([
+    const r = await get(root, [
       torrentPath,
       "-o",
       join(root, "dl"),
