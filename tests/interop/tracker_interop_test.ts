@@ -158,17 +158,9 @@ print(json.dumps({"event": "prepared", "info_hash": str(ti.info_hash()), "sha256
 const LT_PEER = String.raw`
 import hashlib, json, os, sys, time
 import libtorrent as lt
+from lt_peer import flush_to_disk  # scripts/interop, on PYTHONPATH
 work, role, ip, tracker, timeout = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5])
 def say(**kw): print(json.dumps(kw), flush=True)
-def on_disk(ses, h, seconds=10):
-    # is_seeding can come before the last blocks are written: libtorrent 2 hashes blocks from
-    # its store buffer while their writes are still queued. flush_cache() fences the writes.
-    h.flush_cache()
-    end = time.time() + seconds
-    while time.time() < end:
-        ses.wait_for_alert(100)
-        if any(isinstance(a, lt.cache_flushed_alert) for a in ses.pop_alerts()): return True
-    return False
 ses = lt.session({"listen_interfaces": ip + ":0", "outgoing_interfaces": ip,
     "allow_multiple_connections_per_ip": True, "enable_lsd": False, "enable_upnp": False,
     "enable_natpmp": False, "enable_dht": False, "dht_bootstrap_nodes": "",
@@ -188,7 +180,7 @@ while time.time() < deadline:
     peers.update(str(p.ip[0]) for p in h.get_peer_info())
     if role == "leech" and not done and h.status().is_seeding:
         done = True
-        if not on_disk(ses, h): say(event="flush-timeout")
+        if not flush_to_disk(ses, h): say(event="flush-timeout")
         with open(os.path.join(work, "leech", "payload.bin"), "rb") as f: digest = hashlib.sha256(f.read()).hexdigest()
         say(event="complete", sha256=digest, peers=sorted(peers))
 # peers stay in the swarm until killed (a finished leecher announcing "stopped" would race the test)
@@ -204,6 +196,7 @@ interface LtEvent {
 function spawnPython(script: string, args: string[]) {
   const child = new Deno.Command(PYTHON, {
     args: ["-c", script, ...args],
+    env: { PYTHONPATH: new URL("../../scripts/interop/", import.meta.url).pathname },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
