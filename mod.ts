@@ -25,15 +25,15 @@
  * ```
  * @module
  */
-export { Client, type ClientOptions } from "./src/runtime/deno_client.ts";
+export { Client, type ClientOptions } from "./src/deno/client.ts";
 export { type AddOptions, Session, type SessionOptions } from "./src/session/session.ts";
 export { type PeerInfo, Torrent } from "./src/session/torrent_handle.ts";
 export {
   type CreatedTorrent,
   createTorrent,
   type CreateTorrentOptions,
-} from "./src/runtime/deno_create.ts";
-export type { SkippedEntry, WalkedFile, WalkResult } from "./src/runtime/deno_walk.ts";
+} from "./src/deno/create.ts";
+export type { SkippedEntry, WalkedFile, WalkResult } from "./src/deno/walk.ts";
 export {
   DEFAULT_SETTINGS,
   type Settings,
@@ -51,6 +51,14 @@ export type {
 export type { HttpFetcher, HttpFetchOptions, HttpFetchResult } from "./src/tracker/http_client.ts";
 export type { ResumeStore, StateStore } from "./src/session/context.ts";
 export * from "./src/runtime/types.ts";
+export type {
+  DiskIo,
+  FileStat,
+  StorageFile,
+  StorageId,
+  StorageSpec,
+} from "./src/storage/disk_io.ts";
+export { lookupPeers, type LookupPeersOptions } from "./src/deno/dht_lookup.ts";
 export {
   HashMismatchError,
   MetainfoError,

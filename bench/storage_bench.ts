@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { WorkerPoolDiskIo } from "../src/runtime/deno_worker_pool.ts";
+import { WorkerPoolDiskIo } from "../src/deno/worker_pool.ts";
 import { StorageLayout } from "../src/storage/layout.ts";
 import { hashStorage } from "../src/storage/verify.ts";
 

@@ -21,7 +21,7 @@ import { SwarmStore } from "../src/tracker/server/swarm_store.ts";
 import { SeededRandom } from "../src/util/prng.ts";
 import { toHex } from "../src/util/bytes.ts";
 import { percentEncodeBytes } from "../src/tracker/http_codec.ts";
-import { TrackerServer } from "../src/runtime/deno_tracker_server.ts";
+import { TrackerServer } from "../src/deno/tracker_server.ts";
 import { encodeUdpRequest } from "../src/tracker/udp_codec.ts";
 import {
   opentrackerAvailable,

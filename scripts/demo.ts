@@ -14,11 +14,11 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { Session } from "../src/session/session.ts";
 import type { Torrent } from "../src/session/torrent_handle.ts";
-import { DENO_NETWORK } from "../src/runtime/deno_tcp.ts";
-import { SECURE_RANDOM, SYSTEM_CLOCK } from "../src/runtime/deno_clock.ts";
-import { WorkerPoolDiskIo } from "../src/runtime/deno_worker_pool.ts";
-import { createTorrent } from "../src/runtime/deno_create.ts";
-import { DENO_RESUME_STORE } from "../src/runtime/deno_client.ts";
+import { DENO_NETWORK } from "../src/deno/tcp.ts";
+import { SECURE_RANDOM, SYSTEM_CLOCK } from "../src/deno/clock.ts";
+import { WorkerPoolDiskIo } from "../src/deno/worker_pool.ts";
+import { createTorrent } from "../src/deno/create.ts";
+import { DENO_RESUME_STORE } from "../src/deno/client.ts";
 import { formatBytes, formatRate } from "../src/cli/common.ts";
 
 const { values } = parseArgs({

@@ -7,7 +7,7 @@
  * `src/runtime/deno_worker_ops.ts`).
  * @module
  */
-import { WorkerOps } from "../src/runtime/deno_worker_ops.ts";
+import { WorkerOps } from "../src/deno/worker_ops.ts";
 import type { JobBatch, WorkerMessage } from "../src/storage/worker_protocol.ts";
 
 /** The slice of the worker global scope this entry point uses. */

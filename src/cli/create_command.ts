@@ -7,12 +7,12 @@
  * Layer: platform (CLI).
  * @module
  */
-import { WorkerPoolDiskIo } from "../runtime/deno_worker_pool.ts";
-import { collectFiles, type WalkResult } from "../runtime/deno_walk.ts";
+import { WorkerPoolDiskIo } from "../deno/worker_pool.ts";
+import { collectFiles, type WalkResult } from "../deno/walk.ts";
 import { StorageError } from "../errors.ts";
 import { buildTorrent, choosePieceLength, parseTorrent } from "../metainfo/mod.ts";
 import { hashStorage } from "../storage/mod.ts";
-import type { StorageSpec } from "../runtime/types.ts";
+import type { StorageSpec } from "../storage/disk_io.ts";
 import {
   CliError,
   type CliIo,

@@ -6,7 +6,7 @@
  * Layer: platform (CLI).
  * @module
  */
-import { Client } from "../runtime/deno_client.ts";
+import { Client } from "../deno/client.ts";
 import type { MagnetLink, Metainfo } from "../metainfo/mod.ts";
 import type { EngineEvent, TorrentStats } from "../session/events.ts";
 import type { PeerAddress } from "../runtime/types.ts";

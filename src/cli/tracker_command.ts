@@ -7,7 +7,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { TrackerServer, type TrackerServerOptions } from "../runtime/deno_tracker_server.ts";
+import { TrackerServer, type TrackerServerOptions } from "../deno/tracker_server.ts";
 
 /** Where the command writes, one line at a time. */
 export interface TrackerCommandIo {

@@ -5,9 +5,9 @@
  * Layer: platform (CLI).
  * @module
  */
-import { SECURE_RANDOM, SYSTEM_CLOCK } from "../runtime/deno_clock.ts";
-import { DenoHttpFetcher } from "../runtime/deno_http.ts";
-import { bindUdp } from "../runtime/deno_udp.ts";
+import { SECURE_RANDOM, SYSTEM_CLOCK } from "../deno/clock.ts";
+import { DenoHttpFetcher } from "../deno/http.ts";
+import { bindUdp } from "../deno/udp.ts";
 import { HttpTrackerClient } from "../tracker/http_client.ts";
 import { redact } from "../tracker/http_client.ts";
 import { UdpTrackerClient } from "../tracker/udp_client.ts";

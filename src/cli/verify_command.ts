@@ -8,8 +8,8 @@
  * @module
  */
 import type { Metainfo } from "../metainfo/mod.ts";
-import type { StorageSpec } from "../runtime/types.ts";
-import { WorkerPoolDiskIo } from "../runtime/deno_worker_pool.ts";
+import type { StorageSpec } from "../storage/disk_io.ts";
+import { WorkerPoolDiskIo } from "../deno/worker_pool.ts";
 import { StorageLayout, verifyStorage } from "../storage/mod.ts";
 import type { Bitfield } from "../util/bitfield.ts";
 import { toHex } from "../util/bytes.ts";

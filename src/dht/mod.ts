@@ -15,11 +15,9 @@
  * a 5-minute block, an 8 kB/s reply budget, replies ≤ 10× the request, one routing
  * entry per IP, a bounded peer store, no local addresses outside test mode.
  *
- * @example One-call lookup (needs network access and `--unstable-net`)
- * ```ts ignore
- * import { lookupPeers } from "./mod.ts";
- * const peers = await lookupPeers("c9e15763f722f23e98a29decdfae341b98d53056");
- * ```
+ * This entry loads no Deno binding: a {@linkcode DhtNode} runs over any injected
+ * `UdpSocketLike`, `Clock` and `Random`. The one-call `lookupPeers` with Deno's sockets
+ * is exported by the package root.
  *
  * @example Codec alone
  * ```ts
@@ -40,7 +38,6 @@ export {
   type DhtNodeOptions,
   type DhtStats,
 } from "./dht_node.ts";
-export { lookupPeers, type LookupPeersOptions } from "./lookup_peers.ts";
 export type {
   Clock,
   Datagram,

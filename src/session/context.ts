@@ -5,7 +5,8 @@
  * Layer: driver (types only).
  * @module
  */
-import type { Clock, DiskIo, Logger, PeerAddress, Random } from "../runtime/types.ts";
+import type { Clock, Logger, PeerAddress, Random } from "../runtime/types.ts";
+import type { DiskIo } from "../storage/disk_io.ts";
 import type { Settings } from "./settings.ts";
 import type { EventHub } from "./events.ts";
 import type { TokenBucket } from "../util/token_bucket.ts";

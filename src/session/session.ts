@@ -9,7 +9,6 @@
 import type {
   Clock,
   Conn,
-  DiskIo,
   Listener,
   Logger,
   Network,
@@ -17,6 +16,7 @@ import type {
   Random,
   UdpSocketLike,
 } from "../runtime/types.ts";
+import type { DiskIo } from "../storage/disk_io.ts";
 import { SILENT_LOGGER } from "../runtime/types.ts";
 import type { MagnetLink, Metainfo } from "../metainfo/mod.ts";
 import { generatePeerId } from "../wire/mod.ts";

@@ -10,7 +10,7 @@
 import type { Metainfo } from "../metainfo/mod.ts";
 import { captureResume, checkExistingData, StorageLayout } from "../storage/mod.ts";
 import { Bitfield } from "../util/bitfield.ts";
-import type { StorageId } from "../runtime/types.ts";
+import type { StorageId } from "../storage/disk_io.ts";
 import type { TorrentContext } from "./context.ts";
 
 /** An opened storage and what is already verified on it. */

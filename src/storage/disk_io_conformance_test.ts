@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
 import { StorageError } from "../errors.ts";
-import type { DiskIo, StorageSpec } from "../runtime/types.ts";
+import type { DiskIo, StorageSpec } from "./disk_io.ts";
 import { concatBytes } from "../util/bytes.ts";
 import { SeededRandom } from "../util/prng.ts";
 import { sha1 } from "../util/sha1.ts";

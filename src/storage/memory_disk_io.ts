@@ -9,7 +9,7 @@
  * @module
  */
 import { StorageError } from "../errors.ts";
-import type { DiskIo, FileStat, StorageId, StorageSpec } from "../runtime/types.ts";
+import type { DiskIo, FileStat, StorageId, StorageSpec } from "./disk_io.ts";
 import { bytesEqual } from "../util/bytes.ts";
 import { sha1 } from "../util/sha1.ts";
 import { type FileSpan, StorageLayout } from "./layout.ts";

@@ -2,7 +2,7 @@
  * Storage (BEP 3 piece ↔ file layout, SHA-1 piece verification): the layout that
  * maps pieces and blocks onto files, an in-memory {@linkcode DiskIo} for tests and
  * simulations, whole-storage hashing and verification, resume data and the
- * start-up check. The Deno worker pool lives in `src/runtime/deno_worker_pool.ts`.
+ * start-up check. The Deno worker pool lives in the roof, `src/deno/worker_pool.ts`.
  *
  * BEPs: 3 (pieces, multi-file layout, SHA-1 piece hashes).
  *
@@ -42,5 +42,5 @@ export {
   type StartupCheckResult,
 } from "./startup_check.ts";
 export type * from "./worker_protocol.ts";
-export type { DiskIo, FileStat, StorageFile, StorageId, StorageSpec } from "../runtime/types.ts";
+export type { DiskIo, FileStat, StorageFile, StorageId, StorageSpec } from "./disk_io.ts";
 export type { Bitfield } from "../util/bitfield.ts";

@@ -21,7 +21,7 @@ import {
   getList,
   isDict,
 } from "../bencode/mod.ts";
-import type { FileStat } from "../runtime/types.ts";
+import type { FileStat } from "./disk_io.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { bytesEqual, fromUtf8, toHex } from "../util/bytes.ts";
 import type { StorageLayout } from "./layout.ts";

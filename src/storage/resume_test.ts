@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { fuzzCases } from "../../tests/fuzz.ts";
 import { encode } from "../bencode/mod.ts";
-import type { FileStat } from "../runtime/types.ts";
+import type { FileStat } from "./disk_io.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { StorageLayout } from "./layout.ts";
 import { decodeResume, encodeResume, piecesToRecheck, type ResumeData } from "./resume.ts";

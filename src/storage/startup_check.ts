@@ -6,7 +6,7 @@
  * Layer: driver (async; talks only to the injected `DiskIo`).
  * @module
  */
-import type { DiskIo, StorageId } from "../runtime/types.ts";
+import type { DiskIo, StorageId } from "./disk_io.ts";
 import type { Bitfield } from "../util/bitfield.ts";
 import type { StorageLayout } from "./layout.ts";
 import { decodeResume, encodeResume, piecesToRecheck } from "./resume.ts";

@@ -7,7 +7,7 @@
  * Layer: driver (async; talks only to the injected `DiskIo`).
  * @module
  */
-import type { DiskIo, StorageId } from "../runtime/types.ts";
+import type { DiskIo, StorageId } from "./disk_io.ts";
 import { Bitfield } from "../util/bitfield.ts";
 
 /** Default bytes of pieces per hash job. */

@@ -9,7 +9,7 @@
  * Layer: core (types only).
  * @module
  */
-import type { FileStat, StorageId } from "../runtime/types.ts";
+import type { FileStat, StorageId } from "./disk_io.ts";
 
 /** Job kinds. */
 export type JobType = "open" | "write" | "read" | "hash" | "stat" | "close";

@@ -1,8 +1,8 @@
 /** A real Session over loopback TCP, downloading one torrent into memory, for wire-level tests. */
 import { Session } from "../../src/session/session.ts";
 import { testSettings } from "../../src/session/settings.ts";
-import { DENO_NETWORK } from "../../src/runtime/deno_tcp.ts";
-import { SECURE_RANDOM, SYSTEM_CLOCK } from "../../src/runtime/deno_clock.ts";
+import { DENO_NETWORK } from "../../src/deno/tcp.ts";
+import { SECURE_RANDOM, SYSTEM_CLOCK } from "../../src/deno/clock.ts";
 import { MemoryDiskIo } from "../../src/storage/mod.ts";
 import type { Metainfo } from "../../src/metainfo/mod.ts";
 import type { Torrent } from "../../src/session/torrent_handle.ts";

@@ -4,7 +4,7 @@
  * when the peer suggests it, or when the refusal lapses after 5 s.
  */
 import { assert, assertEquals } from "../assert.ts";
-import { SECURE_RANDOM } from "../../src/runtime/deno_clock.ts";
+import { SECURE_RANDOM } from "../../src/deno/clock.ts";
 import { withLoopbackLeecher } from "./_loopback_leecher.ts";
 import {
   encodeHandshake,

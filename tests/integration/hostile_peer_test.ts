@@ -3,7 +3,7 @@
  * misbehaviour closes that peer's connection, never the session, and nothing is written.
  */
 import { assert, assertEquals } from "../assert.ts";
-import { SECURE_RANDOM } from "../../src/runtime/deno_clock.ts";
+import { SECURE_RANDOM } from "../../src/deno/clock.ts";
 import type { MemoryDiskIo } from "../../src/storage/mod.ts";
 import { withLoopbackLeecher } from "./_loopback_leecher.ts";
 import { encodeHandshake, encodeMessage } from "../../src/wire/mod.ts";

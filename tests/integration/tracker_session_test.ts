@@ -6,9 +6,9 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
-import { TrackerServer } from "../../src/runtime/deno_tracker_server.ts";
-import { Client } from "../../src/runtime/deno_client.ts";
-import { createTorrent } from "../../src/runtime/deno_create.ts";
+import { TrackerServer } from "../../src/deno/tracker_server.ts";
+import { Client } from "../../src/deno/client.ts";
+import { createTorrent } from "../../src/deno/create.ts";
 import type { Torrent } from "../../src/session/torrent_handle.ts";
 
 const MOD = new URL("../../mod.ts", import.meta.url).pathname;

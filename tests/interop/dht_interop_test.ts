@@ -8,8 +8,8 @@
  */
 import { assert } from "../assert.ts";
 import { DhtNode } from "../../src/dht/mod.ts";
-import { SECURE_RANDOM, SYSTEM_CLOCK } from "../../src/runtime/deno_clock.ts";
-import { bindUdp } from "../../src/runtime/deno_udp.ts";
+import { SECURE_RANDOM, SYSTEM_CLOCK } from "../../src/deno/clock.ts";
+import { bindUdp } from "../../src/deno/udp.ts";
 import type { PeerAddress } from "../../src/runtime/types.ts";
 import { toHex } from "../../src/util/bytes.ts";
 import { interopTest } from "./_harness.ts";

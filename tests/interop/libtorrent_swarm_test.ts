@@ -11,7 +11,7 @@ import { interopTest } from "./_harness.ts";
 import { type LibtorrentPeer, startLibtorrentPeer } from "./_lt_peer.ts";
 import { buildTorrent } from "../../src/metainfo/create.ts";
 import { parseTorrent } from "../../src/metainfo/mod.ts";
-import { Client } from "../../src/runtime/deno_client.ts";
+import { Client } from "../../src/deno/client.ts";
 import type { Settings } from "../../src/session/settings.ts";
 
 const FILES: [string[], number][] = [

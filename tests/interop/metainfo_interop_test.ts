@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { assertEquals } from "../assert.ts";
 import { buildTorrent, choosePieceLength, parseTorrent } from "../../src/metainfo/mod.ts";
-import { collectFiles } from "../../src/runtime/deno_walk.ts";
+import { collectFiles } from "../../src/deno/walk.ts";
 import { concatBytes, fromLatin1 } from "../../src/util/bytes.ts";
 import { SeededRandom } from "../../src/util/prng.ts";
 import { interopTest, runPythonJson } from "./_harness.ts";

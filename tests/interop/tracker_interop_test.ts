@@ -14,10 +14,10 @@
 import { assert, assertEquals } from "../assert.ts";
 import { interopRequired, libtorrentAvailable, PYTHON } from "./_harness.ts";
 import { opentrackerAvailable, startOpentracker } from "./_opentracker.ts";
-import { SECURE_RANDOM, SYSTEM_CLOCK } from "../../src/runtime/deno_clock.ts";
-import { DenoHttpFetcher } from "../../src/runtime/deno_http.ts";
-import { TrackerServer } from "../../src/runtime/deno_tracker_server.ts";
-import { bindUdp } from "../../src/runtime/deno_udp.ts";
+import { SECURE_RANDOM, SYSTEM_CLOCK } from "../../src/deno/clock.ts";
+import { DenoHttpFetcher } from "../../src/deno/http.ts";
+import { TrackerServer } from "../../src/deno/tracker_server.ts";
+import { bindUdp } from "../../src/deno/udp.ts";
 import type { PeerAddress } from "../../src/runtime/types.ts";
 import { HttpTrackerClient, TrackerClient, UdpTrackerClient } from "../../src/tracker/mod.ts";
 import type { AnnounceParams } from "../../src/tracker/mod.ts";

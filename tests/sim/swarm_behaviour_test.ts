@@ -5,7 +5,7 @@
 import { assert, assertEquals } from "../assert.ts";
 import { makeSimTorrent, seededDisk, SimSwarm, storageOf } from "./swarm_harness.ts";
 import { MemoryDiskIo } from "../../src/storage/mod.ts";
-import type { DiskIo, StorageId } from "../../src/runtime/types.ts";
+import type { DiskIo, StorageId } from "../../src/storage/disk_io.ts";
 import type { EngineEvent } from "../../src/session/events.ts";
 import type { Torrent } from "../../src/session/torrent_handle.ts";
 

@@ -3,14 +3,14 @@
  * one `get_peers` lookup and closes everything again. Sockets, clock and randomness
  * default to the Deno bindings and can be injected (tests, simulations).
  *
- * Layer: driver (with platform defaults).
+ * Layer: platform (the roof: Deno sockets, clock and randomness by default).
  * @module
  */
-import { SECURE_RANDOM, SYSTEM_CLOCK } from "../runtime/deno_clock.ts";
-import { bindUdp, resolveHost } from "../runtime/deno_udp.ts";
+import { SECURE_RANDOM, SYSTEM_CLOCK } from "./clock.ts";
+import { bindUdp, resolveHost } from "./udp.ts";
 import type { Clock, Logger, PeerAddress, Random, UdpSocketLike } from "../runtime/types.ts";
 import { fromHex } from "../util/bytes.ts";
-import { DhtNode } from "./dht_node.ts";
+import { DhtNode } from "../dht/dht_node.ts";
 
 /** Options of {@linkcode lookupPeers}. */
 export interface LookupPeersOptions {
@@ -45,7 +45,7 @@ export interface LookupPeersOptions {
  * @throws {RangeError} when the info-hash is not 20 bytes
  * @example Offline: no routers, so no peers (and no waiting)
  * ```ts
- * import { lookupPeers } from "./lookup_peers.ts";
+ * import { lookupPeers } from "./dht_lookup.ts";
  * import { deepStrictEqual } from "node:assert";
  * let wake: (d: null) => void = () => {};
  * const socket = {

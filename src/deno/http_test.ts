@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects } from "../../tests/assert.ts";
 import { TrackerError } from "../errors.ts";
-import { DenoHttpFetcher } from "./deno_http.ts";
+import { DenoHttpFetcher } from "./http.ts";
 
 async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(

@@ -7,9 +7,9 @@
  */
 import { buildTorrent, choosePieceLength, type Metainfo, parseTorrent } from "../metainfo/mod.ts";
 import { hashStorage } from "../storage/verify.ts";
-import type { DiskIo } from "./types.ts";
-import { collectFiles, type WalkResult } from "./deno_walk.ts";
-import { WorkerPoolDiskIo } from "./deno_worker_pool.ts";
+import type { DiskIo } from "../storage/disk_io.ts";
+import { collectFiles, type WalkResult } from "./walk.ts";
+import { WorkerPoolDiskIo } from "./worker_pool.ts";
 
 /** Options for {@linkcode createTorrent}. */
 export interface CreateTorrentOptions {

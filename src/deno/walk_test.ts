@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { assertEquals, assertRejects } from "../../tests/assert.ts";
 import { StorageError } from "../errors.ts";
-import { collectFiles, comparePaths } from "./deno_walk.ts";
+import { collectFiles, comparePaths } from "./walk.ts";
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "swarmd_walk_" });

@@ -9,8 +9,15 @@
  * Layer: platform.
  * @module
  */
-import type { Conn, DialOptions, Listener, Network, PeerAddress, UdpSocketLike } from "./types.ts";
-import { bindUdp } from "./deno_udp.ts";
+import type {
+  Conn,
+  DialOptions,
+  Listener,
+  Network,
+  PeerAddress,
+  UdpSocketLike,
+} from "../runtime/types.ts";
+import { bindUdp } from "./udp.ts";
 
 class DenoConn implements Conn {
   readonly remoteAddr: PeerAddress;

@@ -2,10 +2,10 @@ import { assertEquals } from "../../tests/assert.ts";
 import { HttpTrackerClient } from "../tracker/http_client.ts";
 import { UdpTrackerClient } from "../tracker/udp_client.ts";
 import type { AnnounceParams } from "../tracker/types.ts";
-import { SECURE_RANDOM, SYSTEM_CLOCK } from "./deno_clock.ts";
-import { DenoHttpFetcher } from "./deno_http.ts";
-import { TrackerServer } from "./deno_tracker_server.ts";
-import { bindUdp } from "./deno_udp.ts";
+import { SECURE_RANDOM, SYSTEM_CLOCK } from "./clock.ts";
+import { DenoHttpFetcher } from "./http.ts";
+import { TrackerServer } from "./tracker_server.ts";
+import { bindUdp } from "./udp.ts";
 
 const HASH = new Uint8Array(20).fill(0x42);
 

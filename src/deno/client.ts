@@ -11,15 +11,15 @@ import type { AddOptions } from "../session/session.ts";
 import type { Settings } from "../session/settings.ts";
 import type { ResumeStore, StateStore } from "../session/context.ts";
 import { dirname } from "node:path";
-import { resolveHost } from "./deno_udp.ts";
-import { DenoHttpFetcher } from "./deno_http.ts";
+import { resolveHost } from "./udp.ts";
+import { DenoHttpFetcher } from "./http.ts";
 import type { Torrent } from "../session/torrent_handle.ts";
-import type { Logger } from "./types.ts";
+import type { Logger } from "../runtime/types.ts";
 import { type MagnetLink, type Metainfo, parseMagnet, parseTorrent } from "../metainfo/mod.ts";
-import { SECURE_RANDOM, SYSTEM_CLOCK } from "./deno_clock.ts";
-import { DENO_NETWORK } from "./deno_tcp.ts";
-import { WorkerPoolDiskIo } from "./deno_worker_pool.ts";
-import { readFileCapped, resumePath, writeFileAtomic } from "./deno_fs.ts";
+import { SECURE_RANDOM, SYSTEM_CLOCK } from "./clock.ts";
+import { DENO_NETWORK } from "./tcp.ts";
+import { WorkerPoolDiskIo } from "./worker_pool.ts";
+import { readFileCapped, resumePath, writeFileAtomic } from "./fs.ts";
 
 /** Options for {@linkcode Client}. */
 export interface ClientOptions {

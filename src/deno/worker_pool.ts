@@ -28,7 +28,7 @@ import type {
   WorkerMessage,
   WorkerStorageSpec,
 } from "../storage/worker_protocol.ts";
-import type { DiskIo, FileStat, StorageId, StorageSpec } from "./types.ts";
+import type { DiskIo, FileStat, StorageId, StorageSpec } from "../storage/disk_io.ts";
 
 /** Default backpressure mark: 64 MiB of unfinished job bytes. */
 export const DEFAULT_HIGH_WATER_BYTES = 64 * 1024 * 1024;

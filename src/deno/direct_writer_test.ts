@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { assert, assertEquals } from "../../tests/assert.ts";
-import { DirectWriter } from "./deno_direct_writer.ts";
+import { DirectWriter } from "./direct_writer.ts";
 
 function pattern(length: number, seed: number): Uint8Array {
   const out = new Uint8Array(length);

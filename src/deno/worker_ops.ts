@@ -30,8 +30,8 @@ import type {
   WorkerStorageSpec,
   WriteJob,
 } from "../storage/worker_protocol.ts";
-import type { FileStat, StorageId } from "./types.ts";
-import { DirectWriter } from "./deno_direct_writer.ts";
+import type { FileStat, StorageId } from "../storage/disk_io.ts";
+import { DirectWriter } from "./direct_writer.ts";
 
 /** Default bound on open file handles per worker. */
 export const DEFAULT_MAX_OPEN_FILES = 32;

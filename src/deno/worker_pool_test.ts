@@ -3,7 +3,7 @@ import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
 import { StorageError } from "../errors.ts";
 import { CONFORMANCE_CASES, fixture } from "../storage/disk_io_conformance_test.ts";
 import { hashStorage } from "../storage/verify.ts";
-import { WorkerPoolDiskIo } from "./deno_worker_pool.ts";
+import { WorkerPoolDiskIo } from "./worker_pool.ts";
 
 for (const c of CONFORMANCE_CASES) {
   Deno.test(`WorkerPoolDiskIo.${c.name}`, () =>

@@ -8,7 +8,7 @@
  * @module
  */
 import dgram from "node:dgram";
-import type { Datagram, PeerAddress, UdpSocketLike } from "./types.ts";
+import type { Datagram, PeerAddress, UdpSocketLike } from "../runtime/types.ts";
 
 class DenoUdpSocket implements UdpSocketLike {
   readonly addr: PeerAddress;

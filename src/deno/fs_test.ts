@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { assertEquals, assertRejects, assertThrows } from "../../tests/assert.ts";
 import { StorageError } from "../errors.ts";
-import { readFileCapped, resumePath, writeFileAtomic } from "./deno_fs.ts";
+import { readFileCapped, resumePath, writeFileAtomic } from "./fs.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();

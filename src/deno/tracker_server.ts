@@ -9,7 +9,7 @@
  * Layer: platform.
  * @module
  */
-import type { PeerAddress } from "./types.ts";
+import type { PeerAddress } from "../runtime/types.ts";
 import { SeededRandom } from "../util/prng.ts";
 import { ConnectionIds } from "../tracker/server/connection_ids.ts";
 import { createHttpTrackerHandler } from "../tracker/server/http_handler.ts";

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { DhtNode } from "../dht/dht_node.ts";
-import { SECURE_RANDOM, SYSTEM_CLOCK } from "./deno_clock.ts";
-import { bindUdp, resolveHost } from "./deno_udp.ts";
+import { SECURE_RANDOM, SYSTEM_CLOCK } from "./clock.ts";
+import { bindUdp, resolveHost } from "./udp.ts";
 
 Deno.test("bindUdp() sends and receives datagrams on loopback; close() ends receive()", async () => {
   const a = await bindUdp({ host: "127.0.0.1", port: 0 });

@@ -5,7 +5,7 @@
  * Layer: platform.
  * @module
  */
-import type { Clock, Random, Timer } from "./types.ts";
+import type { Clock, Random, Timer } from "../runtime/types.ts";
 
 /** The real clock. */
 export const SYSTEM_CLOCK: Clock = Object.freeze({
