@@ -5,6 +5,7 @@
  * Layer: platform (CLI).
  * @module
  */
+import { parseHostPort as parseAddress } from "../util/address.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
 import { BencodeSyntaxError, FILE_LIMITS } from "../bencode/mod.ts";
@@ -121,12 +122,9 @@ export function parseByteSize(name: string, text: string): number {
  * @throws {CliError} when malformed (exit 2)
  */
 export function parseHostPort(name: string, text: string): { host: string; port: number } {
-  const m = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(text) ?? /^([^:\s]+):(\d+)$/.exec(text);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new CliError(`Invalid --${name}: "${text}" is not HOST:PORT`);
-  }
-  return { host: m[1]!, port };
+  const addr = parseAddress(text);
+  if (!addr) throw new CliError(`Invalid --${name}: "${text}" is not HOST:PORT`);
+  return addr;
 }
 
 /** Escapes control, bidi and other invisible characters so a name cannot drive the terminal. */

@@ -5,6 +5,7 @@
  * Layer: core (pure). Private to `src/metainfo/`.
  * @module
  */
+import { parseHostPort } from "../util/address.ts";
 import { MetainfoError } from "../errors.ts";
 import type { PeerAddress } from "../runtime/types.ts";
 
@@ -13,23 +14,13 @@ export const MAX_SELECT_INDEX = 1_000_000;
 /** Most indices one `so` may select once its ranges are expanded. */
 export const MAX_SELECT_COUNT = 100_000;
 
-const V6_RE = /^\[([0-9a-fA-F:.]{2,45})\]:(\d{1,5})$/;
-const HOST_RE = /^([A-Za-z0-9][A-Za-z0-9.-]{0,252}):(\d{1,5})$/;
-
 /**
  * Parses `host:port` or `[v6]:port`.
  * @param value the decoded parameter
  * @returns the address (IPv6 without brackets), or `undefined` when malformed
  */
 export function parsePeer(value: string): PeerAddress | undefined {
-  const v6 = V6_RE.exec(value);
-  const match = v6 ?? HOST_RE.exec(value);
-  if (!match) return undefined;
-  const host = match[1]!;
-  const port = Number(match[2]);
-  if (port < 1 || port > 65535) return undefined;
-  if (v6 && !host.includes(":")) return undefined;
-  return { host, port };
+  return parseHostPort(value);
 }
 
 function badSelect(detail: string): never {

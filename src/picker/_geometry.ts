@@ -5,6 +5,7 @@
  * Layer: core (pure). Private to src/picker/.
  * @module
  */
+import { pieceLengthAt } from "../util/pieces.ts";
 import type { BlockRequest } from "./picker_types.ts";
 
 /** Validated sizes and the arithmetic on them. */
@@ -41,7 +42,7 @@ export class PieceGeometry {
     this.pieceLength = pieceLength;
     this.totalLength = totalLength;
     this.blockLength = blockLength;
-    this.#lastPieceLength = totalLength - (pieceCount - 1) * pieceLength;
+    this.#lastPieceLength = pieceLengthAt(pieceLength, totalLength, pieceCount - 1);
     this.totalBlocks = (pieceCount - 1) * Math.ceil(pieceLength / blockLength) +
       Math.ceil(this.#lastPieceLength / blockLength);
   }

@@ -194,6 +194,7 @@ export class PieceStates {
   /** Recounts everything. @throws {Error} naming the first broken invariant */
   check(): void {
     const geo = this.geo;
+    this.book.assertCounts();
     checkPicker({
       pieceCount: geo.pieceCount,
       avail: this.avail,

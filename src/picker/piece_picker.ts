@@ -384,6 +384,27 @@ export class PiecePicker {
   }
 
   /**
+   * Whether a block is requested from a peer (its own request or an endgame copy).
+   * @param peerId the peer
+   * @param index piece index
+   * @param begin offset in the piece
+   * @returns false too for coordinates outside the torrent
+   */
+  isRequestedFrom(peerId: string, index: number, begin: number): boolean {
+    const b = this.#geo.blockAt(index, begin);
+    return b >= 0 && this.#s.book.holds(peerId, index, b);
+  }
+
+  /**
+   * How many requests a peer has outstanding, endgame copies included; O(1).
+   * @param peerId the peer
+   * @returns the count
+   */
+  requestCount(peerId: string): number {
+    return this.#s.book.count(peerId);
+  }
+
+  /**
    * Peers that sent blocks of a piece in progress (read it before `pieceVerified`).
    * @param index piece index
    * @returns the senders; empty for an untouched or verified piece

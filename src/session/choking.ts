@@ -1,14 +1,14 @@
 /**
- * Applies the choker's decisions to live connections: the periodic rechoke (tit-for-tat,
- * optimistic unchoke, anti-snubbing — all decided by the pure Choker), free slots handed on
- * between rechokes (also decided by the Choker), and BEP 6 rejects for requests dropped by
- * a choke.
+ * Applies the choker's decisions to a torrent's peers: the periodic rechoke (tit-for-tat,
+ * optimistic unchoke, anti-snubbing — all decided by the pure Choker) and free slots handed
+ * on between rechokes (also decided by the Choker). What a choke means for the peer's
+ * queued requests is the uploader's business (`onChange`).
  *
  * Layer: driver.
  * @module
  */
 import type { Choker, PeerSample } from "../choker/mod.ts";
-import type { PeerConnection } from "../net/peer_connection.ts";
+import type { Peer } from "./peer.ts";
 import type { Clock } from "../runtime/types.ts";
 
 /** An unchoked peer that asked for nothing this long is idle (PeerSample.idle). */
@@ -17,19 +17,19 @@ const IDLE_MS = 1_000;
 /** Choke state changes for one torrent's peers. */
 export class ChokeScheduler {
   readonly #choker: Choker;
-  readonly #peers: ReadonlyMap<string, PeerConnection>;
+  readonly #peers: ReadonlyMap<string, Peer>;
   readonly #clock: Clock;
-  readonly #onChange: ((peer: PeerConnection, choked: boolean) => void) | undefined;
+  readonly #onChange: ((peer: Peer, choked: boolean) => void) | undefined;
 
   /**
    * Binds a choker to a torrent's connections.
-   * @param onChange told after each choke or unchoke (seed suggestions)
+   * @param onChange told after each choke or unchoke (the uploader drops or suggests)
    */
   constructor(
     choker: Choker,
-    peers: ReadonlyMap<string, PeerConnection>,
+    peers: ReadonlyMap<string, Peer>,
     clock: Clock,
-    onChange?: (peer: PeerConnection, choked: boolean) => void,
+    onChange?: (peer: Peer, choked: boolean) => void,
   ) {
     this.#choker = choker;
     this.#peers = peers;
@@ -72,27 +72,22 @@ export class ChokeScheduler {
         downloadBps: p.downloadMeter.rate(now),
         uploadBps: p.uploadMeter.rate(now),
         isSeed: p.isSeed,
-        snubbed: p.isSnubbed,
-        connectedAt: p.connectedAt,
-        idle: !p.amChoking && p.peerInterested && p.incoming.length === 0 &&
-          p.sendBufferBytes === 0 && now - Math.max(p.lastRequestAt, p.unchokedAt) >= IDLE_MS,
+        snubbed: p.requests.isSnubbed,
+        connectedAt: p.conn.connectedAt,
+        idle: !p.amChoking && p.peerInterested && p.uploads.length === 0 &&
+          p.conn.sendBufferBytes === 0 &&
+          now - Math.max(p.uploads.lastRequestAt, p.unchokedAt) >= IDLE_MS,
       });
     }
     return samples;
   }
 
   /** Chokes or unchokes one peer. */
-  setChoke(peer: PeerConnection, choke: boolean): void {
+  setChoke(peer: Peer, choke: boolean): void {
     if (peer.amChoking === choke) return;
     peer.amChoking = choke;
     if (!choke) peer.unchokedAt = this.#clock.now();
     peer.send({ type: choke ? "choke" : "unchoke" });
     this.#onChange?.(peer, choke);
-    if (!choke) return;
-    // BEP 6: with the fast extension every dropped request is rejected explicitly.
-    if (peer.remote.fastExtension) {
-      for (const r of peer.incoming) peer.send({ type: "reject", ...r });
-    }
-    peer.incoming.length = 0;
   }
 }

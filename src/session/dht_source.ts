@@ -9,21 +9,21 @@
  */
 import type { Timer } from "../runtime/types.ts";
 import type { TorrentContext } from "./context.ts";
-import type { TorrentSlot } from "./torrent_slot.ts";
+import type { TorrentRuntime } from "./torrent.ts";
 
 /** Periodic DHT lookups and announces for one torrent. */
 export class DhtPeerSource {
   readonly #ctx: TorrentContext;
-  readonly #slot: TorrentSlot;
+  readonly #torrent: TorrentRuntime;
   #timer: Timer | undefined;
   #abort = new AbortController();
   #running = false;
   #emptyRounds = 0;
 
-  /** Binds to a torrent slot. */
-  constructor(ctx: TorrentContext, slot: TorrentSlot) {
+  /** Binds to a torrent. */
+  constructor(ctx: TorrentContext, torrent: TorrentRuntime) {
     this.#ctx = ctx;
-    this.#slot = slot;
+    this.#torrent = torrent;
   }
 
   /** Runs a lookup now, then periodically. */
@@ -39,18 +39,20 @@ export class DhtPeerSource {
 
   #round(): void {
     const dht = this.#ctx.dht();
-    if (!dht || this.#slot.isStopped || this.#abort.signal.aborted) return;
-    if (this.#slot.runtime?.meta.isPrivate) return; // a magnet that turned out private (BEP 27)
+    if (!dht || this.#torrent.isStopped || this.#abort.signal.aborted) return;
+    if (this.#torrent.isPrivate()) return; // a magnet that turned out private (BEP 27)
     if (!this.#running) {
       this.#running = true;
       const port = this.#ctx.listenPort();
       const announce = port > 0
-        ? dht.announce(this.#slot.infoHash, port, { signal: this.#abort.signal })
-        : dht.lookup(this.#slot.infoHash, { kind: "get_peers", signal: this.#abort.signal });
+        ? dht.announce(this.#torrent.infoHash, port, { signal: this.#abort.signal })
+        : dht.lookup(this.#torrent.infoHash, { kind: "get_peers", signal: this.#abort.signal });
       announce.then(
         (r) => {
           this.#emptyRounds = r.peers.length > 0 ? 0 : this.#emptyRounds + 1;
-          if (r.peers.length > 0 && !this.#slot.isStopped) this.#slot.addPeers(r.peers, "dht");
+          if (r.peers.length > 0 && !this.#torrent.isStopped) {
+            this.#torrent.addPeers(r.peers, "dht");
+          }
         },
         (e) => this.#ctx.logger.debug("DHT announce failed", { error: String(e) }),
       ).finally(() => this.#running = false);

@@ -7,18 +7,20 @@
  * Layer: driver.
  * @module
  */
-import type { CloseReason, PeerConnection } from "../net/peer_connection.ts";
+import type { CloseReason } from "../net/peer_connection.ts";
 import type { PeerAddress } from "../runtime/types.ts";
 import { bytesEqual, compareBytes } from "../util/bytes.ts";
 import { describePeerId } from "../wire/mod.ts";
 import type { TorrentContext } from "./context.ts";
-import { addressKey, type PeerList, type PeerSource } from "./peer_list.ts";
+import { formatAddress } from "../util/address.ts";
+import type { PeerList, PeerSource } from "./peer_list.ts";
+import type { Peer } from "./peer.ts";
 
 /** Dials a torrent's candidate peers. */
 export class PeerDialer {
   readonly #ctx: TorrentContext;
   readonly #list: PeerList;
-  readonly #peers: Map<string, PeerConnection>;
+  readonly #peers: Map<string, Peer>;
   readonly #infoHashHex: string;
   #dialing = 0;
 
@@ -26,7 +28,7 @@ export class PeerDialer {
   constructor(
     ctx: TorrentContext,
     list: PeerList,
-    peers: Map<string, PeerConnection>,
+    peers: Map<string, Peer>,
     infoHashHex: string,
   ) {
     this.#ctx = ctx;
@@ -59,17 +61,17 @@ export class PeerDialer {
       if (!bytesEqual(p.remote.peerId, remotePeerId)) continue;
       const weAreHigher = compareBytes(this.#ctx.peerId, remotePeerId) > 0;
       if (p.outgoing === outgoing || outgoing !== weAreHigher) return false;
-      p.close("duplicate", "simultaneous connection; keeping the other one");
+      p.conn.close("duplicate", "simultaneous connection; keeping the other one");
       return true;
     }
     return true;
   }
 
   /** A connection passed the handshake: list it, name its client, tell listeners. */
-  admitted(peer: PeerConnection, remote: PeerAddress): void {
+  admitted(peer: Peer): void {
     peer.clientName = describePeerId(peer.remote.peerId);
     this.#peers.set(peer.id, peer);
-    if (peer.outgoing) this.#list.connected(remote, this.#ctx.clock.now());
+    if (peer.outgoing) this.#list.connected(peer.addr, this.#ctx.clock.now());
     this.#ctx.hub.emit({
       type: "peer-connected",
       category: "peer",
@@ -81,7 +83,7 @@ export class PeerDialer {
   }
 
   /** Bans the peer's addresses (listen and source) for good and closes it. */
-  ban(peer: PeerConnection, reason: string): void {
+  ban(peer: Peer, reason: string): void {
     this.#list.ban(peer.listenAddr ?? peer.addr);
     this.#list.ban(peer.addr);
     this.#ctx.hub.emit({
@@ -91,11 +93,11 @@ export class PeerDialer {
       peer: peer.id,
       reason,
     });
-    peer.close("hash-fail-ban", reason);
+    peer.conn.close("hash-fail-ban", reason);
   }
 
   /** A connection closed: unlist it, back off its address after an I/O error, tell listeners. */
-  closed(peer: PeerConnection, reason: CloseReason, detail: string): void {
+  closed(peer: Peer, reason: CloseReason, detail: string): void {
     this.#peers.delete(peer.id);
     const addr = peer.listenAddr;
     if (addr) this.#list.disconnected(addr, this.#ctx.clock.now(), reason === "io-error");
@@ -134,9 +136,9 @@ export class PeerDialer {
   }
 
   #isConnectedTo(addr: PeerAddress): boolean {
-    const key = addressKey(addr);
+    const key = formatAddress(addr);
     for (const p of this.#peers.values()) {
-      if (p.id === key || (p.listenAddr && addressKey(p.listenAddr) === key)) return true;
+      if (p.id === key || (p.listenAddr && formatAddress(p.listenAddr) === key)) return true;
     }
     return false;
   }

@@ -9,7 +9,6 @@
  * Layer: driver (decisions come from the extension cores).
  * @module
  */
-import type { PeerConnection } from "../net/peer_connection.ts";
 import {
   decodeMetadataMessage,
   encodeMetadataReject,
@@ -21,7 +20,8 @@ import {
 import { encodeExtensionHandshake, type ExtensionHandshake } from "../wire/mod.ts";
 import type { PeerAddress } from "../runtime/types.ts";
 import type { TorrentContext } from "./context.ts";
-import type { PeerList } from "./peer_list.ts";
+import type { PeerSource } from "./peer_list.ts";
+import type { Peer } from "./peer.ts";
 
 /** Our extension ids (what peers use when they send to us). */
 export const LOCAL_EXTENSION_IDS = Object.freeze({ ut_metadata: 1, ut_pex: 2 });
@@ -32,29 +32,21 @@ export const CLIENT_NAME = "swarmd 0.1.0";
 export interface ExtensionHost {
   /** Session services. */
   readonly ctx: TorrentContext;
-  /** Candidate addresses (PEX adds to it). */
-  readonly peerList: PeerList;
   /** Live connections. */
-  readonly peers: ReadonlyMap<string, PeerConnection>;
+  readonly peers: ReadonlyMap<string, Peer>;
   /** BEP 27: no PEX. */
   isPrivate(): boolean;
   /** The info dictionary, once known. */
   infoBytes(): Uint8Array | undefined;
-  /** Whether a peer has every piece (for PEX flags). */
-  isSeed(peer: PeerConnection): boolean;
-  /** A ut_metadata message for the metadata phase; the torrent phase ignores it. */
-  onMetadata?(peer: PeerConnection, message: MetadataMessage): void;
-}
-
-interface PeerExtensions {
-  pexSender?: PexSender;
-  pexReceiver?: PexReceiver;
+  /** The one door for peer addresses (PEX adds through it; `via` is who told us). */
+  addPeers(addrs: Iterable<PeerAddress>, source: PeerSource, via?: PeerAddress): number;
+  /** A ut_metadata reply (data or reject) for the metadata phase; ignored after it. */
+  onMetadata(peer: Peer, message: MetadataMessage): void;
 }
 
 /** Extension plumbing for one torrent's peers. */
 export class ExtensionHub {
   readonly #host: ExtensionHost;
-  readonly #state = new Map<PeerConnection, PeerExtensions>();
   #server: MetadataServer | undefined;
 
   /** Binds to a host. */
@@ -67,7 +59,7 @@ export class ExtensionHub {
   }
 
   /** Our BEP 10 handshake for `peer`. */
-  handshake(peer: PeerConnection): ExtensionHandshake {
+  handshake(peer: Peer): ExtensionHandshake {
     const m = new Map<string, number>([["ut_metadata", LOCAL_EXTENSION_IDS.ut_metadata]]);
     if (this.#pexEnabled()) m.set("ut_pex", LOCAL_EXTENSION_IDS.ut_pex);
     const info = this.#host.infoBytes();
@@ -83,7 +75,7 @@ export class ExtensionHub {
   }
 
   /** Sends our handshake when the peer speaks BEP 10. */
-  greet(peer: PeerConnection): void {
+  greet(peer: Peer): void {
     if (!peer.remote.extensionProtocol) return;
     peer.send({
       type: "extended",
@@ -93,61 +85,60 @@ export class ExtensionHub {
   }
 
   /** The peer's handshake arrived (after `peer.extensionIds` was set). */
-  onHandshake(peer: PeerConnection): void {
+  onHandshake(peer: Peer): void {
     if (!this.#pexEnabled() || !peer.extensionIds.get("ut_pex")) return;
     const recipient: PeerAddress[] = [peer.addr];
     if (peer.listenAddr) recipient.push(peer.listenAddr);
-    this.#state.set(peer, {
-      pexSender: new PexSender({ recipient }),
-      pexReceiver: new PexReceiver({ allowLocal: this.#host.ctx.settings.allowLocalPeers }),
-    });
+    peer.pex = {
+      sender: new PexSender({ recipient }),
+      receiver: new PexReceiver({ allowLocal: this.#host.ctx.settings.allowLocalPeers }),
+    };
   }
 
   /** An extended message with one of our ids. */
-  onMessage(peer: PeerConnection, extendedId: number, payload: Uint8Array): void {
+  onMessage(peer: Peer, extendedId: number, payload: Uint8Array): void {
     if (extendedId === LOCAL_EXTENSION_IDS.ut_pex) return this.#onPex(peer, payload);
     if (extendedId !== LOCAL_EXTENSION_IDS.ut_metadata) return; // unknown ids are ignored
     let message: MetadataMessage;
     try {
       message = decodeMetadataMessage(payload);
     } catch (e) {
-      return peer.close("bad-message", `ut_metadata: ${(e as Error).message}`);
+      return peer.conn.close("bad-message", `ut_metadata: ${(e as Error).message}`);
     }
     if (message.type === "request") return this.#serveMetadata(peer, message.piece);
-    this.#host.onMetadata?.(peer, message);
+    this.#host.onMetadata(peer, message);
   }
 
   /** Periodic work: PEX messages (each peer at most once a minute). */
   tick(now: number): void {
-    if (this.#state.size === 0) return;
-    const current = [...this.#host.peers.values()].filter((p) => p.listenAddr).map((p) => ({
-      addr: p.listenAddr!,
-      isSeed: this.#host.isSeed(p),
-      reachable: p.outgoing,
-    }));
-    for (const [peer, ext] of this.#state) {
+    let current: { addr: PeerAddress; isSeed: boolean; reachable: boolean }[] | undefined;
+    for (const peer of this.#host.peers.values()) {
       const id = peer.extensionIds.get("ut_pex");
-      const payload = id ? ext.pexSender?.build(now, current) : undefined;
-      if (payload && id) peer.send({ type: "extended", extendedId: id, payload });
+      if (!peer.pex || !id) continue;
+      current ??= [...this.#host.peers.values()].filter((p) => p.listenAddr).map((p) => ({
+        addr: p.listenAddr!,
+        isSeed: p.isSeed,
+        reachable: p.outgoing,
+      }));
+      const payload = peer.pex.sender.build(now, current);
+      if (payload) peer.send({ type: "extended", extendedId: id, payload });
     }
   }
 
-  /** Forgets a closed peer. */
-  forget(peer: PeerConnection): void {
-    this.#state.delete(peer);
+  /** Forgets a closed peer (its PEX state goes with its record). */
+  forget(peer: Peer): void {
     this.#server?.removePeer(peer.id);
   }
 
-  #onPex(peer: PeerConnection, payload: Uint8Array): void {
-    const rx = this.#state.get(peer)?.pexReceiver;
+  #onPex(peer: Peer, payload: Uint8Array): void {
+    const rx = peer.pex?.receiver;
     if (!rx) return; // PEX we did not offer (or a private torrent): ignored
-    const now = this.#host.ctx.clock.now();
-    const result = rx.accept(now, payload);
-    if ("disconnect" in result) return peer.close("protocol", `ut_pex: ${result.disconnect}`);
-    for (const addr of result.added) this.#host.peerList.add(addr, "pex", now);
+    const result = rx.accept(this.#host.ctx.clock.now(), payload);
+    if ("disconnect" in result) return peer.conn.close("protocol", `ut_pex: ${result.disconnect}`);
+    this.#host.addPeers(result.added, "pex", peer.addr);
   }
 
-  #serveMetadata(peer: PeerConnection, piece: number): void {
+  #serveMetadata(peer: Peer, piece: number): void {
     const id = peer.extensionIds.get("ut_metadata");
     if (!id) return;
     const info = this.#host.infoBytes();

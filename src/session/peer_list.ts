@@ -10,7 +10,7 @@
  * @module
  */
 import type { PeerAddress } from "../runtime/types.ts";
-import { isLocalAddress, isValidPort } from "../util/address.ts";
+import { formatAddress, isLocalAddress, isValidPort } from "../util/address.ts";
 
 /** Where an address came from. */
 export type PeerSource = "manual" | "tracker" | "dht" | "pex" | "incoming" | "magnet";
@@ -32,11 +32,6 @@ export interface PeerListOptions {
   readonly reconnectBaseMs: number;
   /** Accept local/private addresses from network sources (tests, demo). */
   readonly allowLocal: boolean;
-}
-
-/** Key of an address in the list. */
-export function addressKey(addr: PeerAddress): string {
-  return addr.host.includes(":") ? `[${addr.host}]:${addr.port}` : `${addr.host}:${addr.port}`;
 }
 
 /** A torrent's candidate peers. */
@@ -62,7 +57,7 @@ export class PeerList {
   add(addr: PeerAddress, source: PeerSource, now: number): boolean {
     if (!isValidPort(addr.port)) return false;
     if (source !== "manual" && !this.#options.allowLocal && isLocalAddress(addr.host)) return false;
-    const key = addressKey(addr);
+    const key = formatAddress(addr);
     if (this.#peers.has(key)) return false;
     if (this.#peers.size >= this.#options.maxSize && !this.#evictOne()) return false;
     this.#peers.set(key, {
@@ -94,7 +89,7 @@ export class PeerList {
 
   /** Marks an address connected (outgoing success, or an incoming peer's listen address). */
   connected(addr: PeerAddress, now: number): void {
-    const c = this.#peers.get(addressKey(addr));
+    const c = this.#peers.get(formatAddress(addr));
     if (!c || c.state === "banned") return;
     c.state = "connected";
     c.everConnected = true;
@@ -104,7 +99,7 @@ export class PeerList {
 
   /** A dial failed or a connection ended: back off before retrying. */
   disconnected(addr: PeerAddress, now: number, failed: boolean): void {
-    const c = this.#peers.get(addressKey(addr));
+    const c = this.#peers.get(formatAddress(addr));
     if (!c || c.state === "banned") return;
     c.state = "idle";
     if (failed) c.failures++;
@@ -114,7 +109,7 @@ export class PeerList {
 
   /** Bans an address for the life of the torrent. */
   ban(addr: PeerAddress): void {
-    const key = addressKey(addr);
+    const key = formatAddress(addr);
     const c = this.#peers.get(key);
     if (c) c.state = "banned";
     else {
@@ -131,7 +126,7 @@ export class PeerList {
 
   /** True when the address (or any port of its host, for bans) is banned. */
   isBanned(addr: PeerAddress): boolean {
-    return this.#peers.get(addressKey(addr))?.state === "banned";
+    return this.#peers.get(formatAddress(addr))?.state === "banned";
   }
 
   /** Earliest time a dial becomes due, for the driver's timer. */

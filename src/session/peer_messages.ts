@@ -1,95 +1,150 @@
 /**
- * Handles one torrent's peer messages: availability and interest, the request
- * pipeline (queue depth adapted to each peer's rate, libtorrent's rule), block
- * assembly, and request validation for uploads (RELIABILITY PW5–PW8, BEP 6).
+ * Handles one torrent's peer messages in every phase: availability and interest, the
+ * request pipeline (its rules are the pure RequestQueue; which blocks, the picker),
+ * block assembly, incoming requests (the Uploader and its UploadQueue decide), and the
+ * extension handshake. Before a magnet's metadata is known there is no piece work: what
+ * peers announce is kept raw on their records (`Peer.early`) and applied by
+ * {@linkcode PeerMessageHandler.beginWork} once the piece count is known.
  *
- * Layer: driver; the picker decides which blocks, this file moves them.
+ * The handler depends on {@linkcode PeerMessageHost}, declared here: it never imports the
+ * torrent.
+ *
+ * Layer: driver (decisions come from the picker, RequestQueue and UploadQueue cores).
  * @module
  */
-import type {
-  CloseReason,
-  PeerConnection,
-  PeerConnectionHandlers,
-} from "../net/peer_connection.ts";
-import { blockKey } from "../net/peer_connection.ts";
-import { BLOCK_LENGTH, decodeExtensionHandshake, type WireMessage } from "../wire/mod.ts";
+import type { WireMessage } from "../wire/mod.ts";
+import { decodeExtensionHandshake, type ExtensionHandshake } from "../wire/mod.ts";
+import type { PiecePicker } from "../picker/mod.ts";
+import type { SuperSeeder } from "../choker/super_seeder.ts";
+import type { Clock, PeerAddress } from "../runtime/types.ts";
 import { Bitfield } from "../util/bitfield.ts";
-import type { TorrentRuntime } from "./torrent.ts";
+import type { Peer } from "./peer.ts";
+import type { Settings } from "./settings.ts";
+import type { TorrentState } from "./events.ts";
+import type { ExtensionHub } from "./extension_hub.ts";
+import type { PiecePipeline } from "./piece_pipeline.ts";
+import type { Uploader } from "./uploader.ts";
+import type { TransferCounter } from "./transfer_counter.ts";
 
-/** Blocks received that we never requested before we disconnect (PW8). */
-const UNSOLICITED_LIMIT = 64;
-/** Invalid requests tolerated while we choke a peer (PW6). */
-const INVALID_REQUEST_LIMIT = 300;
+/** HAVE indices kept per peer before the piece count is known (RELIABILITY PW5: 2^21). */
+const MAX_EARLY_PIECES = 2 ** 21;
 
-/** A round-trip sample is capped here (a slow peer's late first message is not a link). */
-const MAX_RTT_SAMPLE_MS = 2_000;
-/** How long a piece a peer refused is not asked of it again. */
-const REFUSED_MS = 5_000;
-/** Suggestions remembered per peer (BEP 6 SUGGEST_PIECE); older ones are dropped. */
-const MAX_SUGGESTED = 16;
+/** The piece work of a torrent whose info dictionary is known. */
+export interface PieceWork {
+  /** Pieces in the torrent. */
+  readonly pieceCount: number;
+  /** Byte length of piece `index`. */
+  pieceSize(index: number): number;
+  /** Availability, requests and verified pieces. */
+  readonly picker: PiecePicker;
+  /** Piece buffers and their verification. */
+  readonly pipeline: PiecePipeline;
+  /** Serves requests. */
+  readonly uploader: Uploader;
+  /** BEP 16 policy, while super-seeding. */
+  readonly superSeeder: SuperSeeder | undefined;
+}
+
+/** What the handler needs from its torrent. */
+export interface PeerMessageHost {
+  /** Engine settings. */
+  readonly settings: Settings;
+  /** Monotonic time. */
+  readonly clock: Clock;
+  /** Live peers by id (endgame CANCELs go to other peers). */
+  readonly peers: ReadonlyMap<string, Peer>;
+  /** The torrent's lifecycle state; requests go out only while `"downloading"`. */
+  readonly state: TorrentState;
+  /** BEP 10 extensions. */
+  readonly extensions: ExtensionHub;
+  /** Payload counters and the download limits. */
+  readonly transfer: TransferCounter;
+  /** A peer's interest or seed status changed: a regular upload slot may be free. */
+  slotsChanged(): void;
+  /** Requests were released: refill every peer's pipeline. */
+  refillAll(): void;
+  /** A peer told us its DHT port (BEP 5 `port`). */
+  dhtNode(addr: PeerAddress): void;
+  /** A peer that dialled us told us where it listens (BEP 10 `p`). */
+  listenAddressLearned(peer: Peer, addr: PeerAddress): void;
+  /** A peer offers the info dictionary of `size` bytes (BEP 9; the metadata phase listens). */
+  metadataOffered(peer: Peer, size: number): void;
+}
 
 /** Protocol handling for the peers of one torrent. */
-export class PeerMessageHandler implements PeerConnectionHandlers {
-  readonly #t: TorrentRuntime;
+export class PeerMessageHandler {
+  readonly #host: PeerMessageHost;
+  #work: PieceWork | undefined;
 
-  /** Binds to a torrent. */
-  constructor(torrent: TorrentRuntime) {
-    this.#t = torrent;
+  /** Binds to a torrent; `work` is known from the start for a `.torrent`, later for a magnet. */
+  constructor(host: PeerMessageHost, work?: PieceWork) {
+    this.#host = host;
+    this.#work = work;
   }
 
-  /** First messages after the handshake: extension handshake, then our pieces. */
-  greet(peer: PeerConnection): void {
-    const t = this.#t;
-    t.extensions.greet(peer);
-    const dht = t.ctx.dht();
-    if (dht && peer.remote.dht) peer.send({ type: "port", port: dht.address.port });
-    if (t.superSeeder) return t.superSeeder.greet(peer); // BEP 16: reveal pieces one by one
-    const have = t.picker.haveCount;
-    const fast = peer.remote.fastExtension;
-    if (fast && have === t.meta.pieceCount) peer.send({ type: "have-all" });
-    else if (fast && have === 0) peer.send({ type: "have-none" });
-    else if (have > 0) {
-      const bf = new Bitfield(t.meta.pieceCount);
-      for (let i = 0; i < t.meta.pieceCount; i++) if (t.picker.has(i)) bf.set(i);
-      peer.send({ type: "bitfield", bitfield: bf.toBytes() });
+  /**
+   * The info dictionary is known: from now on messages go to the piece work, and what each
+   * peer announced before is applied (a bitfield of the wrong length closes that peer).
+   */
+  beginWork(work: PieceWork): void {
+    this.#work = work;
+    for (const peer of [...this.#host.peers.values()]) this.#applyEarly(peer, work);
+  }
+
+  /** First messages after the handshake: extension handshake, DHT port, then our pieces. */
+  greet(peer: Peer, dhtPort: number | undefined): void {
+    this.#host.extensions.greet(peer);
+    if (dhtPort !== undefined && peer.remote.dht) peer.send({ type: "port", port: dhtPort });
+    const w = this.#work;
+    if (!w) {
+      if (peer.fast) peer.send({ type: "have-none" }); // BEP 6: exactly one of the three
+      return;
+    }
+    peer.announcedPieces = true;
+    if (w.superSeeder) { // BEP 16: reveal pieces one by one
+      if (peer.fast) peer.send({ type: "have-none" });
+      for (const i of w.superSeeder.greet(peer.id, peer.has)) peer.send({ type: "have", index: i });
+      return;
+    }
+    const have = w.picker.haveCount;
+    if (peer.fast && have === w.pieceCount) peer.send({ type: "have-all" });
+    else if (peer.fast && have === 0) peer.send({ type: "have-none" });
+    else if (have > 0) peer.send({ type: "bitfield", bitfield: this.#ourBitfield(w).toBytes() });
+  }
+
+  /**
+   * The data is checked (after a magnet's metadata): peers greeted before we knew our
+   * pieces hear about them now, one HAVE each, and we show interest where it is due.
+   */
+  checked(): void {
+    const w = this.#work!;
+    for (const peer of this.#host.peers.values()) {
+      if (!peer.announcedPieces) {
+        peer.announcedPieces = true;
+        const reveal = w.superSeeder ? w.superSeeder.greet(peer.id, peer.has) : undefined;
+        for (const i of reveal ?? this.#ourBitfield(w).indices()) {
+          peer.send({ type: "have", index: i });
+        }
+      }
+      this.#updateInterest(peer);
     }
   }
 
-  /** Backpressure and download limits before each read. */
-  beforeRead(_peer: PeerConnection): Promise<void> | undefined {
-    return this.#t.beforeRead();
-  }
-
-  /** Connection ended. */
-  onClose(peer: PeerConnection, reason: CloseReason, detail: string): void {
-    this.#t.peerClosed(peer, reason, detail);
-  }
-
   /** Dispatches one message. */
-  onMessage(peer: PeerConnection, m: WireMessage): void {
-    const t = this.#t;
-    if (peer.rttSince !== undefined) this.#timeAnswer(peer, m);
+  onMessage(peer: Peer, m: WireMessage): void {
+    const host = this.#host;
+    const opening = m.type === "bitfield" || m.type === "have-all" || m.type === "have-none" ||
+      (m.type === "extended" && m.extendedId === 0);
+    peer.requests.firstMessage(host.clock.now(), opening);
     switch (m.type) {
       case "keep-alive":
         return;
-      case "suggest": {
-        if (m.index >= t.meta.pieceCount || t.picker.has(m.index)) return;
-        const wasRefused = peer.refused.delete(m.index);
-        peer.suggested.delete(m.index);
-        peer.suggested.add(m.index);
-        if (peer.suggested.size > MAX_SUGGESTED) {
-          peer.suggested.delete(peer.suggested.values().next().value!);
-        }
-        // a piece it refused before may be the only one we still want from it
-        if (wasRefused && peer.requested.size < this.#queueTarget(peer)) this.fillRequests(peer);
-        return;
-      }
       case "choke":
         peer.peerChoking = true;
         // BEP 6: with the fast extension a choke cancels nothing; the peer rejects each
         // request it drops (the snub timeout covers one that never does). Without it,
         // every outstanding request is gone.
-        if (!peer.remote.fastExtension && this.releaseRequests(peer, false)) t.refill();
+        if (!peer.fast && this.releaseRequests(peer, false)) host.refillAll();
         return;
       case "unchoke":
         peer.peerChoking = false;
@@ -97,11 +152,11 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
         return;
       case "interested":
         peer.peerInterested = true;
-        if (peer.amChoking) t.slotsChanged();
+        if (peer.amChoking) host.slotsChanged();
         return;
       case "not-interested":
         peer.peerInterested = false;
-        if (!peer.amChoking) t.slotsChanged();
+        if (!peer.amChoking) host.slotsChanged();
         return;
       case "have":
         return this.#onHave(peer, m.index);
@@ -110,268 +165,82 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
       case "have-all":
         return this.#onHaveAll(peer);
       case "have-none":
-        return this.#onBitfield(peer, new Uint8Array(Math.ceil(t.meta.pieceCount / 8)));
+        return this.#onHaveNone(peer);
       case "request":
-        return this.#onRequest(peer, m.index, m.begin, m.length);
-      case "cancel": {
-        const i = peer.incoming.findIndex((r) =>
-          r.index === m.index && r.begin === m.begin && r.length === m.length
-        );
-        if (i >= 0) peer.incoming.splice(i, 1);
-        return;
-      }
+      case "cancel":
+        return this.#onUploadRequest(peer, m);
       case "piece":
         return this.#onBlock(peer, m.index, m.begin, m.block);
-      case "reject": {
-        const key = blockKey(m.index, m.begin);
-        if (peer.requested.delete(key)) {
-          // A reject while unchoked refuses that piece (a seed keeping its upload for
-          // pieces nobody else has): ask others for it for a while.
-          if (!peer.peerChoking && m.index < t.meta.pieceCount) {
-            peer.refused.set(m.index, t.ctx.clock.now());
-          }
-          t.picker.releaseRequests(peer.id, [{ index: m.index, begin: m.begin }]);
-          t.refill();
+      case "reject":
+        return this.#onReject(peer, m.index, m.begin);
+      case "suggest":
+        if (!this.#work || m.index >= this.#work.pieceCount || this.#work.picker.has(m.index)) {
+          return;
         }
+        // a piece it refused before may be the only one we still want from it
+        if (peer.requests.suggest(m.index) && this.#hasRoom(peer)) this.fillRequests(peer);
         return;
-      }
-      case "allowed-fast":
-        if (m.index < t.meta.pieceCount) peer.allowedFast.add(m.index);
+      case "allowed-fast": // ignored before the piece count is known (it bounds the set)
+        if (this.#work && m.index < this.#work.pieceCount) peer.requests.allowedFast.add(m.index);
         return;
       case "port": // BEP 5: the peer's DHT node
-        if (m.port > 0) t.ctx.dht()?.addNode({ host: peer.addr.host, port: m.port });
+        if (m.port > 0) host.dhtNode({ host: peer.addr.host, port: m.port });
         return;
       case "extended":
         if (m.extendedId === 0) this.#onExtensionHandshake(peer, m.payload);
-        else t.extensions.onMessage(peer, m.extendedId, m.payload);
+        else host.extensions.onMessage(peer, m.extendedId, m.payload);
         return;
     }
   }
 
-  /**
-   * On an incoming connection, the peer's first message after our handshake times a round
-   * trip when it is one a client sends on connecting (its bitfield or extension
-   * handshake). If that was already on its way with its own handshake, the sample is
-   * about 0 and the configured queue time rules, as it does without a sample.
-   */
-  #timeAnswer(peer: PeerConnection, m: WireMessage): void {
-    const opening = m.type === "bitfield" || m.type === "have-all" || m.type === "have-none" ||
-      (m.type === "extended" && m.extendedId === 0);
-    if (opening) {
-      peer.rttMs = Math.min(MAX_RTT_SAMPLE_MS, this.#t.ctx.clock.now() - peer.rttSince!);
-    }
-    peer.rttSince = undefined;
-  }
-
   /** Tops up `peer`'s request pipeline from the picker. */
-  fillRequests(peer: PeerConnection): void {
-    const t = this.#t;
-    if (peer.isClosed || t.state !== "downloading" || !t.canRequest()) return;
+  fillRequests(peer: Peer): void {
+    const w = this.#work;
+    if (!w || peer.isClosed || this.#host.state !== "downloading" || !w.pipeline.canRequest()) {
+      return;
+    }
     if (!peer.amInterested) return;
-    if (peer.peerChoking && peer.allowedFast.size === 0) return;
-    const target = this.#queueTarget(peer);
-    const need = target - peer.requested.size;
+    const q = peer.requests;
+    if (peer.peerChoking && q.allowedFast.size === 0) return;
+    const rate = peer.downloadMeter.rate(this.#host.clock.now());
+    const outstanding = w.picker.requestCount(peer.id);
+    const need = q.target(rate) - outstanding;
     if (need <= 0) return;
-    const blocks = t.picker.pickBlocks({
+    const blocks = w.picker.pickBlocks({
       id: peer.id,
       has: peer.isSeed ? "all" : peer.has,
-      isSnubbed: peer.isSnubbed,
-      allowedFast: peer.allowedFast,
-      suggested: peer.suggested,
-      refused: peer.refused,
+      isSnubbed: q.isSnubbed,
+      allowedFast: q.allowedFast,
+      suggested: q.suggested,
+      refused: q.refused,
       choked: peer.peerChoking,
     }, need);
-    const now = t.ctx.clock.now();
     for (const b of blocks) {
-      peer.requested.set(blockKey(b.index, b.begin), { ...b, sentAt: now });
       peer.send({ type: "request", index: b.index, begin: b.begin, length: b.length });
     }
-    if (blocks.length === 0 && peer.requested.size === 0 && !this.#wantsFrom(peer)) {
+    if (blocks.length === 0 && outstanding === 0 && !this.#wantsFrom(peer, w)) {
       peer.amInterested = false;
       peer.send({ type: "not-interested" });
     }
   }
 
   /**
-   * libtorrent's rule: the peer's rate times the queue time in blocks, 2..500, slow start
-   * +1 per block. The queue time is the setting or twice the round trip, whichever is
-   * longer: a queue shorter than the round trip caps the rate at queue ÷ RTT, and the rate
-   * then shrinks the queue (a 1.6 s round trip held a 1 MiB/s link to 77 KiB/s).
-   */
-  #queueTarget(peer: PeerConnection, rateOnly = false): number {
-    const s = this.#t.ctx.settings;
-    if (peer.isSnubbed) return 1;
-    const rate = peer.downloadMeter.rate(this.#t.ctx.clock.now());
-    const queueMs = Math.max(s.requestQueueTimeMs, 2 * (peer.rttMs ?? 0));
-    const byRate = Math.ceil((rate * queueMs) / 1000 / BLOCK_LENGTH);
-    if (rateOnly) return byRate;
-    const target = Math.max(byRate, peer.queueTarget, s.minRequestQueue);
-    return Math.min(target, s.maxRequestQueue, Math.max(1, peer.peerRequestQueue));
-  }
-
-  #onHave(peer: PeerConnection, index: number): void {
-    const t = this.#t;
-    if (index >= t.meta.pieceCount) return peer.close("protocol", `have ${index} out of range`);
-    if (peer.isSeed || !peer.has.set(index)) return;
-    t.superSeeder?.onHave(peer, index);
-    t.picker.peerHave(index);
-    if (peer.has.isFull) this.#becameSeed(peer, true);
-    if (t.state !== "downloading" || t.picker.has(index)) return;
-    if (!peer.amInterested) this.#setInterested(peer);
-    else if (peer.requested.size < this.#queueTarget(peer)) this.fillRequests(peer);
-  }
-
-  #onBitfield(peer: PeerConnection, bytes: Uint8Array): void {
-    const t = this.#t;
-    const bf = Bitfield.fromBytes(bytes, t.meta.pieceCount);
-    if (!bf) return peer.close("protocol", "bitfield of the wrong length or with spare bits set");
-    // PW4: a second bitfield replaces the first, consistently.
-    if (peer.isSeed) t.picker.removeSeed();
-    else if (peer.has.count > 0) t.picker.removePeer(peer.has);
-    peer.isSeed = false;
-    peer.has = bf;
-    if (bf.isFull && bf.length > 0) this.#becameSeed(peer, false);
-    else if (bf.count > 0) t.picker.addPeer(bf);
-    this.#updateInterest(peer);
-  }
-
-  #onHaveAll(peer: PeerConnection): void {
-    const t = this.#t;
-    if (peer.isSeed) return;
-    if (peer.has.count > 0) t.picker.removePeer(peer.has);
-    peer.has = Bitfield.full(t.meta.pieceCount);
-    this.#becameSeed(peer, false);
-    this.#updateInterest(peer);
-  }
-
-  /**
-   * Availability of a seed is a counter in the picker (cheap, PW12). Invariant: a seed is
-   * counted only by the counter, any other peer bit by bit through `has`.
-   */
-  #becameSeed(peer: PeerConnection, bitsCounted: boolean): void {
-    const t = this.#t;
-    if (bitsCounted) t.picker.removePeer(peer.has);
-    peer.isSeed = true;
-    t.picker.addSeed();
-    if (!peer.amChoking) t.slotsChanged();
-    if (t.state === "seeding") peer.close("not-needed", "both seeds");
-  }
-
-  #updateInterest(peer: PeerConnection): void {
-    if (this.#t.state !== "downloading") return;
-    if (this.#wantsFrom(peer)) this.#setInterested(peer);
-  }
-
-  #setInterested(peer: PeerConnection): void {
-    if (peer.amInterested) return;
-    peer.amInterested = true;
-    peer.send({ type: "interested" });
-    this.fillRequests(peer);
-  }
-
-  #wantsFrom(peer: PeerConnection): boolean {
-    const picker = this.#t.picker;
-    if (picker.isComplete) return false;
-    if (peer.isSeed) return true;
-    for (const i of peer.has.indices()) {
-      if (!picker.has(i) && picker.priorityOf(i) > 0) return true;
-    }
-    return false;
-  }
-
-  #onRequest(peer: PeerConnection, index: number, begin: number, length: number): void {
-    const t = this.#t;
-    const valid = index < t.meta.pieceCount && t.picker.has(index) && length > 0 &&
-      length <= BLOCK_LENGTH && begin + length <= t.pieceSize(index) &&
-      (!t.superSeeder || t.superSeeder.allows(peer, index));
-    const allowed = !peer.amChoking && valid &&
-      peer.incoming.length < t.ctx.settings.maxIncomingRequests && !t.refusesRequest(peer, index);
-    if (!allowed) {
-      if (peer.remote.fastExtension) peer.send({ type: "reject", index, begin, length });
-      if (peer.amChoking || !valid) {
-        if (++peer.invalidRequests > INVALID_REQUEST_LIMIT) {
-          peer.close("protocol", "too many invalid requests");
-        }
-      }
-      return;
-    }
-    peer.incoming.push({ index, begin, length });
-    peer.lastRequestAt = t.ctx.clock.now();
-    t.serve(peer);
-  }
-
-  #onBlock(peer: PeerConnection, index: number, begin: number, block: Uint8Array): void {
-    const t = this.#t;
-    if (index >= t.meta.pieceCount) return peer.close("protocol", `block of piece ${index}`);
-    const size = t.pieceSize(index);
-    const expected = Math.min(BLOCK_LENGTH, size - begin);
-    if (begin % BLOCK_LENGTH !== 0 || begin >= size || block.length !== expected) {
-      return peer.close("protocol", `block ${index}:${begin} of length ${block.length}`);
-    }
-    const key = blockKey(index, begin);
-    const wasRequested = peer.requested.delete(key);
-    if (!wasRequested) {
-      // PW8: a block we did not ask this peer for. A late one (we released the request on
-      // a choke or a snub) of a piece in progress is still useful; anything else is
-      // dropped without allocating, and a peer that keeps sending them is closed.
-      if (!t.hasPieceBuffer(index) || t.picker.has(index)) {
-        if (++peer.unsolicitedBlocks > UNSOLICITED_LIMIT) {
-          peer.close("protocol", "too many blocks we did not request");
-        }
-        return;
-      }
-    }
-    t.countDownload(peer, block.length);
-    peer.lastBlockAt = t.ctx.clock.now();
-    if (peer.isSnubbed) peer.isSnubbed = false;
-    // Slow start: one more request per block received, until the measured rate says how
-    // deep the queue should be (libtorrent grows until the rate stops rising).
-    if (peer.queueTarget <= 2 * this.#queueTarget(peer, true) + 4) peer.queueTarget++;
-    if (t.picker.has(index)) return this.fillRequests(peer);
-    const result = t.picker.blockReceived(peer.id, index, begin);
-    if (result.isNew) {
-      t.pieceBuffer(index).set(block, begin); // the one copy of the payload
-      for (const c of result.cancel) {
-        const other = t.peers.get(c.peerId);
-        if (other && other.requested.delete(blockKey(c.index, c.begin))) {
-          other.send({ type: "cancel", index: c.index, begin: c.begin, length: c.length });
-        }
-      }
-      if (result.pieceComplete) t.submitPiece(index);
-    }
-    // Refill in batches, not per block: one picker call per quarter of the queue.
-    const target = this.#queueTarget(peer);
-    if (target - peer.requested.size >= Math.min(16, Math.max(1, target >> 2))) {
-      this.fillRequests(peer);
-    }
-  }
-
-  /**
-   * Per-peer timers, once a tick: idle close, keep-alive, refusals lapsing after 5 s (the
-   * piece may be asked of the peer again), and the snub rule (no block for
-   * the snub timeout while requests were out: its requests are cancelled and go elsewhere,
-   * and it gets one request at a time until it sends again).
+   * Per-peer timers, once a tick: idle close, keep-alive, refusals lapsing, and the snub
+   * rule (its requests are cancelled and go elsewhere).
    * @returns true when the peer was just snubbed (the caller refills the others)
    */
-  tick(peer: PeerConnection, now: number): boolean {
-    const s = this.#t.ctx.settings;
-    if (now - peer.lastReceivedAt > s.idleTimeoutMs) {
-      peer.close("idle");
+  tick(peer: Peer, now: number): boolean {
+    const s = this.#host.settings;
+    if (now - peer.conn.lastReceivedAt > s.idleTimeoutMs) {
+      peer.conn.close("idle");
       return false;
     }
-    if (now - peer.lastSentAt > s.keepAliveIntervalMs) peer.send({ type: "keep-alive" });
-    let lapsed = false;
-    for (const [index, at] of peer.refused) {
-      if (now - at >= REFUSED_MS) lapsed = peer.refused.delete(index);
-    }
-    if (lapsed) this.fillRequests(peer); // it may be all we still want from this peer
-    if (peer.requested.size === 0 || peer.isSnubbed || now - peer.lastBlockAt <= s.snubTimeoutMs) {
-      return false;
-    }
-    peer.isSnubbed = true;
-    peer.queueTarget = 1;
-    this.releaseRequests(peer, true);
-    return true;
+    if (now - peer.conn.lastSentAt > s.keepAliveIntervalMs) peer.send({ type: "keep-alive" });
+    if (!this.#work) return false;
+    const t = peer.requests.tick(now, this.#work.picker.requestCount(peer.id));
+    if (t.lapsed) this.fillRequests(peer); // it may be all we still want from this peer
+    if (t.snubbed) this.releaseRequests(peer, true);
+    return t.snubbed;
   }
 
   /**
@@ -379,35 +248,244 @@ export class PeerMessageHandler implements PeerConnectionHandlers {
    * @param cancel also send CANCEL for each, so blocks it would send later are not wasted
    * @returns whether there was anything to release
    */
-  releaseRequests(peer: PeerConnection, cancel: boolean): boolean {
-    if (peer.requested.size === 0) return false;
-    if (cancel) {
-      for (const r of peer.requested.values()) {
-        peer.send({ type: "cancel", index: r.index, begin: r.begin, length: r.length });
-      }
-    }
-    peer.requested.clear();
-    this.#t.picker.releaseRequests(peer.id);
-    return true;
+  releaseRequests(peer: Peer, cancel: boolean): boolean {
+    const released = this.#work?.picker.releaseRequests(peer.id) ?? [];
+    if (cancel) { for (const r of released) peer.send({ type: "cancel", ...r }); }
+    return released.length > 0;
   }
 
-  #onExtensionHandshake(peer: PeerConnection, payload: Uint8Array): void {
-    let h;
+  /** Shows interest in `peer` when it has a piece we want (state permitting). */
+  #updateInterest(peer: Peer): void {
+    const w = this.#work;
+    if (w && this.#host.state === "downloading" && this.#wantsFrom(peer, w)) {
+      this.#setInterested(peer);
+    }
+  }
+
+  #setInterested(peer: Peer): void {
+    if (peer.amInterested) return;
+    peer.amInterested = true;
+    peer.send({ type: "interested" });
+    this.fillRequests(peer);
+  }
+
+  #wantsFrom(peer: Peer, w: PieceWork): boolean {
+    if (w.picker.isComplete) return false;
+    if (peer.isSeed) return true;
+    for (const i of peer.has.indices()) {
+      if (!w.picker.has(i) && w.picker.priorityOf(i) > 0) return true;
+    }
+    return false;
+  }
+
+  #hasRoom(peer: Peer): boolean {
+    const w = this.#work!;
+    const rate = peer.downloadMeter.rate(this.#host.clock.now());
+    return peer.requests.hasRoom(w.picker.requestCount(peer.id), rate);
+  }
+
+  #onHave(peer: Peer, index: number): void {
+    const w = this.#work;
+    if (!w) return this.#earlyHave(peer, index);
+    if (index >= w.pieceCount) return peer.conn.close("protocol", `have ${index} out of range`);
+    if (peer.isSeed || !peer.has.set(index)) return;
+    if (w.superSeeder) {
+      for (const i of w.superSeeder.onHave(peer.id, peer.has, index)) {
+        peer.send({ type: "have", index: i });
+      }
+    }
+    w.picker.peerHave(index);
+    if (peer.has.isFull) this.#becameSeed(peer, true);
+    if (this.#host.state !== "downloading" || w.picker.has(index)) return;
+    if (!peer.amInterested) this.#setInterested(peer);
+    else if (this.#hasRoom(peer)) this.fillRequests(peer);
+  }
+
+  #onBitfield(peer: Peer, bytes: Uint8Array): void {
+    const w = this.#work;
+    if (!w) {
+      peer.early!.bitfield = bytes.slice(); // a view of the read buffer: keep a copy
+      return;
+    }
+    const bf = Bitfield.fromBytes(bytes, w.pieceCount);
+    if (!bf) {
+      return peer.conn.close("protocol", "bitfield of the wrong length or with spare bits set");
+    }
+    this.#setPieces(peer, bf, w);
+  }
+
+  #onHaveAll(peer: Peer): void {
+    const w = this.#work;
+    if (!w) {
+      peer.early!.haveAll = true;
+      return;
+    }
+    if (peer.isSeed) return;
+    if (peer.has.count > 0) w.picker.removePeer(peer.has);
+    peer.has = Bitfield.full(w.pieceCount);
+    this.#becameSeed(peer, false);
+    this.#updateInterest(peer);
+  }
+
+  #onHaveNone(peer: Peer): void {
+    const w = this.#work;
+    if (!w) {
+      peer.early = { haveAll: false, bitfield: undefined, haves: new Uint8Array(0) };
+      return;
+    }
+    this.#setPieces(peer, new Bitfield(w.pieceCount), w);
+  }
+
+  /** PW4: a second bitfield replaces the first, consistently. */
+  #setPieces(peer: Peer, bf: Bitfield, w: PieceWork): void {
+    if (peer.isSeed) w.picker.removeSeed();
+    else if (peer.has.count > 0) w.picker.removePeer(peer.has);
+    peer.isSeed = false;
+    peer.has = bf;
+    if (bf.isFull && bf.length > 0) this.#becameSeed(peer, false);
+    else if (bf.count > 0) w.picker.addPeer(bf);
+    this.#updateInterest(peer);
+  }
+
+  /**
+   * Availability of a seed is a counter in the picker (cheap, PW12). Invariant: a seed is
+   * counted only by the counter, any other peer bit by bit through `has`.
+   */
+  #becameSeed(peer: Peer, bitsCounted: boolean): void {
+    const w = this.#work!;
+    if (bitsCounted) w.picker.removePeer(peer.has);
+    peer.isSeed = true;
+    w.picker.addSeed();
+    if (!peer.amChoking) this.#host.slotsChanged();
+    if (this.#host.state === "seeding") peer.conn.close("not-needed", "both seeds");
+  }
+
+  #earlyHave(peer: Peer, index: number): void {
+    const early = peer.early!;
+    if (index >= MAX_EARLY_PIECES) {
+      return peer.conn.close("protocol", `have ${index} before metadata`);
+    }
+    const byte = index >> 3;
+    if (byte >= early.haves.length) {
+      const grown = new Uint8Array(Math.min(MAX_EARLY_PIECES / 8, Math.max(64, (byte + 1) * 2)));
+      grown.set(early.haves);
+      early.haves = grown;
+    }
+    early.haves[byte]! |= 0x80 >> (index & 7);
+  }
+
+  /** Applies what `peer` announced before the piece count was known. */
+  #applyEarly(peer: Peer, w: PieceWork): void {
+    const early = peer.early;
+    peer.early = undefined;
+    peer.has = new Bitfield(w.pieceCount);
+    peer.conn.setPieceCount(w.pieceCount);
+    if (!early) return;
+    if (early.haveAll) return this.#onHaveAll(peer);
+    if (early.bitfield) this.#onBitfield(peer, early.bitfield);
+    for (let byte = 0; byte < early.haves.length && !peer.isClosed; byte++) {
+      for (let bit = 0; bit < 8 && early.haves[byte]! !== 0; bit++) {
+        if (early.haves[byte]! & (0x80 >> bit)) this.#onHave(peer, byte * 8 + bit);
+      }
+    }
+  }
+
+  #onUploadRequest(
+    peer: Peer,
+    m: { type: string; index: number; begin: number; length: number },
+  ): void {
+    const w = this.#work;
+    const r = { index: m.index, begin: m.begin, length: m.length };
+    if (m.type === "cancel") {
+      w?.uploader.cancel(peer, r);
+      return;
+    }
+    if (w) return w.uploader.request(peer, r);
+    // No metadata yet: nothing to serve (BEP 6: reject, never drop silently).
+    if (peer.fast) peer.send({ type: "reject", ...r });
+  }
+
+  #onReject(peer: Peer, index: number, begin: number): void {
+    const w = this.#work;
+    if (!w || index >= w.pieceCount) return;
+    if (w.picker.releaseRequests(peer.id, [{ index, begin }]).length === 0) return;
+    // A reject while unchoked refuses that piece (a seed keeping its upload for pieces
+    // nobody else has): ask others for it for a while.
+    peer.requests.rejected(index, this.#host.clock.now(), !peer.peerChoking);
+    this.#host.refillAll();
+  }
+
+  #onBlock(peer: Peer, index: number, begin: number, block: Uint8Array): void {
+    const w = this.#work;
+    if (!w) {
+      if (peer.requests.unsolicitedBlock()) peer.conn.close("protocol", "blocks before metadata");
+      return;
+    }
+    if (index >= w.pieceCount) return peer.conn.close("protocol", `block of piece ${index}`);
+    const size = w.pieceSize(index);
+    const expected = Math.min(16384, size - begin);
+    if (begin % 16384 !== 0 || begin >= size || block.length !== expected) {
+      return peer.conn.close("protocol", `block ${index}:${begin} of length ${block.length}`);
+    }
+    const { picker, pipeline } = w;
+    // PW8: a block we did not ask this peer for. A late one (we released the request on a
+    // choke or a snub) of a piece in progress is still useful; anything else is dropped
+    // without allocating, and a peer that keeps sending them is closed.
+    if (
+      !picker.isRequestedFrom(peer.id, index, begin) && (!pipeline.has(index) || picker.has(index))
+    ) {
+      if (peer.requests.unsolicitedBlock()) {
+        peer.conn.close("protocol", "too many blocks we did not request");
+      }
+      return;
+    }
+    const now = this.#host.clock.now();
+    this.#host.transfer.countDownload(peer, block.length);
+    const rate = peer.downloadMeter.rate(now);
+    if (picker.has(index)) {
+      peer.requests.blockArrived(now, rate, picker.requestCount(peer.id));
+      return this.fillRequests(peer);
+    }
+    const receipt = picker.blockReceived(peer.id, index, begin);
+    const refill = peer.requests.blockArrived(now, rate, picker.requestCount(peer.id));
+    if (receipt.isNew) {
+      pipeline.buffer(index).set(block, begin); // the one copy of the payload
+      for (const c of receipt.cancel) {
+        this.#host.peers.get(c.peerId)?.send({
+          type: "cancel",
+          index: c.index,
+          begin: c.begin,
+          length: c.length,
+        });
+      }
+      if (receipt.pieceComplete) pipeline.submit(index);
+    }
+    if (refill) this.fillRequests(peer);
+  }
+
+  #onExtensionHandshake(peer: Peer, payload: Uint8Array): void {
+    let h: ExtensionHandshake;
     try {
       h = decodeExtensionHandshake(payload);
     } catch (e) {
-      return peer.close("bad-message", `extension handshake: ${(e as Error).message}`);
+      return peer.conn.close("bad-message", `extension handshake: ${(e as Error).message}`);
     }
     peer.extensionIds = h.m;
     if (h.v) peer.clientName = h.v.slice(0, 64);
-    if (h.reqq !== undefined) peer.peerRequestQueue = Math.max(1, Math.min(h.reqq, 2000));
+    if (h.reqq !== undefined) peer.requests.setPeerLimit(h.reqq);
     if (h.p !== undefined && h.p > 0 && h.p <= 65535) {
       peer.listenAddr = { host: peer.addr.host, port: h.p };
-      if (!peer.outgoing) {
-        this.#t.peerList.add(peer.listenAddr, "incoming", this.#t.ctx.clock.now());
-        this.#t.peerList.connected(peer.listenAddr, this.#t.ctx.clock.now());
-      }
+      if (!peer.outgoing) this.#host.listenAddressLearned(peer, peer.listenAddr);
     }
-    this.#t.extensions.onHandshake(peer);
+    this.#host.extensions.onHandshake(peer);
+    if (h.metadataSize !== undefined && h.m.get("ut_metadata")) {
+      this.#host.metadataOffered(peer, h.metadataSize);
+    }
+  }
+
+  #ourBitfield(w: PieceWork): Bitfield {
+    const bf = new Bitfield(w.pieceCount);
+    for (let i = 0; i < w.pieceCount; i++) if (w.picker.has(i)) bf.set(i);
+    return bf;
   }
 }

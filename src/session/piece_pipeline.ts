@@ -9,7 +9,7 @@
  * Layer: driver.
  * @module
  */
-import type { PeerConnection } from "../net/peer_connection.ts";
+import type { Peer } from "./peer.ts";
 import type { TorrentContext } from "./context.ts";
 
 /** What the pipeline needs from its torrent. */
@@ -17,9 +17,9 @@ export interface PiecePipelineHost {
   /** Session services. */
   readonly ctx: TorrentContext;
   /** Live connections by id. */
-  readonly peers: ReadonlyMap<string, PeerConnection>;
+  readonly peers: ReadonlyMap<string, Peer>;
   /** Disk storage handle. */
-  readonly storageId: number;
+  storageId(): number;
   /** Byte length of piece `index`. */
   pieceSize(index: number): number;
   /** The piece is verified and on disk. */
@@ -29,7 +29,7 @@ export interface PiecePipelineHost {
   /** A write failed: the piece is re-fetched after `retryMs`, when requests resume. */
   writeFailed(index: number, error: unknown, retryMs: number): void;
   /** Bans a peer's address and closes it. */
-  ban(peer: PeerConnection, reason: string): void;
+  ban(peer: Peer, reason: string): void;
 }
 
 /** Piece assembly and verification for one torrent. */
@@ -74,7 +74,7 @@ export class PiecePipeline {
     this.#buffers.delete(index);
     if (!buf) return;
     const host = this.#host;
-    const job = host.ctx.disk.writePiece(host.storageId, index, buf);
+    const job = host.ctx.disk.writePiece(host.storageId(), index, buf);
     const tracked = job.then(() => {}, () => {});
     this.#writes.add(tracked);
     tracked.then(() => this.#writes.delete(tracked));

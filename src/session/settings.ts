@@ -18,6 +18,11 @@ export interface Settings {
   readonly maxConnectionsPerTorrent: number;
   /** Connections across the session. Default 200 (libtorrent). */
   readonly maxConnections: number;
+  /**
+   * Incoming connections still in the BEP 3 handshake, at most; more are closed at once
+   * (RELIABILITY PW11). Default 64.
+   */
+  readonly maxPendingHandshakes: number;
   /** Outgoing dials in progress at once. Default 32 (RELIABILITY: 64 half-open; anacrolix 25/torrent). */
   readonly maxHalfOpen: number;
   /** Peer addresses remembered per torrent. Default 3,000 (libtorrent max_peerlist_size). */
@@ -114,6 +119,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   listenHost: "0.0.0.0",
   maxConnectionsPerTorrent: 80,
   maxConnections: 200,
+  maxPendingHandshakes: 64,
   maxHalfOpen: 32,
   maxPeerListSize: 3000,
   connectTimeoutMs: 15_000,
@@ -172,6 +178,7 @@ export function testSettings(overrides: Partial<Settings> = {}): Settings {
 const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "maxConnectionsPerTorrent",
   "maxConnections",
+  "maxPendingHandshakes",
   "maxHalfOpen",
   "maxPeerListSize",
   "connectTimeoutMs",

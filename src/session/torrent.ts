@@ -1,61 +1,61 @@
 /**
- * One torrent's runtime: its peers, the piece picker and choker, block assembly
- * into piece buffers, verification through the disk workers, HAVE broadcast,
- * hash-failure bans, timeouts and the periodic rechoke.
+ * One torrent from magnet to seed: its lifecycle (metadata → checking → downloading ⇄
+ * seeding, or stopped / error), its connections and candidate addresses, and the periodic
+ * work. A magnet starts in `metadata`: its peers connect and trade extension handshakes
+ * while the info dictionary is fetched (MetadataPhase); when it verifies, the piece work
+ * (TorrentData: picker, storage, pipeline, uploader) is created and every connection
+ * stays, its early bitfield applied. A `.torrent` starts in `checking`.
  *
- * Piece lifecycle (docs/piece_lifecycle.md): unrequested → requested (picker) →
- * blocks assembled here → submitted to a worker (hash + write) → verified (picker,
- * HAVE sent, resume dirty) or failed (picker resets it; contributors struck).
+ * Peers enter through one door, {@linkcode TorrentRuntime.addPeers}, whatever their source
+ * (manual, tracker, DHT, PEX, an incoming peer's listen port, a magnet's `x.pe`).
  *
- * Layer: driver (decisions come from the picker and choker cores).
+ * Layer: driver (decisions come from the cores behind the handler and the piece work).
  * @module
  */
-import type { Metainfo } from "../metainfo/mod.ts";
-import { PiecePicker } from "../picker/mod.ts";
-import { Choker } from "../choker/mod.ts";
-import { ChokeScheduler } from "./choking.ts";
-import { SeedSuggester } from "./seed_suggester.ts";
-import { PiecePipeline } from "./piece_pipeline.ts";
-import { PeerDialer } from "./dialing.ts";
-import type { WireMessage } from "../wire/mod.ts";
+import type { MagnetLink, Metainfo } from "../metainfo/mod.ts";
+import type { MetadataMessage } from "../extensions/mod.ts";
 import { type CloseReason, PeerConnection } from "../net/peer_connection.ts";
 import type { HandshakeResult } from "../net/handshake_io.ts";
-import { TokenBucket } from "../util/token_bucket.ts";
 import { every } from "../util/every.ts";
-import type { Conn, PeerAddress, Timer } from "../runtime/types.ts";
-import type { StorageId } from "../storage/disk_io.ts";
+import type { Clock, Conn, PeerAddress, Timer } from "../runtime/types.ts";
 import type { TorrentContext } from "./context.ts";
-import type { TorrentState, TorrentStats } from "./events.ts";
+import type { TorrentState, TorrentStats, TrackerSummary } from "./events.ts";
+import type { Settings } from "./settings.ts";
 import { PeerList, type PeerSource } from "./peer_list.ts";
-import { Uploader } from "./uploader.ts";
-import { TransferCounter } from "./transfer_counter.ts";
-import { SuperSeeder } from "./super_seeder.ts";
-import { PeerMessageHandler } from "./peer_messages.ts";
+import { PeerDialer } from "./dialing.ts";
+import { Peer } from "./peer.ts";
+import { PeerMessageHandler, type PeerMessageHost } from "./peer_messages.ts";
 import { type ExtensionHost, ExtensionHub } from "./extension_hub.ts";
-import { openTorrentStorage, ResumeSaver } from "./storage_setup.ts";
+import { MetadataPhase, type MetadataPhaseHost } from "./metadata_phase.ts";
+import { TransferCounter } from "./transfer_counter.ts";
+import {
+  errorText,
+  TorrentData,
+  type TorrentDataHost,
+  type TorrentDataOptions,
+} from "./torrent_data.ts";
+import { type PeerInfo, peerInfo } from "./peer_info.ts";
 
 /** Per-torrent options. */
-export interface TorrentOptions {
-  /** Save path: files go to `<dir>/<name>[/...]`. */
-  readonly dir: string;
+export interface TorrentOptions extends TorrentDataOptions {
   /** Keep seeding after completion (the caller decides when to stop). */
   readonly seed: boolean;
-  /** Pick pieces in order instead of rarest first. */
-  readonly sequential?: boolean;
-  /** Priority per file (0 = skip). */
-  readonly filePriorities?: readonly number[];
-  /** BEP 16 super-seeding while we are a seed. */
-  readonly superSeed?: boolean;
-  /** Per-torrent upload cap, bytes/s (0 = none). */
-  readonly maxUploadBytesPerSecond?: number;
   /** Per-torrent download cap, bytes/s (0 = none). */
   readonly maxDownloadBytesPerSecond?: number;
+  /** For a magnet link: download only these file indices (BEP 53 `so`). */
+  readonly selectOnly?: readonly number[];
 }
 
+/** What a torrent starts from: a parsed `.torrent`, or a magnet link. */
+export type TorrentSource = { readonly meta: Metainfo } | { readonly link: MagnetLink };
+
 /** The engine state of one torrent. */
-export class TorrentRuntime implements ExtensionHost {
-  /** Parsed metainfo. */
-  readonly meta: Metainfo;
+export class TorrentRuntime
+  implements PeerMessageHost, ExtensionHost, MetadataPhaseHost, TorrentDataHost {
+  /** Session services. */
+  readonly ctx: TorrentContext;
+  /** Raw info-hash. */
+  readonly infoHash: Uint8Array;
   /** Hex info-hash. */
   readonly infoHashHex: string;
   /** Options it was added with. */
@@ -63,42 +63,30 @@ export class TorrentRuntime implements ExtensionHost {
   /** Candidate addresses. */
   readonly peerList: PeerList;
   /** Live connections by id. */
-  readonly peers: Map<string, PeerConnection> = new Map();
-  /** Block and piece bookkeeping. */
-  readonly picker: PiecePicker;
-  /** Resolves when every wanted piece is verified on disk. */
-  readonly done: Promise<void>;
-  /** Lifecycle state. */
-  state: TorrentState = "checking";
-  /** Storage handle once opened. */
-  storageId: StorageId = -1;
+  readonly peers: Map<string, Peer> = new Map();
   /** BEP 10 extensions: PEX and metadata serving. */
   readonly extensions: ExtensionHub;
-  /** BEP 16 policy, while super-seeding. */
-  superSeeder: SuperSeeder | undefined;
-
-  readonly ctx: TorrentContext;
-  readonly #choking: ChokeScheduler;
-  /** Least-sent-first SUGGEST_PIECE hints while seeding (BEP 6). */
-  readonly #suggester: SeedSuggester;
-  readonly #pieces: PiecePipeline;
-  readonly #dialer: PeerDialer;
-  readonly #uploader: Uploader;
+  /** Payload counters and the download limits. */
+  readonly transfer: TransferCounter;
+  /** Resolves when every wanted piece is verified on disk; rejects if the torrent stops first. */
+  readonly done: Promise<void>;
+  #state: TorrentState;
+  readonly #link: MagnetLink | undefined;
+  #data: TorrentData | undefined;
+  #metadata: MetadataPhase | undefined;
   readonly #handler: PeerMessageHandler;
-  readonly #transfer: TransferCounter;
-  #bytesWanted = 0;
+  readonly #dialer: PeerDialer;
+  readonly #cleanups: (() => void | Promise<void>)[] = [];
+  #trackerStatus: (() => readonly TrackerSummary[]) | undefined;
   #resolveDone!: () => void;
   #rejectDone!: (e: Error) => void;
   #ticker: Timer | undefined;
-  readonly #resume: ResumeSaver;
   #lastRechoke = 0;
   #stopped = false;
 
   /** Builds the runtime; call {@linkcode start} next. */
-  constructor(ctx: TorrentContext, meta: Metainfo, options: TorrentOptions) {
+  constructor(ctx: TorrentContext, source: TorrentSource, options: TorrentOptions) {
     this.ctx = ctx;
-    this.meta = meta;
-    this.infoHashHex = meta.infoHashHex;
     this.options = options;
     const s = ctx.settings;
     this.peerList = new PeerList({
@@ -106,59 +94,22 @@ export class TorrentRuntime implements ExtensionHost {
       reconnectBaseMs: s.reconnectBaseMs,
       allowLocal: s.allowLocalPeers,
     });
-    this.picker = new PiecePicker({
-      pieceCount: meta.pieceCount,
-      pieceLength: meta.pieceLength,
-      totalLength: meta.totalLength,
-      random: ctx.random,
-    });
-    this.picker.sequential = options.sequential ?? false;
-    if (options.filePriorities) {
-      this.picker.setFilePriorities(meta.files, options.filePriorities);
-    }
-    for (let i = 0; i < meta.pieceCount; i++) {
-      if (this.picker.priorityOf(i) > 0) this.#bytesWanted += this.pieceSize(i);
-    }
-    const choker = new Choker({
-      regularSlots: s.unchokeSlots,
-      seedingSlots: s.seedUnchokeSlots,
-      rechokeIntervalMs: s.unchokeIntervalMs,
-      optimisticIntervalMs: s.optimisticUnchokeIntervalMs,
-      snubTimeoutMs: s.snubTimeoutMs,
-      random: ctx.random,
-    });
-    this.#suggester = new SeedSuggester({
-      pieceCount: meta.pieceCount,
-      pieceLength: meta.pieceLength,
-      random: ctx.random,
-      now: () => ctx.clock.now(),
-      hasPiece: (i) => this.picker.has(i),
-      availability: (i) => this.picker.availabilityOf(i),
-      // a super-seed reveals pieces itself; suggestions would undo that
-      active: () => this.state === "seeding" && !this.superSeeder && s.seedSuggestions,
-    });
-    this.#choking = new ChokeScheduler(choker, this.peers, ctx.clock, (peer, choked) => {
-      if (choked) this.#suggester.onChoke(peer);
-      else this.#suggester.onUnchoke(peer);
-    });
-    const transfer = new TransferCounter(ctx, options.maxDownloadBytesPerSecond ?? 0);
-    this.#transfer = transfer;
-    const uploadBucket = new TokenBucket(options.maxUploadBytesPerSecond ?? 0, ctx.clock.now());
-    this.#uploader = new Uploader(ctx, {
-      storageId: () => this.storageId,
-      pieceSize: (i) => this.pieceSize(i),
-      hasPiece: (i) => this.picker.has(i),
-      countUpload: (peer, bytes) => transfer.countUpload(peer, bytes),
-      pieceSent: (peer, i) => this.#suggester.onPieceSent(peer, i),
-      readFailed: (i, e) => this.#warn(`Cannot read piece ${i} for upload: ${errorText(e)}`),
-    }, uploadBucket);
-    this.#handler = new PeerMessageHandler(this);
-    this.#pieces = new PiecePipeline(this);
-    this.#dialer = new PeerDialer(ctx, this.peerList, this.peers, this.infoHashHex);
+    this.transfer = new TransferCounter(ctx, options.maxDownloadBytesPerSecond ?? 0);
     this.extensions = new ExtensionHub(this);
-    this.#resume = new ResumeSaver(ctx, meta, options.dir, this.picker, (e) => {
-      this.#warn(`Cannot save resume data: ${errorText(e)}`);
-    });
+    if ("meta" in source) {
+      this.infoHash = source.meta.infoHash;
+      this.infoHashHex = source.meta.infoHashHex;
+      this.#state = "checking";
+      this.#data = new TorrentData(this, source.meta, options);
+    } else {
+      this.infoHash = source.link.infoHash;
+      this.infoHashHex = source.link.infoHashHex;
+      this.#link = source.link;
+      this.#state = "metadata";
+      this.#metadata = new MetadataPhase(this, source.link, ctx.clock, ctx.random);
+    }
+    this.#handler = new PeerMessageHandler(this, this.#data);
+    this.#dialer = new PeerDialer(ctx, this.peerList, this.peers, this.infoHashHex);
     this.done = new Promise((resolve, reject) => {
       this.#resolveDone = resolve;
       this.#rejectDone = reject;
@@ -166,47 +117,290 @@ export class TorrentRuntime implements ExtensionHost {
     this.done.catch(() => {}); // observed through events too; never an unhandled rejection
   }
 
-  /** Torrent name. */
+  /** Lifecycle state. */
+  get state(): TorrentState {
+    return this.#state;
+  }
+
+  /** Torrent name (a magnet's `dn` until the metadata names it). */
   get name(): string {
-    return this.meta.name;
+    return this.#data?.meta.name ?? this.#link?.displayName ?? "";
   }
 
-  /** BEP 27 private flag. */
+  /** The metainfo, once known. */
+  get meta(): Metainfo | undefined {
+    return this.#data?.meta;
+  }
+
+  /** Engine settings. */
+  get settings(): Settings {
+    return this.ctx.settings;
+  }
+
+  /** The session's clock. */
+  get clock(): Clock {
+    return this.ctx.clock;
+  }
+
+  /** True once stopping or stopped. */
+  get isStopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** BEP 27 private flag (a magnet counts as public until its metadata says otherwise). */
   isPrivate(): boolean {
-    return this.meta.isPrivate;
+    return this.#data?.meta.isPrivate ?? false;
   }
 
-  /** The info dictionary (served by ut_metadata). */
-  infoBytes(): Uint8Array {
-    return this.meta.infoBytes;
+  /** The info dictionary, once known (served by ut_metadata). */
+  infoBytes(): Uint8Array | undefined {
+    return this.#data?.meta.infoBytes;
   }
 
-  /** Whether `peer` has every piece. */
-  isSeed(peer: PeerConnection): boolean {
-    return peer.isSeed;
-  }
-
-  /** Byte length of piece `index`. */
-  pieceSize(index: number): number {
-    const { pieceLength, totalLength, pieceCount } = this.meta;
-    return index === pieceCount - 1 ? totalLength - pieceLength * (pieceCount - 1) : pieceLength;
-  }
-
-  /** Opens storage, checks existing data, and starts the timers. */
+  /** Starts the periodic work, then checks the data (`.torrent`) or fetches the metadata. */
   async start(): Promise<void> {
-    const { hub } = this.ctx;
-    hub.emit({
+    this.ctx.hub.emit({
       type: "torrent-added",
       category: "torrent",
       infoHash: this.infoHashHex,
-      name: this.meta.name,
+      name: this.name,
     });
+    this.#ticker = every(
+      this.ctx.clock,
+      this.ctx.settings.tickIntervalMs,
+      () => this.#tick(),
+      // A bug must not stop the schedule: report it and keep ticking.
+      (e) => this.warn(`Internal error in the periodic task: ${errorText(e)}`),
+    );
+    if (this.#link) {
+      this.addPeers(this.#link.peers, "magnet");
+      return;
+    }
+    await this.#check();
+  }
+
+  /**
+   * The one door for peer addresses, from any source.
+   * @returns how many were new
+   */
+  addPeers(addrs: Iterable<PeerAddress>, source: PeerSource, _via?: PeerAddress): number {
+    if (this.#stopped) return 0;
+    const added = this.#dialer.addCandidates(addrs, source);
+    if (added > 0) this.#connectMore();
+    return added;
+  }
+
+  /** Runs `fn` when the torrent stops, before its connections close (peer sources). */
+  onStop(fn: () => void | Promise<void>): void {
+    this.#cleanups.push(fn);
+  }
+
+  /** Where tracker status for {@linkcode stats} comes from. */
+  setTrackerStatus(fn: () => readonly TrackerSummary[]): void {
+    this.#trackerStatus = fn;
+  }
+
+  /** Takes over a handshaken connection (incoming or outgoing). */
+  attach(conn: Conn, hs: HandshakeResult, outgoing: boolean): Peer | undefined {
+    const s = this.ctx.settings;
+    const refused = this.#stopped || this.#state === "checking" || this.#state === "error" ||
+      this.peers.size >= s.maxConnectionsPerTorrent || this.peerList.isBanned(conn.remoteAddr) ||
+      // without BEP 10 a peer cannot give us the metadata
+      (this.#state === "metadata" && !hs.remote.extensionProtocol) ||
+      !this.#dialer.keepNewConnection(hs.remote.peerId, outgoing);
+    if (refused) {
+      conn.close();
+      return undefined;
+    }
+    const pieceCount = this.#data?.pieceCount;
+    const connection = new PeerConnection(conn, {
+      clock: this.ctx.clock,
+      remote: hs.remote,
+      outgoing,
+      pieceCount,
+      maxMessageBytes: s.maxMessageBytes,
+      readBufferBytes: s.readBufferBytes,
+      writeCoalesceBytes: s.writeCoalesceBytes,
+    });
+    const peer = new Peer(connection, {
+      requestQueue: s,
+      maxIncomingRequests: s.maxIncomingRequests,
+      pieceCount,
+      connectMs: hs.connectMs,
+      answeredAt: hs.answeredAt,
+    });
+    this.#dialer.admitted(peer);
+    this.#handler.greet(peer, this.ctx.dht()?.address.port);
+    connection.start({
+      onMessage: (m) => this.#handler.onMessage(peer, m),
+      onClose: (reason, detail) => this.#peerClosed(peer, reason, detail),
+      beforeRead: () => this.#beforeRead(),
+    }, hs.leftover);
+    return peer;
+  }
+
+  /** Statistics snapshot. */
+  stats(): TorrentStats {
+    const now = this.ctx.clock.now();
+    let seeds = 0;
+    for (const p of this.peers.values()) if (p.isSeed) seeds++;
+    const d = this.#data;
+    const wanted = d?.bytesWanted ?? 0;
+    const trackers = this.#trackerStatus?.();
+    return {
+      infoHash: this.infoHashHex,
+      name: this.name,
+      bytesVerified: d ? Math.max(0, wanted - d.picker.wantedRemainingBytes) : 0,
+      bytesWanted: wanted,
+      piecesHave: d?.picker.haveCount ?? 0,
+      pieceCount: d?.pieceCount ?? 0,
+      ...this.transfer.rates(now),
+      bytesDownloaded: this.transfer.bytesDownloaded,
+      bytesUploaded: this.transfer.bytesUploaded,
+      peers: this.peers.size,
+      seeds,
+      knownPeers: this.peerList.size,
+      state: this.#state,
+      ...(trackers ? { trackers } : {}),
+    };
+  }
+
+  /** One line of state per connected peer (libtorrent's `get_peer_info`). */
+  peerInfos(): PeerInfo[] {
+    const now = this.ctx.clock.now();
+    const picker = this.#data?.picker;
+    return [...this.peers.values()].map((p) => peerInfo(p, now, picker));
+  }
+
+  /** Checks the engine's invariants for this torrent; throws on a violation. */
+  assertInvariants(): void {
+    this.#data?.picker.assertInvariants();
+    this.peerList.assertInvariants();
+    for (const p of this.peers.values()) {
+      p.requests.assertInvariants();
+      p.uploads.assertInvariants();
+    }
+  }
+
+  /** Stops: peer sources first (a `stopped` announce), then peers, storage, resume data. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#ticker?.cancel();
+    await Promise.all(this.#cleanups.map((fn) => fn()));
+    for (const p of [...this.peers.values()]) p.conn.close("shutdown");
+    await this.#data?.close();
+    if (this.#state !== "error") this.#state = "stopped";
+    this.ctx.hub.emit({ type: "torrent-stopped", category: "torrent", infoHash: this.infoHashHex });
+    this.#rejectDone(new Error("Torrent stopped before completion"));
+  }
+
+  // ---- PeerMessageHost, ExtensionHost, MetadataPhaseHost, TorrentDataHost ------------------
+
+  /** A regular upload slot may be free to hand on. */
+  slotsChanged(): void {
+    if (this.#state !== "downloading" && this.#state !== "seeding") return;
+    this.#data?.choking.fillFreeSlots(this.ctx.clock.now(), this.#state === "seeding");
+  }
+
+  /** Block requests were released: refill every peer's pipeline. */
+  refillAll(): void {
+    for (const p of this.peers.values()) this.#handler.fillRequests(p);
+  }
+
+  /** Every peer's requests go back to the picker, each with a CANCEL. */
+  releaseAllRequests(): void {
+    for (const p of this.peers.values()) this.#handler.releaseRequests(p, true);
+  }
+
+  /** A peer's DHT node (BEP 5 `port`). */
+  dhtNode(addr: PeerAddress): void {
+    this.ctx.dht()?.addNode(addr);
+  }
+
+  /** An incoming peer's listen address: known, and connected already. */
+  listenAddressLearned(_peer: Peer, addr: PeerAddress): void {
+    this.addPeers([addr], "incoming");
+    this.peerList.connected(addr, this.ctx.clock.now());
+  }
+
+  /** A peer offers the metadata (only the metadata phase listens). */
+  metadataOffered(peer: Peer, size: number): void {
+    this.#metadata?.offered(peer, size);
+  }
+
+  /** A ut_metadata reply. */
+  onMetadata(peer: Peer, message: MetadataMessage): void {
+    this.#metadata?.onMessage(peer, message);
+  }
+
+  /** The magnet's info dictionary verified: create the piece work; connections stay. */
+  metadataReady(meta: Metainfo, infoBytes: Uint8Array): void {
+    if (this.#stopped) return;
+    this.ctx.hub.emit({
+      type: "metadata-received",
+      category: "torrent",
+      infoHash: this.infoHashHex,
+      name: meta.name,
+      bytes: infoBytes.length,
+    });
+    this.#metadata = undefined;
+    this.#state = "checking";
+    const data = new TorrentData(this, meta, this.#dataOptions(meta));
+    this.#data = data;
+    this.#handler.beginWork(data);
+    void this.#check();
+  }
+
+  /** The verified info dictionary is not a usable torrent. */
+  metadataUnusable(message: string): void {
+    this.#fail(message);
+  }
+
+  /** Bans the peer's address and closes it. */
+  ban(peer: Peer, reason: string): void {
+    this.#dialer.ban(peer, reason);
+  }
+
+  /** A recovered storage problem. */
+  warn(message: string): void {
+    this.ctx.logger.warn(message, { infoHash: this.infoHashHex });
+    this.ctx.hub.emit({
+      type: "storage-warning",
+      category: "storage",
+      infoHash: this.infoHashHex,
+      message,
+    });
+  }
+
+  /** The last wanted piece was verified. */
+  downloadComplete(): void {
+    this.#completed(true);
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------
+
+  /** File priorities for a magnet: BEP 53 `so` indices are known to match only now. */
+  #dataOptions(meta: Metainfo): TorrentOptions {
+    let options = this.options;
+    if (options.selectOnly) {
+      const wanted = new Set(options.selectOnly.filter((i) => i < meta.files.length));
+      options = { ...options, filePriorities: meta.files.map((_, i) => wanted.has(i) ? 4 : 0) };
+    }
+    if (options.filePriorities && options.filePriorities.length !== meta.files.length) {
+      const { filePriorities: _, ...rest } = options;
+      options = rest;
+    }
+    return options;
+  }
+
+  /** Checks existing data, then downloads or seeds. */
+  async #check(): Promise<void> {
+    const data = this.#data!;
     try {
-      const opened = await openTorrentStorage(this.ctx, this.meta, this.options.dir);
-      this.storageId = opened.id;
-      for (const i of opened.have.indices()) this.picker.setHave(i);
-      if (opened.warning) this.#warn(opened.warning);
-      hub.emit({
+      const opened = await data.open();
+      if (opened.warning) this.warn(opened.warning);
+      this.ctx.hub.emit({
         type: "check-finished",
         category: "storage",
         infoHash: this.infoHashHex,
@@ -218,238 +412,24 @@ export class TorrentRuntime implements ExtensionHost {
       return;
     }
     if (this.#stopped) return;
-    this.state = this.picker.isComplete ? "seeding" : "downloading";
-    if (this.state === "seeding" && this.options.superSeed) {
-      this.superSeeder = new SuperSeeder({
-        pieceCount: this.meta.pieceCount,
-        availabilityOf: (i) => this.picker.availabilityOf(i),
-        random: this.ctx.random,
-      });
-    }
-    if (this.picker.isComplete) this.#completed(false);
-    this.#ticker = every(
-      this.ctx.clock,
-      this.ctx.settings.tickIntervalMs,
-      () => this.#tick(),
-      (e) =>
-        // A bug must not stop the schedule: report it and keep ticking.
-        this.#warn(`Internal error in the periodic task: ${errorText(e)}`),
-    );
+    this.#state = data.picker.isComplete ? "seeding" : "downloading";
+    if (this.#state === "seeding") this.#completed(false);
+    this.#handler.checked();
     this.#connectMore();
   }
 
-  /** Adds peer addresses from any source. */
-  addPeers(addrs: Iterable<PeerAddress>, source: PeerSource): number {
-    const added = this.#dialer.addCandidates(addrs, source);
-    if (added > 0) this.#connectMore();
-    return added;
-  }
-
-  /** Takes over a handshaken connection (incoming or outgoing). */
-  attach(conn: Conn, hs: HandshakeResult, outgoing: boolean): PeerConnection | undefined {
-    const s = this.ctx.settings;
-    if (this.#stopped || this.state === "checking" || this.state === "error") {
-      conn.close();
-      return undefined;
-    }
-    if (this.peers.size >= s.maxConnectionsPerTorrent || this.peerList.isBanned(conn.remoteAddr)) {
-      conn.close();
-      return undefined;
-    }
-    if (!this.#dialer.keepNewConnection(hs.remote.peerId, outgoing)) {
-      conn.close();
-      return undefined;
-    }
-    const peer = new PeerConnection(conn, this.#handler, {
-      clock: this.ctx.clock,
-      remote: hs.remote,
-      outgoing,
-      pieceCount: this.meta.pieceCount,
-      maxMessageBytes: s.maxMessageBytes,
-      readBufferBytes: s.readBufferBytes,
-      writeCoalesceBytes: s.writeCoalesceBytes,
-    });
-    peer.rttMs = hs.connectMs;
-    peer.rttSince = hs.answeredAt;
-    this.#dialer.admitted(peer, conn.remoteAddr);
-    this.#handler.greet(peer);
-    peer.start(hs.leftover);
-    return peer;
-  }
-
-  /** The connection closed: release its requests and availability. */
-  peerClosed(peer: PeerConnection, reason: CloseReason, detail: string): void {
-    this.#dialer.closed(peer, reason, detail);
-    this.picker.releaseRequests(peer.id);
-    if (peer.isSeed) this.picker.removeSeed();
-    else if (peer.has.count > 0) this.picker.removePeer(peer.has);
-    this.#uploader.forget(peer);
-    this.extensions.forget(peer);
-    this.superSeeder?.forget(peer);
-    this.#suggester.forget(peer);
-    if (!peer.amChoking) this.slotsChanged();
-    if (!this.#stopped) this.#refillAll();
-  }
-
-  /** Counts downloaded payload and applies the download limits. */
-  countDownload(peer: PeerConnection, bytes: number): void {
-    this.#transfer.countDownload(peer, bytes);
-  }
-
-  /** Before each socket read: wait for disk capacity and the download limits. */
-  beforeRead(): Promise<void> | undefined {
-    const { disk, clock } = this.ctx;
-    const now = clock.now();
-    const wait = this.#transfer.downloadWaitMs(now);
-    const full = disk.queuedBytes() > 0 ? disk.waitForCapacity() : undefined;
-    if (wait <= 0) return full;
-    const delay = new Promise<void>((r) => clock.schedule(wait, r));
-    return full ? Promise.all([full, delay]).then(() => {}) : delay;
-  }
-
-  /** True when blocks of piece `index` are being assembled. */
-  hasPieceBuffer(index: number): boolean {
-    return this.#pieces.has(index);
-  }
-
-  /** Piece buffer for `index`, allocated on first use. */
-  pieceBuffer(index: number): Uint8Array {
-    return this.#pieces.buffer(index);
-  }
-
-  /** Every block of a piece arrived: hash and write it in a worker. */
-  submitPiece(index: number): void {
-    this.#pieces.submit(index);
-  }
-
-  /**
-   * A piece write failed (StorageError): warn, forget the piece and cancel every request
-   * until the pipeline's back-off ends; seeding of verified pieces goes on.
-   */
-  writeFailed(index: number, error: unknown, retryMs: number): void {
-    this.#warn(`Cannot write piece ${index}: ${errorText(error)}; retrying in ${retryMs / 1000} s`);
-    this.picker.pieceFailed(index);
-    for (const p of this.peers.values()) this.#handler.releaseRequests(p, true);
-    this.ctx.clock.schedule(retryMs, () => this.#refillAll());
-  }
-
-  /** False while downloading is paused after a disk error. */
-  canRequest(): boolean {
-    return this.#pieces.canRequest();
-  }
-
-  /** Block requests were released (choke, reject, timeout): refill pipelines. */
-  refill(peer?: PeerConnection): void {
-    if (peer) this.#handler.fillRequests(peer);
-    else this.#refillAll();
-  }
-
-  /** Whether a seed leaves `peer`'s request for piece `index` to the swarm (see SeedSuggester). */
-  refusesRequest(peer: PeerConnection, index: number): boolean {
-    return this.#suggester.refuses(peer, index);
-  }
-
-  /** Queues service of `peer`'s requests. */
-  serve(peer: PeerConnection): void {
-    this.#uploader.wake(peer);
-  }
-
-  /**
-   * A regular slot may be free to hand on: a peer became interested, or an unchoked one
-   * stopped needing its slot (lost interest, became a seed, left).
-   */
-  slotsChanged(): void {
-    this.#choking.fillFreeSlots(this.ctx.clock.now(), this.state === "seeding");
-  }
-
-  /** Statistics snapshot. */
-  stats(): TorrentStats {
-    const now = this.ctx.clock.now();
-    let seeds = 0;
-    for (const p of this.peers.values()) if (p.isSeed) seeds++;
-    const wanted = this.#bytesWanted;
-    return {
-      infoHash: this.infoHashHex,
-      name: this.meta.name,
-      bytesVerified: Math.max(0, wanted - this.picker.wantedRemainingBytes),
-      bytesWanted: wanted,
-      piecesHave: this.picker.haveCount,
-      pieceCount: this.meta.pieceCount,
-      ...this.#transfer.rates(now),
-      bytesDownloaded: this.#transfer.bytesDownloaded,
-      bytesUploaded: this.#transfer.bytesUploaded,
-      peers: this.peers.size,
-      seeds,
-      knownPeers: this.peerList.size,
-      state: this.state,
-    };
-  }
-
-  /** Closes peers, flushes storage, saves resume data. */
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    this.#ticker?.cancel();
-    for (const p of [...this.peers.values()]) p.close("shutdown");
-    // Pieces already submitted finish first, so the resume data records them.
-    await this.#pieces.drain();
-    if (this.storageId >= 0) {
-      await this.#resume.save(this.storageId);
-      await this.ctx.disk.close(this.storageId).catch(() => {});
-    }
-    if (this.state !== "error") this.state = "stopped";
-    this.ctx.hub.emit({ type: "torrent-stopped", category: "torrent", infoHash: this.infoHashHex });
-    this.#rejectDone(new Error("Torrent stopped before completion"));
-  }
-
-  /** Bans the peer's address and closes it. */
-  ban(peer: PeerConnection, reason: string): void {
-    this.#dialer.ban(peer, reason);
-  }
-
-  /** A piece is verified and on disk: HAVE to every peer, maybe completion. */
-  pieceVerified(index: number): void {
-    this.picker.pieceVerified(index); // on disk and verified: recorded even while stopping
-    this.#resume.markDirty();
-    if (this.#stopped) return;
-    const have: WireMessage = { type: "have", index };
-    for (const p of this.peers.values()) p.send(have);
-    this.ctx.hub.emit({
-      type: "piece-verified",
-      category: "piece",
-      infoHash: this.infoHashHex,
-      index,
-    });
-    if (this.picker.isComplete && this.state === "downloading") this.#completed(true);
-  }
-
-  /** A piece failed its hash: its blocks are re-fetched; returns the peers that sent them. */
-  pieceFailed(index: number): string[] {
-    const contributors = [...this.picker.pieceFailed(index)];
-    this.ctx.hub.emit({
-      type: "piece-hash-failed",
-      category: "piece",
-      infoHash: this.infoHashHex,
-      index,
-      peers: contributors,
-    });
-    if (!this.#stopped) this.#refillAll();
-    return contributors;
-  }
-
   #completed(justFinished: boolean): void {
-    this.state = "seeding";
-    for (const p of this.peers.values()) if (!p.amChoking) this.#suggester.onUnchoke(p);
+    this.#state = "seeding";
+    this.#data!.startSeeding(justFinished);
     if (justFinished) {
       this.ctx.hub.emit({
         type: "torrent-completed",
         category: "torrent",
         infoHash: this.infoHashHex,
       });
-      void this.#resume.save(this.storageId);
     }
     for (const p of [...this.peers.values()]) {
-      if (p.isSeed) p.close("not-needed");
+      if (p.isSeed) p.conn.close("not-needed");
       else if (p.amInterested) {
         p.amInterested = false;
         p.send({ type: "not-interested" });
@@ -458,44 +438,49 @@ export class TorrentRuntime implements ExtensionHost {
     this.#resolveDone();
   }
 
+  #peerClosed(peer: Peer, reason: CloseReason, detail: string): void {
+    this.#dialer.closed(peer, reason, detail);
+    this.#data?.peerClosed(peer);
+    this.#metadata?.peerClosed(peer);
+    this.extensions.forget(peer);
+    if (!peer.amChoking) this.slotsChanged();
+    if (!this.#stopped) this.refillAll();
+  }
+
+  /** Before each socket read: wait for disk capacity and the download limits. */
+  #beforeRead(): Promise<void> | undefined {
+    const { disk, clock } = this.ctx;
+    const wait = this.transfer.downloadWaitMs(clock.now());
+    const full = this.#data && disk.queuedBytes() > 0 ? disk.waitForCapacity() : undefined;
+    if (wait <= 0) return full;
+    const delay = new Promise<void>((r) => clock.schedule(wait, r));
+    return full ? Promise.all([full, delay]).then(() => {}) : delay;
+  }
+
   #tick(): void {
     const now = this.ctx.clock.now();
-    const s = this.ctx.settings;
     let snubbed = false;
     for (const p of [...this.peers.values()]) snubbed = this.#handler.tick(p, now) || snubbed;
-    if (snubbed) this.#refillAll();
-    if (now - this.#lastRechoke >= s.unchokeIntervalMs) {
-      this.#lastRechoke = now;
-      this.#choking.rechoke(now, this.state === "seeding");
-    } else this.slotsChanged(); // slots of peers that went idle
+    if (snubbed) this.refillAll();
+    this.#metadata?.tick();
+    if (this.#state === "downloading" || this.#state === "seeding") {
+      const rechoke = now - this.#lastRechoke >= this.ctx.settings.unchokeIntervalMs;
+      if (rechoke) this.#lastRechoke = now;
+      this.#data!.tick(now, rechoke);
+    }
     this.extensions.tick(now);
     this.#connectMore();
-    this.#resume.saveIfDue(this.storageId, now);
     this.ctx.hub.emit({ type: "progress", category: "stats", stats: this.stats() });
   }
 
   #connectMore(): void {
-    if (this.#stopped || this.state === "checking" || this.state === "error") return;
+    if (this.#stopped || this.#state === "checking" || this.#state === "error") return;
     // A finished download that is not seeding dials nobody new.
-    this.#dialer.connectMore(this.state !== "seeding" || this.options.seed);
-  }
-
-  #refillAll(): void {
-    for (const p of this.peers.values()) this.#handler.fillRequests(p);
-  }
-
-  #warn(message: string): void {
-    this.ctx.logger.warn(message, { infoHash: this.infoHashHex });
-    this.ctx.hub.emit({
-      type: "storage-warning",
-      category: "storage",
-      infoHash: this.infoHashHex,
-      message,
-    });
+    this.#dialer.connectMore(this.#state !== "seeding" || this.options.seed);
   }
 
   #fail(message: string): void {
-    this.state = "error";
+    this.#state = "error";
     this.ctx.hub.emit({
       type: "torrent-error",
       category: "torrent",
@@ -504,9 +489,4 @@ export class TorrentRuntime implements ExtensionHost {
     });
     this.#rejectDone(new Error(message));
   }
-}
-
-/** One-line text of an unknown error. */
-export function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

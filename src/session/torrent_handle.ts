@@ -7,111 +7,64 @@
  */
 import type { PeerAddress } from "../runtime/types.ts";
 import type { EngineEvent, EventHub, EventOptions, TorrentStats } from "./events.ts";
-import type { TorrentSlot } from "./torrent_slot.ts";
+import type { TorrentRuntime } from "./torrent.ts";
+import type { PeerInfo } from "./peer_info.ts";
 
-/** State of one connection, from {@linkcode Torrent.peers}. */
-export interface PeerInfo {
-  /** `host:port` of the connection. */
-  readonly id: string;
-  /** Client name (BEP 10 `v`, else from the peer id). */
-  readonly client: string;
-  /** We dialled it. */
-  readonly outgoing: boolean;
-  /** It has every piece. */
-  readonly isSeed: boolean;
-  /** We choke it. */
-  readonly amChoking: boolean;
-  /** We want its pieces. */
-  readonly amInterested: boolean;
-  /** It chokes us. */
-  readonly peerChoking: boolean;
-  /** It wants our pieces. */
-  readonly peerInterested: boolean;
-  /** It stopped sending blocks we asked for. */
-  readonly isSnubbed: boolean;
-  /** Pieces it has. */
-  readonly piecesHave: number;
-  /** Its payload rate to us, bytes/s. */
-  readonly downloadBps: number;
-  /** Our payload rate to it, bytes/s. */
-  readonly uploadBps: number;
-  /** Our requests it has not answered. */
-  readonly requestsOut: number;
-  /** Its requests we have not served. */
-  readonly requestsIn: number;
-}
+export type { PeerInfo } from "./peer_info.ts";
 
 /** A torrent in a session. */
 export class Torrent {
-  readonly #slot: TorrentSlot;
+  readonly #runtime: TorrentRuntime;
   readonly #hub: EventHub;
 
   /** Internal: sessions make handles. */
-  constructor(slot: TorrentSlot, hub: EventHub) {
-    this.#slot = slot;
+  constructor(runtime: TorrentRuntime, hub: EventHub) {
+    this.#runtime = runtime;
     this.#hub = hub;
   }
 
   /** Hex info-hash. */
   get infoHash(): string {
-    return this.#slot.infoHashHex;
+    return this.#runtime.infoHashHex;
   }
 
-  /** Torrent name. */
+  /** Torrent name (a magnet's display name until its metadata arrives). */
   get name(): string {
-    return this.#slot.name;
+    return this.#runtime.name;
   }
 
   /** Resolves once every wanted piece is verified on disk; rejects if the torrent stops first. */
   get done(): Promise<void> {
-    return this.#slot.done;
+    return this.#runtime.done;
   }
 
   /** A statistics snapshot. */
   stats(): TorrentStats {
-    return this.#slot.stats();
+    return this.#runtime.stats();
   }
 
   /** One line of state per connected peer (libtorrent's `get_peer_info`). */
   peers(): PeerInfo[] {
-    const runtime = this.#slot.runtime;
-    const now = this.#slot.phase.ctx.clock.now();
-    return [...this.#slot.peers.values()].map((p) => ({
-      id: p.id,
-      client: p.clientName,
-      outgoing: p.outgoing,
-      isSeed: p.isSeed,
-      amChoking: p.amChoking,
-      amInterested: p.amInterested,
-      peerChoking: p.peerChoking,
-      peerInterested: p.peerInterested,
-      isSnubbed: p.isSnubbed,
-      piecesHave: p.isSeed && runtime ? runtime.meta.pieceCount : p.has.count,
-      downloadBps: Math.round(p.downloadMeter.rate(now)),
-      uploadBps: Math.round(p.uploadMeter.rate(now)),
-      requestsOut: p.requested.size,
-      requestsIn: p.incoming.length,
-    }));
+    return this.#runtime.peerInfos();
   }
 
   /**
-   * Checks the engine's invariants for this torrent (piece picker, peer list); throws on
-   * a violation. For tests and simulations, which call it after every step.
+   * Checks the engine's invariants for this torrent (piece picker, peer list, every peer's
+   * request queues); throws on a violation. For tests and simulations, which call it after
+   * every step.
    */
   assertInvariants(): void {
-    const runtime = this.#slot.runtime;
-    runtime?.picker.assertInvariants();
-    runtime?.peerList.assertInvariants();
+    this.#runtime.assertInvariants();
   }
 
   /** Adds peer addresses to connect to. */
   addPeers(peers: readonly PeerAddress[]): void {
-    this.#slot.addPeers(peers, "manual");
+    this.#runtime.addPeers(peers, "manual");
   }
 
   /** This torrent's events, as an async iterable. */
   async *events(options: EventOptions = {}): AsyncIterable<EngineEvent> {
-    const hex = this.#slot.infoHashHex;
+    const hex = this.#runtime.infoHashHex;
     for await (const e of this.#hub.subscribe(options)) {
       const own = "infoHash" in e
         ? e.infoHash === hex

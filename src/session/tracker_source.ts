@@ -12,7 +12,7 @@ import type { HttpTrackerClient } from "../tracker/http_client.ts";
 import type { UdpTrackerClient } from "../tracker/udp_client.ts";
 import type { Logger } from "../runtime/types.ts";
 import type { TorrentContext } from "./context.ts";
-import type { TorrentSlot } from "./torrent_slot.ts";
+import type { TorrentRuntime } from "./torrent.ts";
 
 /** The session's shared tracker transports. */
 export interface TrackerTransports {
@@ -28,18 +28,18 @@ const LEFT_UNKNOWN = 16 * 1024;
 /** Announces one torrent to its trackers and feeds their peers to it. */
 export class TrackerPeerSource {
   readonly #client: TrackerClient;
-  readonly #slot: TorrentSlot;
+  readonly #torrent: TorrentRuntime;
 
   /** Builds the source; `tiers` are BEP 12 tiers (the torrent's plus any extra ones). */
   constructor(
     ctx: TorrentContext,
-    slot: TorrentSlot,
+    torrent: TorrentRuntime,
     transports: TrackerTransports,
     tiers: readonly (readonly string[])[],
   ) {
-    this.#slot = slot;
+    this.#torrent = torrent;
     const hub = ctx.hub;
-    const infoHash = slot.infoHashHex;
+    const infoHash = torrent.infoHashHex;
     const logger: Logger = {
       debug: (m, f) => ctx.logger.debug(m, f),
       info: (m, f) => ctx.logger.info(m, f),
@@ -51,7 +51,7 @@ export class TrackerPeerSource {
       error: (m, f) => ctx.logger.error(m, f),
     };
     this.#client = new TrackerClient({
-      infoHash: slot.infoHash,
+      infoHash: torrent.infoHash,
       peerId: ctx.peerId,
       port: ctx.listenPort(),
       trackers: tiers,
@@ -61,7 +61,7 @@ export class TrackerPeerSource {
       ...(transports.udp ? { udp: transports.udp } : {}),
       logger,
       stats: () => {
-        const s = slot.stats();
+        const s = torrent.stats();
         return {
           uploaded: s.bytesUploaded,
           downloaded: s.bytesDownloaded,
@@ -71,8 +71,8 @@ export class TrackerPeerSource {
         };
       },
       onPeers: (peers, url) => {
-        if (slot.isStopped) return;
-        slot.addPeers(peers, "tracker");
+        if (torrent.isStopped) return;
+        torrent.addPeers(peers, "tracker");
         hub.emit({
           type: "tracker-announced",
           category: "tracker",
@@ -86,10 +86,10 @@ export class TrackerPeerSource {
 
   /** Announces `started` and keeps announcing; `completed` once the download finishes. */
   start(): void {
-    const wasComplete = this.#slot.stats().state === "seeding";
+    const wasComplete = this.#torrent.stats().state === "seeding";
     this.#client.start();
-    this.#slot.done.then(() => {
-      if (!wasComplete && !this.#slot.isStopped) this.#client.completed();
+    this.#torrent.done.then(() => {
+      if (!wasComplete && !this.#torrent.isStopped) this.#client.completed();
     }, () => {});
   }
 

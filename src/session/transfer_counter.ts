@@ -6,7 +6,7 @@
  * @module
  */
 import { RateMeter } from "../choker/mod.ts";
-import type { PeerConnection } from "../net/peer_connection.ts";
+import type { Peer } from "./peer.ts";
 import { TokenBucket } from "../util/token_bucket.ts";
 import type { TorrentContext } from "./context.ts";
 
@@ -38,7 +38,7 @@ export class TransferCounter {
   }
 
   /** Counts payload from `peer` and charges the download limits. */
-  countDownload(peer: PeerConnection, bytes: number): void {
+  countDownload(peer: Peer, bytes: number): void {
     const now = this.#ctx.clock.now();
     peer.downloadMeter.add(bytes, now);
     this.#downloadMeter.add(bytes, now);
@@ -48,7 +48,7 @@ export class TransferCounter {
   }
 
   /** Counts payload sent to `peer` (the uploader charges the upload limits). */
-  countUpload(peer: PeerConnection, bytes: number): void {
+  countUpload(peer: Peer, bytes: number): void {
     const now = this.#ctx.clock.now();
     peer.uploadMeter.add(bytes, now);
     this.#uploadMeter.add(bytes, now);

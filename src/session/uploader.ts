@@ -1,28 +1,35 @@
 /**
- * Serves block requests: a bounded read cache of whole pieces (read once through
- * the disk workers), per-peer request queues drained fairly, the upload rate limit,
- * and the per-peer send-buffer cap (RELIABILITY PW7).
+ * The upload side of one torrent: it owns every peer's incoming request queue
+ * (`Peer.uploads`, whose rules are the pure UploadQueue) and the seed policy (BEP 6
+ * suggestions and first-copy screening, the pure SeedSuggester), and serves blocks from a
+ * bounded read cache of whole pieces (read once through the disk workers), one block per
+ * peer per turn, within the upload rate limits and each peer's send-buffer watermark
+ * (RELIABILITY PW7).
  *
  * Layer: driver.
  * @module
  */
-import type { PeerConnection } from "../net/peer_connection.ts";
+import type { SeedPeer, SeedSuggester } from "../choker/seed_suggester.ts";
+import type { BlockRequest } from "../choker/upload_queue.ts";
 import { encodePieceHeaderInto } from "../wire/mod.ts";
-import type { TorrentContext } from "./context.ts";
 import type { TokenBucket } from "../util/token_bucket.ts";
+import type { TorrentContext } from "./context.ts";
+import type { Peer } from "./peer.ts";
 
 /** What the uploader needs from its torrent. */
 export interface UploadSource {
   /** Disk storage id. */
   storageId(): number;
+  /** Pieces in the torrent. */
+  readonly pieceCount: number;
   /** Byte length of piece `index`. */
   pieceSize(index: number): number;
   /** True when piece `index` is verified on disk. */
   hasPiece(index: number): boolean;
+  /** Whether `peer` may have piece `index` (a super-seed reveals pieces one by one). */
+  reveals(peer: Peer, index: number): boolean;
   /** Counts uploaded payload. */
-  countUpload(peer: PeerConnection, bytes: number): void;
-  /** The last block of piece `index` went to `peer`. */
-  pieceSent?(peer: PeerConnection, index: number): void;
+  countUpload(peer: Peer, bytes: number): void;
   /** A read failed: the torrent decides what that means (F4). */
   readFailed(index: number, error: unknown): void;
 }
@@ -32,29 +39,73 @@ export class Uploader {
   readonly #ctx: TorrentContext;
   readonly #source: UploadSource;
   readonly #bucket: TokenBucket;
+  readonly #seedPolicy: SeedSuggester;
   readonly #cache = new Map<number, Uint8Array>();
   readonly #reading = new Map<number, Promise<Uint8Array | undefined>>();
-  readonly #waiting = new Set<PeerConnection>();
+  readonly #waiting = new Set<Peer>();
   #cacheBytes = 0;
   #scheduled = false;
   #timerArmed = false;
 
-  /** Builds an uploader; `bucket` is the torrent's upload limit (shared with the session's). */
-  constructor(ctx: TorrentContext, source: UploadSource, bucket: TokenBucket) {
+  /**
+   * @param bucket the torrent's upload limit (used with the session's)
+   * @param seedPolicy suggestions and first-copy screening while seeding
+   */
+  constructor(
+    ctx: TorrentContext,
+    source: UploadSource,
+    bucket: TokenBucket,
+    seedPolicy: SeedSuggester,
+  ) {
     this.#ctx = ctx;
     this.#source = source;
     this.#bucket = bucket;
+    this.#seedPolicy = seedPolicy;
   }
 
-  /** Queues service for `peer` (it has new requests or buffer space). */
-  wake(peer: PeerConnection): void {
-    this.#waiting.add(peer);
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      this.#serve();
-    });
+  /** A REQUEST arrived: queue it, or refuse it (BEP 6 REJECT), or close a peer that abuses it. */
+  request(peer: Peer, r: BlockRequest): void {
+    const source = this.#source;
+    const verdict = peer.uploads.offer(r, {
+      pieceCount: source.pieceCount,
+      canServe: (i) => source.hasPiece(i) && source.reveals(peer, i),
+      pieceSize: (i) => source.pieceSize(i),
+      choking: peer.amChoking,
+      refuses: (i) => this.#seedPolicy.refuses(seedPeer(peer), i),
+    }, this.#ctx.clock.now());
+    if (verdict === "queued") return this.#wake(peer);
+    if (peer.fast) peer.send({ type: "reject", ...r });
+    if (verdict === "close") peer.conn.close("protocol", "too many invalid requests");
+  }
+
+  /** A CANCEL arrived. */
+  cancel(peer: Peer, r: BlockRequest): void {
+    peer.uploads.cancel(r);
+  }
+
+  /**
+   * We unchoked `peer`: while seeding, suggest what it should ask for.
+   */
+  unchoked(peer: Peer): void {
+    this.#suggest(peer, this.#seedPolicy.onUnchoke(seedPeer(peer)));
+  }
+
+  /** We choked `peer`: its queue is dropped (BEP 6: each dropped request is rejected). */
+  choked(peer: Peer): void {
+    this.#seedPolicy.onChoke(seedPeer(peer));
+    const dropped = peer.uploads.clear();
+    if (peer.fast) { for (const r of dropped) peer.send({ type: "reject", ...r }); }
+  }
+
+  /** We became a seed: suggestions start for the peers we unchoke. */
+  seeding(peers: Iterable<Peer>): void {
+    for (const p of peers) if (!p.amChoking) this.unchoked(p);
+  }
+
+  /** Forgets a closed peer. */
+  forget(peer: Peer): void {
+    this.#waiting.delete(peer);
+    this.#seedPolicy.forget(peer.id);
   }
 
   /** Drops a cached piece (e.g. after a failed read). */
@@ -66,9 +117,19 @@ export class Uploader {
     }
   }
 
-  /** Forgets a closed peer. */
-  forget(peer: PeerConnection): void {
-    this.#waiting.delete(peer);
+  #suggest(peer: Peer, pieces: readonly number[]): void {
+    for (const index of pieces) peer.send({ type: "suggest", index });
+  }
+
+  /** Queues service for `peer` (it has new requests or buffer space). */
+  #wake(peer: Peer): void {
+    this.#waiting.add(peer);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.#serve();
+    });
   }
 
   /**
@@ -81,42 +142,48 @@ export class Uploader {
     while (served) {
       served = false;
       for (const peer of [...this.#waiting]) {
-        if (peer.isClosed || peer.amChoking || peer.incoming.length === 0) {
+        if (peer.isClosed || peer.amChoking || peer.uploads.length === 0) {
           this.#waiting.delete(peer);
           continue;
         }
-        if (peer.sendBufferBytes >= sendWatermark(peer, clock.now(), settings.maxSendBufferBytes)) {
+        const now = clock.now();
+        if (peer.conn.sendBufferBytes >= sendWatermark(peer, now, settings.maxSendBufferBytes)) {
           this.#armTimer(50);
           continue;
         }
-        const now = clock.now();
         const wait = Math.max(this.#bucket.waitMs(now), this.#ctx.uploadBucket.waitMs(now));
         if (wait > 0) {
           this.#armTimer(wait);
           return;
         }
-        const req = peer.incoming[0]!;
+        const req = peer.uploads.peek()!;
         const piece = this.#cache.get(req.index);
         if (!piece) {
           this.#load(req.index, peer);
           continue;
         }
-        peer.incoming.shift();
-        const frame = new Uint8Array(13 + req.length);
-        encodePieceHeaderInto(frame, 0, req.index, req.begin, req.length);
-        frame.set(piece.subarray(req.begin, req.begin + req.length), 13);
-        peer.sendRaw(frame);
-        this.#bucket.take(req.length, now);
-        this.#ctx.uploadBucket.take(req.length, now);
-        this.#source.countUpload(peer, req.length);
-        if (req.begin + req.length === piece.length) this.#source.pieceSent?.(peer, req.index);
-        this.#cache.delete(req.index); // refresh LRU position
-        this.#cache.set(req.index, piece);
+        peer.uploads.shift();
+        this.#send(peer, req, piece, now);
         this.#waiting.delete(peer); // back of the queue
-        if (peer.incoming.length > 0) this.#waiting.add(peer);
+        if (peer.uploads.length > 0) this.#waiting.add(peer);
         served = true;
       }
     }
+  }
+
+  #send(peer: Peer, req: BlockRequest, piece: Uint8Array, now: number): void {
+    const frame = new Uint8Array(13 + req.length);
+    encodePieceHeaderInto(frame, 0, req.index, req.begin, req.length);
+    frame.set(piece.subarray(req.begin, req.begin + req.length), 13);
+    peer.conn.sendRaw(frame);
+    this.#bucket.take(req.length, now);
+    this.#ctx.uploadBucket.take(req.length, now);
+    this.#source.countUpload(peer, req.length);
+    if (req.begin + req.length === piece.length) {
+      this.#suggest(peer, this.#seedPolicy.onPieceSent(seedPeer(peer), req.index));
+    }
+    this.#cache.delete(req.index); // refresh LRU position
+    this.#cache.set(req.index, piece);
   }
 
   #armTimer(ms: number): void {
@@ -124,11 +191,11 @@ export class Uploader {
     this.#timerArmed = true;
     this.#ctx.clock.schedule(ms, () => {
       this.#timerArmed = false;
-      for (const p of this.#waiting) this.wake(p);
+      for (const p of this.#waiting) this.#wake(p);
     });
   }
 
-  #load(index: number, peer: PeerConnection): void {
+  #load(index: number, peer: Peer): void {
     if (this.#reading.has(index)) return;
     const size = this.#source.pieceSize(index);
     const job = this.#ctx.disk.read(this.#source.storageId(), index, 0, size).then(
@@ -145,20 +212,26 @@ export class Uploader {
         this.#cache.set(index, data);
         this.#cacheBytes += data.length;
         while (this.#cacheBytes > this.#ctx.settings.readCacheBytes && this.#cache.size > 1) {
-          const oldest = this.#cache.keys().next().value!;
-          this.evict(oldest);
+          this.evict(this.#cache.keys().next().value!);
         }
       } else {
         // Unreadable: drop every queued request for it so the queue cannot stall.
-        for (const p of this.#waiting) {
-          for (let i = p.incoming.length - 1; i >= 0; i--) {
-            if (p.incoming[i]!.index === index) p.incoming.splice(i, 1);
-          }
-        }
+        for (const p of this.#waiting) p.uploads.dropPiece(index);
       }
-      this.wake(peer);
+      this.#wake(peer);
     });
   }
+}
+
+/** A peer as the seed policy sees it. */
+function seedPeer(peer: Peer): SeedPeer {
+  return {
+    id: peer.id,
+    fast: peer.fast,
+    isSeed: peer.isSeed,
+    has: peer.has,
+    unchoked: !peer.amChoking,
+  };
 }
 
 /** Least a peer's send buffer may hold before we stop adding blocks (4 blocks). */
@@ -170,6 +243,6 @@ const MIN_SEND_WATERMARK = 64 * 1024;
  * queued beyond that delays everything behind it on the same connection, our requests and
  * HAVEs included, by seconds on a slow uplink.
  */
-function sendWatermark(peer: PeerConnection, now: number, max: number): number {
+function sendWatermark(peer: Peer, now: number, max: number): number {
   return Math.min(max, Math.max(MIN_SEND_WATERMARK, peer.uploadMeter.rate(now) / 2));
 }

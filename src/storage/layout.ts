@@ -7,6 +7,7 @@
  * Layer: core (pure, no I/O).
  * @module
  */
+import { pieceLengthAt } from "../util/pieces.ts";
 
 /** One contiguous run of bytes inside one file. */
 export interface FileSpan {
@@ -96,7 +97,7 @@ export class StorageLayout {
    */
   pieceSize(index: number): number {
     this.#checkPiece(index);
-    return Math.min(this.pieceLength, this.totalLength - index * this.pieceLength);
+    return pieceLengthAt(this.pieceLength, this.totalLength, index);
   }
 
   /**

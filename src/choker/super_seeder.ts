@@ -5,11 +5,13 @@
  * any leaves twice, so a seed with little upload capacity spends it on new pieces.
  * Off by default (libtorrent's `super_seeding` flag); for an initial seeder.
  *
- * Layer: driver (a small policy over live connections).
+ * Invariant: a peer's revealed pieces are ones it had not announced when revealed.
+ *
+ * Layer: core (pure: peers are ids and bitfields; the driver sends the HAVEs).
  * @module
  */
-import type { PeerConnection } from "../net/peer_connection.ts";
 import type { Random } from "../runtime/types.ts";
+import type { Bitfield } from "../util/bitfield.ts";
 
 /** Pieces revealed to a peer at a time (two keep its request pipeline busy). */
 const REVEALED_PER_PEER = 2;
@@ -28,7 +30,7 @@ export interface SuperSeedSource {
 export class SuperSeeder {
   readonly #source: SuperSeedSource;
   readonly #revealCount: Uint32Array;
-  readonly #revealed = new Map<PeerConnection, Set<number>>();
+  readonly #revealed = new Map<string, Set<number>>();
 
   /** Builds the policy. */
   constructor(source: SuperSeedSource) {
@@ -36,36 +38,47 @@ export class SuperSeeder {
     this.#revealCount = new Uint32Array(source.pieceCount);
   }
 
-  /** First contact: announce nothing, then reveal a couple of pieces. */
-  greet(peer: PeerConnection): void {
-    if (peer.remote.fastExtension) peer.send({ type: "have-none" });
-    this.#revealed.set(peer, new Set());
-    for (let i = 0; i < REVEALED_PER_PEER; i++) this.#reveal(peer);
+  /**
+   * First contact (the driver announces nothing: HAVE_NONE or no bitfield), then reveal a
+   * couple of pieces.
+   * @param id the peer
+   * @param has the pieces it has announced
+   * @returns the pieces to announce to it with HAVE
+   */
+  greet(id: string, has: Bitfield): number[] {
+    this.#revealed.set(id, new Set());
+    const out: number[] = [];
+    for (let i = 0; i < REVEALED_PER_PEER; i++) this.#reveal(id, has, out);
+    return out;
   }
 
-  /** True when `peer` may request piece `index` (it was revealed to it). */
-  allows(peer: PeerConnection, index: number): boolean {
-    return this.#revealed.get(peer)?.has(index) ?? false;
+  /** True when peer `id` may request piece `index` (it was revealed to it). */
+  allows(id: string, index: number): boolean {
+    return this.#revealed.get(id)?.has(index) ?? false;
   }
 
-  /** The peer announced a piece: if it was one we revealed, reveal the next. */
-  onHave(peer: PeerConnection, index: number): void {
-    const set = this.#revealed.get(peer);
-    if (set?.delete(index)) this.#reveal(peer);
+  /**
+   * The peer announced a piece: if it was one we revealed, reveal the next.
+   * @returns the pieces to announce to it with HAVE
+   */
+  onHave(id: string, has: Bitfield, index: number): number[] {
+    const out: number[] = [];
+    if (this.#revealed.get(id)?.delete(index)) this.#reveal(id, has, out);
+    return out;
   }
 
   /** Forgets a closed peer. */
-  forget(peer: PeerConnection): void {
-    this.#revealed.delete(peer);
+  forget(id: string): void {
+    this.#revealed.delete(id);
   }
 
-  #reveal(peer: PeerConnection): void {
-    const set = this.#revealed.get(peer);
+  #reveal(id: string, has: Bitfield, out: number[]): void {
+    const set = this.#revealed.get(id);
     if (!set) return;
     const { pieceCount, random } = this.#source;
     let best = -1, bestScore = Infinity, ties = 0;
     for (let i = 0; i < pieceCount; i++) {
-      if (set.has(i) || peer.has.has(i)) continue;
+      if (set.has(i) || has.has(i)) continue;
       const score = this.#revealCount[i]! * 1024 + this.#source.availabilityOf(i);
       if (score < bestScore) {
         best = i;
@@ -76,6 +89,6 @@ export class SuperSeeder {
     if (best < 0) return;
     this.#revealCount[best]!++;
     set.add(best);
-    peer.send({ type: "have", index: best });
+    out.push(best);
   }
 }

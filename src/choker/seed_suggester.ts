@@ -15,11 +15,15 @@
  * from a lost request). In the swarm simulator, with 16 seeding slots, screening made the
  * difference between 1.28x and 1.6-1.8x the bound.
  *
- * Layer: driver (a small policy over live connections).
+ * Invariants (`assertInvariants()`): a piece's in-flight count equals the number of
+ * peers whose started set holds it; a piece's score is at least its outstanding
+ * suggestions.
+ *
+ * Layer: core (pure: peers are snapshots keyed by id; the driver sends the suggestions).
  * @module
  */
-import type { PeerConnection } from "../net/peer_connection.ts";
 import type { Random } from "../runtime/types.ts";
+import type { Bitfield } from "../util/bitfield.ts";
 
 /** Bytes of suggested pieces outstanding per peer: about a second of a fast peer's queue. */
 const SUGGESTED_BYTES = 1024 * 1024;
@@ -46,17 +50,31 @@ export interface SeedSuggestSource {
   active(): boolean;
 }
 
+/** One peer as the suggester sees it. */
+export interface SeedPeer {
+  /** Stable peer identity. */
+  readonly id: string;
+  /** It speaks the fast extension (BEP 6): it can take suggestions and rejects. */
+  readonly fast: boolean;
+  /** It has every piece. */
+  readonly isSeed: boolean;
+  /** The pieces it has announced. */
+  readonly has: Bitfield;
+  /** We unchoke it. */
+  readonly unchoked: boolean;
+}
+
 /** Least-sent-first suggestions for one seeding torrent. */
 export class SeedSuggester {
   readonly #source: SeedSuggestSource;
   /** Copies sent plus suggestions outstanding, per piece. */
   readonly #score: Uint32Array;
-  readonly #outstanding = new Map<PeerConnection, Set<number>>();
+  readonly #outstanding = new Map<string, Set<number>>();
   /**
    * Pieces we began sending to each connected peer that it has not announced (HAVE) yet;
    * pruned whenever a piece to it completes, so a set stays about the size of its queue.
    */
-  readonly #started = new Map<PeerConnection, Set<number>>();
+  readonly #started = new Map<string, Set<number>>();
   /** Connected peers each piece is in a `#started` set of. */
   readonly #inflight: Uint16Array;
   #exclusive = true;
@@ -73,28 +91,34 @@ export class SeedSuggester {
     this.#perPeer = Math.min(32, Math.max(2, Math.ceil(SUGGESTED_BYTES / source.pieceLength)));
   }
 
-  /** `peer` was unchoked: suggest pieces until ~1 MiB of them (2..32) is outstanding. */
-  onUnchoke(peer: PeerConnection): void {
-    if (!peer.remote.fastExtension || peer.isSeed || !this.#source.active()) return;
-    const mine = this.#outstandingOf(peer);
-    while (mine.size < this.#perPeer && this.#suggest(peer, mine));
+  /**
+   * `peer` was unchoked: suggest pieces until ~1 MiB of them (2..32) is outstanding.
+   * @returns the pieces to send SUGGEST_PIECE for
+   */
+  onUnchoke(peer: SeedPeer): number[] {
+    const out: number[] = [];
+    if (!peer.fast || peer.isSeed || !this.#source.active()) return out;
+    const mine = this.#outstandingOf(peer.id);
+    while (mine.size < this.#perPeer && this.#suggest(peer, mine, out));
+    return out;
   }
 
   /**
    * The last block of piece `index` went to `peer`: count the copy, forget pieces it has
    * announced since (availability counts them now), suggest another.
+   * @returns the pieces to suggest next
    */
-  onPieceSent(peer: PeerConnection, index: number): void {
-    const mine = this.#outstanding.get(peer);
+  onPieceSent(peer: SeedPeer, index: number): number[] {
+    const mine = this.#outstanding.get(peer.id);
     if (mine?.delete(index)) this.#score[index]!--; // the suggestion became a copy
     this.#score[index]!++;
-    const started = this.#started.get(peer);
+    const started = this.#started.get(peer.id);
     for (const i of started ?? []) {
       if (!peer.has.has(i)) continue;
       started!.delete(i); // announced: availability counts it now
       this.#inflight[i]!--;
     }
-    if (!peer.amChoking) this.onUnchoke(peer);
+    return peer.unchoked ? this.onUnchoke(peer) : [];
   }
 
   /**
@@ -104,11 +128,11 @@ export class SeedSuggester {
    * the fast extension can be refused; a piece we began sending to `peer` is finished.
    * Nothing is tracked while inactive (leeching): a leecher's requests cost no bookkeeping.
    */
-  refuses(peer: PeerConnection, index: number): boolean {
+  refuses(peer: SeedPeer, index: number): boolean {
     if (!this.#source.active()) return false;
-    const started = this.#startedOf(peer);
+    const started = this.#startedOf(peer.id);
     if (started.has(index)) return false;
-    if (peer.remote.fastExtension && this.#hasExclusive() && this.#heldElsewhere(peer, index)) {
+    if (peer.fast && this.#hasExclusive() && this.#heldElsewhere(peer, index)) {
       return true;
     }
     started.add(index);
@@ -120,9 +144,9 @@ export class SeedSuggester {
    * `peer` was choked: its outstanding suggestions lapse, and so do the pieces we began
    * sending it that it does not have (the choke dropped their requests).
    */
-  onChoke(peer: PeerConnection): void {
-    this.#dropSuggestions(peer);
-    const started = this.#started.get(peer);
+  onChoke(peer: SeedPeer): void {
+    this.#dropSuggestions(peer.id);
+    const started = this.#started.get(peer.id);
     for (const index of started ?? []) {
       if (peer.has.has(index)) continue;
       started!.delete(index);
@@ -131,28 +155,44 @@ export class SeedSuggester {
   }
 
   /** Forgets a closed peer. */
-  forget(peer: PeerConnection): void {
-    this.#dropSuggestions(peer);
-    for (const index of this.#started.get(peer) ?? []) this.#inflight[index]!--;
-    this.#started.delete(peer);
+  forget(id: string): void {
+    this.#dropSuggestions(id);
+    for (const index of this.#started.get(id) ?? []) this.#inflight[index]!--;
+    this.#started.delete(id);
   }
 
-  #dropSuggestions(peer: PeerConnection): void {
-    const mine = this.#outstanding.get(peer);
+  /** Checks the header's invariants; throws on a violation. */
+  assertInvariants(): void {
+    const inflight = new Uint16Array(this.#source.pieceCount);
+    for (const set of this.#started.values()) for (const i of set) inflight[i]!++;
+    const suggested = new Uint32Array(this.#source.pieceCount);
+    for (const set of this.#outstanding.values()) for (const i of set) suggested[i]!++;
+    for (let i = 0; i < this.#source.pieceCount; i++) {
+      if (inflight[i] !== this.#inflight[i]) {
+        throw new Error(
+          `SeedSuggester: piece ${i} in flight ${this.#inflight[i]}, ${inflight[i]} started`,
+        );
+      }
+      if (this.#score[i]! < suggested[i]!) throw new Error(`SeedSuggester: piece ${i} score`);
+    }
+  }
+
+  #dropSuggestions(id: string): void {
+    const mine = this.#outstanding.get(id);
     if (!mine) return;
     for (const index of mine) this.#score[index]!--;
-    this.#outstanding.delete(peer);
+    this.#outstanding.delete(id);
   }
 
-  #startedOf(peer: PeerConnection): Set<number> {
-    let started = this.#started.get(peer);
-    if (!started) this.#started.set(peer, started = new Set());
+  #startedOf(id: string): Set<number> {
+    let started = this.#started.get(id);
+    if (!started) this.#started.set(id, started = new Set());
     return started;
   }
 
   /** Whether a peer other than `peer` has piece `index` or is getting it from us. */
-  #heldElsewhere(peer: PeerConnection, index: number): boolean {
-    const mine = (peer.has.has(index) ? 1 : 0) + (this.#started.get(peer)?.has(index) ? 1 : 0);
+  #heldElsewhere(peer: SeedPeer, index: number): boolean {
+    const mine = (peer.has.has(index) ? 1 : 0) + (this.#started.get(peer.id)?.has(index) ? 1 : 0);
     return this.#inflight[index]! + this.#source.availability(index) > mine;
   }
 
@@ -173,14 +213,14 @@ export class SeedSuggester {
     return this.#exclusive;
   }
 
-  #outstandingOf(peer: PeerConnection): Set<number> {
-    let mine = this.#outstanding.get(peer);
-    if (!mine) this.#outstanding.set(peer, mine = new Set());
+  #outstandingOf(id: string): Set<number> {
+    let mine = this.#outstanding.get(id);
+    if (!mine) this.#outstanding.set(id, mine = new Set());
     return mine;
   }
 
-  /** Suggests the lowest-score piece `peer` lacks; false when there is none. */
-  #suggest(peer: PeerConnection, mine: Set<number>): boolean {
+  /** Suggests the lowest-score piece `peer` lacks (appended to `out`); false when there is none. */
+  #suggest(peer: SeedPeer, mine: Set<number>, out: number[]): boolean {
     const n = this.#source.pieceCount;
     const now = this.#source.now();
     if (now - this.#rescannedAt >= RESCAN_MS) {
@@ -202,7 +242,7 @@ export class SeedSuggester {
     if (best < 0) return false;
     mine.add(best);
     this.#score[best]!++;
-    peer.send({ type: "suggest", index: best });
+    out.push(best);
     return true;
   }
 }

@@ -1,0 +1,272 @@
+/**
+ * The piece side of a torrent whose info dictionary is known: the picker, the piece
+ * pipeline (assembly and verification through the disk workers), the uploader with its
+ * seed policy, the choker, BEP 16 super-seeding, and the storage with its resume data.
+ * A `.torrent` has one from the start; a magnet gets one when its metadata verifies, and
+ * keeps its connections across (the torrent hands its peers over to this work).
+ *
+ * Piece lifecycle (docs/piece_lifecycle.md): unrequested → requested (picker) → blocks
+ * assembled in a piece buffer → submitted to a worker (hash + write) → verified (picker,
+ * HAVE sent, resume dirty) or failed (picker resets it; contributors struck).
+ *
+ * Layer: driver (decisions come from the picker, choker and seed-policy cores).
+ * @module
+ */
+import type { Metainfo } from "../metainfo/mod.ts";
+import { PiecePicker } from "../picker/mod.ts";
+import { Choker } from "../choker/mod.ts";
+import { SeedSuggester } from "../choker/seed_suggester.ts";
+import { SuperSeeder } from "../choker/super_seeder.ts";
+import type { StorageId } from "../storage/disk_io.ts";
+import { TokenBucket } from "../util/token_bucket.ts";
+import type { TorrentContext } from "./context.ts";
+import type { TorrentState } from "./events.ts";
+import { ChokeScheduler } from "./choking.ts";
+import { PiecePipeline } from "./piece_pipeline.ts";
+import { Uploader } from "./uploader.ts";
+import { type OpenedStorage, openTorrentStorage, ResumeSaver } from "./storage_setup.ts";
+import type { TransferCounter } from "./transfer_counter.ts";
+import type { PieceWork } from "./peer_messages.ts";
+import type { Peer } from "./peer.ts";
+
+/** What a torrent's piece work is added with. */
+export interface TorrentDataOptions {
+  /** Save path: files go to `<dir>/<name>[/...]`. */
+  readonly dir: string;
+  /** Pick pieces in order instead of rarest first. */
+  readonly sequential?: boolean;
+  /** Priority per file (0 = skip). */
+  readonly filePriorities?: readonly number[];
+  /** BEP 16 super-seeding while we are a seed. */
+  readonly superSeed?: boolean;
+  /** Per-torrent upload cap, bytes/s (0 = none). */
+  readonly maxUploadBytesPerSecond?: number;
+}
+
+/** What the piece work needs from its torrent. */
+export interface TorrentDataHost {
+  /** Session services. */
+  readonly ctx: TorrentContext;
+  /** Hex info-hash, for events. */
+  readonly infoHashHex: string;
+  /** Live peers by id. */
+  readonly peers: ReadonlyMap<string, Peer>;
+  /** Payload counters. */
+  readonly transfer: TransferCounter;
+  /** The torrent's lifecycle state. */
+  readonly state: TorrentState;
+  /** True once the torrent is stopping: verified pieces are still recorded. */
+  readonly isStopped: boolean;
+  /** Every requested block goes back to the picker (a write failed): CANCEL them all. */
+  releaseAllRequests(): void;
+  /** Requests may go out again (after a release or a back-off): refill every pipeline. */
+  refillAll(): void;
+  /** Bans a peer's address and closes it. */
+  ban(peer: Peer, reason: string): void;
+  /** A recovered storage problem, for the user. */
+  warn(message: string): void;
+  /** The last wanted piece was verified. */
+  downloadComplete(): void;
+}
+
+/** The piece work of one torrent. */
+export class TorrentData implements PieceWork {
+  /** Parsed metainfo. */
+  readonly meta: Metainfo;
+  /** Availability, requests and verified pieces. */
+  readonly picker: PiecePicker;
+  /** Piece buffers and verification. */
+  readonly pipeline: PiecePipeline;
+  /** Serves requests. */
+  readonly uploader: Uploader;
+  /** Applies the choker's decisions. */
+  readonly choking: ChokeScheduler;
+  /** Bytes of the wanted pieces. */
+  readonly bytesWanted: number;
+  /** Storage handle once opened (-1 before). */
+  storageId: StorageId = -1;
+  /** BEP 16 policy, while super-seeding. */
+  superSeeder: SuperSeeder | undefined;
+  readonly #host: TorrentDataHost;
+  readonly #options: TorrentDataOptions;
+  readonly #resume: ResumeSaver;
+
+  /** Builds the work for `meta`; call {@linkcode open} next. */
+  constructor(host: TorrentDataHost, meta: Metainfo, options: TorrentDataOptions) {
+    const { ctx } = host;
+    const s = ctx.settings;
+    this.#host = host;
+    this.#options = options;
+    this.meta = meta;
+    this.picker = new PiecePicker({
+      pieceCount: meta.pieceCount,
+      pieceLength: meta.pieceLength,
+      totalLength: meta.totalLength,
+      random: ctx.random,
+    });
+    this.picker.sequential = options.sequential ?? false;
+    if (options.filePriorities) this.picker.setFilePriorities(meta.files, options.filePriorities);
+    let wanted = 0;
+    for (let i = 0; i < meta.pieceCount; i++) {
+      if (this.picker.priorityOf(i) > 0) wanted += this.pieceSize(i);
+    }
+    this.bytesWanted = wanted;
+    const seedPolicy = new SeedSuggester({
+      pieceCount: meta.pieceCount,
+      pieceLength: meta.pieceLength,
+      random: ctx.random,
+      now: () => ctx.clock.now(),
+      hasPiece: (i) => this.picker.has(i),
+      availability: (i) => this.picker.availabilityOf(i),
+      // a super-seed reveals pieces itself; suggestions would undo that
+      active: () => host.state === "seeding" && !this.superSeeder && s.seedSuggestions,
+    });
+    this.uploader = new Uploader(
+      ctx,
+      {
+        storageId: () => this.storageId,
+        pieceCount: meta.pieceCount,
+        pieceSize: (i) => this.pieceSize(i),
+        hasPiece: (i) => this.picker.has(i),
+        reveals: (peer, i) => !this.superSeeder || this.superSeeder.allows(peer.id, i),
+        countUpload: (peer, bytes) => host.transfer.countUpload(peer, bytes),
+        readFailed: (i, e) => host.warn(`Cannot read piece ${i} for upload: ${errorText(e)}`),
+      },
+      new TokenBucket(options.maxUploadBytesPerSecond ?? 0, ctx.clock.now()),
+      seedPolicy,
+    );
+    const choker = new Choker({
+      regularSlots: s.unchokeSlots,
+      seedingSlots: s.seedUnchokeSlots,
+      rechokeIntervalMs: s.unchokeIntervalMs,
+      optimisticIntervalMs: s.optimisticUnchokeIntervalMs,
+      snubTimeoutMs: s.snubTimeoutMs,
+      random: ctx.random,
+    });
+    this.choking = new ChokeScheduler(choker, host.peers, ctx.clock, (peer, choked) => {
+      if (choked) this.uploader.choked(peer);
+      else this.uploader.unchoked(peer);
+    });
+    this.pipeline = new PiecePipeline({
+      ctx,
+      peers: host.peers,
+      storageId: () => this.storageId,
+      pieceSize: (i) => this.pieceSize(i),
+      pieceVerified: (i) => this.#pieceVerified(i),
+      pieceFailed: (i) => this.#pieceFailed(i),
+      writeFailed: (i, e, retryMs) => this.#writeFailed(i, e, retryMs),
+      ban: (peer, reason) => host.ban(peer, reason),
+    });
+    this.#resume = new ResumeSaver(ctx, meta, options.dir, this.picker, (e) => {
+      host.warn(`Cannot save resume data: ${errorText(e)}`);
+    });
+  }
+
+  /** Pieces in the torrent. */
+  get pieceCount(): number {
+    return this.meta.pieceCount;
+  }
+
+  /** Byte length of piece `index`. */
+  pieceSize(index: number): number {
+    return this.picker.pieceLengthOf(index);
+  }
+
+  /**
+   * Opens storage under the save path and learns which pieces are already verified there
+   * (resume data when it still matches the files, else a rehash).
+   * @returns what the check found
+   * @throws {StorageError} when the storage cannot be opened
+   */
+  async open(): Promise<OpenedStorage> {
+    const opened = await openTorrentStorage(this.#host.ctx, this.meta, this.#options.dir);
+    this.storageId = opened.id;
+    for (const i of opened.have.indices()) this.picker.setHave(i);
+    return opened;
+  }
+
+  /** We have every wanted piece: seed (super-seed when asked and the data is whole). */
+  startSeeding(justFinished: boolean): void {
+    if (!justFinished && this.#options.superSeed && this.picker.haveCount === this.pieceCount) {
+      this.superSeeder = new SuperSeeder({
+        pieceCount: this.meta.pieceCount,
+        availabilityOf: (i) => this.picker.availabilityOf(i),
+        random: this.#host.ctx.random,
+      });
+    }
+    this.uploader.seeding(this.#host.peers.values());
+    if (justFinished) void this.#resume.save(this.storageId);
+  }
+
+  /** Periodic work: rechoke or hand on free slots, save resume data when due. */
+  tick(now: number, rechoke: boolean): void {
+    const seeding = this.#host.state === "seeding";
+    if (rechoke) this.choking.rechoke(now, seeding);
+    else this.choking.fillFreeSlots(now, seeding); // slots of peers that went idle
+    this.#resume.saveIfDue(this.storageId, now);
+  }
+
+  /** A peer left: its requests and availability go, and the upload side forgets it. */
+  peerClosed(peer: Peer): void {
+    this.picker.releaseRequests(peer.id);
+    if (peer.isSeed) this.picker.removeSeed();
+    else if (peer.has.count > 0) this.picker.removePeer(peer.has);
+    this.uploader.forget(peer);
+    this.superSeeder?.forget(peer.id);
+  }
+
+  /** Finishes submitted pieces, saves resume data and closes the files. */
+  async close(): Promise<void> {
+    await this.pipeline.drain(); // pieces already submitted are recorded in the resume data
+    if (this.storageId < 0) return;
+    await this.#resume.save(this.storageId);
+    await this.#host.ctx.disk.close(this.storageId).catch(() => {});
+  }
+
+  /** Verified and on disk: HAVE to every peer, maybe completion. */
+  #pieceVerified(index: number): void {
+    const host = this.#host;
+    this.picker.pieceVerified(index); // on disk and verified: recorded even while stopping
+    this.#resume.markDirty();
+    if (host.isStopped) return;
+    for (const p of host.peers.values()) if (p.announcedPieces) p.send({ type: "have", index });
+    host.ctx.hub.emit({
+      type: "piece-verified",
+      category: "piece",
+      infoHash: host.infoHashHex,
+      index,
+    });
+    if (this.picker.isComplete && host.state === "downloading") host.downloadComplete();
+  }
+
+  /** Failed its hash: its blocks are fetched again; returns the peers that sent them. */
+  #pieceFailed(index: number): string[] {
+    const contributors = [...this.picker.pieceFailed(index)];
+    this.#host.ctx.hub.emit({
+      type: "piece-hash-failed",
+      category: "piece",
+      infoHash: this.#host.infoHashHex,
+      index,
+      peers: contributors,
+    });
+    if (!this.#host.isStopped) this.#host.refillAll();
+    return contributors;
+  }
+
+  /**
+   * A piece write failed (StorageError): warn, forget the piece and cancel every request
+   * until the pipeline's back-off ends; seeding of verified pieces goes on.
+   */
+  #writeFailed(index: number, error: unknown, retryMs: number): void {
+    const host = this.#host;
+    host.warn(`Cannot write piece ${index}: ${errorText(error)}; retrying in ${retryMs / 1000} s`);
+    this.picker.pieceFailed(index);
+    host.releaseAllRequests();
+    host.ctx.clock.schedule(retryMs, () => host.refillAll());
+  }
+}
+
+/** One-line text of an unknown error. */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
