@@ -44,6 +44,8 @@ def main():
     p.add_argument("--dht", action="store_true", help="run a DHT node on the listen port")
     p.add_argument("--dht-announce-interval", type=int, default=5)
     p.add_argument("--magnet", action="store_true", help="add by info-hash (fetch metadata)")
+    p.add_argument("--report-connections", action="store_true",
+                   help='print {"event": "incoming", "ip": ...} for each accepted connection')
     a = p.parse_args()
 
     ip, port = a.listen.rsplit(":", 1)
@@ -62,7 +64,8 @@ def main():
         "upload_rate_limit": a.upload_limit,
         "download_rate_limit": a.download_limit,
         "alert_mask": lt.alert.category_t.error_notification
-        | lt.alert.category_t.storage_notification,
+        | lt.alert.category_t.storage_notification
+        | (lt.alert.category_t.peer_notification if a.report_connections else 0),
     }
     if a.dht:  # loopback-friendly DHT (INTEROP.md)
         settings.update({
@@ -103,6 +106,11 @@ def main():
     last = 0.0
     seen_metadata = seen_byte = False
     while time.time() - start < a.timeout:
+        if a.report_connections:
+            for alert in ses.pop_alerts():
+                if isinstance(alert, lt.incoming_connection_alert):
+                    ip, pp = alert.endpoint
+                    print(json.dumps({"event": "incoming", "ip": ip, "port": pp}), flush=True)
         s = h.status()
         now = time.time()
         if not seen_metadata and s.has_metadata:

@@ -338,7 +338,11 @@ export class DhtNode {
     if (!implied && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
       throw new RangeError(`Cannot announce port ${port}`);
     }
-    const lookup = await this.lookup(infoHash, { kind: "get_peers", signal: options.signal });
+    const lookup = await this.lookup(infoHash, {
+      kind: "get_peers",
+      signal: options.signal,
+      onPeers: options.onPeers,
+    });
     const withToken = lookup.closest.filter((n) => n.token !== undefined);
     const replies = await Promise.all(
       withToken.map((n) =>

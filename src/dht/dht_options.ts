@@ -77,6 +77,8 @@ export interface DhtAnnounceOptions {
   readonly impliedPort?: boolean;
   /** Ends the announce early. */
   readonly signal?: AbortSignal | undefined;
+  /** Called with the new peers of each reply of the `get_peers` lookup, as they arrive. */
+  readonly onPeers?: ((peers: PeerAddress[]) => void) | undefined;
 }
 
 /** Outcome of `DhtNode.announce`. */

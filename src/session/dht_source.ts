@@ -1,13 +1,13 @@
 /**
  * The DHT as a peer source for one torrent (BEP 5): look the info-hash up and announce
- * our port on start and then every `dhtAnnounceIntervalMs`; peers found go to the
- * torrent's peer list. Never blocks other sources: lookups run in the background and
+ * our port on start and then every `dhtAnnounceIntervalMs`; peers go to the torrent's
+ * door as each reply brings them. Never blocks other sources: lookups run in the background and
  * are bounded by the node's query and time budgets.
  *
  * Layer: driver.
  * @module
  */
-import type { Timer } from "../runtime/types.ts";
+import type { PeerAddress, Timer } from "../runtime/types.ts";
 import type { TorrentContext } from "./context.ts";
 import type { TorrentRuntime } from "./torrent.ts";
 
@@ -18,7 +18,6 @@ export class DhtPeerSource {
   #timer: Timer | undefined;
   #abort = new AbortController();
   #running = false;
-  #emptyRounds = 0;
 
   /** Binds to a torrent. */
   constructor(ctx: TorrentContext, torrent: TorrentRuntime) {
@@ -44,16 +43,16 @@ export class DhtPeerSource {
     if (!this.#running) {
       this.#running = true;
       const port = this.#ctx.listenPort();
+      // Peers reach the torrent per reply, not when the whole lookup ends (as libtorrent).
+      const options = {
+        signal: this.#abort.signal,
+        onPeers: (peers: PeerAddress[]) => void this.#torrent.addPeers(peers, "dht"),
+      };
       const announce = port > 0
-        ? dht.announce(this.#torrent.infoHash, port, { signal: this.#abort.signal })
-        : dht.lookup(this.#torrent.infoHash, { kind: "get_peers", signal: this.#abort.signal });
+        ? dht.announce(this.#torrent.infoHash, port, options)
+        : dht.lookup(this.#torrent.infoHash, { kind: "get_peers", ...options });
       announce.then(
-        (r) => {
-          this.#emptyRounds = r.peers.length > 0 ? 0 : this.#emptyRounds + 1;
-          if (r.peers.length > 0 && !this.#torrent.isStopped) {
-            this.#torrent.addPeers(r.peers, "dht");
-          }
-        },
+        () => {},
         (e) => this.#ctx.logger.debug("DHT announce failed", { error: String(e) }),
       ).finally(() => this.#running = false);
     }

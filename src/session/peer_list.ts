@@ -51,12 +51,14 @@ export class PeerList {
 
   /**
    * Adds an address. Network-learned local addresses and bad ports are refused unless
-   * allowed; a `manual` address is always accepted.
+   * allowed; an address the user gave (`manual`, a magnet's `x.pe`) is always accepted.
    * @returns true when it was new
    */
   add(addr: PeerAddress, source: PeerSource, now: number): boolean {
     if (!isValidPort(addr.port)) return false;
-    if (source !== "manual" && !this.#options.allowLocal && isLocalAddress(addr.host)) return false;
+    // The user's own peers (--peer, a magnet's x.pe) may be local; the network's may not.
+    const fromUser = source === "manual" || source === "magnet";
+    if (!fromUser && !this.#options.allowLocal && isLocalAddress(addr.host)) return false;
     const key = formatAddress(addr);
     if (this.#peers.has(key)) return false;
     if (this.#peers.size >= this.#options.maxSize && !this.#evictOne()) return false;

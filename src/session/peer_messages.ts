@@ -21,13 +21,30 @@ import { Bitfield } from "../util/bitfield.ts";
 import type { Peer } from "./peer.ts";
 import type { Settings } from "./settings.ts";
 import type { TorrentState } from "./events.ts";
-import type { ExtensionHub } from "./extension_hub.ts";
-import type { PiecePipeline } from "./piece_pipeline.ts";
-import type { Uploader } from "./uploader.ts";
-import type { TransferCounter } from "./transfer_counter.ts";
+import type { BlockRequest } from "../choker/upload_queue.ts";
 
 /** HAVE indices kept per peer before the piece count is known (RELIABILITY PW5: 2^21). */
 const MAX_EARLY_PIECES = 2 ** 21;
+
+/** Where blocks go: piece buffers and their verification (PiecePipeline). */
+export interface BlockSink {
+  /** False while requests pause after a failed write. */
+  canRequest(): boolean;
+  /** True when blocks of piece `index` are being assembled. */
+  has(index: number): boolean;
+  /** Piece buffer for `index`, allocated on first use. */
+  buffer(index: number): Uint8Array;
+  /** Every block of piece `index` arrived: hash and write it. */
+  submit(index: number): void;
+}
+
+/** Where requests go: the upload side (Uploader). */
+export interface RequestSink {
+  /** A REQUEST arrived. */
+  request(peer: Peer, r: BlockRequest): void;
+  /** A CANCEL arrived. */
+  cancel(peer: Peer, r: BlockRequest): void;
+}
 
 /** The piece work of a torrent whose info dictionary is known. */
 export interface PieceWork {
@@ -38,11 +55,21 @@ export interface PieceWork {
   /** Availability, requests and verified pieces. */
   readonly picker: PiecePicker;
   /** Piece buffers and their verification. */
-  readonly pipeline: PiecePipeline;
+  readonly pipeline: BlockSink;
   /** Serves requests. */
-  readonly uploader: Uploader;
+  readonly uploader: RequestSink;
   /** BEP 16 policy, while super-seeding. */
   readonly superSeeder: SuperSeeder | undefined;
+}
+
+/** The BEP 10 side the handler talks to (ExtensionHub). */
+export interface ExtensionSink {
+  /** Sends our extension handshake. */
+  greet(peer: Peer): void;
+  /** The peer's extension handshake arrived (its ids are on the record). */
+  onHandshake(peer: Peer): void;
+  /** An extended message with one of our ids. */
+  onMessage(peer: Peer, extendedId: number, payload: Uint8Array): void;
 }
 
 /** What the handler needs from its torrent. */
@@ -56,9 +83,9 @@ export interface PeerMessageHost {
   /** The torrent's lifecycle state; requests go out only while `"downloading"`. */
   readonly state: TorrentState;
   /** BEP 10 extensions. */
-  readonly extensions: ExtensionHub;
-  /** Payload counters and the download limits. */
-  readonly transfer: TransferCounter;
+  readonly extensions: ExtensionSink;
+  /** Payload counters and the download limits (TransferCounter). */
+  readonly transfer: { countDownload(peer: Peer, bytes: number): void };
   /** A peer's interest or seed status changed: a regular upload slot may be free. */
   slotsChanged(): void;
   /** Requests were released: refill every peer's pipeline. */

@@ -19,6 +19,8 @@ export interface LibtorrentPeerOptions {
   readonly dht?: boolean;
   /** Download cap in bytes/s. */
   readonly downloadLimit?: number;
+  /** Print an `incoming` line for each connection it accepts. */
+  readonly reportConnections?: boolean;
 }
 
 /** A running libtorrent peer. */
@@ -48,6 +50,7 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
   args.push("--timeout", String(o.timeoutS ?? 90));
   if (o.dht) args.push("--dht", "--dht-announce-interval", "3");
   if (o.downloadLimit) args.push("--download-limit", String(o.downloadLimit));
+  if (o.reportConnections) args.push("--report-connections");
   const child = new Deno.Command(PYTHON, { args, stdout: "piped", stderr: "piped", stdin: "null" })
     .spawn();
   const lines: string[] = [];
