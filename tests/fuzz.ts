@@ -5,6 +5,52 @@
  * @module
  */
 import { SeededRandom } from "../src/util/prng.ts";
+import type { Random } from "../src/runtime/types.ts";
+
+/** Options of {@linkcode mutate}. */
+export interface MutateOptions {
+  /** Bytes worth inserting (a codec's syntax: `d`, `e`, `:`...); random bytes otherwise. */
+  readonly tokens?: ArrayLike<number>;
+  /** Most edits per input; default 4. */
+  readonly maxEdits?: number;
+}
+
+/**
+ * A valid input, damaged: 1..`maxEdits` edits, each a bit flip, a random byte, an inserted
+ * token or byte, a deleted byte, or a truncation. The one mutator every codec's fuzz test
+ * shares.
+ * @param random the case's PRNG
+ * @param input a valid encoding (not modified)
+ * @returns the damaged copy
+ */
+export function mutate(random: Random, input: Uint8Array, options: MutateOptions = {}): Uint8Array {
+  const out = [...input];
+  const tokens = options.tokens;
+  for (let n = 1 + random.int(options.maxEdits ?? 4); n > 0; n--) {
+    const at = random.int(out.length + 1);
+    switch (random.int(5)) {
+      case 0:
+        if (at < out.length) out[at]! ^= 1 << random.int(8);
+        break;
+      case 1:
+        if (at < out.length) out[at] = random.int(256);
+        break;
+      case 2:
+        out.splice(
+          at,
+          0,
+          tokens && random.int(4) > 0 ? tokens[random.int(tokens.length)]! : random.int(256),
+        );
+        break;
+      case 3:
+        out.splice(at, 1);
+        break;
+      default:
+        if (random.int(3) === 0) out.length = at;
+    }
+  }
+  return new Uint8Array(out);
+}
 
 /**
  * Runs generated cases, then replays the crasher corpus.

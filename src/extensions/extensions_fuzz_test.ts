@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
-import { fuzzCases } from "../../tests/fuzz.ts";
+import { fuzzCases, mutate } from "../../tests/fuzz.ts";
 import type { PeerAddress } from "../runtime/types.ts";
 import type { SeededRandom } from "../util/prng.ts";
 import { formatIp, parseIpv6 } from "./_compact.ts";
@@ -22,26 +22,6 @@ import {
 const TOKENS = new TextEncoder().encode("deil:0123456789-e");
 
 /** Flips, truncates, inserts bencode tokens or deletes bytes, 1–4 times. */
-function mutate(r: SeededRandom, input: Uint8Array): Uint8Array {
-  const out = [...input];
-  for (let n = 1 + r.int(4); n > 0; n--) {
-    const at = r.int(out.length + 1);
-    switch (r.int(4)) {
-      case 0:
-        if (at < out.length) out[at]! ^= 1 << r.int(8);
-        break;
-      case 1:
-        out.length = at;
-        break;
-      case 2:
-        out.splice(at, 0, TOKENS[r.int(TOKENS.length)]!);
-        break;
-      default:
-        out.splice(at, 1);
-    }
-  }
-  return new Uint8Array(out);
-}
 
 /** Decodes, or proves the failure is an ExtensionSyntaxError (a SyntaxError). */
 function tryDecode<T>(decode: (b: Uint8Array) => T, payload: Uint8Array): T | undefined {
@@ -90,7 +70,7 @@ Deno.test("fuzz: decodeMetadataMessage() decodes or throws ExtensionSyntaxError"
     const valid = randomMetadataMessage(r);
     const bytes = encodeMetadata(valid);
     assertEquals(decodeMetadataMessage(bytes), valid); // decode(encode(x)) = x
-    const payload = r.next() < 0.2 ? r.bytes(r.int(64)) : mutate(r, bytes);
+    const payload = r.next() < 0.2 ? r.bytes(r.int(64)) : mutate(r, bytes, { tokens: TOKENS });
     feedMetadata(tryDecode(decodeMetadataMessage, payload));
   }, (bytes) => feedMetadata(tryDecode(decodeMetadataMessage, bytes)));
 });
@@ -151,6 +131,6 @@ Deno.test("fuzz: decodePex() decodes or throws ExtensionSyntaxError", () => {
     const input = randomPex(r);
     const bytes = encodePex(input);
     assertEquals(decodePex(bytes), expectedPex(input)); // decode(encode(x)) = x, capped
-    feedPex(r.next() < 0.2 ? r.bytes(r.int(80)) : mutate(r, bytes));
+    feedPex(r.next() < 0.2 ? r.bytes(r.int(80)) : mutate(r, bytes, { tokens: TOKENS }));
   }, feedPex);
 });

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
-import { fuzzCases } from "../../tests/fuzz.ts";
+import { fuzzCases, mutate } from "../../tests/fuzz.ts";
 import { encode } from "../bencode/mod.ts";
 import { fromLatin1, utf8 } from "../util/bytes.ts";
 import type { SeededRandom } from "../util/prng.ts";
@@ -259,14 +259,6 @@ function randomResponse(random: SeededRandom): Uint8Array {
   });
 }
 
-function mutate(bytes: Uint8Array, random: SeededRandom): Uint8Array {
-  const out = bytes.slice(0, random.int(3) === 0 ? random.int(bytes.length + 1) : bytes.length);
-  for (let n = random.int(4); n > 0 && out.length > 0; n--) {
-    out[random.int(out.length)] = random.int(256);
-  }
-  return out;
-}
-
 Deno.test("fuzz: http-tracker responses decode or throw a SyntaxError subclass", () => {
   const check = (bytes: Uint8Array) => {
     try {
@@ -294,7 +286,7 @@ Deno.test("fuzz: http-tracker responses decode or throw a SyntaxError subclass",
       );
       assert(again.kind === "ok");
     }
-    check(mutate(valid, random));
+    check(mutate(random, valid));
     check(random.bytes(random.int(64)));
   }, check);
   check(fromLatin1("d5:peers6:\u0001\u0002\u0003\u0004\u0000\u0001e"));

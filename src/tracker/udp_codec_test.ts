@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
-import { fuzzCases } from "../../tests/fuzz.ts";
+import { fuzzCases, mutate } from "../../tests/fuzz.ts";
 import { fromHex, toHex } from "../util/bytes.ts";
 import type { SeededRandom } from "../util/prng.ts";
 import { TrackerSyntaxError } from "./tracker_errors.ts";
@@ -201,14 +201,6 @@ function randomRequest(random: SeededRandom): UdpRequest {
   };
 }
 
-function mutate(bytes: Uint8Array, random: SeededRandom): Uint8Array {
-  const out = bytes.slice(0, random.int(2) === 0 ? random.int(bytes.length + 1) : bytes.length);
-  for (let n = random.int(4); n > 0 && out.length > 0; n--) {
-    out[random.int(out.length)] = random.int(256);
-  }
-  return out;
-}
-
 Deno.test("fuzz: udp-tracker packets decode or throw a SyntaxError subclass", () => {
   const check = (bytes: Uint8Array) => {
     for (
@@ -229,7 +221,7 @@ Deno.test("fuzz: udp-tracker packets decode or throw a SyntaxError subclass", ()
     const request = randomRequest(random);
     const bytes = encodeUdpRequest(request);
     assertEquals(decodeUdpRequest(bytes), request);
-    check(mutate(bytes, random));
+    check(mutate(random, bytes));
     check(random.bytes(random.int(120)));
   }, check);
 });

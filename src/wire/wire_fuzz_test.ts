@@ -1,5 +1,6 @@
+import { concatBytes } from "../util/bytes.ts";
 import { assert, assertEquals } from "../../tests/assert.ts";
-import { fuzzCases } from "../../tests/fuzz.ts";
+import { fuzzCases, mutate } from "../../tests/fuzz.ts";
 import type { SeededRandom } from "../util/prng.ts";
 import {
   decodeExtensionHandshake,
@@ -80,13 +81,6 @@ function randomMessage(r: SeededRandom, pieceCount: number | undefined): WireMes
   }
 }
 
-function concat(frames: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
-  let at = 0;
-  for (const f of frames) at += (out.set(f, at), f.length);
-  return out;
-}
-
 function randomChunks(r: SeededRandom, stream: Uint8Array): Uint8Array[] {
   const chunks: Uint8Array[] = [];
   const mode = r.int(3); // tiny pieces, medium pieces or one whole chunk
@@ -137,29 +131,11 @@ function decodeAll(stream: Uint8Array, pieceCount: number | undefined): Outcome 
   }
 }
 
-function mutate(r: SeededRandom, stream: Uint8Array): Uint8Array {
-  switch (r.int(4)) {
-    case 0: {
-      const out = stream.slice();
-      for (let k = 1 + r.int(4); k > 0 && out.length > 0; k--) out[r.int(out.length)] = r.int(256);
-      return out;
-    }
-    case 1:
-      return stream.subarray(0, r.int(stream.length + 1));
-    case 2: {
-      const at = r.int(stream.length + 1);
-      return concat([stream.subarray(0, at), r.bytes(1 + r.int(8)), stream.subarray(at)]);
-    }
-    default:
-      return r.bytes(r.int(64));
-  }
-}
-
 Deno.test("fuzz: WireFramer frames random streams in any split; mutations parse or throw WireSyntaxError", () => {
   fuzzCases("wire", (r) => {
     const pieceCount = r.next() < 0.5 ? undefined : 1 + r.int(5000);
     const messages = Array.from({ length: r.int(25) }, () => randomMessage(r, pieceCount));
-    const stream = concat(messages.map(encodeMessage));
+    const stream = concatBytes(messages.map(encodeMessage));
     const clean = frame(randomChunks(r, stream), pieceCount);
     assertEquals(clean, { messages, error: undefined });
     assertEquals(decodeAll(stream, pieceCount), clean);
