@@ -158,21 +158,6 @@ export class MetadataAttempt {
   }
 
   /**
-   * The earliest request deadline.
-   * @param timeoutMs the request timeout
-   * @returns the deadline in ms, or `undefined` when nothing is requested
-   */
-  deadline(timeoutMs: number): number | undefined {
-    let at: number | undefined;
-    for (let piece = 0; piece < this.count; piece++) {
-      if (this.#holder[piece] === undefined) continue;
-      const due = this.#sentAt[piece]! + timeoutMs;
-      if (at === undefined || due < at) at = due;
-    }
-    return at;
-  }
-
-  /**
    * Checks the table's own invariants.
    * @param size the accepted metadata size
    * @param isUsable whether a holder may hold requests

@@ -303,14 +303,6 @@ export class MetadataAssembler {
   }
 
   /**
-   * When the driver should call `expire()` next.
-   * @returns the earliest request deadline in ms, or `undefined` when nothing is requested
-   */
-  nextWakeAt(): number | undefined {
-    return this.#attempt.deadline(this.#timeoutMs);
-  }
-
-  /**
    * Checks the invariants listed in the module doc.
    * @throws {Error} naming the first violated invariant
    */

@@ -122,14 +122,6 @@ export class PexSender {
   }
 
   /**
-   * When `build()` may next return a message.
-   * @returns the time in ms (`undefined`: now, nothing was sent yet)
-   */
-  nextWakeAt(): number | undefined {
-    return this.#lastSentAt === undefined ? undefined : this.#lastSentAt + this.#intervalMs;
-  }
-
-  /**
    * Builds the next message, if one is due and something changed.
    * @param now the current time in ms on the injected clock
    * @param currentPeers our current peers (listen addresses), in preference order

@@ -131,15 +131,6 @@ export class PeerList {
     return this.#peers.get(formatAddress(addr))?.state === "banned";
   }
 
-  /** Earliest time a dial becomes due, for the driver's timer. */
-  nextWakeAt(): number | undefined {
-    let at: number | undefined;
-    for (const c of this.#peers.values()) {
-      if (c.state === "idle" && (at === undefined || c.nextAttemptAt < at)) at = c.nextAttemptAt;
-    }
-    return at;
-  }
-
   /** Every address that is not banned (to hand a magnet's peers to its torrent). */
   *addresses(): IterableIterator<PeerAddress> {
     for (const c of this.#peers.values()) if (c.state !== "banned") yield c.addr;

@@ -81,7 +81,6 @@ export class TorrentRuntime
   #resolveDone!: () => void;
   #rejectDone!: (e: Error) => void;
   #ticker: Timer | undefined;
-  #lastRechoke = 0;
   #stopped = false;
 
   /** Builds the runtime; call {@linkcode start} next. */
@@ -463,11 +462,7 @@ export class TorrentRuntime
     for (const p of [...this.peers.values()]) snubbed = this.#handler.tick(p, now) || snubbed;
     if (snubbed) this.refillAll();
     this.#metadata?.tick();
-    if (this.#state === "downloading" || this.#state === "seeding") {
-      const rechoke = now - this.#lastRechoke >= this.ctx.settings.unchokeIntervalMs;
-      if (rechoke) this.#lastRechoke = now;
-      this.#data!.tick(now, rechoke);
-    }
+    if (this.#state === "downloading" || this.#state === "seeding") this.#data!.tick(now);
     this.extensions.tick(now);
     this.#connectMore();
     this.ctx.hub.emit({ type: "progress", category: "stats", stats: this.stats() });

@@ -90,6 +90,7 @@ export class TorrentData implements PieceWork {
   readonly #host: TorrentDataHost;
   readonly #options: TorrentDataOptions;
   readonly #resume: ResumeSaver;
+  readonly #choker: Choker;
 
   /** Builds the work for `meta`; call {@linkcode open} next. */
   constructor(host: TorrentDataHost, meta: Metainfo, options: TorrentDataOptions) {
@@ -135,7 +136,7 @@ export class TorrentData implements PieceWork {
       new TokenBucket(options.maxUploadBytesPerSecond ?? 0, ctx.clock.now()),
       seedPolicy,
     );
-    const choker = new Choker({
+    const choker = this.#choker = new Choker({
       regularSlots: s.unchokeSlots,
       seedingSlots: s.seedUnchokeSlots,
       rechokeIntervalMs: s.unchokeIntervalMs,
@@ -198,11 +199,15 @@ export class TorrentData implements PieceWork {
     if (justFinished) void this.#resume.save(this.storageId);
   }
 
-  /** Periodic work: rechoke or hand on free slots, save resume data when due. */
-  tick(now: number, rechoke: boolean): void {
+  /**
+   * Periodic work: rechoke when the choker says (at once the first time), else hand on free
+   * slots; save resume data when due.
+   */
+  tick(now: number): void {
     const seeding = this.#host.state === "seeding";
-    if (rechoke) this.choking.rechoke(now, seeding);
-    else this.choking.fillFreeSlots(now, seeding); // slots of peers that went idle
+    if (now >= (this.#choker.nextWakeAt() ?? now)) {
+      this.choking.rechoke(now, seeding);
+    } else this.choking.fillFreeSlots(now, seeding); // slots of peers that went idle
     this.#resume.saveIfDue(this.storageId, now);
   }
 
