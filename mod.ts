@@ -60,7 +60,6 @@ export type {
 } from "./src/storage/disk_io.ts";
 export { lookupPeers, type LookupPeersOptions } from "./src/deno/dht_lookup.ts";
 export {
-  HashMismatchError,
   MetainfoError,
   ProtocolError,
   StorageError,

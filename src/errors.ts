@@ -38,18 +38,6 @@ export class StorageError extends Error {
   }
 }
 
-/** A piece's data did not hash to its expected SHA-1. */
-export class HashMismatchError extends Error {
-  /** The piece index. */
-  readonly index: number;
-  /** Builds the error. */
-  constructor(index: number, options?: ErrorOptions) {
-    super(`Piece ${index} failed its hash check`, options);
-    this.name = "HashMismatchError";
-    this.index = index;
-  }
-}
-
 /** Metainfo (a .torrent or magnet link) is invalid; `field` names the offending field. */
 export class MetainfoError extends Error {
   /** The offending field, e.g. `"info.pieces"`. */

@@ -7,11 +7,11 @@
  *   max_allowed_in_request_queue) and the seed policy does not leave the piece to others;
  * - everything else is refused: a fast-extension peer gets a REJECT, any other peer never
  *   hears back (BEP 3 has no way to say no), and a request that was invalid or came while
- *   we choked counts against the peer: past `invalidLimit` the peer is closed;
+ *   we choked counts against the peer: past `invalidRequestLimit` the peer is closed;
  * - a choke drops the whole queue (the driver rejects each dropped request for a
  *   fast-extension peer), a CANCEL drops one request.
  *
- * Invariant: the queue never holds more than `maxQueued` requests.
+ * Invariant: the queue never holds more than `maxIncomingRequests` requests.
  *
  * Layer: core (pure).
  * @module
@@ -52,12 +52,12 @@ export type RequestVerdict =
   /** Refused, and the peer sent too many bad requests: close it. */
   | "close";
 
-/** Options of {@linkcode UploadQueue}. */
+/** Options of {@linkcode UploadQueue} (the engine's Settings of the same names). */
 export interface UploadQueueOptions {
   /** Requests queued at most (RELIABILITY PW7: 500). */
-  readonly maxQueued: number;
+  readonly maxIncomingRequests: number;
   /** Invalid requests, or requests while choked, tolerated before closing (PW6: 300). */
-  readonly invalidLimit?: number;
+  readonly invalidRequestLimit?: number;
 }
 
 /** The requests one peer sent that we will serve, oldest first. */
@@ -103,7 +103,7 @@ export class UploadQueue {
     const valid = r.index < ctx.pieceCount && r.length > 0 &&
       r.length <= MAX_REQUEST_LENGTH && ctx.canServe(r.index) &&
       r.begin + r.length <= ctx.pieceSize(r.index);
-    if (valid && !ctx.choking && this.#queue.length < this.#options.maxQueued) {
+    if (valid && !ctx.choking && this.#queue.length < this.#options.maxIncomingRequests) {
       if (!ctx.refuses(r.index)) {
         this.#queue.push({ index: r.index, begin: r.begin, length: r.length });
         this.#lastRequestAt = now;
@@ -112,7 +112,7 @@ export class UploadQueue {
       return "refused";
     }
     if (!valid || ctx.choking) {
-      if (++this.#invalid > (this.#options.invalidLimit ?? 300)) return "close";
+      if (++this.#invalid > (this.#options.invalidRequestLimit ?? 300)) return "close";
     }
     return "refused";
   }
@@ -146,8 +146,10 @@ export class UploadQueue {
 
   /** Checks the invariant; throws on a violation. */
   assertInvariants(): void {
-    if (this.#queue.length > this.#options.maxQueued) {
-      throw new Error(`UploadQueue holds ${this.#queue.length} > ${this.#options.maxQueued}`);
+    if (this.#queue.length > this.#options.maxIncomingRequests) {
+      throw new Error(
+        `UploadQueue holds ${this.#queue.length} > ${this.#options.maxIncomingRequests}`,
+      );
     }
   }
 }

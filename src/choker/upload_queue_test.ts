@@ -27,7 +27,7 @@ Deno.test("UploadQueue.offer() queues valid requests and refuses the rest", () =
     ["left to others by the seed policy", 0, 0, 16 * KIB, { refuses: () => true }, "refused"],
   ];
   for (const [what, index, begin, length, over, verdict] of cases) {
-    const q = new UploadQueue({ maxQueued: 500 });
+    const q = new UploadQueue({ maxIncomingRequests: 500 });
     assertEquals(q.offer({ index, begin, length }, context(over), 5), verdict, what);
     assertEquals(q.length, verdict === "queued" ? 1 : 0, what);
     assertEquals(q.lastRequestAt, verdict === "queued" ? 5 : 0, what);
@@ -35,12 +35,12 @@ Deno.test("UploadQueue.offer() queues valid requests and refuses the rest", () =
 });
 
 Deno.test("UploadQueue caps its queue and closes a peer after 300 bad requests (PW6, PW7)", () => {
-  const q = new UploadQueue({ maxQueued: 3 });
+  const q = new UploadQueue({ maxIncomingRequests: 3 });
   const r = { index: 0, begin: 0, length: 16 * KIB };
   const verdicts = [0, 1, 2, 3].map(() => q.offer(r, context(), 0));
   assertEquals(verdicts, ["queued", "queued", "queued", "refused"]); // full: refused, not counted
   q.assertInvariants();
-  const bad = new UploadQueue({ maxQueued: 3 });
+  const bad = new UploadQueue({ maxIncomingRequests: 3 });
   let closedAt = 0;
   for (let i = 1; i <= 400 && closedAt === 0; i++) {
     if (bad.offer(r, context({ choking: true }), 0) === "close") closedAt = i;
@@ -49,7 +49,7 @@ Deno.test("UploadQueue caps its queue and closes a peer after 300 bad requests (
 });
 
 Deno.test("UploadQueue: CANCEL drops one request, a choke all of them, a failed read its piece", () => {
-  const q = new UploadQueue({ maxQueued: 10 });
+  const q = new UploadQueue({ maxIncomingRequests: 10 });
   for (const [index, begin] of [[0, 0], [0, 16 * KIB], [1, 0], [2, 0]]) {
     q.offer({ index: index!, begin: begin!, length: 16 * KIB }, context(), 0);
   }

@@ -8,7 +8,7 @@
  */
 import { Session } from "../session/session.ts";
 import type { AddOptions } from "../session/session.ts";
-import type { Settings } from "../session/settings.ts";
+import { type Settings, validateSettings } from "../session/settings.ts";
 import type { ResumeStore, StateStore } from "../session/context.ts";
 import { dirname } from "node:path";
 import { resolveHost } from "./udp.ts";
@@ -101,15 +101,18 @@ export class Client {
   async #start(): Promise<{ session: Session; disk: WorkerPoolDiskIo }> {
     const options = this.#options;
     const stateDir = options.stateDir === null ? undefined : options.stateDir ?? defaultStateDir();
-    const disk = await WorkerPoolDiskIo.create(
-      options.workers !== undefined ? { workers: options.workers } : {},
-    );
+    const settings = validateSettings({
+      ...options.settings,
+      ...(options.port !== undefined ? { listenPort: options.port } : {}),
+      ...(options.host !== undefined ? { listenHost: options.host } : {}),
+    });
+    const disk = await WorkerPoolDiskIo.create({
+      ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      highWaterBytes: settings.diskQueueBytes,
+      recycledBytes: settings.recycledBufferBytes,
+    });
     const session = new Session({
-      settings: {
-        ...options.settings,
-        ...(options.port !== undefined ? { listenPort: options.port } : {}),
-        ...(options.host !== undefined ? { listenHost: options.host } : {}),
-      },
+      settings,
       network: DENO_NETWORK,
       clock: SYSTEM_CLOCK,
       random: SECURE_RANDOM,

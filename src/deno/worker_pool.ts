@@ -28,21 +28,24 @@ import type {
   WorkerMessage,
   WorkerStorageSpec,
 } from "../storage/worker_protocol.ts";
+import { BufferRecycler, ownedBuffer } from "./buffer_recycler.ts";
 import type { DiskIo, FileStat, StorageId, StorageSpec } from "../storage/disk_io.ts";
 
 /** Default backpressure mark: 64 MiB of unfinished job bytes. */
 export const DEFAULT_HIGH_WATER_BYTES = 64 * 1024 * 1024;
 /** A worker that crashes this many times without answering a batch is not replaced. */
 export const MAX_CONSECUTIVE_CRASHES = 3;
-/** Bytes of finished write buffers kept for {@linkcode WorkerPoolDiskIo.allocatePieceBuffer}. */
-const MAX_RECYCLED_BYTES = 32 * 1024 * 1024;
+/** Default bytes of finished write buffers kept for {@linkcode WorkerPoolDiskIo.allocatePieceBuffer}. */
+export const DEFAULT_RECYCLED_BYTES = 32 * 1024 * 1024;
 
 /** Options for {@linkcode WorkerPoolDiskIo.create}. */
 export interface WorkerPoolOptions {
   /** Worker count (default `navigator.hardwareConcurrency`, at least 1). */
   readonly workers?: number;
-  /** Backpressure mark in bytes (default 64 MiB). */
+  /** Backpressure mark in bytes (default 64 MiB; the engine's `diskQueueBytes`). */
   readonly highWaterBytes?: number;
+  /** Finished piece buffers kept for reuse, bytes (default 32 MiB; `recycledBufferBytes`). */
+  readonly recycledBytes?: number;
   /** Worker module (default `workers/piece_worker.ts`); for tests and embedders. */
   readonly workerUrl?: URL | string;
 }
@@ -82,20 +85,20 @@ export class WorkerPoolDiskIo implements DiskIo {
   readonly #pending = new Map<number, Pending>();
   readonly #storages = new Map<StorageId, OpenStorage>();
   readonly #waiters: (() => void)[] = [];
-  readonly #recycled: ArrayBuffer[] = [];
+  readonly #recycled: BufferRecycler;
   readonly #highWaterBytes: number;
   readonly #workerUrl: URL | string;
   #queuedBytes = 0;
-  #recycledBytes = 0;
   #nextJobId = 1;
   #nextStorageId = 1;
   #nextSlot = 0;
   #isShutDown = false;
   #shutdown: Promise<void> | undefined;
 
-  private constructor(workerUrl: URL | string, highWaterBytes: number) {
+  private constructor(workerUrl: URL | string, highWaterBytes: number, recycledBytes: number) {
     this.#workerUrl = workerUrl;
     this.#highWaterBytes = highWaterBytes;
+    this.#recycled = new BufferRecycler(recycledBytes);
   }
 
   /**
@@ -112,7 +115,11 @@ export class WorkerPoolDiskIo implements DiskIo {
       throw new RangeError(`Cannot create a pool of ${workers} workers, mark ${highWaterBytes}`);
     }
     const url = options.workerUrl ?? new URL("../../workers/piece_worker.ts", import.meta.url);
-    const pool = new WorkerPoolDiskIo(url, highWaterBytes);
+    const pool = new WorkerPoolDiskIo(
+      url,
+      highWaterBytes,
+      options.recycledBytes ?? DEFAULT_RECYCLED_BYTES,
+    );
     const ready: Promise<void>[] = [];
     for (let i = 0; i < workers; i++) {
       const slot: Slot = {
@@ -221,7 +228,7 @@ export class WorkerPoolDiskIo implements DiskIo {
       if (check.type !== "write") throw unexpected(check);
       buffer = check.data;
       if (!check.verified) {
-        this.#recycle(buffer);
+        this.#recycled.give(buffer);
         return false;
       }
     }
@@ -236,7 +243,7 @@ export class WorkerPoolDiskIo implements DiskIo {
     };
     const reply = await this.#submit(writer, job, [buffer], buffer.byteLength);
     if (reply.type !== "write") throw unexpected(reply);
-    this.#recycle(reply.data);
+    this.#recycled.give(reply.data);
     return reply.verified;
   }
 
@@ -327,10 +334,7 @@ export class WorkerPoolDiskIo implements DiskIo {
 
   /** {@inheritDoc DiskIo.allocatePieceBuffer} */
   allocatePieceBuffer(length: number): Uint8Array {
-    const at = this.#recycled.findIndex((b) => b.byteLength === length);
-    if (at < 0) return new Uint8Array(length);
-    this.#recycledBytes -= length;
-    return new Uint8Array(this.#recycled.splice(at, 1)[0]!);
+    return this.#recycled.take(length);
   }
 
   #storage(id: StorageId, op: string): OpenStorage {
@@ -495,23 +499,6 @@ export class WorkerPoolDiskIo implements DiskIo {
     if (!all && this.#queuedBytes >= this.#highWaterBytes) return;
     for (const resolve of this.#waiters.splice(0)) resolve();
   }
-
-  #recycle(buffer: ArrayBuffer): void {
-    if (this.#recycledBytes + buffer.byteLength > MAX_RECYCLED_BYTES) return;
-    this.#recycled.push(buffer);
-    this.#recycledBytes += buffer.byteLength;
-  }
-}
-
-/** `data`'s own buffer when `data` spans all of it, else a fresh copy (documented above). */
-function ownedBuffer(data: Uint8Array): ArrayBuffer {
-  const buffer = data.buffer;
-  if (
-    buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === buffer.byteLength
-  ) {
-    return buffer;
-  }
-  return data.slice().buffer;
 }
 
 function unexpected(reply: OkReply): StorageError {

@@ -16,14 +16,14 @@
  * - Snub: no block for `snubTimeoutMs` while requests were out: its requests go elsewhere
  *   and it gets one request at a time until it sends again (PARAMETERS §2.1).
  * - A REJECT while the peer unchokes us refuses that piece (a seed keeping its upload for
- *   pieces nobody else has): it is not asked of this peer for `refusedMs`, unless the
+ *   pieces nobody else has): it is not asked of this peer for `refusedPieceMs`, unless the
  *   peer suggests it again.
  * - Round trip: our TCP connect time, or on a connection the peer dialed, the time from
  *   our handshake to its first bitfield or extension handshake, capped at `maxRttSampleMs`.
- * - Unsolicited blocks (PW8): more than `unsolicitedLimit` closes the peer.
+ * - Unsolicited blocks (PW8): more than `unsolicitedBlockLimit` closes the peer.
  *
  * Invariants (`assertInvariants()`): `queueTarget ≥ 1`; a snubbed queue's target is 1;
- * at most `maxSuggested` suggestions; every refusal is younger than `refusedMs` after a tick.
+ * at most `maxSuggestedPieces` suggestions; every refusal is younger than `refusedPieceMs` after a tick.
  *
  * Layer: core (pure; time is a `now` argument).
  * @module
@@ -41,13 +41,13 @@ export interface RequestQueueOptions {
   /** No block for this long while requests are out snubs the peer, ms. */
   readonly snubTimeoutMs: number;
   /** How long a refused piece is not asked of the peer again, ms. Default 5,000. */
-  readonly refusedMs?: number;
+  readonly refusedPieceMs?: number;
   /** Suggestions remembered, newest kept. Default 16. */
-  readonly maxSuggested?: number;
+  readonly maxSuggestedPieces?: number;
   /** A round-trip sample is capped here (a late first message is not a link), ms. Default 2,000. */
   readonly maxRttSampleMs?: number;
   /** Blocks we never asked for tolerated before closing (PW8). Default 64. */
-  readonly unsolicitedLimit?: number;
+  readonly unsolicitedBlockLimit?: number;
 }
 
 /** What a tick found. */
@@ -94,11 +94,14 @@ export class RequestQueue {
     rtt: { readonly connectMs?: number | undefined; readonly answeredAt?: number | undefined } = {},
   ) {
     this.#o = {
-      refusedMs: 5_000,
-      maxSuggested: 16,
-      maxRttSampleMs: 2_000,
-      unsolicitedLimit: 64,
-      ...options,
+      requestQueueTimeMs: options.requestQueueTimeMs,
+      minRequestQueue: options.minRequestQueue,
+      maxRequestQueue: options.maxRequestQueue,
+      snubTimeoutMs: options.snubTimeoutMs,
+      refusedPieceMs: options.refusedPieceMs ?? 5_000,
+      maxSuggestedPieces: options.maxSuggestedPieces ?? 16,
+      maxRttSampleMs: options.maxRttSampleMs ?? 2_000,
+      unsolicitedBlockLimit: options.unsolicitedBlockLimit ?? 64,
     };
     this.#lastBlockAt = now;
     this.#rttMs = rtt.connectMs;
@@ -158,7 +161,7 @@ export class RequestQueue {
    * @returns true once the peer has sent more than the limit: close it
    */
   unsolicitedBlock(): boolean {
-    return ++this.#unsolicited > this.#o.unsolicitedLimit;
+    return ++this.#unsolicited > this.#o.unsolicitedBlockLimit;
   }
 
   /**
@@ -177,7 +180,7 @@ export class RequestQueue {
     const lifted = this.refused.delete(index);
     this.suggested.delete(index);
     this.suggested.add(index);
-    if (this.suggested.size > this.#o.maxSuggested) {
+    if (this.suggested.size > this.#o.maxSuggestedPieces) {
       this.suggested.delete(this.suggested.values().next().value!);
     }
     return lifted;
@@ -204,7 +207,7 @@ export class RequestQueue {
   tick(now: number, outstanding: number): RequestQueueTick {
     let lapsed = false;
     for (const [index, at] of this.refused) {
-      if (now - at >= this.#o.refusedMs) lapsed = this.refused.delete(index) || lapsed;
+      if (now - at >= this.#o.refusedPieceMs) lapsed = this.refused.delete(index) || lapsed;
     }
     if (outstanding === 0 || this.#snubbed || now - this.#lastBlockAt <= this.#o.snubTimeoutMs) {
       return { snubbed: false, lapsed };
@@ -218,7 +221,7 @@ export class RequestQueue {
   assertInvariants(): void {
     if (this.#target < 1) throw new Error(`RequestQueue: target ${this.#target} < 1`);
     if (this.#snubbed && this.target(0) !== 1) throw new Error("RequestQueue: snubbed target");
-    if (this.suggested.size > this.#o.maxSuggested) {
+    if (this.suggested.size > this.#o.maxSuggestedPieces) {
       throw new Error(`RequestQueue: ${this.suggested.size} suggestions`);
     }
   }

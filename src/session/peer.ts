@@ -16,7 +16,7 @@
  * @module
  */
 import { RateMeter } from "../choker/mod.ts";
-import { UploadQueue } from "../choker/upload_queue.ts";
+import { UploadQueue, type UploadQueueOptions } from "../choker/upload_queue.ts";
 import { RequestQueue, type RequestQueueOptions } from "../picker/request_queue.ts";
 import type { PeerConnection } from "../net/peer_connection.ts";
 import type { RemoteHandshake } from "../net/handshake_io.ts";
@@ -45,10 +45,8 @@ export interface PeerPex {
 
 /** Construction options of {@linkcode Peer}. */
 export interface PeerOptions {
-  /** Request-queue settings. */
-  readonly requestQueue: RequestQueueOptions;
-  /** Requests we queue from it at most (PW7). */
-  readonly maxIncomingRequests: number;
+  /** Request-queue and upload-queue settings (the engine's Settings fit). */
+  readonly settings: RequestQueueOptions & UploadQueueOptions;
   /** Piece count, when known. */
   readonly pieceCount: number | undefined;
   /** A round trip measured by our TCP connect (outgoing connections). */
@@ -109,11 +107,11 @@ export class Peer {
     if (options.pieceCount === undefined) {
       this.early = { haveAll: false, bitfield: undefined, haves: new Uint8Array(0) };
     }
-    this.requests = new RequestQueue(options.requestQueue, conn.connectedAt, {
+    this.requests = new RequestQueue(options.settings, conn.connectedAt, {
       connectMs: options.connectMs,
       answeredAt: options.answeredAt,
     });
-    this.uploads = new UploadQueue({ maxQueued: options.maxIncomingRequests });
+    this.uploads = new UploadQueue(options.settings);
   }
 
   /** Socket's far end. */

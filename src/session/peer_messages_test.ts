@@ -126,8 +126,7 @@ function harness(pieces = 4, options: { magnet?: boolean; have?: number[] } = {}
     peer(id, o = {}) {
       const c = fakeConn(id, o.fast ?? true, o.outgoing ?? true);
       const peer = new Peer(c.conn, {
-        requestQueue: settings,
-        maxIncomingRequests: settings.maxIncomingRequests,
+        settings,
         pieceCount: options.magnet ? undefined : pieces,
       });
       peers.set(id, peer);

@@ -4,7 +4,8 @@
  * means for the peers that sent it — smart ban for a sole contributor, strikes for the
  * others (RELIABILITY PW9: an honest peer is never banned for another's data) — and the
  * back-off after a failed write (F3/F6: disk full, directory gone, permission): requests
- * pause for 5 s, doubling up to 5 minutes, until a write succeeds again.
+ * pause for `writeRetryBaseMs` (5 s), doubling up to `writeRetryMaxMs` (5 minutes), until a
+ * write succeeds again.
  *
  * Layer: driver.
  * @module
@@ -85,7 +86,11 @@ export class PiecePipeline {
         host.pieceVerified(index);
       },
       (e) => {
-        this.#backoffMs = Math.min(300_000, Math.max(5_000, this.#backoffMs * 2));
+        const s = host.ctx.settings;
+        this.#backoffMs = Math.min(
+          s.writeRetryMaxMs,
+          Math.max(s.writeRetryBaseMs, this.#backoffMs * 2),
+        );
         this.#pausedUntil = host.ctx.clock.now() + this.#backoffMs;
         host.writeFailed(index, e, this.#backoffMs);
       },
@@ -104,7 +109,8 @@ export class PiecePipeline {
   #failed(index: number): void {
     const host = this.#host;
     const contributors = host.pieceFailed(index);
-    if (this.#strikes.size > 10_000) this.#strikes.clear(); // bounded: strikes are advisory
+    // bounded: strikes are advisory
+    if (this.#strikes.size > host.ctx.settings.maxStrikeRecords) this.#strikes.clear();
     for (const id of contributors) {
       const strikes = (this.#strikes.get(id) ?? 0) + (contributors.length === 1 ? Infinity : 1);
       this.#strikes.set(id, strikes);

@@ -54,6 +54,25 @@ export interface Settings {
   readonly maxRequestQueue: number;
   /** Requests we queue from one peer before dropping more. Default 500 (RELIABILITY PW7). */
   readonly maxIncomingRequests: number;
+  /**
+   * Invalid requests (or requests while we choke it) a peer may send before it is closed.
+   * Default 300 (RELIABILITY PW6).
+   */
+  readonly invalidRequestLimit: number;
+  /** Blocks we never requested a peer may send before it is closed. Default 64 (PW8). */
+  readonly unsolicitedBlockLimit: number;
+  /**
+   * How long a piece a peer refused (BEP 6 REJECT while unchoking us) is not asked of it
+   * again. Default 5,000 ms: a seed's first-copy screening frees pieces within seconds.
+   */
+  readonly refusedPieceMs: number;
+  /** Suggestions (BEP 6) remembered per peer, newest kept. Default 16. */
+  readonly maxSuggestedPieces: number;
+  /**
+   * A round-trip sample from an incoming peer's first message is capped here (a slow
+   * peer's late bitfield is not a long link). Default 2,000 ms.
+   */
+  readonly maxRttSampleMs: number;
   /** Largest wire message accepted. Default 1 MiB + 16 KiB (RELIABILITY PW2). */
   readonly maxMessageBytes: number;
   /** Regular upload slots per torrent. Default 4 (BEP 3 mainline choker; libtorrent 8). */
@@ -81,6 +100,22 @@ export interface Settings {
   readonly hashFailStrikes: number;
   /** Bytes of whole pieces kept in memory for uploading. Default 64 MiB. */
   readonly readCacheBytes: number;
+  /**
+   * Bytes of disk jobs (hash, write, read) queued in the workers before sockets stop being
+   * read (backpressure). Default 64 MiB.
+   */
+  readonly diskQueueBytes: number;
+  /** Bytes of finished piece buffers kept for reuse (fresh ones cost page faults). Default 32 MiB. */
+  readonly recycledBufferBytes: number;
+  /**
+   * First pause of requests after a piece write fails (disk full, permission); doubles per
+   * failure up to `writeRetryMaxMs`. Default 5,000 ms.
+   */
+  readonly writeRetryBaseMs: number;
+  /** Longest pause of requests after repeated write failures. Default 300,000 ms. */
+  readonly writeRetryMaxMs: number;
+  /** Peers whose hash-failure strikes are remembered per torrent (advisory; reset when full). Default 10,000. */
+  readonly maxStrikeRecords: number;
   /** Bytes a peer's unsent data may reach before we stop serving its requests. Default 4 MiB (PW7). */
   readonly maxSendBufferBytes: number;
   /** Coalesce outgoing messages into writes of at least this size when busy. Default 256 KiB (DENO-PERFORMANCE §7). */
@@ -131,6 +166,11 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   minRequestQueue: 2,
   maxRequestQueue: 500,
   maxIncomingRequests: 500,
+  invalidRequestLimit: 300,
+  unsolicitedBlockLimit: 64,
+  refusedPieceMs: 5_000,
+  maxSuggestedPieces: 16,
+  maxRttSampleMs: 2_000,
   maxMessageBytes: 1024 * 1024 + 16 * 1024,
   unchokeSlots: 4,
   seedUnchokeSlots: 16,
@@ -141,6 +181,11 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   maxDownloadBytesPerSecond: 0,
   hashFailStrikes: 5,
   readCacheBytes: 64 * 1024 * 1024,
+  diskQueueBytes: 64 * 1024 * 1024,
+  recycledBufferBytes: 32 * 1024 * 1024,
+  writeRetryBaseMs: 5_000,
+  writeRetryMaxMs: 300_000,
+  maxStrikeRecords: 10_000,
   maxSendBufferBytes: 4 * 1024 * 1024,
   writeCoalesceBytes: 256 * 1024,
   readBufferBytes: 256 * 1024,
@@ -190,6 +235,11 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "minRequestQueue",
   "maxRequestQueue",
   "maxIncomingRequests",
+  "invalidRequestLimit",
+  "unsolicitedBlockLimit",
+  "refusedPieceMs",
+  "maxSuggestedPieces",
+  "maxRttSampleMs",
   "maxMessageBytes",
   "unchokeSlots",
   "seedUnchokeSlots",
@@ -197,6 +247,11 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "optimisticUnchokeIntervalMs",
   "hashFailStrikes",
   "readCacheBytes",
+  "diskQueueBytes",
+  "recycledBufferBytes",
+  "writeRetryBaseMs",
+  "writeRetryMaxMs",
+  "maxStrikeRecords",
   "maxSendBufferBytes",
   "writeCoalesceBytes",
   "readBufferBytes",

@@ -222,8 +222,7 @@ export class TorrentRuntime
       writeCoalesceBytes: s.writeCoalesceBytes,
     });
     const peer = new Peer(connection, {
-      requestQueue: s,
-      maxIncomingRequests: s.maxIncomingRequests,
+      settings: s,
       pieceCount,
       connectMs: hs.connectMs,
       answeredAt: hs.answeredAt,
