@@ -59,12 +59,7 @@ export type {
   StorageSpec,
 } from "./src/storage/disk_io.ts";
 export { lookupPeers, type LookupPeersOptions } from "./src/deno/dht_lookup.ts";
-export {
-  MetainfoError,
-  ProtocolError,
-  StorageError,
-  TrackerError,
-} from "./src/errors.ts";
+export { MetainfoError, ProtocolError, StorageError, TrackerError } from "./src/errors.ts";
 export {
   buildTorrent,
   choosePieceLength,

@@ -7,6 +7,7 @@
  * Layer: platform (CLI).
  * @module
  */
+import { formatAddress } from "../util/address.ts";
 import { type MagnetLink, type Metainfo, parseMagnet } from "../metainfo/mod.ts";
 import {
   CliError,
@@ -131,9 +132,7 @@ export function magnetJson(link: MagnetLink): Record<string, unknown> {
     infoHash: link.infoHashHex,
     name: link.displayName ?? null,
     trackers: link.trackers,
-    peers: link.peers.map((
-      p,
-    ) => (p.host.includes(":") ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`)),
+    peers: link.peers.map(formatAddress),
     webSeeds: link.webSeeds,
   };
 }

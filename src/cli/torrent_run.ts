@@ -6,6 +6,7 @@
  * Layer: platform (CLI).
  * @module
  */
+import { formatAddress } from "../util/address.ts";
 import { Client } from "../deno/client.ts";
 import type { MagnetLink, Metainfo } from "../metainfo/mod.ts";
 import type { EngineEvent, TorrentStats } from "../session/events.ts";
@@ -113,10 +114,9 @@ export async function runTorrent(
       enableDht: v["no-dht"] !== true && !isPrivate,
       ...(listFlag(v["dht-bootstrap"]).length > 0
         ? {
-          dhtBootstrapNodes: listFlag(v["dht-bootstrap"]).map((a) => {
-            const { host, port } = parseHostPort("dht-bootstrap", a);
-            return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-          }),
+          dhtBootstrapNodes: listFlag(v["dht-bootstrap"]).map((a) =>
+            formatAddress(parseHostPort("dht-bootstrap", a))
+          ),
         }
         : {}),
       enablePex: v["no-pex"] !== true && !isPrivate,

@@ -59,14 +59,8 @@ export function isUsableAddress(addr: PeerAddress, allowLocal: boolean): boolean
   return !isLocalHost(addr.host);
 }
 
-/**
- * A canonical `host:port` key (IPv6 bracketed).
- * @param addr the address
- * @returns the key
- */
-export function addressKey(addr: PeerAddress): string {
-  return addr.host.includes(":") ? `[${addr.host}]:${addr.port}` : `${addr.host}:${addr.port}`;
-}
+/** A canonical `host:port` key (IPv6 bracketed): util/address.ts's `formatAddress`. */
+export { formatAddress as addressKey } from "../util/address.ts";
 
 /**
  * The subnet an address belongs to for the D5 rule: /24 for IPv4, /64 for IPv6.

@@ -13,6 +13,7 @@
  * Layer: core (pure).
  * @module
  */
+import { formatAddress } from "../util/address.ts";
 import { MetainfoError } from "../errors.ts";
 import type { PeerAddress } from "../runtime/types.ts";
 import { fromHex, fromUtf8Strict, toHex } from "../util/bytes.ts";
@@ -240,10 +241,7 @@ export function formatMagnet(link: MagnetLink): string {
   if (link.displayName !== undefined) parts.push(`dn=${encodeURIComponent(link.displayName)}`);
   for (const t of link.trackers) parts.push(`tr=${encodeURIComponent(t)}`);
   for (const w of link.webSeeds) parts.push(`ws=${encodeURIComponent(w)}`);
-  for (const p of link.peers) {
-    const host = p.host.includes(":") ? `[${p.host}]` : p.host;
-    parts.push(`x.pe=${host}:${p.port}`);
-  }
+  for (const p of link.peers) parts.push(`x.pe=${formatAddress(p)}`);
   if (link.selectOnly && link.selectOnly.length > 0) {
     parts.push(`so=${formatSelectOnly(link.selectOnly)}`);
   }
