@@ -7,9 +7,40 @@
  */
 import type { Random } from "../runtime/types.ts";
 import type { PieceBuckets } from "./_buckets.ts";
+import type { PickPeer } from "./picker_types.ts";
 
 /** Whether the current peer may be asked for piece `index` now. */
 export type CanUse = (index: number) => boolean;
+
+/**
+ * The piece filter for `peer`: wanted pieces we lack that it has, only allowed-fast ones
+ * while it chokes us, none it refused lately.
+ * @param prio piece priorities (0 = skip)
+ * @param have 1 for a verified piece
+ * @returns the filter, or undefined when nothing may be requested from it now
+ * @throws {RangeError} when its bitfield does not have `pieceCount` bits
+ */
+export function peerFilter(
+  peer: PickPeer,
+  pieceCount: number,
+  prio: ArrayLike<number>,
+  have: ArrayLike<number>,
+): CanUse | undefined {
+  const has = peer.has;
+  if (has !== "all" && has.length !== pieceCount) {
+    throw new RangeError(`Bitfield has ${has.length} bits, expected ${pieceCount}`);
+  }
+  const allowed = peer.choked ? peer.allowedFast : undefined;
+  if (peer.choked && (allowed === undefined || allowed.size === 0)) return undefined;
+  const wanted: CanUse = (i) => prio[i]! > 0 && have[i] === 0;
+  const can: CanUse = has === "all"
+    ? (allowed === undefined ? wanted : (i) => wanted(i) && allowed.has(i))
+    : allowed === undefined
+    ? (i) => wanted(i) && has.has(i)
+    : (i) => wanted(i) && has.has(i) && allowed.has(i);
+  const refused = peer.refused;
+  return refused && refused.size > 0 ? (i) => can(i) && !refused.has(i) : can;
+}
 
 /**
  * Untouched pieces of priority `level`, rarest first (most common first when

@@ -31,7 +31,7 @@ import { MAX_PRIORITY } from "./_buckets.ts";
 import { checkPriority, piecePrioritiesForFiles } from "./_file_priorities.ts";
 import { PieceGeometry } from "./_geometry.ts";
 import { PieceStates } from "./_piece_states.ts";
-import { type CanUse, pickRandom, pickRarest, pickSequential } from "./_select.ts";
+import { type CanUse, peerFilter, pickRandom, pickRarest, pickSequential } from "./_select.ts";
 import {
   BLOCK_LENGTH,
   type BlockAddress,
@@ -277,7 +277,7 @@ export class PiecePicker {
    */
   pickBlocks(peer: PickPeer, maxBlocks: number): BlockRequest[] {
     const out: BlockRequest[] = [];
-    const can = this.#filter(peer);
+    const can = peerFilter(peer, this.pieceCount, this.#s.prio, this.#s.have);
     if (can === undefined || !(maxBlocks > 0)) return out;
     const s = this.#s;
     const snubbed = peer.isSnubbed === true;
@@ -433,31 +433,6 @@ export class PiecePicker {
       if (byte === 0) continue;
       for (let bit = 0; bit < 8; bit++) if (byte & (0x80 >> bit)) fn(k * 8 + bit);
     }
-  }
-
-  /** The piece filter for `peer`, or undefined when nothing may be requested from it. */
-  #filter(peer: PickPeer): CanUse | undefined {
-    const has = peer.has;
-    if (has !== "all" && has.length !== this.pieceCount) {
-      throw new RangeError(`Bitfield has ${has.length} bits, expected ${this.pieceCount}`);
-    }
-    const allowed = peer.choked ? peer.allowedFast : undefined;
-    if (peer.choked && (allowed === undefined || allowed.size === 0)) return undefined;
-    const can = this.#filterHas(has, allowed);
-    const refused = peer.refused;
-    return refused && refused.size > 0 ? (i) => can(i) && !refused.has(i) : can;
-  }
-
-  #filterHas(has: Bitfield | "all", allowed: ReadonlySet<number> | undefined): CanUse {
-    const { prio, have } = this.#s;
-    if (has === "all") {
-      return allowed === undefined
-        ? (i) => prio[i]! > 0 && have[i] === 0
-        : (i) => prio[i]! > 0 && have[i] === 0 && allowed.has(i);
-    }
-    return allowed === undefined
-      ? (i) => prio[i]! > 0 && have[i] === 0 && has.has(i)
-      : (i) => prio[i]! > 0 && have[i] === 0 && has.has(i) && allowed.has(i);
   }
 
   /** Open partial pieces, this peer's own first (only its own when `ownOnly`). */

@@ -24,16 +24,7 @@ import type { PexReceiver, PexSender } from "../extensions/mod.ts";
 import type { PeerAddress } from "../runtime/types.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import type { WireMessage } from "../wire/mod.ts";
-
-/** Pieces a peer announced before a magnet's piece count was known (BEP 9 phase). */
-export interface EarlyPieces {
-  /** It sent HAVE_ALL. */
-  haveAll: boolean;
-  /** Its raw BITFIELD, checked against the piece count once that is known. */
-  bitfield: Uint8Array | undefined;
-  /** HAVE indices, as a growing bit array (capped: RELIABILITY PW5). */
-  haves: Uint8Array;
-}
+import { EarlyPieces } from "../wire/early_pieces.ts";
 
 /** The peer's ut_pex state (BEP 11), when both sides offered it. */
 export interface PeerPex {
@@ -104,9 +95,7 @@ export class Peer {
     this.id = conn.id;
     if (conn.outgoing) this.listenAddr = conn.addr;
     this.has = new Bitfield(options.pieceCount ?? 0);
-    if (options.pieceCount === undefined) {
-      this.early = { haveAll: false, bitfield: undefined, haves: new Uint8Array(0) };
-    }
+    if (options.pieceCount === undefined) this.early = new EarlyPieces();
     this.requests = new RequestQueue(options.settings, conn.connectedAt, {
       connectMs: options.connectMs,
       answeredAt: options.answeredAt,

@@ -23,9 +23,6 @@ import type { Settings } from "./settings.ts";
 import type { TorrentState } from "./events.ts";
 import type { BlockRequest } from "../choker/upload_queue.ts";
 
-/** HAVE indices kept per peer before the piece count is known (RELIABILITY PW5: 2^21). */
-const MAX_EARLY_PIECES = 2 ** 21;
-
 /** Where blocks go: piece buffers and their verification (PiecePipeline). */
 export interface BlockSink {
   /** False while requests pause after a failed write. */
@@ -313,7 +310,10 @@ export class PeerMessageHandler {
 
   #onHave(peer: Peer, index: number): void {
     const w = this.#work;
-    if (!w) return this.#earlyHave(peer, index);
+    if (!w) {
+      if (!peer.early!.have(index)) peer.conn.close("protocol", `have ${index} before metadata`);
+      return;
+    }
     if (index >= w.pieceCount) return peer.conn.close("protocol", `have ${index} out of range`);
     if (peer.isSeed || !peer.has.set(index)) return;
     if (w.superSeeder) {
@@ -330,10 +330,7 @@ export class PeerMessageHandler {
 
   #onBitfield(peer: Peer, bytes: Uint8Array): void {
     const w = this.#work;
-    if (!w) {
-      peer.early!.bitfield = bytes.slice(); // a view of the read buffer: keep a copy
-      return;
-    }
+    if (!w) return peer.early!.bitfield(bytes);
     const bf = Bitfield.fromBytes(bytes, w.pieceCount);
     if (!bf) {
       return peer.conn.close("protocol", "bitfield of the wrong length or with spare bits set");
@@ -343,10 +340,7 @@ export class PeerMessageHandler {
 
   #onHaveAll(peer: Peer): void {
     const w = this.#work;
-    if (!w) {
-      peer.early!.haveAll = true;
-      return;
-    }
+    if (!w) return peer.early!.haveAll();
     if (peer.isSeed) return;
     if (peer.has.count > 0) w.picker.removePeer(peer.has);
     peer.has = Bitfield.full(w.pieceCount);
@@ -356,10 +350,7 @@ export class PeerMessageHandler {
 
   #onHaveNone(peer: Peer): void {
     const w = this.#work;
-    if (!w) {
-      peer.early = { haveAll: false, bitfield: undefined, haves: new Uint8Array(0) };
-      return;
-    }
+    if (!w) return peer.early!.haveNone();
     this.#setPieces(peer, new Bitfield(w.pieceCount), w);
   }
 
@@ -387,34 +378,16 @@ export class PeerMessageHandler {
     if (this.#host.state === "seeding") peer.conn.close("not-needed", "both seeds");
   }
 
-  #earlyHave(peer: Peer, index: number): void {
-    const early = peer.early!;
-    if (index >= MAX_EARLY_PIECES) {
-      return peer.conn.close("protocol", `have ${index} before metadata`);
-    }
-    const byte = index >> 3;
-    if (byte >= early.haves.length) {
-      const grown = new Uint8Array(Math.min(MAX_EARLY_PIECES / 8, Math.max(64, (byte + 1) * 2)));
-      grown.set(early.haves);
-      early.haves = grown;
-    }
-    early.haves[byte]! |= 0x80 >> (index & 7);
-  }
-
   /** Applies what `peer` announced before the piece count was known. */
   #applyEarly(peer: Peer, w: PieceWork): void {
     const early = peer.early;
     peer.early = undefined;
     peer.has = new Bitfield(w.pieceCount);
     peer.conn.setPieceCount(w.pieceCount);
-    if (!early) return;
-    if (early.haveAll) return this.#onHaveAll(peer);
-    if (early.bitfield) this.#onBitfield(peer, early.bitfield);
-    for (let byte = 0; byte < early.haves.length && !peer.isClosed; byte++) {
-      for (let bit = 0; bit < 8 && early.haves[byte]! !== 0; bit++) {
-        if (early.haves[byte]! & (0x80 >> bit)) this.#onHave(peer, byte * 8 + bit);
-      }
-    }
+    const pieces = early?.resolve(w.pieceCount);
+    if (pieces?.kind === "all") this.#onHaveAll(peer);
+    else if (pieces?.kind === "some") this.#setPieces(peer, pieces.has, w);
+    else if (pieces?.kind === "invalid") peer.conn.close("protocol", pieces.reason);
   }
 
   #onUploadRequest(
