@@ -3,10 +3,8 @@
  * file I/O with `node:fs` (pread/pwrite), which DENO-PERFORMANCE.md measured 20–50×
  * faster than Deno's async file ops. Runs inside a worker; never on the main isolate.
  *
- * Path safety (RELIABILITY rule 2, P6): every path component is re-checked, each
- * existing component below the root is `lstat`ed, and a symlink anywhere on the
- * path is refused with a `StorageError` naming the file, never followed. Files are
- * created lazily on the first write, with their parent directories.
+ * Paths go through `safe_path.ts` (symlinks refused, `O_NOFOLLOW`). Files are created
+ * lazily on the first write, with their parent directories.
  *
  * Layer: platform (worker side).
  * @module
@@ -32,6 +30,7 @@ import type {
 } from "../storage/worker_protocol.ts";
 import type { FileStat, StorageId } from "../storage/disk_io.ts";
 import { DirectWriter } from "./direct_writer.ts";
+import { checkComponents, errorMessage, fsCall, resolveSafePath } from "./safe_path.ts";
 
 /** Default bound on open file handles per worker. */
 export const DEFAULT_MAX_OPEN_FILES = 32;
@@ -367,90 +366,6 @@ export class WorkerOps {
   }
 }
 
-/**
- * Re-checks sanitised path components (they come from metainfo, but trust no one).
- * @param components path components below the root
- * @throws {StorageError} for an empty path or a component that is empty, `.`, `..`,
- *   or contains `/`, `\` or NUL
- */
-export function checkComponents(components: readonly string[]): void {
-  const bad = components.length === 0 ||
-    components.some((c) => c === "" || c === "." || c === ".." || /[/\\\0]/.test(c));
-  if (bad) {
-    throw new StorageError(`Cannot use file path ${JSON.stringify(components)}: unsafe component`, {
-      op: "open",
-      path: components.join("/"),
-    });
-  }
-}
-
-/**
- * Joins `components` below `root`, refusing symlinks: each existing component is
- * `lstat`ed. With `create`, missing directories are made (and the root with them).
- * @param root the storage root (itself allowed to be a symlink: the user chose it)
- * @param components checked path components
- * @param create make missing parent directories
- * @returns the full path, or `undefined` when something is missing and `create` is false
- * @throws {StorageError} naming the file when a component is a symlink, a parent is
- *   not a directory, or a directory cannot be made
- */
-export function resolveSafePath(
-  root: string,
-  components: readonly string[],
-  create: boolean,
-): string | undefined {
-  checkComponents(components);
-  const full = join(root, ...components);
-  if (create) fsCall("mkdir", root, () => fs.mkdirSync(root, { recursive: true }));
-  let path = root;
-  for (const [i, component] of components.entries()) {
-    path = join(path, component);
-    const isLast = i === components.length - 1;
-    const stat = lstatOrUndefined(path, full);
-    if (stat === undefined) {
-      if (!create) return undefined;
-      if (!isLast) fsCall("mkdir", full, () => fs.mkdirSync(path));
-      continue;
-    }
-    if (stat.isSymbolicLink()) {
-      throw new StorageError(`Cannot use file "${full}": "${path}" is a symlink`, {
-        op: "open",
-        path: full,
-      });
-    }
-    if (!isLast && !stat.isDirectory()) {
-      throw new StorageError(`Cannot use file "${full}": "${path}" is not a directory`, {
-        op: "open",
-        path: full,
-      });
-    }
-  }
-  return full;
-}
-
-function lstatOrUndefined(path: string, file: string): fs.Stats | undefined {
-  try {
-    return fs.lstatSync(path);
-  } catch (e) {
-    if ((e as { code?: string }).code === "ENOENT") return undefined;
-    throw new StorageError(`Cannot inspect "${path}": ${errorMessage(e)}`, {
-      op: "stat",
-      path: file,
-      cause: e,
-    });
-  }
-}
-
-/** Runs a file system call, turning its error into a `StorageError` with `op` and `path`. */
-function fsCall<T>(op: string, path: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof StorageError) throw e;
-    throw new StorageError(`Cannot ${op} "${path}": ${errorMessage(e)}`, { op, path, cause: e });
-  }
-}
-
 function closeHandle(handle: Handle): void {
   closeQuietly(handle.fd);
   if (typeof handle.direct === "number") closeQuietly(handle.direct);
@@ -473,10 +388,6 @@ function closeQuietly(fd: number): void {
   } catch {
     // closing can only fail for an already-closed fd; nothing is lost
   }
-}
-
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /**

@@ -4,7 +4,8 @@ import { StorageError } from "../errors.ts";
 import { fixture } from "../storage/disk_io_conformance_test.ts";
 import type { Job, OkReply, Reply } from "../storage/worker_protocol.ts";
 import { sha1 } from "../util/sha1.ts";
-import { checkComponents, resolveSafePath, WorkerOps } from "./worker_ops.ts";
+import { checkComponents, resolveSafePath } from "./safe_path.ts";
+import { WorkerOps } from "./worker_ops.ts";
 
 async function withDir(fn: (dir: string) => void | Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();

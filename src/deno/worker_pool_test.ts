@@ -4,6 +4,9 @@ import { StorageError } from "../errors.ts";
 import { CONFORMANCE_CASES, fixture } from "../storage/disk_io_conformance_test.ts";
 import { hashStorage } from "../storage/verify.ts";
 import { WorkerPoolDiskIo } from "./worker_pool.ts";
+import { SeededRandom } from "../util/prng.ts";
+import { sha1 } from "../util/sha1.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 for (const c of CONFORMANCE_CASES) {
   Deno.test(`WorkerPoolDiskIo.${c.name}`, () =>
@@ -149,4 +152,46 @@ Deno.test("WorkerPoolDiskIo rejects the jobs of a crashed worker, replaces it, a
 Deno.test("WorkerPoolDiskIo.create() rejects with StorageError when workers cannot start", async () => {
   const workerUrl = `data:application/javascript,${encodeURIComponent("throw new Error('no');")}`;
   await assertRejects(() => WorkerPoolDiskIo.create({ workers: 1, workerUrl }), StorageError);
+});
+
+Deno.test("WorkerPoolDiskIo.writePiece() on several workers never fails creating shared parent directories", async () => {
+  // Regression: each worker made a missing parent with lstat then a plain mkdir, so two
+  // workers creating the same directory raced and the loser's write failed with EEXIST.
+  // Files share fresh nested directories and every piece straddles two files, so the
+  // writes of one tick reach several workers that all create the same parents at once.
+  const fileLength = 12, pieceLength = 16, fileCount = 24;
+  const content = new SeededRandom(7).bytes(fileLength * fileCount);
+  const pieces: Uint8Array[] = [];
+  for (let at = 0; at < content.length; at += pieceLength) {
+    pieces.push(content.slice(at, at + pieceLength));
+  }
+  const files = Array.from({ length: fileCount }, (_, i) => ({
+    path: ["top", "mid", `d${i % 3}`, "deep", `f${i}.bin`],
+    length: fileLength,
+  }));
+  const dir = await Deno.makeTempDir();
+  const pool = await WorkerPoolDiskIo.create({ workers: 4 });
+  try {
+    for (let round = 0; round < 25; round++) {
+      const root = join(dir, `dl${round}`);
+      const id = await pool.open({
+        root,
+        files,
+        pieceLength,
+        totalLength: content.length,
+        pieceHashes: concatBytes(pieces.map(sha1)),
+      });
+      const results = await Promise.allSettled(
+        pieces.map((p, i) => pool.writePiece(id, i, p.slice())),
+      );
+      const failed = results.flatMap((r) => r.status === "rejected" ? [String(r.reason)] : []);
+      assertEquals(failed, [], `round ${round}`);
+      assertEquals(results.map((r) => r.status === "fulfilled" && r.value), pieces.map(() => true));
+      assertEquals(await pool.read(id, 5, 0, pieceLength), pieces[5]);
+      await pool.close(id);
+    }
+  } finally {
+    await pool.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
