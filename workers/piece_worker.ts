@@ -1,10 +1,10 @@
 /**
- * Piece worker entry point: receives job batches from the pool, runs them with
- * {@linkcode WorkerOps} (SHA-1 and positional file I/O) and posts one reply batch
- * per job batch, transferring piece buffers back.
+ * Piece worker entry point: receives its configuration, then job batches from the pool,
+ * runs them with {@linkcode WorkerOps} (SHA-1 and positional file I/O) and posts one reply
+ * batch per job batch, transferring piece buffers back.
  *
  * Layer: platform (worker entry; stays under 100 lines, logic lives in
- * `src/runtime/deno_worker_ops.ts`).
+ * `src/deno/worker_ops.ts`).
  * @module
  */
 import { WorkerOps } from "../src/deno/worker_ops.ts";
@@ -17,10 +17,15 @@ interface WorkerScope {
 }
 
 const scope = self as unknown as WorkerScope;
-const ops = new WorkerOps();
+let ops = new WorkerOps();
 
 scope.onmessage = (event) => {
-  const { replies, transfer } = ops.runBatch(event.data.jobs);
+  const message = event.data;
+  if ("config" in message) {
+    ops = new WorkerOps(message.config);
+    return;
+  }
+  const { replies, transfer } = ops.runBatch(message.jobs);
   scope.postMessage({ replies }, transfer);
 };
 

@@ -86,15 +86,16 @@ export class DirectWriter {
    * @param span what to write where
    * @param bufferedFd a normal descriptor of the file
    * @param directFd an O_DIRECT descriptor of the same file, or undefined
+   * @returns the bytes that went through the page cache (through `bufferedFd`)
    * @throws on I/O errors other than the alignment refusal
    */
-  write(span: SpanWrite, bufferedFd: number, directFd: number | undefined): void {
+  write(span: SpanWrite, bufferedFd: number, directFd: number | undefined): number {
     const { bytes, at, length, pos } = span;
     const start = Math.ceil(pos / DIRECT_ALIGN) * DIRECT_ALIGN;
     const end = Math.floor((pos + length) / DIRECT_ALIGN) * DIRECT_ALIGN;
     if (directFd === undefined || !this.#enabled || end - start < MIN_DIRECT_BYTES) {
       writeFully(bufferedFd, bytes, at, length, pos);
-      return;
+      return length;
     }
     if (start > pos) writeFully(bufferedFd, bytes, at, start - pos, pos);
     let done = start;
@@ -108,6 +109,7 @@ export class DirectWriter {
       done += n;
     }
     writeFully(bufferedFd, bytes, at + done - pos, pos + length - done, done);
+    return start - pos + (pos + length - done);
   }
 
   /** Copies `chunk` into the staging area and writes it at `pos`; false when refused. */

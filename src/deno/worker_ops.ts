@@ -30,6 +30,7 @@ import type {
 } from "../storage/worker_protocol.ts";
 import type { FileStat, StorageId } from "../storage/disk_io.ts";
 import { DirectWriter } from "./direct_writer.ts";
+import { DEFAULT_WRITE_BACK_BYTES, WriteBack, type WriteBackState } from "./write_back.ts";
 import { checkComponents, errorMessage, fsCall, resolveSafePath } from "./safe_path.ts";
 
 /** Default bound on open file handles per worker. */
@@ -49,8 +50,7 @@ interface OpenStorage {
   emptyFilesCreated: boolean;
 }
 
-interface Handle {
-  readonly fd: number;
+interface Handle extends WriteBackState {
   readonly writable: boolean;
   /** O_DIRECT descriptor for piece writes: opened on the first write; null when refused. */
   direct?: number | null;
@@ -64,6 +64,11 @@ export interface WorkerOpsOptions {
   readonly readBufferBytes?: number;
   /** Write verified pieces with O_DIRECT where the file system allows (default true). */
   readonly directWrites?: boolean;
+  /**
+   * Bytes written through the page cache to one file before its writeback starts
+   * (default 32 MiB; 0 leaves writeback to the kernel). See `write_back.ts`.
+   */
+  readonly writeBackBytes?: number;
 }
 
 /** Replies to one batch and the buffers to transfer back with them. */
@@ -82,6 +87,7 @@ export class WorkerOps {
   readonly #maxOpenFiles: number;
   readonly #readBuffer: Uint8Array;
   readonly #direct: DirectWriter;
+  readonly #writeBack: WriteBack;
 
   /**
    * Creates an executor with no storages.
@@ -96,11 +102,17 @@ export class WorkerOps {
     }
     this.#readBuffer = new Uint8Array(bufferBytes);
     this.#direct = new DirectWriter(options.directWrites ?? true);
+    this.#writeBack = new WriteBack(options.writeBackBytes ?? DEFAULT_WRITE_BACK_BYTES);
   }
 
   /** Bytes written with O_DIRECT so far. */
   get directBytes(): number {
     return this.#direct.directBytes;
+  }
+
+  /** Early writebacks started and waited for (see `write_back.ts`). */
+  get writeBacks(): { started: number; waited: number } {
+    return { started: this.#writeBack.started, waited: this.#writeBack.waited };
   }
 
   /** Number of cached open file handles. */
@@ -179,23 +191,20 @@ export class WorkerOps {
       );
     }
     const bytes = new Uint8Array(job.data);
-    if (!job.skipHash) {
-      const digest = createHash("sha1").update(bytes).digest();
-      if (!bytesEqual(digest, job.expected)) {
-        return { id: job.id, ok: true, type: "write", verified: false, data: job.data };
-      }
-      if (job.hashOnly) {
-        return { id: job.id, ok: true, type: "write", verified: true, data: job.data };
-      }
+    const digest = createHash("sha1").update(bytes).digest();
+    if (!bytesEqual(digest, job.expected)) {
+      return { id: job.id, ok: true, type: "write", verified: false, data: job.data };
     }
     let at = 0;
     for (const span of storage.layout.spans(job.index)) {
       const path = this.#path(storage, span.fileIndex);
-      const fd = this.#handle(job.storage, storage, span.fileIndex, true);
-      const direct = this.#directHandle(job.storage, span.fileIndex, path);
+      const handle = this.#handle(job.storage, storage, span.fileIndex, true);
+      const direct = this.#directHandle(handle, path);
       storage.dirty.add(span.fileIndex);
       const write = { bytes, at, length: span.length, pos: span.fileOffset };
-      fsCall("write", path, () => this.#direct.write(write, fd, direct));
+      fsCall("write", path, () => {
+        this.#writeBack.wrote(handle, this.#direct.write(write, handle.fd, direct));
+      });
       at += span.length;
     }
     if (!storage.emptyFilesCreated) this.#createEmptyFiles(storage);
@@ -275,7 +284,7 @@ export class WorkerOps {
     try {
       for (const fileIndex of storage.dirty) {
         const path = this.#path(storage, fileIndex);
-        const fd = this.#handle(job.storage, storage, fileIndex, true);
+        const { fd } = this.#handle(job.storage, storage, fileIndex, true);
         fsCall("flush", path, () => fs.fdatasyncSync(fd));
       }
     } finally {
@@ -300,7 +309,7 @@ export class WorkerOps {
     let at = 0;
     for (const span of spans) {
       const path = this.#path(storage, span.fileIndex);
-      const fd = this.#handle(id, storage, span.fileIndex, false);
+      const { fd } = this.#handle(id, storage, span.fileIndex, false);
       const got = fsCall("read", path, () => readFully(fd, into, at, span.length, span.fileOffset));
       if (got < span.length) {
         throw new StorageError(`Cannot read piece ${index}: file is too short: "${path}"`, {
@@ -324,10 +333,9 @@ export class WorkerOps {
     return join(storage.spec.root, ...storage.spec.files[fileIndex]!.path);
   }
 
-  /** The O_DIRECT descriptor beside a cached writable handle (opened once, may be refused). */
-  #directHandle(id: StorageId, fileIndex: number, path: string): number | undefined {
-    const handle = this.#handles.get(`${id}:${fileIndex}`);
-    if (handle === undefined || !this.#direct.enabled) return undefined;
+  /** The O_DIRECT descriptor beside a writable handle (opened once, may be refused). */
+  #directHandle(handle: Handle, path: string): number | undefined {
+    if (!this.#direct.enabled) return undefined;
     if (handle.direct === undefined) {
       handle.direct = fsCall("write", path, () => this.#direct.openDirect(path)) ?? null;
     }
@@ -335,13 +343,13 @@ export class WorkerOps {
   }
 
   /** A cached or newly opened handle; opening for write creates the file and its parents. */
-  #handle(id: StorageId, storage: OpenStorage, fileIndex: number, writable: boolean): number {
+  #handle(id: StorageId, storage: OpenStorage, fileIndex: number, writable: boolean): Handle {
     const key = `${id}:${fileIndex}`;
     const cached = this.#handles.get(key);
     this.#handles.delete(key);
     if (cached !== undefined && (cached.writable || !writable)) {
       this.#handles.set(key, cached); // most recently used goes last
-      return cached.fd;
+      return cached;
     }
     if (cached !== undefined) closeHandle(cached); // reopen read-write
     const file = storage.spec.files[fileIndex]!;
@@ -356,13 +364,14 @@ export class WorkerOps {
     }
     const flags = writable ? O_RDWR | O_CREAT | O_NOFOLLOW : O_RDONLY | O_NOFOLLOW;
     const fd = fsCall(op, path, () => fs.openSync(path, flags, 0o644));
-    this.#handles.set(key, { fd, writable });
+    const handle: Handle = { fd, writable, unflushed: 0, flushing: undefined };
+    this.#handles.set(key, handle);
     while (this.#handles.size > this.#maxOpenFiles) {
       const [oldKey, oldest] = this.#handles.entries().next().value!;
       closeHandle(oldest);
       this.#handles.delete(oldKey);
     }
-    return fd;
+    return handle;
   }
 }
 

@@ -136,3 +136,15 @@ Deno.test("WorkerOps.runBatch() answers each job and lists buffers to transfer",
     ok(ops.run({ id: 11, type: "close", storage: 1 }));
   });
 });
+
+Deno.test("WorkerOps.run() starts writeback of page-cache writes on its byte budget", async () => {
+  await withDir((dir) => {
+    const ops = new WorkerOps({ directWrites: false, writeBackBytes: 8 });
+    const { spec, pieces } = fixture(join(dir, "dl"));
+    openJob(ops, spec.root);
+    for (const [i, p] of pieces.entries()) ok(ops.run(writeJob(i, p)));
+    // 20 bytes over three files: only d/b.bin (10 bytes) reaches the 8-byte budget
+    assertEquals(ops.writeBacks.started, 1);
+    ok(ops.run({ id: 4, type: "close", storage: 1 }));
+  });
+});

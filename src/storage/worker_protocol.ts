@@ -40,7 +40,10 @@ export interface OpenJob extends JobBase {
   readonly spec: WorkerStorageSpec;
 }
 
-/** Hash a whole piece, compare with `expected`, write its spans only on a match. */
+/**
+ * Hash a whole piece, compare with `expected`, write its spans only on a match. One worker
+ * does both, so the piece crosses to a worker and back once.
+ */
 export interface WriteJob extends JobBase {
   /** Discriminant. */
   readonly type: "write";
@@ -50,10 +53,6 @@ export interface WriteJob extends JobBase {
   readonly data: ArrayBuffer;
   /** The expected 20-byte SHA-1 (its own small buffer, never a view of a big one). */
   readonly expected: Uint8Array;
-  /** Only hash and compare; write nothing (the first hop of a split hash/write). */
-  readonly hashOnly?: boolean;
-  /** The piece was already verified by another worker: write without hashing. */
-  readonly skipHash?: boolean;
 }
 
 /** Read `length` bytes of piece `index` from `begin`. */
@@ -144,11 +143,19 @@ export interface ErrorReply {
 /** Any reply. */
 export type Reply = OkReply | ErrorReply;
 
-/** One message from the pool to a worker. */
-export interface JobBatch {
-  /** Jobs to run in order. */
-  readonly jobs: readonly Job[];
+/** How a worker writes; sent once, before any job. */
+export interface WorkerConfig {
+  /** Write verified pieces with O_DIRECT where the file system allows. */
+  readonly directWrites: boolean;
+  /**
+   * Bytes written through the page cache to one file before its writeback is started
+   * (an asynchronous `fdatasync`); at four times this, the worker waits for it.
+   */
+  readonly writeBackBytes: number;
 }
+
+/** One message from the pool to a worker: its configuration, or jobs to run in order. */
+export type JobBatch = { readonly jobs: readonly Job[] } | { readonly config: WorkerConfig };
 
 /** One message from a worker to the pool: a batch's replies, or the start-up signal. */
 export type WorkerMessage = { readonly replies: readonly Reply[] } | { readonly ready: true };
