@@ -11,7 +11,7 @@ import { WorkerPoolDiskIo } from "../deno/worker_pool.ts";
 import { collectFiles, type WalkResult } from "../deno/walk.ts";
 import { StorageError } from "../errors.ts";
 import { buildTorrent, choosePieceLength, parseTorrent } from "../metainfo/mod.ts";
-import { hashStorage } from "../storage/mod.ts";
+import { hashStorage } from "../storage/verify.ts";
 import type { StorageSpec } from "../storage/disk_io.ts";
 import {
   CliError,
@@ -102,6 +102,23 @@ export async function createCommand(args: string[], io: CliIo): Promise<number> 
     io.stdout(CREATE_USAGE);
     return 0;
   }
+  // Workers take 60–200 ms to start (each loads node:crypto and node:fs): start them now,
+  // while the output is checked and the source walked. A bad path still fails first.
+  const starting = WorkerPoolDiskIo.create();
+  starting.catch(() => {}); // handled where it is awaited; never an unhandled rejection
+  try {
+    return await createWith(starting, flags, io);
+  } finally {
+    await (await starting.catch(() => undefined))?.shutdown();
+  }
+}
+
+/** `create` once the flags are read and the workers are starting. */
+async function createWith(
+  starting: Promise<WorkerPoolDiskIo>,
+  flags: CreateFlags,
+  io: CliIo,
+): Promise<number> {
   if (!flags.force) await refuseExisting(flags.output);
   const walk = await walkSource(flags.source, io);
   const totalLength = walk.files.reduce((sum, f) => sum + f.length, 0);
@@ -115,7 +132,8 @@ export async function createCommand(args: string[], io: CliIo): Promise<number> 
       `Too many pieces (${pieceCount} > ${MAX_PIECES}): use a larger --piece-length`,
     );
   }
-  const pieceHashes = await hashSource(walk, { pieceLength, totalLength, pieceCount }, io);
+  const sizes = { pieceLength, totalLength, pieceCount };
+  const pieceHashes = await hashSource(await starting, walk, sizes, io);
   const bytes = buildTorrent({
     name: walk.name,
     files: walk.files,
@@ -256,6 +274,7 @@ async function walkSource(path: string, io: CliIo): Promise<WalkResult> {
 
 /** Hashes every piece of the source in the worker pool, showing progress on a terminal. */
 async function hashSource(
+  disk: WorkerPoolDiskIo,
   walk: WalkResult,
   sizes: { pieceLength: number; totalLength: number; pieceCount: number },
   io: CliIo,
@@ -270,27 +289,22 @@ async function hashSource(
     totalLength: sizes.totalLength,
     pieceHashes: new Uint8Array(0),
   };
-  const disk = await WorkerPoolDiskIo.create();
-  try {
-    const id = await disk.open(spec);
-    const { pieceLength, pieceCount } = sizes;
-    const onProgress = (done: number) => {
-      const percent = Math.floor((100 * done) / pieceCount);
-      io.status(`hashing: ${percent}% (${done}/${pieceCount} pieces)`);
-    };
-    const hashes = await hashStorage(disk, id, pieceCount, { onProgress, pieceLength });
-    await disk.close(id);
-    const unreadable = firstZeroDigest(hashes);
-    if (unreadable !== undefined) {
-      throw new CliError(
-        `Cannot read piece ${unreadable} of the source: a file shrank or became unreadable`,
-        1,
-      );
-    }
-    return hashes;
-  } finally {
-    await disk.shutdown();
+  const id = await disk.open(spec);
+  const { pieceLength, pieceCount } = sizes;
+  const onProgress = (done: number) => {
+    const percent = Math.floor((100 * done) / pieceCount);
+    io.status(`hashing: ${percent}% (${done}/${pieceCount} pieces)`);
+  };
+  const hashes = await hashStorage(disk, id, pieceCount, { onProgress, pieceLength });
+  await disk.close(id);
+  const unreadable = firstZeroDigest(hashes);
+  if (unreadable !== undefined) {
+    throw new CliError(
+      `Cannot read piece ${unreadable} of the source: a file shrank or became unreadable`,
+      1,
+    );
   }
+  return hashes;
 }
 
 /**

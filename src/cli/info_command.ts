@@ -18,7 +18,7 @@ import {
   parseCommand,
   safeText,
 } from "./common.ts";
-import { type ScrapeStatus, scrapeTrackers } from "./tracker_scrape.ts";
+import type { ScrapeStatus } from "./tracker_scrape.ts";
 
 /** Files listed by the human output before "... N more". */
 const MAX_FILES_SHOWN = 50;
@@ -60,8 +60,11 @@ export async function infoCommand(args: string[], io: CliIo): Promise<number> {
   const source = positionals[0]!;
   const json = values.json === true;
   const timeoutS = intFlag("timeout", values.timeout, 1, 600) ?? 10;
-  const scrape = (infoHash: Uint8Array, tiers: readonly (readonly string[])[]) =>
-    values.scrape === true ? scrapeTrackers(infoHash, tiers, timeoutS * 1000) : undefined;
+  // The tracker clients load only for --scrape: plain `info` needs no network code.
+  const scrape = async (infoHash: Uint8Array, tiers: readonly (readonly string[])[]) =>
+    values.scrape === true
+      ? (await import("./tracker_scrape.ts")).scrapeTrackers(infoHash, tiers, timeoutS * 1000)
+      : undefined;
   if (/^magnet:/i.test(source)) {
     const link = parseMagnet(source);
     const scraped = await scrape(link.infoHash, link.trackers.map((t) => [t]));

@@ -10,7 +10,8 @@
 import type { Metainfo } from "../metainfo/mod.ts";
 import type { StorageSpec } from "../storage/disk_io.ts";
 import { WorkerPoolDiskIo } from "../deno/worker_pool.ts";
-import { StorageLayout, verifyStorage } from "../storage/mod.ts";
+import { StorageLayout } from "../storage/layout.ts";
+import { verifyStorage } from "../storage/verify.ts";
 import type { Bitfield } from "../util/bitfield.ts";
 import { toHex } from "../util/bytes.ts";
 import {
