@@ -1,82 +1,87 @@
 #!/usr/bin/env bash
-# Benchmark: `create` on a 1 GiB file against mktorrent (Debian) with the same piece length
-# (1 MiB) and two hashing threads (`mktorrent -t 2 -l 20`), runs interleaved, warm page cache.
-# Reports wall-time medians, the ratio ours/mktorrent, CPU time and peak RSS (/usr/bin/time),
-# and checks both tools computed the same info-hash.
+# Benchmark: `create` against mktorrent (Debian) with the same piece length (1 MiB) and two
+# hashing threads (`mktorrent -t 2 -l 20`), on a 256 MiB and a 1 GiB file, runs alternating,
+# warm page cache. Each run is a fresh process timed by /usr/bin/time from start to exit
+# (`deno run -A mod.ts create ...`, as a user types it). Reports min / median / max of wall
+# time, median CPU (user + sys) and peak RSS, the ratio of medians ours/mktorrent, and checks
+# that both tools computed the same info-hash.
 #
 # Usage: bash scripts/bench_create.sh
-#   env: BENCH_DIR, BENCH_SIZE_MIB (1024), BENCH_RUNS (3), SWARMD_CLI_ENTRY (mod.ts)
+#   env: BENCH_DIR (/tmp/swarmd-bench-create), BENCH_SIZES_MIB ("256 1024"), BENCH_RUNS (5),
+#        BENCH_KEEP=1 keeps the payloads (deleted at the end otherwise)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DIR=${BENCH_DIR:-/tmp/swarmd-bench-create}
-SIZE_MIB=${BENCH_SIZE_MIB:-1024}
-RUNS=${BENCH_RUNS:-3}
-ENTRY=src/cli/main.ts
-if [[ -f mod.ts ]] && grep -q "cli/main.ts" mod.ts; then ENTRY=mod.ts; fi
-ENTRY=${SWARMD_CLI_ENTRY:-$ENTRY}
+SIZES=${BENCH_SIZES_MIB:-256 1024}
+RUNS=${BENCH_RUNS:-5}
 command -v mktorrent >/dev/null || { echo "mktorrent not installed (apt-get install mktorrent)"; exit 1; }
+[[ -x /usr/bin/time ]] || { echo "/usr/bin/time not installed"; exit 1; }
 
 mkdir -p "$DIR"
-FILE="$DIR/payload-${SIZE_MIB}MiB.bin"
-if [[ ! -f $FILE || $(stat -c %s "$FILE") != $((SIZE_MIB * 1024 * 1024)) ]]; then
-  echo "making $FILE"
-  # Incompressible, fast: AES-CTR keystream of a fixed key.
-  openssl enc -aes-128-ctr -nosalt -pass pass:swarmd -in <(head -c $((SIZE_MIB * 1024 * 1024)) /dev/zero) \
-    -out "$FILE" 2>/dev/null || head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom >"$FILE"
-fi
-cat "$FILE" >/dev/null # warm the page cache: both tools read from memory
+cleanup() { [[ ${BENCH_KEEP:-0} == 1 ]] || rm -f "$DIR"/payload-*.bin; }
+trap cleanup EXIT
 
-# Loads every module once so the first timed run does not pay for type stripping or npm.
-deno run -A --quiet "$ENTRY" --version >/dev/null
-
-HAVE_TIME=0
-[[ -x /usr/bin/time ]] && HAVE_TIME=1
+# Loads every module once so the first timed run does not pay for type stripping.
+deno run -A --quiet mod.ts --version >/dev/null
 
 # run NAME CMD...: times one run; appends "wall user sys rss_kib" to $DIR/NAME.times.
 run() {
   local name=$1
   shift
   rm -f "$DIR/$name.torrent"
-  if [[ $HAVE_TIME == 1 ]]; then
-    /usr/bin/time -f "%e %U %S %M" -o "$DIR/$name.last" "$@" >/dev/null
-  else
-    local t0 t1
-    t0=$(date +%s.%N)
-    "$@" >/dev/null
-    t1=$(date +%s.%N)
-    echo "$(echo "$t1 - $t0" | bc) 0 0 0" >"$DIR/$name.last"
-  fi
+  /usr/bin/time -f "%e %U %S %M" -o "$DIR/$name.last" "$@" >/dev/null
   cat "$DIR/$name.last" >>"$DIR/$name.times"
 }
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# stats FIELD FILE: "min median max" of a column.
+stats() {
+  cut -d' ' -f"$1" "$2" | sort -n | awk '{ a[NR] = $1 } END {
+    m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+    printf "%.2f %.2f %.2f", a[1], m, a[NR] }'
+}
 
-rm -f "$DIR"/*.times
-for i in $(seq 1 "$RUNS"); do
-  run swarmd deno run -A --quiet "$ENTRY" create "$FILE" -o "$DIR/swarmd.torrent" --piece-length 1M --no-date
-  run mktorrent mktorrent -t 2 -l 20 -d -o "$DIR/mktorrent.torrent" "$FILE"
-  echo "run $i: swarmd $(cut -d' ' -f1 "$DIR/swarmd.last") s, mktorrent $(cut -d' ' -f1 "$DIR/mktorrent.last") s"
+info_hash() {
+  deno run -A --quiet mod.ts info "$1" --json | sed -E 's/.*"infoHash":"([0-9a-f]+)".*/\1/'
+}
+
+for size in $SIZES; do
+  FILE="$DIR/payload-${size}MiB.bin"
+  if [[ ! -f $FILE || $(stat -c %s "$FILE") != $((size * 1024 * 1024)) ]]; then
+    # Incompressible, fast: AES-CTR keystream of a fixed key.
+    openssl enc -aes-128-ctr -nosalt -pass pass:swarmd -in <(head -c $((size * 1024 * 1024)) /dev/zero) \
+      -out "$FILE" 2>/dev/null || head -c $((size * 1024 * 1024)) /dev/urandom >"$FILE"
+  fi
+  cat "$FILE" >/dev/null # warm the page cache: both tools read from memory
+  rm -f "$DIR"/*.times
+  for i in $(seq 1 "$RUNS"); do
+    # alternate who goes first, so neither always runs right after the other
+    if ((i % 2)); then order="swarmd mktorrent"; else order="mktorrent swarmd"; fi
+    for who in $order; do
+      if [[ $who == swarmd ]]; then
+        run swarmd deno run -A mod.ts create "$FILE" -o "$DIR/swarmd.torrent" --piece-length 1M --no-date
+      else
+        run mktorrent mktorrent -t 2 -l 20 -o "$DIR/mktorrent.torrent" "$FILE"
+      fi
+    done
+    echo "  run $i: swarmd $(cut -d' ' -f1 "$DIR/swarmd.last") s, mktorrent $(cut -d' ' -f1 "$DIR/mktorrent.last") s"
+  done
+  ours=$(info_hash "$DIR/swarmd.torrent")
+  theirs=$(info_hash "$DIR/mktorrent.torrent")
+  echo "create, ${size} MiB file, 1 MiB pieces, warm cache, $RUNS runs each, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+  for name in swarmd mktorrent; do
+    read -r wmin wmed wmax <<<"$(stats 1 "$DIR/$name.times")"
+    cpu=$(awk '{ print $2 + $3 }' "$DIR/$name.times" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+    rss=$(cut -d' ' -f4 "$DIR/$name.times" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] / 1024 }')
+    printf "  %-10s wall %s / %s / %s s (min / median / max)  cpu %.2f s  peak RSS %.0f MiB\n" \
+      "$name" "$wmin" "$wmed" "$wmax" "$cpu" "$rss"
+    declare "wall_$name=$wmed"
+  done
+  awk -v a="$wall_swarmd" -v b="$wall_mktorrent" 'BEGIN { printf "  ratio swarmd/mktorrent (median wall): %.2f\n", a / b }'
+  if [[ $ours == "$theirs" ]]; then
+    echo "  info-hash: identical ($ours)"
+  else
+    echo "  info-hash MISMATCH: swarmd $ours, mktorrent $theirs"
+    exit 1
+  fi
 done
-
-ours_hash=$(deno run -A --quiet "$ENTRY" info "$DIR/swarmd.torrent" --json | sed -E 's/.*"infoHash":"([0-9a-f]+)".*/\1/')
-their_hash=$(deno run -A --quiet "$ENTRY" info "$DIR/mktorrent.torrent" --json | sed -E 's/.*"infoHash":"([0-9a-f]+)".*/\1/')
-
-echo
-echo "create, ${SIZE_MIB} MiB file, 1 MiB pieces, warm cache, $RUNS runs each, $(nproc) cores"
-for name in swarmd mktorrent; do
-  wall=$(cut -d' ' -f1 "$DIR/$name.times" | median)
-  cpu=$(awk '{ print $2 + $3 }' "$DIR/$name.times" | median)
-  rss=$(cut -d' ' -f4 "$DIR/$name.times" | median)
-  mbps=$(awk -v w="$wall" -v s="$SIZE_MIB" 'BEGIN { printf "%.0f", s * 1.048576 / w }')
-  printf "  %-10s wall median %6.2f s (%5s MB/s)  cpu %6.2f s  peak RSS %6.1f MiB\n" \
-    "$name" "$wall" "$mbps" "$cpu" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
-  declare "wall_$name=$wall"
-done
-awk -v a="$wall_swarmd" -v b="$wall_mktorrent" 'BEGIN { printf "  ratio swarmd/mktorrent (wall): %.2f\n", a / b }'
-if [[ $ours_hash == "$their_hash" ]]; then
-  echo "  info-hash: identical ($ours_hash)"
-else
-  echo "  info-hash MISMATCH: swarmd $ours_hash, mktorrent $their_hash"
-  exit 1
-fi

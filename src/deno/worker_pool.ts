@@ -11,7 +11,7 @@
  *   directly measured as fast as one (1 GiB: 0.52–0.59 s against 0.49–0.66 s). The
  *   earlier split (hash on one worker, relay the buffer through the main isolate to the
  *   file's single writer) cost the main isolate a second post and reply per piece.
- *   Reads go to the worker of the piece's first file; hash jobs to the least loaded.
+ *   Reads and hash jobs go to the least-loaded worker too.
  * - Jobs queued for one worker in the same tick travel in one `postMessage`
  *   (`worker_slots.ts`).
  * - Backpressure: {@linkcode WorkerPoolDiskIo.queuedBytes} counts unfinished job
@@ -28,7 +28,7 @@ import type { Job, OkReply, WorkerStorageSpec } from "../storage/worker_protocol
 import { BufferRecycler, ownedBuffer } from "./buffer_recycler.ts";
 import type { DiskIo, FileStat, StorageId, StorageSpec } from "../storage/disk_io.ts";
 import { DEFAULT_WRITE_BACK_BYTES } from "./write_back.ts";
-import { MAX_CONSECUTIVE_CRASHES, type Slot, WorkerSlots } from "./worker_slots.ts";
+import { MAX_CONSECUTIVE_CRASHES, WorkerSlots } from "./worker_slots.ts";
 
 export { MAX_CONSECUTIVE_CRASHES };
 
@@ -189,8 +189,8 @@ export class WorkerPoolDiskIo implements DiskIo {
 
   /** {@inheritDoc DiskIo.read} */
   async read(id: StorageId, index: number, begin: number, length: number): Promise<Uint8Array> {
-    const storage = this.#storage(id, "read");
-    const slot = this.#slotForPiece(id, storage, index);
+    this.#checkPiece(this.#storage(id, "read"), index);
+    const slot = this.#slots.leastLoaded();
     const job: Job = {
       id: this.#slots.nextJobId(),
       type: "read",
@@ -301,13 +301,6 @@ export class WorkerPoolDiskIo implements DiskIo {
     if (!Number.isInteger(index) || index < 0 || index >= pieceCount) {
       throw new RangeError(`Piece ${index} is outside 0..${pieceCount - 1}`);
     }
-  }
-
-  /** The worker of the piece's first file (reads of one file share its handles). */
-  #slotForPiece(id: StorageId, storage: OpenStorage, index: number): Slot {
-    this.#checkPiece(storage, index);
-    const { layout } = storage;
-    return this.#slots.at(id + layout.fileAt(index * layout.pieceLength));
   }
 
   #wake(all: boolean): void {

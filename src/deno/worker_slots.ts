@@ -126,11 +126,6 @@ export class WorkerSlots {
     return this.#nextJobId++;
   }
 
-  /** The slot at `index` modulo the worker count (routing by file). */
-  at(index: number): Slot {
-    return this.#slots[index % this.#slots.length]!;
-  }
-
   /** The running worker with the fewest queued bytes (ties rotate). */
   leastLoaded(): Slot {
     this.#nextSlot = (this.#nextSlot + 1) % this.#slots.length;
