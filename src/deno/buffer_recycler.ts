@@ -7,10 +7,10 @@
  * @module
  */
 
-/** A bounded pool of same-size ArrayBuffers. */
+/** A bounded pool of ArrayBuffers, kept by size (a torrent's pieces are all one size but the last). */
 export class BufferRecycler {
   readonly #capacityBytes: number;
-  readonly #buffers: ArrayBuffer[] = [];
+  readonly #bySize = new Map<number, ArrayBuffer[]>();
   #bytes = 0;
 
   /** Keeps at most `capacityBytes` of buffers. */
@@ -25,16 +25,18 @@ export class BufferRecycler {
 
   /** A buffer of exactly `length` bytes: a recycled one when there is one. */
   take(length: number): Uint8Array {
-    const at = this.#buffers.findIndex((b) => b.byteLength === length);
-    if (at < 0) return new Uint8Array(length);
+    const buffer = this.#bySize.get(length)?.pop();
+    if (buffer === undefined) return new Uint8Array(length);
     this.#bytes -= length;
-    return new Uint8Array(this.#buffers.splice(at, 1)[0]!);
+    return new Uint8Array(buffer);
   }
 
   /** Keeps `buffer` for reuse when it fits under the cap. */
   give(buffer: ArrayBuffer): void {
     if (this.#bytes + buffer.byteLength > this.#capacityBytes) return;
-    this.#buffers.push(buffer);
+    const same = this.#bySize.get(buffer.byteLength);
+    if (same) same.push(buffer);
+    else this.#bySize.set(buffer.byteLength, [buffer]);
     this.#bytes += buffer.byteLength;
   }
 }
