@@ -25,10 +25,15 @@ export class BufferRecycler {
 
   /** A buffer of exactly `length` bytes: a recycled one when there is one. */
   take(length: number): Uint8Array {
+    const buffer = this.reuse(length);
+    return buffer === undefined ? new Uint8Array(length) : new Uint8Array(buffer);
+  }
+
+  /** A recycled buffer of exactly `length` bytes, or `undefined` when there is none. */
+  reuse(length: number): ArrayBuffer | undefined {
     const buffer = this.#bySize.get(length)?.pop();
-    if (buffer === undefined) return new Uint8Array(length);
-    this.#bytes -= length;
-    return new Uint8Array(buffer);
+    if (buffer !== undefined) this.#bytes -= length;
+    return buffer;
   }
 
   /** Keeps `buffer` for reuse when it fits under the cap. */
@@ -41,13 +46,19 @@ export class BufferRecycler {
   }
 }
 
+/**
+ * `data`'s own buffer when `data` spans all of it (so it can be transferred or reused).
+ * @param data a view
+ * @returns its whole `ArrayBuffer`, or `undefined` for a partial view or a shared buffer
+ */
+export function wholeBuffer(data: Uint8Array): ArrayBuffer | undefined {
+  const buffer = data.buffer;
+  const isWhole = buffer instanceof ArrayBuffer && data.byteOffset === 0 &&
+    data.byteLength === buffer.byteLength;
+  return isWhole ? buffer : undefined;
+}
+
 /** `data`'s own buffer when `data` spans all of it, else a fresh copy (to transfer it). */
 export function ownedBuffer(data: Uint8Array): ArrayBuffer {
-  const buffer = data.buffer;
-  if (
-    buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === buffer.byteLength
-  ) {
-    return buffer;
-  }
-  return data.slice().buffer;
+  return wholeBuffer(data) ?? data.slice().buffer;
 }

@@ -230,7 +230,7 @@ export class WorkerOps {
   #read(job: ReadJob): OkReply {
     const storage = this.#storage(job.storage, "read");
     const spans = storage.layout.spans(job.index, job.begin, job.length);
-    const data = new ArrayBuffer(job.length);
+    const data = job.into?.byteLength === job.length ? job.into : new ArrayBuffer(job.length);
     this.#readSpans(job.storage, storage, spans, new Uint8Array(data), job.index);
     return { id: job.id, ok: true, type: "read", data };
   }

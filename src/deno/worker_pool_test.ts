@@ -195,3 +195,21 @@ Deno.test("WorkerPoolDiskIo.writePiece() on several workers never fails creating
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("WorkerPoolDiskIo.read() fills a buffer given back with recycleBuffer()", async () => {
+  await withPool(async (pool, dir) => {
+    const { spec, pieces } = fixture(join(dir, "dl"));
+    const id = await pool.open(spec);
+    for (const [i, p] of pieces.entries()) {
+      assertEquals(await pool.writePiece(id, i, p.slice()), true);
+    }
+    const first = await pool.read(id, 0, 0, 8);
+    assertEquals(first, pieces[0]);
+    pool.recycleBuffer(first);
+    const second = await pool.read(id, 1, 0, 8);
+    assertEquals(second, pieces[1]);
+    assertEquals(first.buffer.byteLength, 0); // it went to the worker and came back as `second`
+    pool.recycleBuffer(second.subarray(0, 4)); // a partial view is ignored
+    assertEquals((await pool.read(id, 0, 0, 8)).buffer.byteLength, 8);
+  });
+});

@@ -76,6 +76,12 @@ export interface DiskIo {
    * when possible (fresh buffers cost page faults). Contents are unspecified.
    */
   allocatePieceBuffer?(length: number): Uint8Array;
+  /**
+   * Gives back a buffer from {@linkcode DiskIo.read} (or a piece buffer) that the caller no
+   * longer uses, e.g. a piece leaving an upload cache, so that later reads fill it instead of
+   * a fresh one (fresh buffers cost page faults). The caller must not touch it afterwards.
+   */
+  recycleBuffer?(data: Uint8Array): void;
 }
 
 /** What {@linkcode DiskIo.statFiles} reports for a file that exists. */

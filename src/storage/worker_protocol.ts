@@ -65,6 +65,8 @@ export interface ReadJob extends JobBase {
   readonly begin: number;
   /** Byte count. */
   readonly length: number;
+  /** A buffer of exactly `length` bytes to read into (transferred; returned as `data`). */
+  readonly into?: ArrayBuffer;
 }
 
 /** Read and hash `count` pieces from `first`. */
