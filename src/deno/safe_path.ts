@@ -84,27 +84,29 @@ export function resolveSafePath(
 
 /** Makes one directory; false when something already exists there (the caller lstats it). */
 function makeDirectory(path: string, file: string): boolean {
-  try {
-    fs.mkdirSync(path);
-    return true;
-  } catch (e) {
-    if ((e as { code?: string }).code === "EEXIST") return false;
-    throw new StorageError(`Cannot mkdir "${file}": ${errorMessage(e)}`, {
-      op: "mkdir",
-      path: file,
-      cause: e,
-    });
-  }
+  return unless("EEXIST", () => fs.mkdirSync(path) ?? true, { op: "mkdir", path, file }) ?? false;
 }
 
 function lstatOrUndefined(path: string, file: string): fs.Stats | undefined {
+  return unless("ENOENT", () => fs.lstatSync(path), { op: "stat", path, file });
+}
+
+/**
+ * Runs `fn`: `undefined` when it fails with the error `code`; any other failure becomes a
+ * `StorageError` naming the component `path` in its message and the `file` it was for.
+ */
+function unless<T>(
+  code: string,
+  fn: () => T,
+  where: { op: string; path: string; file: string },
+): T | undefined {
   try {
-    return fs.lstatSync(path);
+    return fn();
   } catch (e) {
-    if ((e as { code?: string }).code === "ENOENT") return undefined;
-    throw new StorageError(`Cannot inspect "${path}": ${errorMessage(e)}`, {
-      op: "stat",
-      path: file,
+    if ((e as { code?: string }).code === code) return undefined;
+    throw new StorageError(`Cannot ${where.op} "${where.path}": ${errorMessage(e)}`, {
+      op: where.op,
+      path: where.file,
       cause: e,
     });
   }
