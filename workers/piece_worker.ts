@@ -17,7 +17,8 @@ interface WorkerScope {
 }
 
 const scope = self as unknown as WorkerScope;
-let ops = new WorkerOps();
+/** Made from the pool's configuration, which comes first (defaults if a job comes first). */
+let ops: WorkerOps | undefined;
 
 scope.onmessage = (event) => {
   const message = event.data;
@@ -25,6 +26,7 @@ scope.onmessage = (event) => {
     ops = new WorkerOps(message.config);
     return;
   }
+  ops ??= new WorkerOps();
   const { replies, transfer } = ops.runBatch(message.jobs);
   scope.postMessage({ replies }, transfer);
 };
