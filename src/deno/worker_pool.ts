@@ -8,9 +8,11 @@
  * - A whole piece goes to the least-loaded worker, which hashes it and, on a match,
  *   writes it: one crossing each way. Verified pieces are written with O_DIRECT
  *   (`direct_writer.ts`), so any worker may write any file: two workers writing one file
- *   directly measured as fast as one (1 GiB: 0.52–0.59 s against 0.49–0.66 s). The
- *   earlier split (hash on one worker, relay the buffer through the main isolate to the
- *   file's single writer) cost the main isolate a second post and reply per piece.
+ *   directly measured as fast as one. Against the earlier relay (hash on one worker,
+ *   relay the buffer through the main isolate to the file's single writer) this saves the
+ *   main isolate 40 % and the process 16 % of their CPU per GiB; a MessageChannel from
+ *   hasher to writer measured the same as one worker per piece
+ *   (`scripts/bench_disk_path.ts dispatch`, ARCHITECTURE.md step 7).
  *   Reads and hash jobs go to the least-loaded worker too.
  * - Jobs queued for one worker in the same tick travel in one `postMessage`
  *   (`worker_slots.ts`).
