@@ -38,13 +38,14 @@ export class PeerDialer {
   }
 
   /**
-   * Adds candidate addresses to the peer list (the caller dials when any was new).
+   * Adds candidate addresses to the peer list (the caller dials when any was new);
+   * `via` is the host of the source that gave them (the scope rule).
    * @returns how many addresses were new
    */
-  addCandidates(addrs: Iterable<PeerAddress>, source: PeerSource): number {
+  addCandidates(addrs: Iterable<PeerAddress>, source: PeerSource, via?: string): number {
     let added = 0;
     const now = this.#ctx.clock.now();
-    for (const a of addrs) if (this.#list.add(a, source, now)) added++;
+    for (const a of addrs) if (this.#list.add(a, source, now, via)) added++;
     return added;
   }
 

@@ -13,6 +13,7 @@ import { DhtNode } from "../dht/mod.ts";
 import { type HttpFetcher, HttpTrackerClient } from "../tracker/http_client.ts";
 import { UdpTrackerClient } from "../tracker/udp_client.ts";
 import { parseHostPort } from "../util/address.ts";
+import { toHex } from "../util/bytes.ts";
 import type { StateStore, TorrentContext } from "./context.ts";
 import type { EventHub } from "./events.ts";
 import type { Settings } from "./settings.ts";
@@ -40,6 +41,8 @@ export interface PeerSourceServices {
   readonly httpFetcher?: HttpFetcher | undefined;
   /** Where the DHT routing table is kept across runs. */
   readonly dhtStateStore?: StateStore | undefined;
+  /** The session's torrent with this hex info-hash (peers that announce to our DHT node). */
+  find(infoHashHex: string): TorrentRuntime | undefined;
 }
 
 /** The session-wide peer sources: the DHT node and the tracker transports. */
@@ -87,6 +90,9 @@ export class PeerSources {
       bootstrapNodes,
       allowLocalAddresses: settings.allowLocalPeers,
       logger,
+      // A peer announcing itself to our node for a torrent we fetch: a candidate at once
+      // (it is its own source).
+      onAnnounce: (infoHash, peer) => this.#s.find(toHex(infoHash))?.addPeers([peer], "dht", peer),
       ...(this.#s.resolveHost ? { resolve: this.#s.resolveHost } : {}),
     });
     const saved = await this.#s.dhtStateStore?.load().catch(() => undefined);
@@ -161,7 +167,11 @@ export class PeerSources {
       } catch {
         udp = undefined; // no UDP here: HTTP trackers still work
       }
-      return { ...(http ? { http } : {}), ...(udp ? { udp } : {}) };
+      return {
+        ...(http ? { http } : {}),
+        ...(udp ? { udp } : {}),
+        ...(resolveHost ? { resolveHost } : {}),
+      };
     })();
     return this.#transports;
   }

@@ -108,6 +108,7 @@ export class Session {
       resolveHost: options.resolveHost,
       httpFetcher: options.httpFetcher,
       dhtStateStore: options.dhtStateStore,
+      find: (hex) => this.#torrents.get(hex),
     });
     this.#connections = new ConnectionManager({
       settings: this.settings,

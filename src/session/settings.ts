@@ -132,7 +132,14 @@ export interface Settings {
    * one that stays unreachable backs off to about 2 minutes.
    */
   readonly reconnectBaseMs: number;
-  /** Allow loopback, private and port-0-free local peer addresses from PEX/DHT/trackers. Default false (EX7); tests and the demo set it. */
+  /**
+   * Accept every peer address a tracker, DHT node or PEX peer gives, whatever its scope.
+   * Default false: an address is then used only when its source is at least as local
+   * (util/address.ts: a loopback source may give loopback, private and public addresses, a
+   * private one private and public ones, a public one public ones only), so a public
+   * tracker cannot make us dial into the user's LAN (RELIABILITY EX7, D7) while a LAN or
+   * loopback swarm forms by itself. `--allow-local-peers` sets it.
+   */
   readonly allowLocalPeers: boolean;
   /** Enable the Mainline DHT. Default true. */
   readonly enableDht: boolean;
@@ -144,6 +151,12 @@ export interface Settings {
   readonly dhtBootstrapNodes: readonly string[];
   /** How often each torrent looks itself up and announces on the DHT. Default 15 min (BEP 5 practice). */
   readonly dhtAnnounceIntervalMs: number;
+  /**
+   * While a torrent has no peer, the DHT is asked again after this long, doubling up to
+   * `dhtAnnounceIntervalMs` (a swarm that is just forming is found in seconds, not in 15
+   * minutes). Default 10,000 ms.
+   */
+  readonly dhtStarvedRetryMs: number;
   /** Enable peer exchange. Default true. */
   readonly enablePex: boolean;
 }
@@ -202,6 +215,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
     "dht.libtorrent.org:25401",
   ]),
   dhtAnnounceIntervalMs: 15 * 60_000,
+  dhtStarvedRetryMs: 10_000,
 });
 
 /** Settings for tests and the local demo: loopback peers allowed, no DHT, short timeouts. */
@@ -259,6 +273,7 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "resumeSaveIntervalMs",
   "reconnectBaseMs",
   "dhtAnnounceIntervalMs",
+  "dhtStarvedRetryMs",
 ];
 
 /**

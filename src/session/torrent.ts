@@ -77,6 +77,7 @@ export class TorrentRuntime
   readonly #handler: PeerMessageHandler;
   readonly #dialer: PeerDialer;
   readonly #cleanups: (() => void | Promise<void>)[] = [];
+  readonly #starvedHooks: (() => void)[] = [];
   #trackerStatus: (() => readonly TrackerSummary[]) | undefined;
   #resolveDone!: () => void;
   #rejectDone!: (e: Error) => void;
@@ -180,11 +181,13 @@ export class TorrentRuntime
 
   /**
    * The one door for peer addresses, from any source.
+   * @param via the tracker, DHT node or PEX peer that gave them (the source-scope rule)
    * @returns how many were new
    */
-  addPeers(addrs: Iterable<PeerAddress>, source: PeerSource, _via?: PeerAddress): number {
+  addPeers(addrs: Iterable<PeerAddress>, source: PeerSource, via?: PeerAddress | string): number {
     if (this.#stopped) return 0;
-    const added = this.#dialer.addCandidates(addrs, source);
+    const host = typeof via === "string" ? via : via?.host;
+    const added = this.#dialer.addCandidates(addrs, source, host);
     if (added > 0) this.#connectMore();
     return added;
   }
@@ -192,6 +195,11 @@ export class TorrentRuntime
   /** Runs `fn` when the torrent stops, before its connections close (peer sources). */
   onStop(fn: () => void | Promise<void>): void {
     this.#cleanups.push(fn);
+  }
+
+  /** Runs `fn` once a tick while the torrent wants peers and has none (peer sources ask again). */
+  whenStarved(fn: () => void): void {
+    this.#starvedHooks.push(fn);
   }
 
   /** Where tracker status for {@linkcode stats} comes from. */
@@ -464,6 +472,8 @@ export class TorrentRuntime
     if (this.#state === "downloading" || this.#state === "seeding") this.#data!.tick(now);
     this.extensions.tick(now);
     this.#connectMore();
+    const wantsPeers = this.#state === "metadata" || this.#state === "downloading";
+    if (wantsPeers && this.peers.size === 0) { for (const fn of this.#starvedHooks) fn(); }
     this.ctx.hub.emit({ type: "progress", category: "stats", stats: this.stats() });
   }
 
