@@ -1,0 +1,219 @@
+/**
+ * What the two MSE handshake roles share: the result and step types, the
+ * crypto_provide / crypto_select bits, the spec's size limits, and the bounded buffer
+ * that holds received handshake bytes.
+ *
+ * Layer: core (no I/O).
+ * @module
+ */
+import { ProtocolError } from "../../errors.ts";
+import type { MseCiphers } from "./keys.ts";
+
+/** The payload method both sides agreed on: RC4 or plaintext after the handshake. */
+export type MseMethod = "rc4" | "plaintext";
+
+/** The methods a side accepts: RC4 only ("require"), plaintext only, or both. */
+export type MseAllow = "rc4" | "plaintext" | "both";
+
+/** crypto_provide / crypto_select bit for plaintext after the handshake. */
+export const CRYPTO_PLAINTEXT = 0x01;
+/** crypto_provide / crypto_select bit for RC4 after the handshake. */
+export const CRYPTO_RC4 = 0x02;
+/** Longest PadA, PadB, PadC or PadD the spec allows. */
+export const MAX_PAD_LENGTH = 512;
+/** Bytes of the verification constant (zeros, sent encrypted). */
+export const VC_LENGTH = 8;
+/** Bytes of an info-hash, of req1 and of req2 ⊕ req3. */
+export const HASH_LENGTH = 20;
+/** Bytes of `VC, crypto_provide/select, len(Pad)` at the start of each encrypted header. */
+export const HEADER_LENGTH = VC_LENGTH + 4 + 2;
+
+const PLAIN_HEADER = Uint8Array.from("\x13BitTorrent protocol", (c) => c.charCodeAt(0));
+/** Bytes that identify a plain BitTorrent handshake: 19, then "BitTorrent protocol". */
+export const PLAIN_HEADER_LENGTH = PLAIN_HEADER.length;
+
+/**
+ * Tells a plain BitTorrent handshake from MSE by its first bytes: a plain one starts
+ * with 19 and "BitTorrent protocol"; an MSE public key does so with chance 2^-160.
+ * @param head the first bytes received
+ * @returns "plain", "mse", or undefined while `head` is a proper prefix of the header
+ */
+export function classifyIncoming(head: Uint8Array): "plain" | "mse" | undefined {
+  const n = Math.min(head.length, PLAIN_HEADER_LENGTH);
+  for (let i = 0; i < n; i++) if (head[i] !== PLAIN_HEADER[i]) return "mse";
+  return n === PLAIN_HEADER_LENGTH ? "plain" : undefined;
+}
+
+/** A finished handshake. */
+export interface MseResult {
+  /** The method for the payload stream. */
+  readonly selected: MseMethod;
+  /** The torrent's info-hash (SKEY): ours when initiating, the matched one when responding. */
+  readonly infoHash: Uint8Array;
+  /** The initiator's initial payload (IA), decrypted; empty on the initiator's side. */
+  readonly initialPayload: Uint8Array;
+  /** Payload-stream bytes that arrived with the handshake, decrypted when RC4 (a copy). */
+  readonly leftover: Uint8Array;
+  /** The keystreams, positioned for the payload stream, when `selected` is "rc4". */
+  readonly ciphers: MseCiphers | undefined;
+}
+
+/** What one call into a handshake core produced. */
+export interface MseStep {
+  /** Bytes to send to the peer now, in order, or undefined. */
+  readonly send: Uint8Array | undefined;
+  /** The result once the handshake is complete, else undefined. */
+  readonly result: MseResult | undefined;
+}
+
+/** The bits of a policy. */
+export function allowBits(allow: MseAllow): number {
+  switch (allow) {
+    case "rc4":
+      return CRYPTO_RC4;
+    case "plaintext":
+      return CRYPTO_PLAINTEXT;
+    case "both":
+      return CRYPTO_RC4 | CRYPTO_PLAINTEXT;
+    default:
+      throw new TypeError(`Unknown MSE policy: "${String(allow)}"`);
+  }
+}
+
+/** Index of `needle` in `hay[from, to)`, or −1. */
+export function indexOf(hay: Uint8Array, needle: Uint8Array, from: number, to: number): number {
+  const first = needle[0]!;
+  const last = to - needle.length;
+  outer: for (let i = from; i <= last; i++) {
+    if (hay[i] !== first) continue;
+    for (let k = 1; k < needle.length; k++) {
+      if (hay[i + k] !== needle[k]) continue outer;
+    }
+    return i;
+  }
+  return -1;
+}
+
+/** Big-endian u16 at `at`. */
+export function readU16(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 8) | bytes[at + 1]!;
+}
+
+/** Big-endian u32 at `at`. */
+export function readU32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>>
+    0;
+}
+
+/** Writes `VC, bits (u32), len(pad) (u16), pad (zeros)` at `at`; returns the end. */
+export function writeHeader(out: Uint8Array, at: number, bits: number, padLength: number): number {
+  out.fill(0, at, at + VC_LENGTH);
+  const p = at + VC_LENGTH;
+  out[p] = bits >>> 24;
+  out[p + 1] = (bits >>> 16) & 255;
+  out[p + 2] = (bits >>> 8) & 255;
+  out[p + 3] = bits & 255;
+  out[p + 4] = padLength >>> 8;
+  out[p + 5] = padLength & 255;
+  out.fill(0, p + 6, p + 6 + padLength);
+  return p + 6 + padLength;
+}
+
+/** Fails the handshake with a `ProtocolError` naming the broken rule. */
+export function fail(detail: string): never {
+  throw new ProtocolError(`Cannot complete MSE handshake: ${detail}`);
+}
+
+/**
+ * Received handshake bytes. The current stage sets `limit`, the most it may hold, after
+ * checking any length that comes from the peer; nothing past `limit` is ever buffered.
+ *
+ * Invariants: `pos ≤ length ≤ limit ≤ capacity`, and `limit ≤ maxBytes`.
+ */
+export class HandshakeBuffer {
+  #bytes: Uint8Array;
+  #length = 0;
+  #limit: number;
+  /** Parse position: bytes before it are consumed. */
+  pos = 0;
+  readonly #maxBytes: number;
+
+  /** Starts holding up to `limit` bytes; `maxBytes` bounds every later limit. */
+  constructor(limit: number, maxBytes: number) {
+    this.#maxBytes = maxBytes;
+    this.#limit = limit;
+    this.#bytes = new Uint8Array(limit);
+  }
+
+  /** Bytes held. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** The most the current stage may hold. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** The held bytes (a view; stages decrypt their own span in place, once). */
+  get bytes(): Uint8Array {
+    return this.#bytes;
+  }
+
+  /** Raises or lowers the limit (never below what is held), growing storage as needed. */
+  setLimit(limit: number): void {
+    if (limit > this.#maxBytes || limit < this.#length) {
+      throw new Error(`HandshakeBuffer limit ${limit} outside ${this.#length}..${this.#maxBytes}`);
+    }
+    if (limit > this.#bytes.length) {
+      const grown = new Uint8Array(limit);
+      grown.set(this.#bytes.subarray(0, this.#length));
+      this.#bytes = grown;
+    }
+    this.#limit = limit;
+  }
+
+  /** Copies from `chunk[at..]` what fits under the limit; returns the new `at`. */
+  take(chunk: Uint8Array, at: number): number {
+    const n = Math.min(this.#limit - this.#length, chunk.length - at);
+    if (n <= 0) return at;
+    this.#bytes.set(chunk.subarray(at, at + n), this.#length);
+    this.#length += n;
+    return at + n;
+  }
+
+  /** A copy of the unparsed bytes followed by `chunk[at..]`. */
+  rest(chunk: Uint8Array, at: number): Uint8Array {
+    const held = this.#bytes.subarray(this.pos, this.#length);
+    const out = new Uint8Array(held.length + chunk.length - at);
+    out.set(held);
+    out.set(chunk.subarray(at), held.length);
+    return out;
+  }
+
+  /** Checks the invariants in the class header. */
+  assertInvariants(): void {
+    const { pos, length, limit } = { pos: this.pos, length: this.#length, limit: this.#limit };
+    if (!(0 <= pos && pos <= length && length <= limit && limit <= this.#bytes.length)) {
+      throw new Error(
+        `HandshakeBuffer invariant broken: pos ${pos}, length ${length}, ` +
+          `limit ${limit}, capacity ${this.#bytes.length}`,
+      );
+    }
+    if (limit > this.#maxBytes) throw new Error(`HandshakeBuffer limit ${limit} over the cap`);
+  }
+}
+
+/**
+ * Feeds `chunk` to a handshake: takes what the buffer's limit allows, runs `advance`
+ * (one stage; true when it moved on and wants to run again), repeats.
+ * @returns the index of the first byte of `chunk` not taken
+ */
+export function pump(buffer: HandshakeBuffer, chunk: Uint8Array, advance: () => boolean): number {
+  let at = 0;
+  for (;;) {
+    at = buffer.take(chunk, at);
+    if (advance()) continue;
+    return at;
+  }
+}
