@@ -83,7 +83,7 @@ type Stage = "start" | "yb" | "sync" | "select" | "pad" | "done" | "failed";
 
 const EMPTY = new Uint8Array(0);
 /** The most A ever holds: Yb, PadB and VC, then select, len(PadD), PadD. */
-export const INITIATOR_MAX_BYTES = DH_KEY_LENGTH + MAX_PAD_LENGTH + HEADER_LENGTH +
+export const INITIATOR_MAX_BYTES: number = DH_KEY_LENGTH + MAX_PAD_LENGTH + HEADER_LENGTH +
   MAX_PAD_LENGTH;
 
 /**
