@@ -19,6 +19,12 @@ export interface LibtorrentPeerOptions {
   readonly dht?: boolean;
   /** Download cap in bytes/s. */
   readonly downloadLimit?: number;
+  /** MSE/PE policy for both directions (libtorrent's default: enabled). */
+  readonly encryption?: "forced" | "enabled" | "disabled";
+  /** Methods MSE may select (libtorrent's default: both). */
+  readonly encryptionLevel?: "rc4" | "plaintext" | "both";
+  /** As responder, select RC4 when offered both (libtorrent's default: plaintext). */
+  readonly preferRc4?: boolean;
 }
 
 /** A running libtorrent peer. */
@@ -48,6 +54,9 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
   args.push("--timeout", String(o.timeoutS ?? 90));
   if (o.dht) args.push("--dht", "--dht-announce-interval", "3");
   if (o.downloadLimit) args.push("--download-limit", String(o.downloadLimit));
+  if (o.encryption) args.push("--enc", o.encryption);
+  if (o.encryptionLevel) args.push("--enc-level", o.encryptionLevel);
+  if (o.preferRc4) args.push("--prefer-rc4");
   const child = new Deno.Command(PYTHON, { args, stdout: "piped", stderr: "piped", stdin: "null" })
     .spawn();
   const lines: string[] = [];
