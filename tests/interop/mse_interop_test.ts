@@ -111,39 +111,61 @@ const DIAL_CASES: [string, "forced" | "enabled", "rc4" | "both", MseAllow, boole
   ],
 ];
 
+/**
+ * Runs `body` against a libtorrent seeder of a fresh fixture once its torrent has
+ * started, with a connection to it; cleans everything up and, on failure, adds the
+ * seeder's last output lines to the error.
+ */
+async function withSeeder(
+  prefix: string,
+  encryption: { policy: "forced" | "enabled" | "disabled"; level?: "rc4" | "both" },
+  body: (fx: Fixture, conn: Conn) => Promise<void>,
+): Promise<void> {
+  const fx = await makeFixture(prefix);
+  const seeder = startLibtorrentPeer({
+    torrent: fx.torrentPath,
+    save: join(fx.root, "src"),
+    listen: "127.0.0.2:0",
+    seedMode: true,
+    encryption: encryption.policy,
+    ...(encryption.level ? { encryptionLevel: encryption.level } : {}),
+  });
+  let conn: Conn | undefined;
+  try {
+    const port = await torrentStarted(seeder);
+    conn = await DENO_NETWORK.dial({ host: "127.0.0.2", port });
+    await body(fx, conn);
+  } catch (e) {
+    throw new Error(`${e}\nlibtorrent:\n${seeder.lines.slice(-6).join("\n")}`, { cause: e });
+  } finally {
+    conn?.close();
+    await seeder.stop();
+    await Deno.remove(fx.root, { recursive: true });
+  }
+}
+
+/** Our MSE dial with our BitTorrent handshake as the initial payload. */
+function dialMse(conn: Conn, fx: Fixture, allow: MseAllow, preferRc4: boolean) {
+  return initiateMse(conn, {
+    infoHash: fx.torrent.infoHash,
+    random: SECURE_RANDOM,
+    clock: SYSTEM_CLOCK,
+    timeoutMs: HANDSHAKE_TIMEOUT_MS,
+    allow,
+    preferRc4,
+    initialPayload: ourHandshake(fx.torrent.infoHash, PEER_ID),
+  });
+}
+
 for (const [name, policy, level, allow, preferRc4, expected] of DIAL_CASES) {
   await interopTest(`interop: initiateMse fetches blocks from ${name} (${expected})`, async () => {
-    const fx = await makeFixture("swarmd-mse-dial-");
-    const seeder = startLibtorrentPeer({
-      torrent: fx.torrentPath,
-      save: join(fx.root, "src"),
-      listen: "127.0.0.2:0",
-      seedMode: true,
-      encryption: policy,
-      encryptionLevel: level,
-    });
-    let conn: Conn | undefined;
-    try {
-      const port = await torrentStarted(seeder);
-      conn = await DENO_NETWORK.dial({ host: "127.0.0.2", port });
-      const dialed = await initiateMse(conn, {
-        infoHash: fx.torrent.infoHash,
-        random: SECURE_RANDOM,
-        clock: SYSTEM_CLOCK,
-        timeoutMs: HANDSHAKE_TIMEOUT_MS,
-        allow,
-        preferRc4,
-        initialPayload: ourHandshake(fx.torrent.infoHash, PEER_ID),
-      });
+    await withSeeder("swarmd-mse-dial-", { policy, level }, async (fx, conn) => {
+      const dialed = await dialMse(conn, fx, allow, preferRc4);
       assertEquals(dialed.selected, expected);
       const got = await within(30_000, fetchBlocks(dialed.conn, fx.torrent, 24), "fetch");
       assertEquals(toHex(got.handshake.infoHash), toHex(fx.torrent.infoHash));
       assertEquals(got.verified, 24);
-    } finally {
-      conn?.close();
-      await seeder.stop();
-      await Deno.remove(fx.root, { recursive: true });
-    }
+    });
   });
 }
 
@@ -230,36 +252,12 @@ for (const [name, policy, level, preferRc4, expected] of ACCEPT_CASES) {
 await interopTest(
   "interop: initiateMse against a libtorrent peer with encryption disabled fails fast with a ProtocolError",
   async () => {
-    const fx = await makeFixture("swarmd-mse-plain-");
-    const seeder = startLibtorrentPeer({
-      torrent: fx.torrentPath,
-      save: join(fx.root, "src"),
-      listen: "127.0.0.2:0",
-      seedMode: true,
-      encryption: "disabled",
-    });
-    let conn: Conn | undefined;
-    try {
-      const port = await torrentStarted(seeder);
-      conn = await DENO_NETWORK.dial({ host: "127.0.0.2", port });
+    await withSeeder("swarmd-mse-plain-", { policy: "disabled" }, async (fx, conn) => {
       const started = performance.now();
-      const dialing = initiateMse(conn, {
-        infoHash: fx.torrent.infoHash,
-        random: SECURE_RANDOM,
-        clock: SYSTEM_CLOCK,
-        timeoutMs: HANDSHAKE_TIMEOUT_MS,
-        allow: "both",
-        preferRc4: true,
-        initialPayload: ourHandshake(fx.torrent.infoHash, PEER_ID),
-      });
-      const error = await assertRejects(() => dialing, ProtocolError);
+      const error = await assertRejects(() => dialMse(conn, fx, "both", true), ProtocolError);
       const elapsed = performance.now() - started;
       assert(elapsed < 3000, `took ${elapsed.toFixed(0)} ms: ${error.message}`);
       assert(error.message.startsWith("Cannot complete MSE handshake"), error.message);
-    } finally {
-      conn?.close();
-      await seeder.stop();
-      await Deno.remove(fx.root, { recursive: true });
-    }
+    });
   },
 );

@@ -7,7 +7,9 @@
  * @module
  */
 import { ProtocolError } from "../../errors.ts";
-import type { MseCiphers } from "./keys.ts";
+import { concatBytes } from "../../util/bytes.ts";
+import type { Random } from "../../runtime/types.ts";
+import { DH_KEY_LENGTH, dhPublicKey, type MseCiphers } from "./keys.ts";
 
 /** The payload method both sides agreed on: RC4 or plaintext after the handshake. */
 export type MseMethod = "rc4" | "plaintext";
@@ -119,6 +121,20 @@ export function writeHeader(out: Uint8Array, at: number, bits: number, padLength
   return p + 6 + padLength;
 }
 
+/**
+ * Our first message, Y and a random pad: draws `int(513)` then `bytes(n)` from `random`.
+ * @param privateKey our private key
+ * @param random the pad's source
+ * @returns Ya, PadA (initiator) or Yb, PadB (responder)
+ */
+export function keyMessage(privateKey: Uint8Array, random: Random): Uint8Array {
+  const padLength = random.int(MAX_PAD_LENGTH + 1);
+  const out = new Uint8Array(DH_KEY_LENGTH + padLength);
+  out.set(dhPublicKey(privateKey));
+  out.set(random.bytes(padLength), DH_KEY_LENGTH);
+  return out;
+}
+
 /** Fails the handshake with a `ProtocolError` naming the broken rule. */
 export function fail(detail: string): never {
   throw new ProtocolError(`Cannot complete MSE handshake: ${detail}`);
@@ -137,6 +153,8 @@ export class HandshakeBuffer {
   /** Parse position: bytes before it are consumed. */
   pos = 0;
   readonly #maxBytes: number;
+  /** Where the next {@linkcode HandshakeBuffer.scan} resumes. */
+  #scanned = 0;
 
   /** Starts holding up to `limit` bytes; `maxBytes` bounds every later limit. */
   constructor(limit: number, maxBytes: number) {
@@ -182,6 +200,22 @@ export class HandshakeBuffer {
     return at + n;
   }
 
+  /**
+   * Looks for a sync marker in the held bytes from `pos` on, resuming where the last
+   * scan stopped (a marker may straddle reads).
+   * @returns its index, or −1 while it may still come
+   * @throws {ProtocolError} `Cannot complete MSE handshake: ${missing}` once the limit
+   *   (the end of the sync window) is held without it
+   */
+  scan(marker: Uint8Array, missing: string): number {
+    const from = Math.max(this.#scanned, this.pos);
+    const found = indexOf(this.#bytes, marker, from, this.#length);
+    if (found >= 0) return found;
+    if (this.#length === this.#limit) fail(missing);
+    this.#scanned = Math.max(from, this.#length - marker.length + 1);
+    return -1;
+  }
+
   /** A copy of the unparsed bytes followed by `chunk[at..]`. */
   rest(chunk: Uint8Array, at: number): Uint8Array {
     const held = this.#bytes.subarray(this.pos, this.#length);
@@ -204,16 +238,81 @@ export class HandshakeBuffer {
   }
 }
 
+/** What a role knows when its handshake is complete (the driver adds the leftover). */
+export interface Completion {
+  /** The method for the payload stream. */
+  readonly selected: MseMethod;
+  /** SKEY. */
+  readonly infoHash: Uint8Array;
+  /** The IA (responder) or empty (initiator). */
+  readonly initialPayload: Uint8Array;
+  /** This side's keystreams, positioned after the handshake. */
+  readonly ciphers: MseCiphers;
+}
+
 /**
- * Feeds `chunk` to a handshake: takes what the buffer's limit allows, runs `advance`
- * (one stage; true when it moved on and wants to run again), repeats.
- * @returns the index of the first byte of `chunk` not taken
+ * The part both roles share: the bounded buffer, the bytes to send, failure and
+ * completion. A role's stage function reads `buffer`, calls `send` and `complete`.
  */
-export function pump(buffer: HandshakeBuffer, chunk: Uint8Array, advance: () => boolean): number {
-  let at = 0;
-  for (;;) {
-    at = buffer.take(chunk, at);
-    if (advance()) continue;
-    return at;
+export class HandshakeRunner {
+  /** Received bytes. */
+  readonly buffer: HandshakeBuffer;
+  readonly #role: string;
+  #send: Uint8Array[] = [];
+  #failure: unknown = undefined;
+  #completion: Completion | undefined = undefined;
+  #result: MseResult | undefined = undefined;
+
+  /** A runner for `role` (used in messages) holding up to `limit`, never past `maxBytes`. */
+  constructor(role: string, limit: number, maxBytes: number) {
+    this.#role = role;
+    this.buffer = new HandshakeBuffer(limit, maxBytes);
+  }
+
+  /** Bytes of the peer's handshake held, waiting for more. */
+  get bufferedBytes(): number {
+    return this.buffer.length - this.buffer.pos;
+  }
+
+  /** Queues bytes for the peer. */
+  send(bytes: Uint8Array): void {
+    this.#send.push(bytes);
+  }
+
+  /** Marks the handshake complete; bytes after `buffer.pos` become the leftover. */
+  complete(completion: Completion): void {
+    this.#completion = completion;
+  }
+
+  /**
+   * Takes what the buffer's limit allows from `chunk`, runs `advance` (one stage; true
+   * when it moved on and wants to run again) until it waits or completes.
+   * @throws {ProtocolError} what `advance` threw; every later call rethrows it
+   * @throws {Error} after completion
+   */
+  receive(chunk: Uint8Array, advance: () => boolean): MseStep {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#result !== undefined) throw new Error(`${this.#role}.receive() after completion`);
+    try {
+      let at = 0;
+      for (;;) {
+        at = this.buffer.take(chunk, at);
+        if (!advance()) break;
+      }
+      if (this.#completion !== undefined) this.#result = this.#finish(this.#completion, chunk, at);
+      const sends = this.#send;
+      this.#send = [];
+      return { send: sends.length <= 1 ? sends[0] : concatBytes(sends), result: this.#result };
+    } catch (e) {
+      this.#failure = e;
+      throw e;
+    }
+  }
+
+  #finish(c: Completion, chunk: Uint8Array, at: number): MseResult {
+    const leftover = this.buffer.rest(chunk, at);
+    const rc4 = c.selected === "rc4";
+    if (rc4) c.ciphers.decrypt.process(leftover);
+    return { ...c, leftover, ciphers: rc4 ? c.ciphers : undefined };
   }
 }

@@ -26,23 +26,20 @@
  * @module
  */
 import type { Random } from "../../runtime/types.ts";
-import { concatBytes } from "../../util/bytes.ts";
 import {
   allowBits,
   classifyIncoming,
   CRYPTO_PLAINTEXT,
   CRYPTO_RC4,
   fail,
-  HandshakeBuffer,
+  HandshakeRunner,
   HASH_LENGTH,
   HEADER_LENGTH,
-  indexOf,
+  keyMessage,
   MAX_PAD_LENGTH,
   type MseAllow,
   type MseMethod,
-  type MseResult,
   type MseStep,
-  pump,
   readU16,
   readU32,
   VC_LENGTH,
@@ -50,15 +47,14 @@ import {
 } from "./_handshake_common.ts";
 import {
   DH_KEY_LENGTH,
-  dhPublicKey,
   dhSharedSecret,
+  type MseCiphers,
   mseCiphers,
   PRIVATE_KEY_LENGTH,
   req1Hash,
   req2Hash,
   req3Hash,
 } from "./keys.ts";
-import type { Rc4 } from "./rc4.ts";
 
 /** Options for {@linkcode MseInitiator}. */
 export interface MseInitiatorOptions {
@@ -79,7 +75,7 @@ export interface MseInitiatorOptions {
   readonly initialPayload?: Uint8Array;
 }
 
-type Stage = "start" | "yb" | "sync" | "select" | "pad" | "done" | "failed";
+type Stage = "start" | "yb" | "sync" | "select" | "pad" | "done";
 
 const EMPTY = new Uint8Array(0);
 /** The most A ever holds: Yb, PadB and VC, then select, len(PadD), PadD. */
@@ -98,17 +94,13 @@ export class MseInitiator {
   readonly #provide: number;
   readonly #initialPayload: Uint8Array;
   readonly #privateKey: Uint8Array;
-  readonly #buffer = new HandshakeBuffer(DH_KEY_LENGTH, INITIATOR_MAX_BYTES);
+  readonly #runner = new HandshakeRunner("MseInitiator", DH_KEY_LENGTH, INITIATOR_MAX_BYTES);
   #stage: Stage = "start";
-  #failure: unknown = undefined;
-  #send: Uint8Array[] = [];
   /** ENCRYPT(VC): the first 8 bytes of B's keystream. */
   #encryptedVc: Uint8Array = EMPTY;
-  #ciphers: { encrypt: Rc4; decrypt: Rc4 } | undefined = undefined;
+  #ciphers: MseCiphers | undefined = undefined;
   #selected: MseMethod = "rc4";
-  #scanFrom = DH_KEY_LENGTH;
   #padLength = 0;
-  #result: MseResult | undefined = undefined;
 
   /**
    * Prepares a handshake; draws the private key from `random`.
@@ -134,7 +126,7 @@ export class MseInitiator {
 
   /** Bytes of the peer's handshake held, waiting for more. */
   get bufferedBytes(): number {
-    return this.#buffer.length - this.#buffer.pos;
+    return this.#runner.bufferedBytes;
   }
 
   /**
@@ -144,12 +136,8 @@ export class MseInitiator {
    */
   start(): Uint8Array {
     if (this.#stage !== "start") throw new Error("MseInitiator.start() called twice");
-    const padLength = this.#random.int(MAX_PAD_LENGTH + 1);
-    const out = new Uint8Array(DH_KEY_LENGTH + padLength);
-    out.set(dhPublicKey(this.#privateKey));
-    out.set(this.#random.bytes(padLength), DH_KEY_LENGTH);
     this.#stage = "yb";
-    return out;
+    return keyMessage(this.#privateKey, this.#random);
   }
 
   /**
@@ -160,20 +148,8 @@ export class MseInitiator {
    * @throws {Error} before `start()` or after completion
    */
   receive(chunk: Uint8Array): MseStep {
-    if (this.#failure !== undefined) throw this.#failure;
     if (this.#stage === "start") throw new Error("MseInitiator.receive() before start()");
-    if (this.#stage === "done") throw new Error("MseInitiator.receive() after completion");
-    try {
-      const at = pump(this.#buffer, chunk, () => this.#advance());
-      if ((this.#stage as Stage) === "done") this.#result = this.#finish(chunk, at);
-      const send = this.#send;
-      this.#send = [];
-      return { send: send.length <= 1 ? send[0] : concatBytes(send), result: this.#result };
-    } catch (e) {
-      this.#stage = "failed";
-      this.#failure = e;
-      throw e;
-    }
+    return this.#runner.receive(chunk, () => this.#advance());
   }
 
   /**
@@ -181,12 +157,12 @@ export class MseInitiator {
    * @throws {Error} naming the broken invariant
    */
   assertInvariants(): void {
-    this.#buffer.assertInvariants();
+    this.#runner.buffer.assertInvariants();
   }
 
   /** Runs the current stage; true when it moved on and should run again. */
   #advance(): boolean {
-    const buf = this.#buffer;
+    const buf = this.#runner.buffer;
     const bytes = buf.bytes;
     switch (this.#stage) {
       case "yb": {
@@ -195,19 +171,18 @@ export class MseInitiator {
           fail("the peer answered with a plain BitTorrent handshake");
         }
         if (buf.length < DH_KEY_LENGTH) return false;
-        this.#send.push(this.#third(bytes.subarray(0, DH_KEY_LENGTH)));
+        this.#runner.send(this.#third(bytes.subarray(0, DH_KEY_LENGTH)));
         buf.pos = DH_KEY_LENGTH;
         buf.setLimit(DH_KEY_LENGTH + MAX_PAD_LENGTH + VC_LENGTH);
         this.#stage = "sync";
         return true;
       }
       case "sync": {
-        const found = indexOf(bytes, this.#encryptedVc, this.#scanFrom, buf.length);
-        if (found < 0) {
-          if (buf.length === buf.limit) fail(`no verification constant within 520 bytes of Yb`);
-          this.#scanFrom = Math.max(DH_KEY_LENGTH, buf.length - VC_LENGTH + 1);
-          return false;
-        }
+        const found = buf.scan(
+          this.#encryptedVc,
+          "no verification constant within 520 bytes of Yb",
+        );
+        if (found < 0) return false;
         // The decrypt keystream is already past VC (it produced #encryptedVc).
         buf.pos = found + VC_LENGTH;
         buf.setLimit(Math.max(buf.length, buf.pos + 6));
@@ -232,9 +207,15 @@ export class MseInitiator {
       }
       case "pad": {
         if (buf.length < buf.pos + this.#padLength) return false;
-        this.#ciphers!.decrypt.process(bytes.subarray(buf.pos, buf.pos + this.#padLength));
+        this.#ciphers!.decrypt.process(bytes, buf.pos, buf.pos + this.#padLength);
         buf.pos += this.#padLength;
         this.#stage = "done";
+        this.#runner.complete({
+          selected: this.#selected,
+          infoHash: this.#infoHash.slice(),
+          initialPayload: EMPTY,
+          ciphers: this.#ciphers!,
+        });
         return false;
       }
       default:
@@ -262,18 +243,5 @@ export class MseInitiator {
     out.set(ia, at);
     ciphers.encrypt.process(out.subarray(2 * HASH_LENGTH));
     return out;
-  }
-
-  #finish(chunk: Uint8Array, at: number): MseResult {
-    const leftover = this.#buffer.rest(chunk, at);
-    const rc4 = this.#selected === "rc4";
-    if (rc4) this.#ciphers!.decrypt.process(leftover);
-    return {
-      selected: this.#selected,
-      infoHash: this.#infoHash.slice(),
-      initialPayload: EMPTY,
-      leftover,
-      ciphers: rc4 ? this.#ciphers : undefined,
-    };
   }
 }

@@ -24,29 +24,26 @@
  * @module
  */
 import type { Random } from "../../runtime/types.ts";
-import { bytesEqual, concatBytes } from "../../util/bytes.ts";
+import { bytesEqual } from "../../util/bytes.ts";
 import {
   allowBits,
   CRYPTO_PLAINTEXT,
   CRYPTO_RC4,
   fail,
-  HandshakeBuffer,
+  HandshakeRunner,
   HASH_LENGTH,
   HEADER_LENGTH,
-  indexOf,
+  keyMessage,
   MAX_PAD_LENGTH,
   type MseAllow,
   type MseMethod,
-  type MseResult,
   type MseStep,
-  pump,
   readU16,
   readU32,
   writeHeader,
 } from "./_handshake_common.ts";
 import {
   DH_KEY_LENGTH,
-  dhPublicKey,
   dhSharedSecret,
   type MseCiphers,
   mseCiphers,
@@ -80,7 +77,7 @@ export interface MseResponderOptions {
   readonly maxInitialPayloadBytes?: number;
 }
 
-type Stage = "ya" | "sync" | "skey" | "pad" | "ia" | "done" | "failed";
+type Stage = "ya" | "sync" | "skey" | "pad" | "ia" | "done";
 
 const SYNC_END = DH_KEY_LENGTH + MAX_PAD_LENGTH + HASH_LENGTH;
 
@@ -106,20 +103,15 @@ export class MseResponder {
   readonly #findInfoHash: FindInfoHash;
   readonly #maxIa: number;
   readonly #privateKey: Uint8Array;
-  readonly #buffer: HandshakeBuffer;
+  readonly #runner: HandshakeRunner;
   #stage: Stage = "ya";
-  #failure: unknown = undefined;
-  #send: Uint8Array[] = [];
   #secret: Uint8Array | undefined = undefined;
   #req1: Uint8Array | undefined = undefined;
-  #scanFrom = DH_KEY_LENGTH;
   #infoHash: Uint8Array | undefined = undefined;
   #ciphers: MseCiphers | undefined = undefined;
   #selected: MseMethod = "rc4";
   #padLength = 0;
   #iaLength = 0;
-  #initialPayload: Uint8Array | undefined = undefined;
-  #result: MseResult | undefined = undefined;
 
   /**
    * Prepares a handshake; draws the private key from `random`.
@@ -138,12 +130,12 @@ export class MseResponder {
     this.#maxIa = maxIa;
     this.#random = options.random;
     this.#privateKey = options.random.bytes(PRIVATE_KEY_LENGTH);
-    this.#buffer = new HandshakeBuffer(DH_KEY_LENGTH, responderMaxBytes(maxIa));
+    this.#runner = new HandshakeRunner("MseResponder", DH_KEY_LENGTH, responderMaxBytes(maxIa));
   }
 
   /** Bytes of the peer's handshake held, waiting for more. */
   get bufferedBytes(): number {
-    return this.#buffer.length - this.#buffer.pos;
+    return this.#runner.bufferedBytes;
   }
 
   /**
@@ -154,19 +146,7 @@ export class MseResponder {
    * @throws {Error} after completion
    */
   receive(chunk: Uint8Array): MseStep {
-    if (this.#failure !== undefined) throw this.#failure;
-    if (this.#stage === "done") throw new Error("MseResponder.receive() after completion");
-    try {
-      const at = pump(this.#buffer, chunk, () => this.#advance());
-      if ((this.#stage as Stage) === "done") this.#result = this.#finish(chunk, at);
-      const sends = this.#send;
-      this.#send = [];
-      return { send: sends.length <= 1 ? sends[0] : concatBytes(sends), result: this.#result };
-    } catch (e) {
-      this.#stage = "failed";
-      this.#failure = e;
-      throw e;
-    }
+    return this.#runner.receive(chunk, () => this.#advance());
   }
 
   /**
@@ -174,35 +154,27 @@ export class MseResponder {
    * @throws {Error} naming the broken invariant
    */
   assertInvariants(): void {
-    this.#buffer.assertInvariants();
+    this.#runner.buffer.assertInvariants();
   }
 
   /** Runs the current stage; true when it moved on and should run again. */
   #advance(): boolean {
-    const buf = this.#buffer;
+    const buf = this.#runner.buffer;
     const bytes = buf.bytes;
     switch (this.#stage) {
       case "ya": {
         if (buf.length < DH_KEY_LENGTH) return false;
         this.#secret = dhSharedSecret(this.#privateKey, bytes.subarray(0, DH_KEY_LENGTH));
         this.#req1 = req1Hash(this.#secret);
-        const padLength = this.#random.int(MAX_PAD_LENGTH + 1);
-        const out = new Uint8Array(DH_KEY_LENGTH + padLength);
-        out.set(dhPublicKey(this.#privateKey));
-        out.set(this.#random.bytes(padLength), DH_KEY_LENGTH);
-        this.#send.push(out);
+        this.#runner.send(keyMessage(this.#privateKey, this.#random));
         buf.pos = DH_KEY_LENGTH;
         buf.setLimit(SYNC_END);
         this.#stage = "sync";
         return true;
       }
       case "sync": {
-        const found = indexOf(bytes, this.#req1!, this.#scanFrom, buf.length);
-        if (found < 0) {
-          if (buf.length === buf.limit) fail("no req1 hash within 532 bytes of Ya");
-          this.#scanFrom = Math.max(DH_KEY_LENGTH, buf.length - HASH_LENGTH + 1);
-          return false;
-        }
+        const found = buf.scan(this.#req1!, "no req1 hash within 532 bytes of Ya");
+        if (found < 0) return false;
         buf.pos = found + HASH_LENGTH;
         buf.setLimit(Math.max(buf.length, buf.pos + HASH_LENGTH + HEADER_LENGTH));
         this.#stage = "skey";
@@ -230,9 +202,14 @@ export class MseResponder {
         if (buf.length < end) return false;
         const ia = bytes.slice(buf.pos, end);
         this.#ciphers!.decrypt.process(ia);
-        this.#initialPayload = ia;
         buf.pos = end;
         this.#stage = "done";
+        this.#runner.complete({
+          selected: this.#selected,
+          infoHash: this.#infoHash!.slice(),
+          initialPayload: ia,
+          ciphers: this.#ciphers!,
+        });
         return false;
       }
       default:
@@ -242,7 +219,7 @@ export class MseResponder {
 
   /** The unmasked SKEY hash, then VC, crypto_provide and len(PadC); answers with step 4. */
   #readSkeyAndHeader(bytes: Uint8Array): void {
-    const buf = this.#buffer;
+    const buf = this.#runner.buffer;
     const secret = this.#secret!;
     const req2 = req3Hash(secret);
     for (let i = 0; i < HASH_LENGTH; i++) req2[i]! ^= bytes[buf.pos + i]!;
@@ -267,7 +244,7 @@ export class MseResponder {
     const out = new Uint8Array(HEADER_LENGTH + padD);
     writeHeader(out, 0, select, padD);
     ciphers.encrypt.process(out);
-    this.#send.push(out);
+    this.#runner.send(out);
     buf.pos += HEADER_LENGTH;
     buf.setLimit(Math.max(buf.length, buf.pos + this.#padLength + 2));
     this.#stage = "pad";
@@ -283,18 +260,5 @@ export class MseResponder {
       return this.#preferRc4 ? CRYPTO_RC4 : CRYPTO_PLAINTEXT;
     }
     return common;
-  }
-
-  #finish(chunk: Uint8Array, at: number): MseResult {
-    const leftover = this.#buffer.rest(chunk, at);
-    const rc4 = this.#selected === "rc4";
-    if (rc4) this.#ciphers!.decrypt.process(leftover);
-    return {
-      selected: this.#selected,
-      infoHash: this.#infoHash!.slice(),
-      initialPayload: this.#initialPayload!,
-      leftover,
-      ciphers: rc4 ? this.#ciphers : undefined,
-    };
   }
 }
