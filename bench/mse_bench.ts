@@ -14,7 +14,7 @@ import { mseCiphers } from "../src/net/mse/keys.ts";
 import { MseInitiator } from "../src/net/mse/initiator.ts";
 import { MseResponder } from "../src/net/mse/responder.ts";
 import { req2Hash } from "../src/net/mse/keys.ts";
-import { converse } from "../src/net/mse/_test_support.ts";
+import { converse } from "../src/net/mse/_fixture_test.ts";
 import { SeededRandom } from "../src/util/prng.ts";
 
 const MIB = 1024 * 1024;

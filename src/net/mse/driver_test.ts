@@ -9,7 +9,7 @@ import { sha1 } from "../../util/sha1.ts";
 import { acceptMse, type AcceptOptions, initiateMse, type InitiateOptions } from "./driver.ts";
 import { dhPublicKey, dhSharedSecret, req2Hash } from "./keys.ts";
 import { MseResponder } from "./responder.ts";
-import { buildFourth, buildThird, ScriptedRandom } from "./_test_support.ts";
+import { buildFourth, buildThird, ScriptedRandom } from "./_fixture_test.ts";
 import { PrefixedConn, Rc4Conn } from "./encrypted_conn.ts";
 import { Rc4 } from "./rc4.ts";
 

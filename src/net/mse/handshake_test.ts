@@ -7,7 +7,7 @@ import type { MseAllow, MseResult } from "./_handshake_common.ts";
 import { dhPublicKey, dhSharedSecret, req2Hash } from "./keys.ts";
 import { INITIATOR_MAX_BYTES, MseInitiator } from "./initiator.ts";
 import { MseResponder, responderMaxBytes } from "./responder.ts";
-import { buildFourth, buildThird, converse, ScriptedRandom } from "./_test_support.ts";
+import { buildFourth, buildThird, converse, ScriptedRandom } from "./_fixture_test.ts";
 
 const INFO_HASH = sha1(utf8("torrent one"));
 const OTHER_HASH = sha1(utf8("torrent two"));

@@ -15,7 +15,7 @@ import type { MseAllow, MseResult } from "./_handshake_common.ts";
 import { req2Hash } from "./keys.ts";
 import { INITIATOR_MAX_BYTES, MseInitiator } from "./initiator.ts";
 import { MseResponder, responderMaxBytes } from "./responder.ts";
-import { converse } from "./_test_support.ts";
+import { converse } from "./_fixture_test.ts";
 
 const INFO_HASH = sha1(new TextEncoder().encode("fuzzed torrent"));
 const ALLOWS: MseAllow[] = ["rc4", "plaintext", "both"];

@@ -8,7 +8,7 @@ import { fromHex, toHex } from "../../util/bytes.ts";
 import { dhPublicKey, dhSharedSecret, req1Hash, req2Hash } from "./keys.ts";
 import { MseInitiator } from "./initiator.ts";
 import { MseResponder } from "./responder.ts";
-import { ScriptedRandom } from "./_test_support.ts";
+import { ScriptedRandom } from "./_fixture_test.ts";
 
 interface Vectors {
   xa: string;

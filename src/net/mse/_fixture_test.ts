@@ -1,5 +1,5 @@
 /**
- * Test support for the MSE cores (imported only by `*_test.ts`): a scripted `Random`,
+ * Fixtures for the MSE tests (test-only; not re-exported): a scripted `Random`,
  * hand-built third and fourth messages (so tests can break one rule at a time), and a
  * loop that lets two cores talk.
  *
