@@ -228,7 +228,7 @@ async function withDeadline<T>(
   const expired = new Promise<never>((_, reject) => {
     timer = options.clock.schedule(options.timeoutMs, () => {
       reject(
-        new ProtocolError(`Cannot complete MSE handshake: no answer in ${options.timeoutMs} ms`),
+        new ProtocolError(`Cannot complete MSE handshake: not done within ${options.timeoutMs} ms`),
       );
       conn.close(); // a pending read now resolves null; its error is dropped by the race
     });

@@ -180,10 +180,23 @@ Deno.test("initiateMse and acceptMse give up at the deadline and close the conne
     await clock.advance(4999);
     assertEquals(error, undefined);
     await clock.advance(1);
-    assert(error instanceof ProtocolError && error.message.includes("no answer in 5000 ms"));
+    assert(error instanceof ProtocolError && error.message.includes("not done within 5000 ms"));
     assert(a.closed, side);
     b.close();
   }
+});
+
+Deno.test("acceptMse gives up at the deadline on a peer that drips a byte a second", async () => {
+  const clock = new VirtualClock();
+  const [a, b] = memoryConnPair();
+  let error: unknown;
+  acceptMse(b, acceptOptions(clock, { timeoutMs: 5000 })).catch((e) => error = e);
+  for (let second = 0; second < 6 && error === undefined; second++) {
+    await a.write(new Uint8Array([0x42]));
+    await clock.advance(1000);
+  }
+  assert(error instanceof ProtocolError && error.message.includes("not done within 5000 ms"));
+  assert(b.closed);
 });
 
 Deno.test("initiateMse fails fast when the peer closes (a plaintext-only client)", async () => {
