@@ -5,6 +5,8 @@
  * speaks only what those exchanges need; the session is the real peer.
  * @module
  */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
 import type { Conn } from "../../src/runtime/types.ts";
 import {
   BLOCK_LENGTH,
@@ -17,6 +19,8 @@ import {
   type WireMessage,
 } from "../../src/wire/mod.ts";
 import { concatBytes } from "../../src/util/bytes.ts";
+import { buildTorrent } from "../../src/metainfo/create.ts";
+import { parseTorrent } from "../../src/metainfo/mod.ts";
 
 /** The torrent a test peer serves or fetches, with its bytes. */
 export interface TestTorrent {
@@ -25,6 +29,32 @@ export interface TestTorrent {
   readonly pieceCount: number;
   /** The whole content, in torrent order. */
   readonly data: Uint8Array;
+}
+
+/**
+ * Writes `data` as the single file `<dataDir>/<name>` and its torrent to `torrentPath`.
+ * @returns the torrent, with its info-hash and bytes
+ */
+export async function writeSingleFileTorrent(
+  o: { dataDir: string; torrentPath: string; name: string; data: Uint8Array; pieceLength: number },
+): Promise<TestTorrent> {
+  await Deno.mkdir(o.dataDir, { recursive: true });
+  await Deno.writeFile(join(o.dataDir, o.name), o.data);
+  const pieceCount = Math.ceil(o.data.length / o.pieceLength);
+  const hashes = new Uint8Array(pieceCount * 20);
+  for (let i = 0; i < pieceCount; i++) {
+    const piece = o.data.subarray(i * o.pieceLength, (i + 1) * o.pieceLength);
+    hashes.set(createHash("sha1").update(piece).digest(), i * 20);
+  }
+  const bytes = buildTorrent({
+    name: o.name,
+    files: [{ path: [], length: o.data.length }],
+    pieceLength: o.pieceLength,
+    pieceHashes: hashes,
+  });
+  await Deno.writeFile(o.torrentPath, bytes);
+  const { infoHash } = parseTorrent(bytes);
+  return { infoHash, pieceLength: o.pieceLength, pieceCount, data: o.data };
 }
 
 /** Reads messages from a conn, after the handshake; every byte field is a copy. */

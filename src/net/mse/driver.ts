@@ -34,6 +34,22 @@ import {
 } from "./responder.ts";
 import { PrefixedConn, Rc4Conn, type Rc4ConnOptions } from "./encrypted_conn.ts";
 
+/**
+ * {@linkcode initiateMse} failed in a way a new connection (with new keys) very likely
+ * fixes: the peer closed right after our third message and our shared secret S starts
+ * with a zero byte, which libtorrent (the engine of qBittorrent and Deluge; checked in
+ * 2.0.8) mishandles as a responder: it hashes its req3 mask over S without the leading
+ * zero, so it cannot find the torrent and hangs up. That happens in 1 dial in 256.
+ * Redial with MSE rather than counting the peer as one that refuses encryption.
+ */
+export class MseRetryError extends ProtocolError {
+  /** Builds the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "MseRetryError";
+  }
+}
+
 /** Options for {@linkcode initiateMse}. */
 export interface InitiateOptions extends Rc4ConnOptions {
   /** The torrent's 20-byte info-hash. */
@@ -111,6 +127,8 @@ const EMPTY = new Uint8Array(0);
  * @param conn a connected stream, nothing sent or read yet
  * @param options torrent, randomness, deadline, policy, initial payload
  * @returns the payload stream and the selected method
+ * @throws {MseRetryError} (a `ProtocolError`) when the peer closed on a secret with a
+ *   leading zero byte: dial again; `conn` is closed
  * @throws {ProtocolError} on timeout, end of stream, I/O failure or a broken handshake;
  *   `conn` is closed
  * @throws {RangeError} for a bad info-hash, initial payload or timeout (before any I/O)
@@ -120,7 +138,16 @@ export async function initiateMse(conn: Conn, options: InitiateOptions): Promise
   const core = new MseInitiator(options);
   const result = await withDeadline(conn, options, async () => {
     await conn.write(core.start());
-    return await exchange(conn, core, undefined, INITIATOR_MAX_BYTES);
+    try {
+      return await exchange(conn, core, undefined, INITIATOR_MAX_BYTES);
+    } catch (e) {
+      if (!core.secretStartsWithZero || e instanceof ProtocolError && !isClosed(e)) throw e;
+      throw new MseRetryError(
+        "Cannot complete MSE handshake: the peer closed, likely on our shared secret's " +
+          "leading zero byte (libtorrent mishandles it); a new connection will do",
+        { cause: e },
+      );
+    }
   });
   return { conn: payloadConn(conn, result, options), selected: result.selected };
 }
@@ -206,8 +233,14 @@ async function exchange(
   throw new ProtocolError("Cannot complete MSE handshake: too many reads");
 }
 
+const CLOSED_MESSAGE = "Cannot complete MSE handshake: connection closed by the peer";
+
 function closedError(): ProtocolError {
-  return new ProtocolError("Cannot complete MSE handshake: connection closed by the peer");
+  return new ProtocolError(CLOSED_MESSAGE);
+}
+
+function isClosed(e: ProtocolError): boolean {
+  return e.message === CLOSED_MESSAGE;
 }
 
 function payloadConn(conn: Conn, result: MseResult, options: Rc4ConnOptions): Conn {

@@ -6,7 +6,13 @@ import { ProtocolError } from "../../errors.ts";
 import { SeededRandom } from "../../util/prng.ts";
 import { concatBytes, toHex, utf8 } from "../../util/bytes.ts";
 import { sha1 } from "../../util/sha1.ts";
-import { acceptMse, type AcceptOptions, initiateMse, type InitiateOptions } from "./driver.ts";
+import {
+  acceptMse,
+  type AcceptOptions,
+  initiateMse,
+  type InitiateOptions,
+  MseRetryError,
+} from "./driver.ts";
 import { dhPublicKey, dhSharedSecret, req2Hash } from "./keys.ts";
 import { MseResponder } from "./responder.ts";
 import { buildFourth, buildThird, ScriptedRandom } from "./_fixture_test.ts";
@@ -206,6 +212,29 @@ Deno.test("initiateMse fails fast when the peer closes (a plaintext-only client)
   b.close();
   await assertRejects(() => running, ProtocolError, "closed by the peer");
   assertEquals(clock.pending, 0);
+});
+
+/** A responder key that makes S start with a zero byte with XA (or not, when `zero` is false). */
+function responderKey(zero: boolean): Uint8Array {
+  for (let n = 0; n < 10_000; n++) {
+    const xb = sha1(utf8(`xb ${n}`));
+    if ((dhSharedSecret(XA, dhPublicKey(xb))[0] === 0) === zero) return xb;
+  }
+  throw new Error("no key found");
+}
+
+Deno.test("initiateMse asks for a redial when the peer closes on a secret with a leading zero", async () => {
+  for (const zero of [true, false]) {
+    const clock = new VirtualClock();
+    const [a, b] = memoryConnPair();
+    const dialing = initiateMse(a, dialOptions(clock, { random: new ScriptedRandom([XA], []) }));
+    await readExactly(b, 96);
+    await b.write(dhPublicKey(responderKey(zero)));
+    await readExactly(b, 40); // req1 and the masked req2: what libtorrent reads, then hangs up
+    b.close();
+    const error = await assertRejects(() => dialing, ProtocolError);
+    assertEquals(error instanceof MseRetryError, zero);
+  }
 });
 
 Deno.test("acceptMse closes a connection asking for an unknown torrent", async () => {

@@ -71,6 +71,31 @@ Deno.test("MSE cores with fixed seeds produce the same bytes every run", () => {
   assert(toHex(one.sentByA) !== toHex(other.sentByA));
 });
 
+Deno.test("MSE cores keep a shared secret with a leading zero byte 96 bytes long", () => {
+  let zeroKey: Uint8Array | undefined;
+  for (let n = 0; n < 10_000 && zeroKey === undefined; n++) {
+    const xb = sha1(utf8(`xb ${n}`));
+    if (dhSharedSecret(XA, dhPublicKey(xb))[0] === 0) zeroKey = xb;
+  }
+  const secret = dhSharedSecret(XA, dhPublicKey(zeroKey!));
+  assertEquals([secret.length, secret[0]], [96, 0]);
+  assertEquals(toHex(dhSharedSecret(zeroKey!, dhPublicKey(XA))), toHex(secret));
+  const c = converse(
+    new MseInitiator({
+      infoHash: INFO_HASH,
+      random: new ScriptedRandom([XA], []),
+      allow: "rc4",
+      initialPayload: IA,
+    }),
+    new MseResponder({
+      random: new ScriptedRandom([zeroKey!], []),
+      allow: "rc4",
+      findInfoHash: findIn(INFO_HASH),
+    }),
+  );
+  assertEquals(toHex(c.responder.initialPayload), toHex(IA));
+});
+
 Deno.test("MSE cores complete when every byte arrives on its own", () => {
   for (const chunk of [1, 7, 95, 97, 533]) {
     const c = converse(initiator(chunk), responder(chunk + 1), { chunk });

@@ -32,7 +32,6 @@ import {
   CRYPTO_PLAINTEXT,
   CRYPTO_RC4,
   fail,
-  HandshakeRunner,
   HASH_LENGTH,
   HEADER_LENGTH,
   keyMessage,
@@ -45,6 +44,7 @@ import {
   VC_LENGTH,
   writeHeader,
 } from "./_handshake_common.ts";
+import { HandshakeRunner } from "./_handshake_runner.ts";
 import {
   DH_KEY_LENGTH,
   dhSharedSecret,
@@ -101,6 +101,7 @@ export class MseInitiator {
   #ciphers: MseCiphers | undefined = undefined;
   #selected: MseMethod = "rc4";
   #padLength = 0;
+  #secretStartsWithZero = false;
 
   /**
    * Prepares a handshake; draws the private key from `random`.
@@ -127,6 +128,15 @@ export class MseInitiator {
   /** Bytes of the peer's handshake held, waiting for more. */
   get bufferedBytes(): number {
     return this.#runner.bufferedBytes;
+  }
+
+  /**
+   * True once Yb arrived and S begins with a zero byte (1 handshake in 256). libtorrent
+   * (checked: 2.0.8) hashes its req3 mask over S without its leading zero bytes, so as a
+   * responder it cannot find the torrent and closes; a new connection has new keys.
+   */
+  get secretStartsWithZero(): boolean {
+    return this.#secretStartsWithZero;
   }
 
   /**
@@ -226,6 +236,7 @@ export class MseInitiator {
   /** Our third message, once Yb is known; sets up both keystreams. */
   #third(peerKey: Uint8Array): Uint8Array {
     const secret = dhSharedSecret(this.#privateKey, peerKey);
+    this.#secretStartsWithZero = secret[0] === 0;
     const ciphers = mseCiphers(secret, this.#infoHash, true);
     this.#ciphers = ciphers;
     this.#encryptedVc = new Uint8Array(VC_LENGTH);

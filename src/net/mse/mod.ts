@@ -2,7 +2,8 @@
  * Message Stream Encryption / Protocol Encryption (MSE/PE), the obfuscated handshake
  * and RC4 payload stream that Vuze, libtorrent, Transmission and µTorrent speak.
  *
- * - {@linkcode initiateMse}: run the handshake on a connection we dialled.
+ * - {@linkcode initiateMse}: run the handshake on a connection we dialled; on
+ *   {@linkcode MseRetryError}, dial again (libtorrent hangs up on 1 secret in 256).
  * - {@linkcode acceptMse}: tell plain BitTorrent from MSE on an accepted connection and
  *   run the responder's side; {@linkcode req2Hash} gives the value its `findInfoHash`
  *   callback matches for each torrent.
@@ -13,6 +14,7 @@
  * @module
  */
 export type { Clock, Conn, PeerAddress, Random, Timer } from "../../runtime/types.ts";
+export { ProtocolError } from "../../errors.ts";
 export {
   classifyIncoming,
   CRYPTO_PLAINTEXT,
@@ -30,6 +32,7 @@ export {
   initiateMse,
   type InitiateOptions,
   type InitiateResult,
+  MseRetryError,
 } from "./driver.ts";
 export {
   DEFAULT_MAX_WRITE_CHUNK_BYTES,

@@ -30,7 +30,6 @@ import {
   CRYPTO_PLAINTEXT,
   CRYPTO_RC4,
   fail,
-  HandshakeRunner,
   HASH_LENGTH,
   HEADER_LENGTH,
   keyMessage,
@@ -42,6 +41,7 @@ import {
   readU32,
   writeHeader,
 } from "./_handshake_common.ts";
+import { HandshakeRunner } from "./_handshake_runner.ts";
 import {
   DH_KEY_LENGTH,
   dhSharedSecret,
