@@ -9,14 +9,15 @@
  * Needs python3-libtorrent (/usr/bin/python3). Results: the comment at the end.
  * @module
  */
-import { createHash } from "node:crypto";
 import process from "node:process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startLibtorrentPeer } from "../tests/interop/_lt_peer.ts";
-import { ourHandshake, readPeerHandshake } from "../tests/interop/_wire_peer.ts";
-import { buildTorrent } from "../src/metainfo/create.ts";
-import { parseTorrent } from "../src/metainfo/mod.ts";
+import {
+  ourHandshake,
+  readPeerHandshake,
+  writeSingleFileTorrent,
+} from "../tests/interop/_wire_peer.ts";
 import { DENO_NETWORK } from "../src/deno/tcp.ts";
 import { SECURE_RANDOM, SYSTEM_CLOCK } from "../src/deno/clock.ts";
 import type { Conn } from "../src/runtime/types.ts";
@@ -146,24 +147,14 @@ try {
   for (let at = 0; at < LENGTH; at += 65536) {
     crypto.getRandomValues(data.subarray(at, Math.min(LENGTH, at + 65536)));
   }
-  await Deno.writeFile(join(root, "payload.bin"), data);
-  const pieceCount = Math.ceil(LENGTH / PIECE);
-  const hashes = new Uint8Array(pieceCount * 20);
-  for (let i = 0; i < pieceCount; i++) {
-    hashes.set(
-      createHash("sha1").update(data.subarray(i * PIECE, (i + 1) * PIECE)).digest(),
-      i * 20,
-    );
-  }
-  const torrent = buildTorrent({
-    name: "payload.bin",
-    files: [{ path: [], length: LENGTH }],
-    pieceLength: PIECE,
-    pieceHashes: hashes,
-  });
   const torrentPath = join(root, "payload.torrent");
-  await Deno.writeFile(torrentPath, torrent);
-  const { infoHash } = parseTorrent(torrent);
+  const { infoHash, pieceCount } = await writeSingleFileTorrent({
+    dataDir: root,
+    torrentPath,
+    name: "payload.bin",
+    data,
+    pieceLength: PIECE,
+  });
   const results: Record<string, { seconds: number; cpuSeconds: number }[]> = {
     rc4: [],
     plaintext: [],
