@@ -21,6 +21,12 @@ export interface LibtorrentPeerOptions {
   readonly downloadLimit?: number;
   /** Print an `incoming` line for each connection it accepts. */
   readonly reportConnections?: boolean;
+  /** MSE/PE policy for both directions (libtorrent's default: enabled). */
+  readonly encryption?: "forced" | "enabled" | "disabled";
+  /** Methods MSE may select (libtorrent's default: both). */
+  readonly encryptionLevel?: "rc4" | "plaintext" | "both";
+  /** As responder, select RC4 when offered both (libtorrent's default: plaintext). */
+  readonly preferRc4?: boolean;
 }
 
 /** A running libtorrent peer. */
@@ -51,6 +57,9 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
   if (o.dht) args.push("--dht", "--dht-announce-interval", "3");
   if (o.downloadLimit) args.push("--download-limit", String(o.downloadLimit));
   if (o.reportConnections) args.push("--report-connections");
+  if (o.encryption) args.push("--enc", o.encryption);
+  if (o.encryptionLevel) args.push("--enc-level", o.encryptionLevel);
+  if (o.preferRc4) args.push("--prefer-rc4");
   const child = new Deno.Command(PYTHON, { args, stdout: "piped", stderr: "piped", stdin: "null" })
     .spawn();
   const lines: string[] = [];
