@@ -11,6 +11,7 @@ import { Client } from "../deno/client.ts";
 import type { MagnetLink, Metainfo } from "../metainfo/mod.ts";
 import type { EngineEvent, TorrentStats } from "../session/events.ts";
 import type { PeerAddress } from "../runtime/types.ts";
+import type { EncryptionMode } from "../session/settings.ts";
 import {
   CliError,
   type CliIo,
@@ -41,6 +42,7 @@ export const PEER_OPTIONS: OptionsSpec = {
   timeout: { type: "string" },
   host: { type: "string" },
   "allow-local-peers": { type: "boolean" },
+  encryption: { type: "string" },
 };
 
 /** Help text for the shared flags. */
@@ -54,8 +56,11 @@ export const PEER_OPTIONS_HELP =
   --max-upload RATE       upload cap, e.g. 500K or 2M (bytes/s, binary units)
   --max-download RATE     download cap
   --timeout SECONDS       give up (exit 1) if not complete by then
-  --allow-local-peers     accept loopback/private addresses from trackers, DHT and PEX
-                          (a LAN or a test; off by default so they cannot be abused)
+  --encryption MODE       prefer (default: MSE/PE offered, plain BitTorrent kept),
+                          require (RC4 only) or plaintext (we never start MSE)
+  --allow-local-peers     accept every address trackers, DHT nodes and PEX peers give
+                          (by default a source may only give addresses at most as
+                          local as itself: a public tracker cannot point into your LAN)
   --json                  one JSON object per line: events and progress
   --quiet                 print nothing but errors`;
 
@@ -121,6 +126,7 @@ export async function runTorrent(
         : {}),
       enablePex: v["no-pex"] !== true && !isPrivate,
       allowLocalPeers: v["allow-local-peers"] === true,
+      encryption: encryptionFlag(v.encryption),
     },
   });
   const stop = new AbortController();
@@ -257,4 +263,13 @@ async function* forTorrent(
       e.stats.infoHash === infoHash;
     if (own) yield e;
   }
+}
+
+/** `--encryption prefer|require|plaintext`. */
+function encryptionFlag(value: unknown): EncryptionMode {
+  const mode = stringFlag(value) ?? "prefer";
+  if (mode === "prefer" || mode === "require" || mode === "plaintext") return mode;
+  throw new CliError(
+    `Invalid --encryption: "${safeText(mode)}" (use prefer, require or plaintext)`,
+  );
 }

@@ -13,6 +13,8 @@ import { SILENT_LOGGER } from "../runtime/types.ts";
 import type { MagnetLink, Metainfo } from "../metainfo/mod.ts";
 import { generatePeerId } from "../wire/mod.ts";
 import { TokenBucket } from "../util/token_bucket.ts";
+import { toHex } from "../util/bytes.ts";
+import { req2Hash } from "../net/mse/mod.ts";
 import { type Settings, validateSettings } from "./settings.ts";
 import { type EngineEvent, EventHub, type EventOptions } from "./events.ts";
 import type { ResumeStore, StateStore, TorrentContext } from "./context.ts";
@@ -85,6 +87,8 @@ export class Session {
   readonly #opts: SessionOptions;
   readonly #hub = new EventHub();
   readonly #torrents = new Map<string, TorrentRuntime>();
+  /** Torrents by hex of HASH('req2', info-hash): how an MSE initiator names its torrent. */
+  readonly #byReq2 = new Map<string, TorrentRuntime>();
   readonly #ctx: TorrentContext;
   readonly #connections: ConnectionManager;
   readonly #sources: PeerSources;
@@ -114,8 +118,10 @@ export class Session {
       settings: this.settings,
       network: options.network,
       clock: options.clock,
+      random: options.random,
       peerId: this.peerId,
       find: (hex) => this.#torrents.get(hex),
+      findByReq2: (req2) => this.#byReq2.get(toHex(req2))?.infoHash,
       attachedCount: () => {
         let n = 0;
         for (const t of this.#torrents.values()) n += t.peers.size;
@@ -245,6 +251,7 @@ export class Session {
         : {}),
     });
     this.#torrents.set(hex, torrent);
+    this.#byReq2.set(toHex(req2Hash(torrent.infoHash)), torrent);
     return torrent;
   }
 
@@ -268,6 +275,7 @@ export class Session {
     const t = this.#torrents.get(infoHashHex);
     if (!t) return;
     this.#torrents.delete(infoHashHex);
+    this.#byReq2.delete(toHex(req2Hash(t.infoHash)));
     await t.stop();
   }
 
@@ -283,6 +291,7 @@ export class Session {
     this.#listener?.close();
     await Promise.all([...this.#torrents.values()].map((t) => t.stop()));
     this.#torrents.clear();
+    this.#byReq2.clear();
     await this.#sources.close();
     this.#connections.close();
     this.#hub.close();

@@ -8,6 +8,9 @@
  * @module
  */
 
+/** How connections are encrypted (MSE/PE), see {@linkcode Settings.encryption}. */
+export type EncryptionMode = "prefer" | "require" | "plaintext";
+
 /** Engine settings. */
 export interface Settings {
   /** TCP listen port; 0 picks a free one. If taken, the next 10 ports are tried. Default 6881. */
@@ -27,6 +30,17 @@ export interface Settings {
   readonly maxHalfOpen: number;
   /** Peer addresses remembered per torrent. Default 3,000 (libtorrent max_peerlist_size). */
   readonly maxPeerListSize: number;
+  /**
+   * Message stream encryption (MSE/PE). `"prefer"` (default): accept plain BitTorrent and
+   * MSE; dial MSE offering RC4 and plaintext, and plain BitTorrent again when a peer
+   * hangs up on that, remembering per address what worked. This is Transmission's
+   * "prefer encryption": it reaches peers that require encryption (Transmission users who
+   * set it, WebTorrent dials MSE) and those that speak none, while a peer offered both
+   * usually picks plaintext, so the cipher's CPU is spent only where a peer insists.
+   * libtorrent's default differs only in dialing plaintext first. `"require"`: RC4 only,
+   * both ways. `"plaintext"`: dial plain BitTorrent; accept both (selecting plaintext).
+   */
+  readonly encryption: EncryptionMode;
   /** TCP connect timeout. Default 15,000 ms (libtorrent). */
   readonly connectTimeoutMs: number;
   /** Handshake must complete within this. Default 10,000 ms (libtorrent). */
@@ -165,6 +179,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   listenPort: 6881,
   listenHost: "0.0.0.0",
+  encryption: "prefer",
   maxConnectionsPerTorrent: 80,
   maxConnections: 200,
   maxPendingHandshakes: 64,
@@ -297,6 +312,9 @@ export function validateSettings(partial: Partial<Settings>): Settings {
     if (!Number.isSafeInteger(s[key]) || s[key] < 0) {
       throw new RangeError(`Invalid setting ${key}: ${s[key]}`);
     }
+  }
+  if (!["prefer", "require", "plaintext"].includes(s.encryption)) {
+    throw new RangeError(`Invalid setting encryption: "${s.encryption}"`);
   }
   if (s.minRequestQueue > s.maxRequestQueue) {
     throw new RangeError("Invalid settings: minRequestQueue is above maxRequestQueue");
