@@ -6,7 +6,7 @@
  * `FUZZ_CASES` sets the count (default 2,000); `FUZZ_SEED` replays one case.
  */
 import { assert, assertEquals } from "../../../tests/assert.ts";
-import { fuzzCases } from "../../../tests/fuzz.ts";
+import { fuzzCases, mutate } from "../../../tests/fuzz.ts";
 import { ProtocolError } from "../../errors.ts";
 import { SeededRandom } from "../../util/prng.ts";
 import { toHex } from "../../util/bytes.ts";
@@ -53,35 +53,6 @@ function makeResponder(s: Setup): MseResponder {
     findInfoHash: find,
     maxInitialPayloadBytes: MAX_IA,
   });
-}
-
-/** Flips, inserts, deletes, duplicates or replaces bytes. */
-function mutate(r: SeededRandom, input: Uint8Array): Uint8Array {
-  const bytes = [...input];
-  const edits = 1 + r.int(4);
-  for (let e = 0; e < edits; e++) {
-    const at = r.int(bytes.length + 1);
-    switch (r.int(6)) {
-      case 0:
-        if (at < bytes.length) bytes[at]! ^= 1 << r.int(8);
-        break;
-      case 1:
-        bytes.splice(at, 0, ...r.bytes(1 + r.int(r.next() < 0.1 ? 2000 : 20)));
-        break;
-      case 2:
-        bytes.splice(at, 1 + r.int(40));
-        break;
-      case 3:
-        bytes.splice(at, 0, ...bytes.slice(at, at + 1 + r.int(100)));
-        break;
-      case 4:
-        bytes.length = Math.min(bytes.length, at);
-        break;
-      default:
-        for (let i = at; i < Math.min(bytes.length, at + 1 + r.int(30)); i++) bytes[i] = r.int(256);
-    }
-  }
-  return Uint8Array.from(bytes);
 }
 
 type Target = MseInitiator | MseResponder;
@@ -135,7 +106,9 @@ function oneCase(r: SeededRandom): void {
     ? r.bytes(r.int(1500))
     : (attackResponder ? honest.sentByA : honest.sentByB);
   const mutated = r.next() < 0.8;
-  const input = mutated ? mutate(r, base) : Uint8Array.from([...base, ...trailing]);
+  const input = mutated
+    ? mutate(r, base, { maxRun: r.next() < 0.1 ? 2000 : 40 })
+    : Uint8Array.from([...base, ...trailing]);
   let target: Target;
   let cap: number;
   if (attackResponder) {
