@@ -213,9 +213,9 @@ export class TorrentRuntime
     };
   }
 
-  /** Verified bytes per file, in torrent order (empty before the metadata). */
-  fileProgress(): number[] {
-    return this.#data?.fileBytesVerified() ?? [];
+  /** The piece work (picker, files' progress), once the metadata is known. */
+  get pieceWork(): TorrentData | undefined {
+    return this.#data;
   }
 
   /**

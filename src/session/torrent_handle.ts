@@ -138,7 +138,21 @@ export class Torrent {
    * @returns one count per file in torrent order; empty before a magnet's metadata
    */
   fileProgress(): number[] {
-    return this.#runtime.fileProgress();
+    return this.#runtime.pieceWork?.fileBytesVerified() ?? [];
+  }
+
+  /**
+   * Which pieces are verified, as a BEP 3 bitfield (piece 0 is the high bit of byte 0).
+   * @returns the bitfield; empty before a magnet's metadata
+   */
+  piecesBitfield(): Uint8Array {
+    const work = this.#runtime.pieceWork;
+    if (!work) return new Uint8Array(0);
+    const out = new Uint8Array(Math.ceil(work.pieceCount / 8));
+    for (let i = 0; i < work.pieceCount; i++) {
+      if (work.picker.has(i)) out[i >> 3]! |= 0x80 >> (i & 7);
+    }
+    return out;
   }
 
   /** A statistics snapshot. */
