@@ -54,6 +54,8 @@ export interface LibraryOptions {
   readonly wallClock: () => number;
   /** Settings used when the store has none. */
   readonly settings: DaemonSettings;
+  /** Settings the operator gave explicitly: they win over saved ones at start. */
+  readonly overrides?: Partial<DaemonSettings>;
   /** Called once per completed download (the roof runs the operator's command). */
   readonly onComplete?: (torrent: CompletedTorrent) => void;
   /** Counters are saved this often. Default 10,000 ms. */
@@ -104,7 +106,11 @@ export class Library {
   constructor(options: LibraryOptions) {
     this.#o = options;
     const saved = options.store.loadValue("settings");
-    this.#settings = { ...options.settings, ...(saved ? JSON.parse(saved) : {}) };
+    this.#settings = {
+      ...options.settings,
+      ...(saved ? JSON.parse(saved) : {}),
+      ...options.overrides,
+    };
     const totals = options.store.loadValue("totals");
     this.#totals = totals ? JSON.parse(totals) : {
       uploadedBytes: 0,

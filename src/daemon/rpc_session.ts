@@ -10,7 +10,7 @@
  */
 import type { DaemonSettings } from "./library_types.ts";
 import { type Args, RpcError } from "./rpc_args.ts";
-import type { RpcServices } from "./rpc.ts";
+import type { RpcServices } from "./rpc_types.ts";
 
 /** What each settable key changes, and the type it takes. */
 const SETTABLE: Readonly<Record<string, [keyof DaemonSettings, "bool" | "count" | "number"]>> = {
