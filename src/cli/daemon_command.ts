@@ -142,11 +142,15 @@ function checkType(
   key: keyof ConfigFile,
   type: "string" | "number" | "boolean" | "strings",
 ): void {
-  const v = file[key];
+  const v: unknown = file[key];
   if (v === undefined || v === null) return;
   const ok = type === "strings"
     ? Array.isArray(v) && v.every((x) => typeof x === "string")
-    : typeof v === type;
+    : type === "string"
+    ? typeof v === "string"
+    : type === "number"
+    ? typeof v === "number" && Number.isFinite(v)
+    : typeof v === "boolean";
   if (!ok) {
     throw new CliError(
       `Invalid config key "${key}": expected ${
