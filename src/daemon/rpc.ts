@@ -197,12 +197,13 @@ function fileChoices(a: Args) {
           fn(i);
         }
       };
+      // wanted first; a priority then applies to the files that are wanted
+      each(lists.unwanted, (i) => p[i] = 0);
+      each(lists.wanted, (i) => p[i] = p[i] === 0 ? 4 : p[i]!);
       const prio = (level: number) => (i: number) => p[i] = p[i] === 0 ? 0 : level;
       each(lists.high, prio(7));
       each(lists.normal, prio(4));
       each(lists.low, prio(1));
-      each(lists.unwanted, (i) => p[i] = 0);
-      each(lists.wanted, (i) => p[i] = p[i] === 0 ? 4 : p[i]!);
       return p;
     },
   };

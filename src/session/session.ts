@@ -227,7 +227,10 @@ export class Session {
       );
     }
     const torrent = this.#create({ meta }, options);
-    await torrent.start(() => this.#addSources(torrent, meta.announceList, options), options.paused);
+    await torrent.start(
+      () => this.#addSources(torrent, meta.announceList, options),
+      options.paused,
+    );
     return new Torrent(torrent, this.#hub);
   }
 
