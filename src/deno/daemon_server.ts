@@ -103,7 +103,8 @@ async function route(
   cache: Map<string, Uint8Array>,
 ): Promise<Response> {
   const policy = options.policy();
-  const isRpc = url.pathname === "/transmission/rpc";
+  // transmission-remote 3.00 posts to "/transmission/rpc/"
+  const isRpc = url.pathname === "/transmission/rpc" || url.pathname === "/transmission/rpc/";
   const refusal = guardRequest(request.headers, policy, isRpc);
   if (refusal) return new Response(refusal.body, refusal);
   if (isRpc) return await rpc(request, options);
