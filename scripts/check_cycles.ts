@@ -125,5 +125,7 @@ if (problems.length) {
 }
 console.log(
   `imports: ok (${graph.size} files, 0 upward, 0 cycles, type imports counted; ` +
-    `entries ${Object.keys(exportsMap).filter((n) => n !== "." && n !== "./cli").join(" ")} load no Deno binding)`,
+    `entries ${
+      Object.keys(exportsMap).filter((n) => n !== "." && n !== "./cli").join(" ")
+    } load no Deno binding)`,
 );

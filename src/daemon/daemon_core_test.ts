@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../../tests/assert.ts";
 import { effectiveLimit, planQueue, type QueueEntry, seedingDone } from "./queue.ts";
 import { type GuardPolicy, guardRequest, hostAllowed, parseBasicAuth } from "./http_guard.ts";
 import { confinePath } from "./paths.ts";
-import { args, RpcError } from "./rpc_args.ts";
+import { args, type RpcError } from "./rpc_args.ts";
 
 /** Entries from a one-line fixture: per torrent `w|p` (wanted or paused), `c|i` (complete or incomplete), `r|s` (running or stopped). */
 function entries(fixture: string): QueueEntry[] {

@@ -16,16 +16,16 @@ import type { Clock, Timer } from "../runtime/types.ts";
 import type { Session } from "../session/session.ts";
 import type { Torrent } from "../session/torrent_handle.ts";
 import type { EngineEvent } from "../session/events.ts";
-import { encode } from "../bencode/mod.ts";
-import { formatMagnet, type Metainfo, parseMagnet, parseTorrent } from "../metainfo/mod.ts";
-import { concatBytes, utf8 } from "../util/bytes.ts";
+import { parseMagnet, parseTorrent } from "../metainfo/mod.ts";
 import { every } from "../util/every.ts";
-import { effectiveLimit, planQueue, seedingDone } from "./queue.ts";
+import { planQueue, seedingLimitReached } from "./queue.ts";
+import { isComplete, torrentFile } from "./torrent_file.ts";
 import {
   type DaemonSettings,
-  DEFAULT_PREFS,
   type LibraryStore,
+  newRecord,
   type SessionTotals,
+  sessionTotals,
   type StoredTorrent,
   type TorrentPrefs,
 } from "./library_types.ts";
@@ -61,6 +61,8 @@ export interface LibraryOptions {
   /** Counters are saved this often. Default 10,000 ms. */
   readonly saveIntervalMs?: number;
 }
+
+export { isComplete, magnetOf, torrentFile } from "./torrent_file.ts";
 
 /** One torrent in the library. */
 export interface LibraryEntry {
@@ -164,29 +166,22 @@ export class Library {
     const hex = meta?.infoHashHex ?? link!.infoHashHex;
     const existing = this.#byHash.get(hex);
     if (existing) return { entry: existing, duplicate: true };
-    const now = Math.floor(this.#o.wallClock() / 1000);
-    const position =
-      Math.max(-1, ...[...this.#entries.values()].map((e) => e.record.prefs.queuePosition)) + 1;
-    const record: StoredTorrent = {
+    const position = Math.max(
+      -1,
+      ...[...this.#entries.values()].map((e) => e.record.prefs.queuePosition),
+    ) + 1;
+    const record = newRecord({
       infoHash: hex,
       name: meta?.name ?? link?.displayName ?? hex,
-      ...("torrent" in source ? { torrent: source.torrent } : { magnet: source.magnet }),
+      source,
       dir: options.dir ?? this.#settings.downloadDir,
       paused: options.paused ?? !this.#settings.startAddedTorrents,
-      finished: false,
-      addedAt: now,
-      doneAt: 0,
-      uploaded: 0,
-      downloaded: 0,
-      secondsDownloading: 0,
-      secondsSeeding: 0,
-      error: "",
+      addedAt: Math.floor(this.#o.wallClock() / 1000),
       prefs: {
-        ...DEFAULT_PREFS,
         queuePosition: position,
         ...(options.filePriorities ? { filePriorities: options.filePriorities } : {}),
       },
-    };
+    });
     const entry = await this.#load(record);
     this.#o.store.saveTorrent(record);
     this.#totals = { ...this.#totals, filesAdded: this.#totals.filesAdded + 1 };
@@ -324,23 +319,7 @@ export class Library {
       down += s.bytesDownloaded;
     }
     const seconds = Math.floor((this.#o.wallClock() - this.#startedAt) / 1000);
-    const current = {
-      uploadedBytes: up,
-      downloadedBytes: down,
-      filesAdded: 0,
-      sessionCount: 1,
-      secondsActive: seconds,
-    };
-    const c = this.#totals;
-    return {
-      current,
-      cumulative: {
-        ...c,
-        uploadedBytes: c.uploadedBytes + up,
-        downloadedBytes: c.downloadedBytes + down,
-        secondsActive: c.secondsActive + seconds,
-      },
-    };
+    return sessionTotals(this.#totals, { uploaded: up, downloaded: down, seconds });
   }
 
   /** Queue and seeding limits, activity, and periodic saving (once a second). */
@@ -437,24 +416,10 @@ export class Library {
       this.#update(e, { error: e.torrent.error ?? "error" });
     }
     if (e.runningSince === 0 || s.state !== "seeding") return;
-    const set = this.#settings;
-    const p = e.record.prefs;
     const { uploaded, downloaded } = this.totals(e);
-    const done = seedingDone({
-      ratio: uploaded / Math.max(downloaded, s.bytesWanted, 1),
-      idleMinutes: (now - e.lastActiveAt) / 60_000,
-      ratioLimit: effectiveLimit(
-        p.seedRatioMode,
-        p.seedRatioLimit,
-        set.seedRatioLimited ? set.seedRatioLimit : undefined,
-      ),
-      idleLimit: effectiveLimit(
-        p.seedIdleMode,
-        p.seedIdleLimit,
-        set.idleSeedingLimitEnabled ? set.idleSeedingLimit : undefined,
-      ),
-    });
-    if (done) {
+    const idleMinutes = (now - e.lastActiveAt) / 60_000;
+    const sample = { uploaded, downloaded, size: s.bytesWanted, idleMinutes };
+    if (seedingLimitReached(sample, e.record.prefs, this.#settings)) {
       this.#update(e, { paused: true, finished: true });
       void this.#halt(e);
     }
@@ -522,42 +487,4 @@ export class Library {
       this.#update(e, { error: ev.message });
     }
   }
-}
-
-/** Every wanted byte verified (a torrent whose metadata is unknown is not complete). */
-export function isComplete(e: LibraryEntry): boolean {
-  const s = e.torrent.stats();
-  return s.bytesWanted > 0 && s.bytesVerified === s.bytesWanted;
-}
-
-/**
- * A `.torrent` for metadata that came from peers: the verified info dictionary, byte for
- * byte, and the trackers.
- * @param meta the metainfo
- * @returns bencoded torrent file bytes
- */
-export function torrentFile(meta: Metainfo): Uint8Array {
-  const head = meta.announceList.length > 0
-    ? encode({ "announce-list": meta.announceList })
-    : encode({});
-  // splice the raw info dictionary in before the closing "e" (keys stay sorted: "info" last)
-  return concatBytes([
-    head.subarray(0, head.length - 1),
-    utf8("4:info"),
-    meta.infoBytes,
-    utf8("e"),
-  ]);
-}
-
-/** The magnet link of a torrent (for `magnetLink`). */
-export function magnetOf(meta: Metainfo): string {
-  return formatMagnet({
-    infoHash: meta.infoHash,
-    infoHashHex: meta.infoHashHex,
-    displayName: meta.name,
-    trackers: meta.announceList.flat(),
-    peers: [],
-    webSeeds: [],
-    warnings: [],
-  });
 }

@@ -163,3 +163,73 @@ export interface LibraryStore {
   /** Saves a JSON value. */
   saveValue(key: string, value: string): void;
 }
+
+/** What a new record is made from. */
+export interface NewRecord {
+  /** Hex info-hash. */
+  readonly infoHash: string;
+  /** Display name. */
+  readonly name: string;
+  /** The `.torrent` bytes or the magnet link. */
+  readonly source: { readonly torrent: Uint8Array } | { readonly magnet: string };
+  /** Save path. */
+  readonly dir: string;
+  /** Added stopped. */
+  readonly paused: boolean;
+  /** Seconds since the epoch. */
+  readonly addedAt: number;
+  /** Options that differ from {@linkcode DEFAULT_PREFS}. */
+  readonly prefs: Partial<TorrentPrefs>;
+}
+
+/**
+ * A fresh record: nothing transferred, not done, default options.
+ * @param r what it is made from
+ * @returns the record
+ */
+export function newRecord(r: NewRecord): StoredTorrent {
+  return {
+    infoHash: r.infoHash,
+    name: r.name,
+    ...("torrent" in r.source ? { torrent: r.source.torrent } : { magnet: r.source.magnet }),
+    dir: r.dir,
+    paused: r.paused,
+    finished: false,
+    addedAt: r.addedAt,
+    doneAt: 0,
+    uploaded: 0,
+    downloaded: 0,
+    secondsDownloading: 0,
+    secondsSeeding: 0,
+    error: "",
+    prefs: { ...DEFAULT_PREFS, ...r.prefs },
+  };
+}
+
+/**
+ * Cumulative totals plus this run, and this run's own (Transmission's `cumulative-stats` and
+ * `current-stats`).
+ * @param base totals saved before this run (its session counted)
+ * @param run this run's bytes and seconds
+ * @returns both
+ */
+export function sessionTotals(
+  base: SessionTotals,
+  run: { uploaded: number; downloaded: number; seconds: number },
+): { cumulative: SessionTotals; current: SessionTotals } {
+  return {
+    current: {
+      uploadedBytes: run.uploaded,
+      downloadedBytes: run.downloaded,
+      filesAdded: 0,
+      sessionCount: 1,
+      secondsActive: run.seconds,
+    },
+    cumulative: {
+      ...base,
+      uploadedBytes: base.uploadedBytes + run.uploaded,
+      downloadedBytes: base.downloadedBytes + run.downloaded,
+      secondsActive: base.secondsActive + run.seconds,
+    },
+  };
+}

@@ -6,6 +6,7 @@
  * Layer: core (pure).
  * @module
  */
+import type { DaemonSettings, TorrentPrefs } from "./library_types.ts";
 
 /** One torrent as the queue sees it. */
 export interface QueueEntry {
@@ -103,4 +104,38 @@ export function effectiveLimit(
   session: number | undefined,
 ): number | undefined {
   return mode === 1 ? own : mode === 0 ? session : undefined;
+}
+
+/**
+ * Whether a seeding torrent reached the ratio or idle limit in force for it (Transmission:
+ * the ratio is uploaded / downloaded, or uploaded / size for a torrent that downloaded
+ * nothing).
+ * @param t its lifetime bytes, size and idle minutes
+ * @param prefs its own modes and limits
+ * @param session the session's limits
+ * @returns true when it should stop
+ */
+export function seedingLimitReached(
+  t: { uploaded: number; downloaded: number; size: number; idleMinutes: number },
+  prefs: Pick<TorrentPrefs, "seedRatioMode" | "seedRatioLimit" | "seedIdleMode" | "seedIdleLimit">,
+  session: Pick<
+    DaemonSettings,
+    "seedRatioLimited" | "seedRatioLimit" | "idleSeedingLimitEnabled" | "idleSeedingLimit"
+  >,
+): boolean {
+  const base = t.downloaded > 0 ? t.downloaded : t.size;
+  return seedingDone({
+    ratio: base > 0 ? t.uploaded / base : 0,
+    idleMinutes: t.idleMinutes,
+    ratioLimit: effectiveLimit(
+      prefs.seedRatioMode,
+      prefs.seedRatioLimit,
+      session.seedRatioLimited ? session.seedRatioLimit : undefined,
+    ),
+    idleLimit: effectiveLimit(
+      prefs.seedIdleMode,
+      prefs.seedIdleLimit,
+      session.idleSeedingLimitEnabled ? session.idleSeedingLimit : undefined,
+    ),
+  });
 }
