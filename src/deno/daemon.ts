@@ -17,6 +17,7 @@ import { Client } from "./client.ts";
 import { SqliteStore } from "./daemon_store.ts";
 import { type DaemonServer, type RouteHandler, serveDaemon } from "./daemon_server.ts";
 import { readFileCapped } from "./fs.ts";
+import { readStreamCapped } from "./read_capped.ts";
 import { verifyPassword } from "./password.ts";
 import { watchFolder } from "./watch_folder.ts";
 import { SYSTEM_CLOCK } from "./clock.ts";
@@ -300,17 +301,9 @@ async function download(url: string): Promise<Uint8Array> {
     await response.body?.cancel();
     throw new RpcError(`cannot fetch ${url}: HTTP ${response.status}`);
   }
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of response.body) {
-    total += chunk.length;
-    if (total > max) throw new RpcError(`cannot fetch ${url}: larger than ${max} bytes`);
-    parts.push(chunk);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) out.set(p, at), at += p.length;
-  return out;
+  const bytes = await readStreamCapped(response.body, max);
+  if (!bytes) throw new RpcError(`cannot fetch ${url}: larger than ${max} bytes`);
+  return bytes;
 }
 
 /** Runs the completion command: argv only, placeholders filled inside single arguments. */

@@ -11,6 +11,7 @@
  */
 import { type GuardPolicy, guardRequest, MAX_RPC_BODY_BYTES } from "../daemon/http_guard.ts";
 import { handleRpc, type RpcServices } from "../daemon/rpc.ts";
+import { readStreamCapped } from "./read_capped.ts";
 
 /** A route handler for a path prefix (after the guard passed). */
 export type RouteHandler = (request: Request, url: URL) => Response | Promise<Response>;
@@ -132,7 +133,7 @@ async function rpc(request: Request, options: DaemonServerOptions): Promise<Resp
   if (request.method !== "POST") return text(405, "Use POST");
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_RPC_BODY_BYTES) return text(413, "Request body too large");
-  const body = await readCapped(request, MAX_RPC_BODY_BYTES);
+  const body = await readStreamCapped(request.body, MAX_RPC_BODY_BYTES);
   if (body === undefined) return text(413, "Request body too large");
   let parsed: unknown;
   try {
@@ -146,30 +147,6 @@ async function rpc(request: Request, options: DaemonServerOptions): Promise<Resp
     setTimeout(() => options.onClose?.(), 50);
   }
   return json(answer);
-}
-
-async function readCapped(request: Request, max: number): Promise<Uint8Array | undefined> {
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      await reader.cancel().catch(() => {});
-      return undefined;
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** A web UI file from the package (file: or https: URL alike). */

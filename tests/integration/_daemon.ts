@@ -63,6 +63,18 @@ export function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
+/** Asserts that `dir/<names[i]>` hashes to `digests[i]` (SHA-256) for every file. */
+export async function assertFilesMatch(
+  dir: string,
+  names: readonly string[],
+  digests: readonly string[],
+): Promise<void> {
+  for (const [i, name] of names.entries()) {
+    const got = sha256(await Deno.readFile(join(dir, name)));
+    if (got !== digests[i]) throw new Error(`${name}: SHA-256 ${got}, expected ${digests[i]}`);
+  }
+}
+
 /** A payload of files under `root/src/<name>` and its torrent. */
 export async function makePayload(
   root: string,

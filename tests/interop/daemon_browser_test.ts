@@ -12,7 +12,7 @@ import puppeteer, { type Page } from "puppeteer-core";
 import { assert, assertEquals } from "../assert.ts";
 import { interopRequired, libtorrentAvailable } from "./_harness.ts";
 import { startLibtorrentPeer } from "./_lt_peer.ts";
-import { makePayload, sha256, spawnDaemon, waitFor } from "../integration/_daemon.ts";
+import { assertFilesMatch, makePayload, spawnDaemon, waitFor } from "../integration/_daemon.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
@@ -105,14 +105,7 @@ Deno.test({
         (e) => e.textContent,
       );
       assert(percent?.includes("100.0%"), String(percent));
-      assertEquals(
-        sha256(await Deno.readFile(join(root, "dl", "photos", "a.jpg"))),
-        payload.digests[0],
-      );
-      assertEquals(
-        sha256(await Deno.readFile(join(root, "dl", "photos", "b.jpg"))),
-        payload.digests[1],
-      );
+      await assertFilesMatch(join(root, "dl", "photos"), ["a.jpg", "b.jpg"], payload.digests);
       // details: files with priorities, and the peers and trackers tables
       await click(page, hash, "details-open");
       await waitFor(
