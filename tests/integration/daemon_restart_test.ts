@@ -27,7 +27,6 @@ Deno.test({
     ]]);
     // slow enough to be caught in the middle: about 10 s for 5 MB
     const seeder = await startSeeder(payload.torrent, payload.srcDir, 512 * 1024);
-    const peerPort = 20_000 + Math.floor(Math.random() * 20_000);
     const args = [
       "--state",
       join(root, "state"),
@@ -35,7 +34,7 @@ Deno.test({
       join(root, "dl"),
       "--allow-local-peers",
     ];
-    let daemon = await spawnDaemon([...args, "--port", String(peerPort)]);
+    let daemon = await spawnDaemon(args);
     try {
       let rpc = new RpcClient(daemon.url);
       const { hashString } = (await rpc.call("torrent-add", {
@@ -58,7 +57,7 @@ Deno.test({
         50,
       );
       await daemon.kill(); // SIGKILL: no stopped announce, no final resume save
-      daemon = await spawnDaemon([...args, "--port", String(peerPort)]);
+      daemon = await spawnDaemon(args);
       rpc = new RpcClient(daemon.url);
       const after = await waitFor("the check after the restart", async () => {
         const t = await get();
