@@ -47,7 +47,9 @@ rpcPasswordFile, rpcHostWhitelist [names], allowedDirs [dirs RPC requests may na
 onComplete [program, args...; {name} {hash} {dir} {id} are filled in, no shell],
 downloadQueueSize, seedQueueSize, seedRatioLimit (number, or null for none),
 idleSeedingLimit (minutes, or null), speedLimitDown, speedLimitUp (kB/s, or null),
-allowLocalPeers, dht (true/false).`;
+allowLocalPeers, dht (true/false), transmissionWebHome (a directory served at
+/transmission/web/, e.g. /usr/share/transmission/web: Transmission's own web client; the
+TRANSMISSION_WEB_HOME environment variable does the same).`;
 
 /** The JSON config file's shape. */
 interface ConfigFile {
@@ -70,6 +72,7 @@ interface ConfigFile {
   speedLimitUp?: number | null;
   allowLocalPeers?: boolean;
   dht?: boolean;
+  transmissionWebHome?: string;
 }
 
 /**
@@ -166,7 +169,15 @@ async function buildConfig(
   io: CliIo,
 ): Promise<DaemonConfig> {
   for (
-    const k of ["rpcHost", "state", "downloadDir", "watch", "rpcUser", "rpcPasswordFile"] as const
+    const k of [
+      "rpcHost",
+      "state",
+      "downloadDir",
+      "watch",
+      "rpcUser",
+      "rpcPasswordFile",
+      "transmissionWebHome",
+    ] as const
   ) checkType(file, k, "string");
   for (
     const k of [
@@ -208,6 +219,8 @@ async function buildConfig(
     throw new CliError('Invalid config key "onComplete": give a program and its arguments');
   }
   const watch = stringFlag(values.watch) ?? file.watch;
+  // as transmission-daemon: another web client (Transmission's own) at /transmission/web/
+  const webHome = Deno.env.get("TRANSMISSION_WEB_HOME") ?? file.transmissionWebHome;
   const engine: Partial<Settings> = {
     ...(values["allow-local-peers"] === true || file.allowLocalPeers
       ? { allowLocalPeers: true }
@@ -221,6 +234,7 @@ async function buildConfig(
     stateDir: resolve(stateDir),
     downloadDir: resolve(downloadDir),
     ...(watch ? { watchDir: resolve(watch) } : {}),
+    ...(webHome ? { webHome: resolve(webHome) } : {}),
     allowedDirs: (file.allowedDirs ?? []).map((d) => resolve(d)),
     ...(rpcUser && rpcPasswordHash ? { rpcUser, rpcPasswordHash } : {}),
     rpcHostWhitelist: file.rpcHostWhitelist ?? [],

@@ -59,6 +59,8 @@ export interface DaemonConfig {
   readonly engine?: Partial<Settings>;
   /** Worker count for hashing and disk I/O. */
   readonly workers?: number;
+  /** A directory served at `/transmission/web/` (Transmission's web client, for one). */
+  readonly webHome?: string;
   /** Extra HTTP routes by path prefix (streams plug in here). */
   readonly routes?: ReadonlyMap<string, RouteHandler>;
   /** Log sink. */
@@ -159,6 +161,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       rpc: services,
       policy: () => policy,
       ...(config.routes ? { routes: config.routes } : {}),
+      ...(config.webHome ? { webHome: config.webHome } : {}),
       onClose: () => requestClose(),
     });
   } catch (e) {

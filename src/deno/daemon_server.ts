@@ -30,6 +30,11 @@ export interface DaemonServerOptions {
   readonly routes?: ReadonlyMap<string, RouteHandler>;
   /** Called after `session-close` was answered. */
   readonly onClose?: () => void;
+  /**
+   * A directory served at `/transmission/web/` (Transmission's `TRANSMISSION_WEB_HOME`), e.g.
+   * Transmission's own web client, which then drives this daemon.
+   */
+  readonly webHome?: string;
 }
 
 /** A running server. */
@@ -55,6 +60,11 @@ const TYPES: Readonly<Record<string, string>> = {
   html: "text/html; charset=utf-8",
   js: "text/javascript; charset=utf-8",
   css: "text/css; charset=utf-8",
+  png: "image/png",
+  gif: "image/gif",
+  svg: "image/svg+xml",
+  ico: "image/x-icon",
+  json: "application/json",
 };
 
 /** Security headers on every response: no framing (clickjacking), no sniffing, same-origin only. */
@@ -65,6 +75,10 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "content-security-policy":
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
 };
+
+/** For the optional web home (Transmission's client uses inline styles and handlers). */
+const RELAXED_CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
 /**
  * Starts the server.
@@ -82,7 +96,10 @@ export function serveDaemon(options: DaemonServerOptions): DaemonServer {
     const url = new URL(request.url);
     try {
       const response = await route(request, url, options, cache);
+      const relaxed = response.headers.get("x-relaxed-csp") === "1";
+      response.headers.delete("x-relaxed-csp");
       for (const [k, v] of Object.entries(SECURITY_HEADERS)) response.headers.set(k, v);
+      if (relaxed) response.headers.set("content-security-policy", RELAXED_CSP);
       return response;
     } catch {
       return text(500, "Internal error");
@@ -113,7 +130,11 @@ async function route(
     if (url.pathname.startsWith(prefix)) return await handler(request, url);
   }
   if (url.pathname === "/transmission/web" || url.pathname.startsWith("/transmission/web/")) {
-    return new Response(null, { status: 301, headers: { location: "/" } });
+    if (!options.webHome) return new Response(null, { status: 301, headers: { location: "/" } });
+    if (url.pathname === "/transmission/web") {
+      return new Response(null, { status: 301, headers: { location: "/transmission/web/" } });
+    }
+    return await webHomeFile(options.webHome, url.pathname.slice("/transmission/web/".length));
   }
   const file = Object.hasOwn(WEB_FILES, url.pathname) ? WEB_FILES[url.pathname] : undefined;
   if (!file || (request.method !== "GET" && request.method !== "HEAD")) {
@@ -147,6 +168,33 @@ async function rpc(request: Request, options: DaemonServerOptions): Promise<Resp
     setTimeout(() => options.onClose?.(), 50);
   }
   return json(answer);
+}
+
+/** A file below `home` (no `..`, no hidden names, regular files only; symlinks resolved inside). */
+async function webHomeFile(home: string, rest: string): Promise<Response> {
+  let parts: string[];
+  try {
+    parts = decodeURIComponent(rest || "index.html").split("/");
+  } catch {
+    return text(400, "Bad path");
+  }
+  if (parts.some((p) => p === "" || p.startsWith(".") || p.includes("\\") || p.includes("\0"))) {
+    return text(404, "Not found");
+  }
+  try {
+    const root = await Deno.realPath(home);
+    const path = await Deno.realPath(`${root}/${parts.join("/")}`);
+    if (!path.startsWith(`${root}/`) || !(await Deno.stat(path)).isFile) {
+      return text(404, "Not found");
+    }
+    const type = TYPES[path.split(".").pop()!.toLowerCase()] ?? "application/octet-stream";
+    const response = new Response(await Deno.readFile(path), { headers: { "content-type": type } });
+    // Transmission's client uses inline styles and handlers; its pages get that much leeway
+    response.headers.set("x-relaxed-csp", "1");
+    return response;
+  } catch {
+    return text(404, "Not found");
+  }
 }
 
 /** A web UI file from the package (file: or https: URL alike). */

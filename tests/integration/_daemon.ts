@@ -151,10 +151,13 @@ export interface DaemonProcess {
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
 /** Starts `swarmd daemon` with `args` (an RPC port of 0 picks one). */
-export async function spawnDaemon(args: readonly string[]): Promise<DaemonProcess> {
+export async function spawnDaemon(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<DaemonProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", CLI, "daemon", "--rpc-port", "0", "--port", "0", ...args],
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
     stdin: "null",

@@ -12,7 +12,14 @@ import puppeteer, { type Page } from "puppeteer-core";
 import { assert, assertEquals } from "../assert.ts";
 import { interopRequired, libtorrentAvailable } from "./_harness.ts";
 import { startLibtorrentPeer } from "./_lt_peer.ts";
-import { assertFilesMatch, makePayload, spawnDaemon, waitFor } from "../integration/_daemon.ts";
+import {
+  assertFilesMatch,
+  makePayload,
+  RpcClient,
+  spawnDaemon,
+  startSeeder,
+  waitFor,
+} from "../integration/_daemon.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
@@ -137,6 +144,91 @@ Deno.test({
       await browser.close();
       await seeder?.stop();
       await daemon.stop();
+      await Deno.remove(root, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+const TRANSMISSION_WEB = "/usr/share/transmission/web";
+const hasTransmissionWeb = await Deno.stat(`${TRANSMISSION_WEB}/index.html`).then(
+  () => true,
+  () => false,
+);
+if (!(hasChromium && hasTransmissionWeb) && !interopRequired()) {
+  console.log("skipping: Transmission's web client test needs chromium and transmission-cli");
+}
+
+Deno.test({
+  name: "Transmission's own web client (3.00) lists and pauses a torrent the daemon runs",
+  ignore: !(hasChromium && hasTransmissionWeb) && !interopRequired(),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    if (!hasChromium || !hasTransmissionWeb) {
+      throw new Error("chromium and transmission-cli are required (SWARMD_REQUIRE_INTEROP=1)");
+    }
+    const root = await Deno.makeTempDir({ prefix: "swarmd-trweb-" });
+    const payload = await makePayload(join(root, "p"), "notes", [["n.txt", 300_000]]);
+    const seeder = await startSeeder(payload.torrent, payload.srcDir);
+    const daemon = await spawnDaemon(
+      ["--state", join(root, "state"), "--download-dir", join(root, "dl"), "--allow-local-peers"],
+      { TRANSMISSION_WEB_HOME: TRANSMISSION_WEB },
+    );
+    const browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    });
+    try {
+      const rpc = new RpcClient(daemon.url);
+      await rpc.call("torrent-add", { metainfo: btoa(String.fromCharCode(...payload.torrent)) });
+      seeder.torrent.addPeers([{ host: "127.0.0.1", port: daemon.peerPort }]);
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      await page.goto(`${daemon.url}/transmission/web/`, {
+        waitUntil: "networkidle0",
+        timeout: 30_000,
+      });
+      const row = () =>
+        page.evaluate(() => {
+          const li = document.querySelector("#torrent_list li.torrent");
+          return li
+            ? {
+              name: li.querySelector(".torrent_name")?.textContent ?? "",
+              progress: li.querySelector(".torrent_progress_details")?.textContent ?? "",
+              peers: li.querySelector(".torrent_peer_details")?.textContent ?? "",
+            }
+            : undefined;
+        });
+      await waitFor(
+        "the download",
+        async () =>
+          (await rpc.call("torrent-get", { fields: ["percentDone"] })).torrents[0].percentDone ===
+            1,
+      );
+      // a seed's line reads "<size>, uploaded <bytes> (Ratio <r>)"
+      const shown = await waitFor("the seed in Transmission's list", async () => {
+        const r = await row();
+        return r && r.progress.includes("Ratio") ? r : undefined;
+      }, 30_000);
+      assertEquals(shown.name, "notes");
+      assert(shown.progress.startsWith("300.0 kB"), shown.progress);
+      // pause through Transmission's own toolbar
+      await page.click("#torrent_list li.torrent");
+      await page.click("#toolbar-pause");
+      await waitFor(
+        "paused",
+        async () =>
+          (await rpc.call("torrent-get", { fields: ["status"] })).torrents[0].status === 0,
+        30_000,
+      );
+      await waitFor("shown paused", async () => (await row())?.peers.includes("Paused"), 30_000);
+      assertEquals(errors, []);
+    } finally {
+      await browser.close();
+      await daemon.stop();
+      await seeder.client.close();
       await Deno.remove(root, { recursive: true }).catch(() => {});
     }
   },
