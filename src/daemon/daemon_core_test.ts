@@ -4,11 +4,15 @@ import { type GuardPolicy, guardRequest, hostAllowed, parseBasicAuth } from "./h
 import { confinePath } from "./paths.ts";
 import { args, type RpcError } from "./rpc_args.ts";
 
-/** Entries from a one-line fixture: per torrent `w|p` (wanted or paused), `c|i` (complete or incomplete), `r|s` (running or stopped). */
+/**
+ * Entries from a one-line fixture: per torrent `w|f|p` (wanted, forced by start-now, or
+ * paused), `c|i` (complete or incomplete), `r|s` (running or stopped).
+ */
 function entries(fixture: string): QueueEntry[] {
   return fixture.split(" ").map((t, i) => ({
     id: i + 1,
-    wanted: t[0] === "w",
+    wanted: t[0] !== "p",
+    forced: t[0] === "f",
     complete: t[1] === "c",
     running: t[2] === "r",
     position: i,
@@ -22,6 +26,8 @@ Deno.test("planQueue() runs wanted torrents in queue order up to each limit", ()
     ["pir wis wcs wcs", 5, 1, [2, 3], [1]],
     ["wcr wcr wis", 0, 1, [], [2]],
     ["wis wis", Infinity, Infinity, [1, 2], []],
+    ["wir fir wis", 1, 1, [], []],
+    ["fis wis", 1, 1, [1, 2], []],
   ];
   for (const [fixture, downloads, seeds, start, stop] of cases) {
     assertEquals(planQueue(entries(fixture), { downloads, seeds }), { start, stop }, fixture);

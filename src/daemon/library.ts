@@ -76,6 +76,8 @@ export interface LibraryEntry {
   lastActiveAt: number;
   /** Wall ms it started running this time, 0 while paused. */
   runningSince: number;
+  /** Started with `torrent-start-now`: runs whatever the queue says, until stopped. */
+  forced?: boolean;
 }
 
 /** Options of {@linkcode Library.add}. */
@@ -228,6 +230,7 @@ export class Library {
   async start(entries: readonly LibraryEntry[], now = false): Promise<void> {
     for (const e of entries) {
       this.#update(e, { paused: false, finished: false, error: "" });
+      e.forced = now;
       if (now) await this.#run(e);
     }
     this.tick();
@@ -330,7 +333,10 @@ export class Library {
     const plan = planQueue(
       [...this.#entries.values()].map((e) => ({
         id: e.id,
-        wanted: !e.record.paused && !e.record.finished && e.torrent.stats().state !== "error",
+        // a torrent in error waits for the user to start it again (that clears the error)
+        wanted: !e.record.paused && !e.record.finished && !e.record.error &&
+          e.torrent.stats().state !== "error",
+        forced: e.forced === true,
         complete: isComplete(e),
         running: e.runningSince > 0,
         position: e.record.prefs.queuePosition,
@@ -405,6 +411,7 @@ export class Library {
     if (e.runningSince === 0 && e.torrent.stats().state === "paused") return;
     this.#account(e, this.#o.wallClock());
     e.runningSince = 0;
+    e.forced = false;
     await e.torrent.pause();
   }
 

@@ -20,6 +20,8 @@ export interface QueueEntry {
   readonly running: boolean;
   /** Queue position, 0 first. */
   readonly position: number;
+  /** Started past the queue (Transmission's start-now): runs if wanted, counts for nothing. */
+  readonly forced?: boolean;
 }
 
 /** Queue limits. */
@@ -60,7 +62,8 @@ export function planQueue(entries: readonly QueueEntry[], limits: QueueLimits): 
   let downloads = 0, seeds = 0;
   for (const e of sorted) {
     let run = false;
-    if (e.wanted && e.complete) run = seeds++ < limits.seeds;
+    if (e.wanted && e.forced) run = true;
+    else if (e.wanted && e.complete) run = seeds++ < limits.seeds;
     else if (e.wanted) run = downloads++ < limits.downloads;
     if (run && !e.running) start.push(e.id);
     else if (!run && e.running) stop.push(e.id);

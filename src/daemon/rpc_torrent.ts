@@ -98,6 +98,12 @@ export function statusOf(v: TorrentView): number {
   return STATUS.stopped;
 }
 
+/** The error that stopped a torrent, until it is started again. */
+function errorText(v: TorrentView): string {
+  if (v.entry.record.error) return v.entry.record.error;
+  return v.stats.state === "error" ? v.entry.torrent.error ?? "error" : "";
+}
+
 function ratio(up: number, down: number, size: number): number {
   const base = down > 0 ? down : size;
   return base > 0 ? up / base : -1; // TR_RATIO_NA
