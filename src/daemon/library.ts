@@ -19,7 +19,7 @@ import type { EngineEvent } from "../session/events.ts";
 import { parseMagnet, parseTorrent } from "../metainfo/mod.ts";
 import { every } from "../util/every.ts";
 import { planQueue, seedingLimitReached } from "./queue.ts";
-import { isComplete, torrentFile } from "./torrent_file.ts";
+import { isComplete, selectEntries, torrentFile } from "./torrent_file.ts";
 import {
   type DaemonSettings,
   type LibraryStore,
@@ -99,6 +99,7 @@ export class Library {
   readonly #byHash = new Map<string, LibraryEntry>();
   readonly #removed: { id: number; at: number }[] = [];
   readonly #abort = new AbortController();
+  readonly #saved = new WeakMap<LibraryEntry, string>();
   #settings: DaemonSettings;
   #totals: SessionTotals;
   #nextId = 1;
@@ -202,22 +203,7 @@ export class Library {
    * @returns the entries (unknown ids are skipped, as Transmission does)
    */
   select(ids: unknown): LibraryEntry[] {
-    if (ids === undefined || ids === null) return this.entries();
-    if (ids === "recently-active") {
-      const since = this.#o.wallClock() - RECENT_MS;
-      return this.entries().filter((e) => e.lastActiveAt >= since || e.runningSince >= since);
-    }
-    const list = Array.isArray(ids) ? ids : [ids];
-    const out = new Set<LibraryEntry>();
-    for (const id of list) {
-      const e = typeof id === "number"
-        ? this.#entries.get(id)
-        : typeof id === "string"
-        ? (/^\d+$/.test(id) ? this.#entries.get(Number(id)) : this.#byHash.get(id.toLowerCase()))
-        : undefined;
-      if (e) out.add(e);
-    }
-    return [...out];
+    return selectEntries(ids, this.entries(), this.#o.wallClock() - RECENT_MS);
   }
 
   /** Ids removed in the last minute (for `recently-active`). */
@@ -442,13 +428,22 @@ export class Library {
     e.record = { ...e.record, [key]: e.record[key] + seconds };
   }
 
+  /** Saves the counters that changed, in one transaction. */
   #saveCounters(now: number): void {
     this.#savedAt = now;
-    for (const e of this.#entries.values()) {
-      this.#account(e, now);
-      const { uploaded, downloaded } = this.totals(e);
-      this.#o.store.saveTorrent({ ...e.record, uploaded, downloaded });
-    }
+    const save = () => {
+      for (const e of this.#entries.values()) {
+        this.#account(e, now);
+        const { uploaded, downloaded } = this.totals(e);
+        const key =
+          `${uploaded}/${downloaded}/${e.record.secondsDownloading}/${e.record.secondsSeeding}`;
+        if (this.#saved.get(e) === key) continue;
+        this.#saved.set(e, key);
+        this.#o.store.saveTorrent({ ...e.record, uploaded, downloaded });
+      }
+    };
+    if (this.#o.store.batch) this.#o.store.batch(save);
+    else save();
   }
 
   #update(e: LibraryEntry, changes: Partial<StoredTorrent>): void {

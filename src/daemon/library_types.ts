@@ -162,6 +162,8 @@ export interface LibraryStore {
   loadValue(key: string): string | undefined;
   /** Saves a JSON value. */
   saveValue(key: string, value: string): void;
+  /** Runs `fn`'s writes as one transaction (one sync), when the store can. */
+  batch?(fn: () => void): void;
 }
 
 /** What a new record is made from. */

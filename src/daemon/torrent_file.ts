@@ -1,6 +1,6 @@
 /**
- * Small views of a library torrent: whether it is complete, its `.torrent` bytes when its
- * metadata came from peers, and its magnet link.
+ * Small views of library torrents: which ones a request's `ids` name, whether one is
+ * complete, its `.torrent` bytes when its metadata came from peers, and its magnet link.
  *
  * Layer: core (pure).
  * @module
@@ -46,4 +46,48 @@ export function magnetOf(meta: Metainfo): string {
     webSeeds: [],
     warnings: [],
   });
+}
+
+/** What {@linkcode selectEntries} reads of an entry. */
+export interface Selectable {
+  /** Transmission id. */
+  readonly id: number;
+  /** The record's hex info-hash. */
+  readonly record: { readonly infoHash: string };
+  /** Wall ms of the last transfer. */
+  readonly lastActiveAt: number;
+  /** Wall ms it started running, 0 when paused. */
+  readonly runningSince: number;
+}
+
+/**
+ * The entries Transmission `ids` name: omitted = all; a number; an array of numbers and hash
+ * strings; or `"recently-active"` (active since `recentSince`). Unknown ids are skipped, as
+ * Transmission does.
+ * @param ids the request's `ids`
+ * @param entries every entry
+ * @param recentSince wall ms
+ * @returns the named entries, each once
+ */
+export function selectEntries<E extends Selectable>(
+  ids: unknown,
+  entries: readonly E[],
+  recentSince: number,
+): E[] {
+  if (ids === undefined || ids === null) return [...entries];
+  if (ids === "recently-active") {
+    return entries.filter((e) => e.lastActiveAt >= recentSince || e.runningSince >= recentSince);
+  }
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const byHash = new Map(entries.map((e) => [e.record.infoHash, e]));
+  const out = new Set<E>();
+  for (const id of Array.isArray(ids) ? ids : [ids]) {
+    const e = typeof id === "number"
+      ? byId.get(id)
+      : typeof id === "string"
+      ? (/^\d+$/.test(id) ? byId.get(Number(id)) : byHash.get(id.toLowerCase()))
+      : undefined;
+    if (e) out.add(e);
+  }
+  return [...out];
 }

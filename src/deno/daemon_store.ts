@@ -91,6 +91,18 @@ export class SqliteStore implements LibraryStore, ResumeStore {
     this.#db.prepare("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)").run(key, value);
   }
 
+  /** {@inheritDoc LibraryStore.batch} */
+  batch(fn: () => void): void {
+    this.#db.exec("BEGIN");
+    try {
+      fn();
+      this.#db.exec("COMMIT");
+    } catch (e) {
+      this.#db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
   /** Resume data of a torrent saved under `root` (data for another save path is ignored). */
   load(root: string, infoHashHex: string): Promise<Uint8Array | undefined> {
     const row = this.#db.prepare("SELECT root, data FROM resume WHERE info_hash = ?").get(
