@@ -369,3 +369,59 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "daemon RPC: torrent-add by magnet link (metadata from the peer) and by URL; seeding ratio limit",
+  ...OPTS,
+  fn: () =>
+    withDaemon(async ({ root, rpc, peerPort, dl }) => {
+      const first = await makePayload(join(root, "m"), "mag", [["m.bin", 400_000]]);
+      const second = await makePayload(join(root, "u"), "url", [["u.bin", 300_000]]);
+      const seedA = await startSeeder(first.torrent, first.srcDir);
+      const seedB = await startSeeder(second.torrent, second.srcDir);
+      const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) =>
+        new URL(req.url).pathname === "/u.torrent"
+          ? new Response(second.torrent as BodyInit)
+          : new Response("no", { status: 404 }));
+      try {
+        const hex = seedA.torrent.infoHash;
+        const magnet = `magnet:?xt=urn:btih:${hex}&dn=mag&x.pe=127.0.0.1:${seedA.client.port}`;
+        const viaMagnet = (await rpc.call("torrent-add", { filename: magnet }))["torrent-added"];
+        assertEquals(viaMagnet.hashString, hex);
+        const url = `http://127.0.0.1:${server.addr.port}/u.torrent`;
+        const viaUrl = (await rpc.call("torrent-add", { filename: url }))["torrent-added"];
+        assertEquals(viaUrl.name, "url");
+        const missing = await rpc.request({
+          method: "torrent-add",
+          arguments: { filename: `http://127.0.0.1:${server.addr.port}/none.torrent` },
+        });
+        assert(missing.result.includes("HTTP 404"), missing.result);
+        seedB.torrent.addPeers([{ host: "127.0.0.1", port: peerPort }]);
+        const get = async (id: number, fields: string[]) =>
+          (await rpc.call("torrent-get", { ids: [id], fields })).torrents[0];
+        await waitFor("both downloads", async () =>
+          (await get(viaMagnet.id, ["percentDone"])).percentDone === 1 &&
+          (await get(viaUrl.id, ["percentDone"])).percentDone === 1, 60_000);
+        const m = await get(viaMagnet.id, [
+          "metadataPercentComplete",
+          "name",
+          "files",
+          "magnetLink",
+        ]);
+        assertEquals([m.metadataPercentComplete, m.name, m.files.length], [1, "mag", 1]);
+        assert(m.magnetLink.startsWith(`magnet:?xt=urn:btih:${hex}`));
+        assertEquals(sha256(await Deno.readFile(join(dl, "mag", "m.bin"))), first.digests[0]);
+        // a ratio limit of 0 is reached at once: the seed stops, finished
+        await rpc.call("torrent-set", { ids: [viaUrl.id], seedRatioMode: 1, seedRatioLimit: 0 });
+        await waitFor("the ratio limit", async () => {
+          const t = await get(viaUrl.id, ["status", "isFinished"]);
+          return t.status === 0 && t.isFinished;
+        }, 10_000);
+      } finally {
+        await server.shutdown();
+        await seedA.client.close();
+        await seedB.client.close();
+      }
+    }),
+});
