@@ -412,6 +412,16 @@ Deno.test({
         assertEquals([m.metadataPercentComplete, m.name, m.files.length], [1, "mag", 1]);
         assert(m.magnetLink.startsWith(`magnet:?xt=urn:btih:${hex}`));
         assertEquals(sha256(await Deno.readFile(join(dl, "mag", "m.bin"))), first.digests[0]);
+        // pointing a torrent elsewhere without moving looks for the data there
+        const empty = join(root, "other", "empty");
+        await rpc.call("torrent-set-location", { ids: [viaMagnet.id], location: empty });
+        await waitFor("nothing found there", async () => {
+          const t = await get(viaMagnet.id, ["downloadDir", "percentDone", "status"]);
+          return t.downloadDir === empty && t.status === 4 && t.percentDone === 0;
+        }, 10_000);
+        await rpc.call("torrent-set-location", { ids: [viaMagnet.id], location: dl });
+        await waitFor("the data found again", async () =>
+          (await get(viaMagnet.id, ["percentDone", "status"])).status === 6, 10_000);
         // a ratio limit of 0 is reached at once: the seed stops, finished
         await rpc.call("torrent-set", { ids: [viaUrl.id], seedRatioMode: 1, seedRatioLimit: 0 });
         await waitFor("the ratio limit", async () => {
