@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import puppeteer, { type Page } from "puppeteer-core";
 import { assert, assertEquals } from "../assert.ts";
-import { interopRequired, libtorrentAvailable } from "./_harness.ts";
+import { interopRequired, libtorrentAvailable, requireFiles } from "./_harness.ts";
 import { startLibtorrentPeer } from "./_lt_peer.ts";
 import {
   assertFilesMatch,
@@ -25,9 +25,7 @@ const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
 const ready = hasChromium && await libtorrentAvailable();
 if (!ready && !interopRequired()) {
-  console.log(
-    "skipping browser test: needs chromium and python3-libtorrent (apt-get install chromium python3-libtorrent)",
-  );
+  console.log("skipping browser test: needs chromium and python3-libtorrent (apt-get install)");
 }
 
 /** The torrent row's status (Transmission numbers), or undefined when absent. */
@@ -150,21 +148,18 @@ Deno.test({
 });
 
 const TRANSMISSION_WEB = "/usr/share/transmission/web";
-const hasTransmissionWeb = await Deno.stat(`${TRANSMISSION_WEB}/index.html`).then(
-  () => true,
-  () => false,
+const web = await requireFiles(
+  [CHROMIUM, `${TRANSMISSION_WEB}/index.html`],
+  "skipping: Transmission's web client test needs chromium and transmission-cli",
 );
-if (!(hasChromium && hasTransmissionWeb) && !interopRequired()) {
-  console.log("skipping: Transmission's web client test needs chromium and transmission-cli");
-}
 
 Deno.test({
   name: "Transmission's own web client (3.00) lists and pauses a torrent the daemon runs",
-  ignore: !(hasChromium && hasTransmissionWeb) && !interopRequired(),
+  ignore: web.ignore,
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    if (!hasChromium || !hasTransmissionWeb) {
+    if (!web.present) {
       throw new Error("chromium and transmission-cli are required (SWARMD_REQUIRE_INTEROP=1)");
     }
     const root = await Deno.makeTempDir({ prefix: "swarmd-trweb-" });

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
-import { interopRequired } from "./_harness.ts";
+import { requireFiles } from "./_harness.ts";
 import {
   makePayload,
   RpcClient,
@@ -17,10 +17,10 @@ import {
 } from "../integration/_daemon.ts";
 
 const REMOTE = "/usr/bin/transmission-remote";
-const available = await Deno.stat(REMOTE).then(() => true, () => false);
-if (!available && !interopRequired()) {
-  console.log("skipping: transmission-remote not installed (apt-get install transmission-cli)");
-}
+const { present: available, ignore } = await requireFiles(
+  [REMOTE],
+  "skipping: transmission-remote not installed (apt-get install transmission-cli)",
+);
 
 async function remote(port: number, ...args: string[]): Promise<string> {
   const out = await new Deno.Command(REMOTE, {
@@ -38,7 +38,7 @@ async function remote(port: number, ...args: string[]): Promise<string> {
 Deno.test({
   name:
     "transmission-remote 3.00 drives the daemon: add, list, info, files, stop, start, limits, remove",
-  ignore: !available && !interopRequired(),
+  ignore,
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
