@@ -276,7 +276,7 @@ export const TORRENT_FIELDS: Readonly<Record<string, Field>> = {
     fromLpd: 0,
     fromLtep: 0,
     fromPex: 0,
-    fromTracker: v.peers.filter((p) => p.outgoing).length,
+    fromTracker: 0, // the source of a peer we dialed is not kept per connection
   }),
   peersGettingFromUs: (v) => v.peers.filter((p) => p.uploadBps > 0).length,
   peersSendingToUs: (v) => v.peers.filter((p) => p.downloadBps > 0).length,
