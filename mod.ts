@@ -26,7 +26,13 @@
  * @module
  */
 export { Client, type ClientOptions } from "./src/deno/client.ts";
-export { type AddOptions, Session, type SessionOptions } from "./src/session/session.ts";
+export {
+  type AddOptions,
+  type RateLimits,
+  type RemoveOptions,
+  Session,
+  type SessionOptions,
+} from "./src/session/session.ts";
 export { type PeerInfo, Torrent } from "./src/session/torrent_handle.ts";
 export {
   type CreatedTorrent,
@@ -50,7 +56,7 @@ export type {
   TrackerSummary,
 } from "./src/session/events.ts";
 export type { HttpFetcher, HttpFetchOptions, HttpFetchResult } from "./src/tracker/http_client.ts";
-export type { ResumeStore, StateStore } from "./src/session/context.ts";
+export type { ResumeStore, StateStore, StorageFiles } from "./src/session/context.ts";
 export * from "./src/runtime/types.ts";
 export type {
   DiskIo,

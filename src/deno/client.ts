@@ -20,6 +20,7 @@ import { SECURE_RANDOM, SYSTEM_CLOCK } from "./clock.ts";
 import { DENO_NETWORK } from "./tcp.ts";
 import { WorkerPoolDiskIo } from "./worker_pool.ts";
 import { readFileCapped, resumePath, writeFileAtomic } from "./fs.ts";
+import { DENO_STORAGE_FILES } from "./storage_files.ts";
 
 /** Options for {@linkcode Client}. */
 export interface ClientOptions {
@@ -38,6 +39,8 @@ export interface ClientOptions {
    * `$XDG_CACHE_HOME/swarmd` or `~/.cache/swarmd`; `null` keeps no state.
    */
   readonly stateDir?: string | null;
+  /** Where resume data lives (default: `<save path>/.swarmd/<info-hash>.resume` files). */
+  readonly resumeStore?: ResumeStore;
 }
 
 /** The default state directory, when a home directory is known. */
@@ -63,6 +66,8 @@ export const DENO_RESUME_STORE: ResumeStore = Object.freeze({
   load: (root: string, hex: string) => readFileCapped(resumePath(root, hex), 64 * 1024 * 1024),
   save: (root: string, hex: string, bytes: Uint8Array) =>
     writeFileAtomic(resumePath(root, hex), bytes),
+  remove: (root: string, hex: string) =>
+    Deno.remove(resumePath(root, hex)).catch(() => {/* already gone */}),
 });
 
 /**
@@ -117,7 +122,8 @@ export class Client {
       clock: SYSTEM_CLOCK,
       random: SECURE_RANDOM,
       disk,
-      resumeStore: DENO_RESUME_STORE,
+      resumeStore: options.resumeStore ?? DENO_RESUME_STORE,
+      storageFiles: DENO_STORAGE_FILES,
       resolveHost,
       httpFetcher: new DenoHttpFetcher({ userAgent: "swarmd/0.1.0" }),
       ...(stateDir ? { dhtStateStore: fileStateStore(`${stateDir}/dht.dat`) } : {}),

@@ -8,7 +8,7 @@
  * @module
  */
 import { TrackerError } from "../errors.ts";
-import { concatBytes } from "../util/bytes.ts";
+import { readStreamCapped } from "./read_capped.ts";
 import type { HttpFetcher, HttpFetchOptions, HttpFetchResult } from "../tracker/http_client.ts";
 
 /** Options of {@linkcode DenoHttpFetcher}. */
@@ -77,20 +77,8 @@ async function readCapped(
   maxBytes: number,
   controller: AbortController,
 ): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      controller.abort();
-      await reader.cancel().catch(() => {/* already aborted */});
-      throw new TrackerError(`Tracker response exceeds ${maxBytes} bytes`);
-    }
-    parts.push(value);
-  }
-  return concatBytes(parts);
+  const body = await readStreamCapped(response.body, maxBytes);
+  if (body !== undefined) return body;
+  controller.abort();
+  throw new TrackerError(`Tracker response exceeds ${maxBytes} bytes`);
 }

@@ -18,6 +18,23 @@ export interface ResumeStore {
   load(root: string, infoHashHex: string): Promise<Uint8Array | undefined>;
   /** Saves atomically. */
   save(root: string, infoHashHex: string, bytes: Uint8Array): Promise<void>;
+  /** Forgets a torrent's resume data (it was removed, or its data moved away). */
+  remove?(root: string, infoHashHex: string): Promise<void>;
+}
+
+/**
+ * Moves and deletes a torrent's files (`Torrent.moveStorage`, `Session.remove` with
+ * `deleteFiles`). Paths are a torrent's sanitised components below its save path; an
+ * implementation touches nothing else (no symlink is followed) and never the root itself.
+ */
+export interface StorageFiles {
+  /**
+   * Moves each file from below `from` to the same place below `to` (a rename on one file
+   * system, else copy then delete), creating directories; directories left empty go.
+   */
+  moveFiles(from: string, to: string, paths: readonly (readonly string[])[]): Promise<void>;
+  /** Deletes each file below `root` (missing ones are fine), then directories left empty. */
+  deleteFiles(root: string, paths: readonly (readonly string[])[]): Promise<void>;
 }
 
 /** The session services a torrent uses. */
@@ -46,6 +63,8 @@ export interface TorrentContext {
   readonly uploadBucket: TokenBucket;
   /** Resume persistence; `undefined` disables resume data. */
   readonly resumeStore: ResumeStore | undefined;
+  /** Moves and deletes files; `undefined` when the platform gave none. */
+  readonly storageFiles: StorageFiles | undefined;
   /** The session's DHT node, when the DHT runs. */
   dht(): DhtNode | undefined;
 }

@@ -19,6 +19,7 @@ export class DhtPeerSource {
   #timer: Timer | undefined;
   #abort = new AbortController();
   #running = false;
+  #unstarve: (() => void) | undefined;
   /** While starved: the next lookup is due at, and the back-off after it. */
   #starvedDueAt = 0;
   #starvedBackoffMs = 0;
@@ -32,12 +33,13 @@ export class DhtPeerSource {
 
   /** Runs a lookup now, then periodically, and sooner while the torrent has no peer. */
   start(): void {
-    this.#torrent.whenStarved(() => this.#starved());
+    this.#unstarve = this.#torrent.whenStarved(() => this.#starved());
     this.#round();
   }
 
   /** Stops scheduling and aborts a lookup in progress. */
   stop(): void {
+    this.#unstarve?.();
     this.#timer?.cancel();
     this.#abort.abort();
   }

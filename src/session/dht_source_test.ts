@@ -36,7 +36,10 @@ Deno.test("DhtPeerSource asks again at 10 s, 20 s, 40 s... while the torrent has
     infoHash: new Uint8Array(20),
     isStopped: false,
     isPrivate: () => false,
-    whenStarved: (fn: () => void) => hooks.push(fn),
+    whenStarved: (fn: () => void) => {
+      hooks.push(fn);
+      return () => hooks.splice(hooks.indexOf(fn), 1);
+    },
     addPeers: (peers: PeerAddress[], source: string, via: PeerAddress) => {
       added.push(`${peers[0]!.host} ${source} via ${via.host}`);
       return 1;

@@ -40,7 +40,7 @@ export interface TorrentStats {
   readonly seeds: number;
   /** Known peer addresses. */
   readonly knownPeers: number;
-  /** `"metadata" | "checking" | "downloading" | "seeding" | "stopped" | "error"`. */
+  /** `"metadata" | "checking" | "downloading" | "seeding" | "paused" | "stopped" | "error"`. */
   readonly state: TorrentState;
   /** Tracker status, when the torrent has trackers. */
   readonly trackers?: readonly TrackerSummary[];
@@ -55,6 +55,7 @@ export type TorrentState =
   | "checking"
   | "downloading"
   | "seeding"
+  | "paused"
   | "stopped"
   | "error";
 
@@ -78,6 +79,7 @@ export type EngineEvent =
   | { type: "torrent-completed"; category: "torrent"; infoHash: string }
   | { type: "torrent-error"; category: "torrent"; infoHash: string; message: string }
   | { type: "torrent-stopped"; category: "torrent"; infoHash: string }
+  | { type: "torrent-paused"; category: "torrent"; infoHash: string }
   | { type: "piece-verified"; category: "piece"; infoHash: string; index: number }
   | {
     type: "piece-hash-failed";

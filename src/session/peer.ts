@@ -18,8 +18,9 @@
 import { RateMeter } from "../choker/mod.ts";
 import { UploadQueue, type UploadQueueOptions } from "../choker/upload_queue.ts";
 import { RequestQueue, type RequestQueueOptions } from "../picker/request_queue.ts";
-import type { PeerConnection } from "../net/peer_connection.ts";
-import type { RemoteHandshake } from "../net/handshake_io.ts";
+import { PeerConnection, type PeerConnectionHandlers } from "../net/peer_connection.ts";
+import type { HandshakeResult, RemoteHandshake } from "../net/handshake_io.ts";
+import type { Clock, Conn } from "../runtime/types.ts";
 import type { PexReceiver, PexSender } from "../extensions/mod.ts";
 import type { PeerAddress } from "../runtime/types.ts";
 import { Bitfield } from "../util/bitfield.ts";
@@ -131,5 +132,48 @@ export class Peer {
   /** Queues a message. */
   send(message: WireMessage): void {
     this.conn.send(message);
+  }
+
+  /**
+   * Wraps a handshaken `Conn` in a transport and a fresh record; call {@linkcode begin}
+   * once the record is registered.
+   * @param settings the engine's transport, request-queue and upload-queue limits
+   * @param pieceCount when known (exact bitfield checks)
+   */
+  static open(
+    conn: Conn,
+    hs: HandshakeResult,
+    options: {
+      readonly outgoing: boolean;
+      readonly clock: Clock;
+      readonly pieceCount: number | undefined;
+      readonly settings: PeerOptions["settings"] & {
+        readonly maxMessageBytes: number;
+        readonly readBufferBytes: number;
+        readonly writeCoalesceBytes: number;
+      };
+    },
+  ): Peer {
+    const s = options.settings;
+    const connection = new PeerConnection(conn, {
+      clock: options.clock,
+      remote: hs.remote,
+      outgoing: options.outgoing,
+      pieceCount: options.pieceCount,
+      maxMessageBytes: s.maxMessageBytes,
+      readBufferBytes: s.readBufferBytes,
+      writeCoalesceBytes: s.writeCoalesceBytes,
+    });
+    return new Peer(connection, {
+      settings: s,
+      pieceCount: options.pieceCount,
+      connectMs: hs.connectMs,
+      answeredAt: hs.answeredAt,
+    });
+  }
+
+  /** Starts reading: messages and the close go to `handlers`, after the handshake's leftover. */
+  begin(handlers: PeerConnectionHandlers, leftover: Uint8Array): void {
+    this.conn.start(handlers, leftover);
   }
 }

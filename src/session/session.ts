@@ -17,7 +17,7 @@ import { toHex } from "../util/bytes.ts";
 import { req2Hash } from "../net/mse/mod.ts";
 import { type Settings, validateSettings } from "./settings.ts";
 import { type EngineEvent, EventHub, type EventOptions } from "./events.ts";
-import type { ResumeStore, StateStore, TorrentContext } from "./context.ts";
+import type { ResumeStore, StateStore, StorageFiles, TorrentContext } from "./context.ts";
 import type { HttpFetcher } from "../tracker/http_client.ts";
 import { TorrentRuntime } from "./torrent.ts";
 import { Torrent } from "./torrent_handle.ts";
@@ -48,6 +48,25 @@ export interface SessionOptions {
   readonly resolveHost?: (host: string) => Promise<string[]>;
   /** HTTP transport for trackers; without one, HTTP trackers are not used. */
   readonly httpFetcher?: HttpFetcher;
+  /** Moves and deletes torrent files (`moveStorage`, `remove` with `deleteFiles`). */
+  readonly storageFiles?: StorageFiles;
+}
+
+/** Options for {@linkcode Session.remove}. */
+export interface RemoveOptions {
+  /**
+   * Also delete the torrent's own files under its save path (and directories they leave
+   * empty), never anything else. Default false.
+   */
+  readonly deleteFiles?: boolean;
+}
+
+/** Session-wide rate limits, bytes/s (0 = none). */
+export interface RateLimits {
+  /** Download limit. */
+  readonly maxDownloadBytesPerSecond?: number;
+  /** Upload limit. */
+  readonly maxUploadBytesPerSecond?: number;
 }
 
 /** Options for {@linkcode Session.add}. */
@@ -76,6 +95,11 @@ export interface AddOptions {
   readonly superSeed?: boolean;
   /** Extra trackers, as BEP 12 tiers after the torrent's own. */
   readonly trackers?: readonly (readonly string[])[];
+  /**
+   * Add paused: a `.torrent`'s data is checked (so its progress is known), then it waits
+   * for `Torrent.resume()`; no peer source starts.
+   */
+  readonly paused?: boolean;
 }
 
 /** Many torrents behind one listen port. */
@@ -142,6 +166,7 @@ export class Session {
       downloadBucket: new TokenBucket(this.settings.maxDownloadBytesPerSecond, now),
       uploadBucket: new TokenBucket(this.settings.maxUploadBytesPerSecond, now),
       resumeStore: options.resumeStore,
+      storageFiles: options.storageFiles,
       dht: () => this.#sources.dht,
     };
   }
@@ -209,8 +234,10 @@ export class Session {
       );
     }
     const torrent = this.#create({ meta }, options);
-    await torrent.start();
-    this.#addSources(torrent, meta.announceList, options);
+    await torrent.start(
+      () => this.#addSources(torrent, meta.announceList, options),
+      options.paused,
+    );
     return new Torrent(torrent, this.#hub);
   }
 
@@ -225,8 +252,8 @@ export class Session {
    */
   addMagnet(link: MagnetLink, options: AddOptions): Torrent {
     const torrent = this.#create({ link }, options);
-    void torrent.start();
-    this.#addSources(torrent, link.trackers.map((t) => [t]), options);
+    const tiers = link.trackers.map((t) => [t]);
+    void torrent.start(() => this.#addSources(torrent, tiers, options), options.paused);
     return new Torrent(torrent, this.#hub);
   }
 
@@ -270,13 +297,49 @@ export class Session {
     return [...this.#torrents.values()].map((t) => new Torrent(t, this.#hub));
   }
 
-  /** Removes a torrent: closes its peers and files. */
-  async remove(infoHashHex: string): Promise<void> {
+  /** The handle of a torrent in the session, by hex info-hash. */
+  get(infoHashHex: string): Torrent | undefined {
+    const t = this.#torrents.get(infoHashHex.toLowerCase());
+    return t && new Torrent(t, this.#hub);
+  }
+
+  /**
+   * Removes a torrent: a `stopped` announce, peers and files closed, its resume data
+   * forgotten; with `deleteFiles`, its own files under its save path are deleted too.
+   * @param infoHashHex the torrent
+   * @param options whether to delete its files
+   * @throws {Error} when deleting files fails (the torrent is removed all the same)
+   */
+  async remove(infoHashHex: string, options: RemoveOptions = {}): Promise<void> {
     const t = this.#torrents.get(infoHashHex);
     if (!t) return;
     this.#torrents.delete(infoHashHex);
     this.#byReq2.delete(toHex(req2Hash(t.infoHash)));
     await t.stop();
+    const { dir } = t.options;
+    await this.#opts.resumeStore?.remove?.(dir, infoHashHex).catch(() => {});
+    const meta = t.meta;
+    if (!options.deleteFiles || !meta) return;
+    const files = this.#opts.storageFiles;
+    if (!files) throw new Error("Cannot delete files: no file mover is configured");
+    await files.deleteFiles(dir, meta.files.filter((f) => !f.isPadding).map((f) => f.path));
+  }
+
+  /**
+   * Changes the session-wide rate limits at once (`settings` keeps the values it started with).
+   * @param limits bytes/s, 0 = none; a missing field is left as is
+   * @throws {RangeError} for a negative or non-integer rate
+   */
+  setRateLimits(limits: RateLimits): void {
+    const now = this.#opts.clock.now();
+    const { maxDownloadBytesPerSecond: down, maxUploadBytesPerSecond: up } = limits;
+    for (const v of [down, up]) {
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) {
+        throw new RangeError(`Invalid rate limit: ${v}`);
+      }
+    }
+    if (down !== undefined) this.#ctx.downloadBucket.setRate(down, now);
+    if (up !== undefined) this.#ctx.uploadBucket.setRate(up, now);
   }
 
   /** Session-wide events. */

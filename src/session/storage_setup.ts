@@ -25,18 +25,30 @@ export interface OpenedStorage {
   readonly warning: string | undefined;
 }
 
+/** How {@linkcode openTorrentStorage} checks the data. */
+export interface CheckOptions {
+  /** Stops the check (the storage is closed again and the promise rejects). */
+  readonly signal?: AbortSignal;
+  /** Rehash every piece, whatever the resume data says (a recheck). */
+  readonly ignoreResume?: boolean;
+  /** Pieces hashed so far. */
+  readonly onProgress?: (done: number) => void;
+}
+
 /**
  * Opens storage for `meta` under `dir` and checks existing data.
  * @param ctx session services
  * @param meta the torrent
  * @param dir save path
+ * @param check abort signal, full rehash, progress
  * @returns the handle and verified pieces
- * @throws {StorageError} when the storage cannot be opened
+ * @throws {StorageError} when the storage cannot be opened (or the check is aborted)
  */
 export async function openTorrentStorage(
   ctx: TorrentContext,
   meta: Metainfo,
   dir: string,
+  check: CheckOptions = {},
 ): Promise<OpenedStorage> {
   const id = await ctx.disk.open({
     root: dir,
@@ -45,15 +57,24 @@ export async function openTorrentStorage(
     totalLength: meta.totalLength,
     pieceHashes: meta.pieceHashes,
   });
-  const resume = await ctx.resumeStore?.load(dir, meta.infoHashHex).catch(() => undefined);
-  const layout = new StorageLayout(meta.files, meta.pieceLength);
-  const checked = await checkExistingData(ctx.disk, id, {
-    pieceHashes: meta.pieceHashes,
-    layout,
-    resume,
-    infoHash: meta.infoHash,
-  });
-  return { id, have: checked.have, usedResume: checked.usedResume, warning: checked.warning };
+  try {
+    const resume = check.ignoreResume
+      ? undefined
+      : await ctx.resumeStore?.load(dir, meta.infoHashHex).catch(() => undefined);
+    const layout = new StorageLayout(meta.files, meta.pieceLength);
+    const checked = await checkExistingData(ctx.disk, id, {
+      pieceHashes: meta.pieceHashes,
+      layout,
+      resume,
+      infoHash: meta.infoHash,
+      ...(check.signal ? { signal: check.signal } : {}),
+      ...(check.onProgress ? { onProgress: check.onProgress } : {}),
+    });
+    return { id, have: checked.have, usedResume: checked.usedResume, warning: checked.warning };
+  } catch (e) {
+    await ctx.disk.close(id).catch(() => {}); // a failed or aborted check keeps no files open
+    throw e;
+  }
 }
 
 /**

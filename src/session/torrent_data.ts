@@ -12,7 +12,7 @@
  * Layer: driver (decisions come from the picker, choker and seed-policy cores).
  * @module
  */
-import type { Metainfo } from "../metainfo/mod.ts";
+import type { MagnetLink, Metainfo } from "../metainfo/mod.ts";
 import { PiecePicker } from "../picker/mod.ts";
 import { Choker } from "../choker/mod.ts";
 import { SeedSuggester } from "../choker/seed_suggester.ts";
@@ -42,6 +42,19 @@ export interface TorrentDataOptions {
   /** Per-torrent upload cap, bytes/s (0 = none). */
   readonly maxUploadBytesPerSecond?: number;
 }
+
+/** Per-torrent options. */
+export interface TorrentOptions extends TorrentDataOptions {
+  /** Keep seeding after completion (the caller decides when to stop). */
+  readonly seed: boolean;
+  /** Per-torrent download cap, bytes/s (0 = none). */
+  readonly maxDownloadBytesPerSecond?: number;
+  /** For a magnet link: download only these file indices (BEP 53 `so`). */
+  readonly selectOnly?: readonly number[];
+}
+
+/** What a torrent starts from: a parsed `.torrent`, or a magnet link. */
+export type TorrentSource = { readonly meta: Metainfo } | { readonly link: MagnetLink };
 
 /** What the piece work needs from its torrent. */
 export interface TorrentDataHost {
@@ -81,8 +94,6 @@ export class TorrentData implements PieceWork {
   readonly uploader: Uploader;
   /** Applies the choker's decisions. */
   readonly choking: ChokeScheduler;
-  /** Bytes of the wanted pieces. */
-  readonly bytesWanted: number;
   /** Storage handle once opened (-1 before). */
   storageId: StorageId = -1;
   /** BEP 16 policy, while super-seeding. */
@@ -91,6 +102,9 @@ export class TorrentData implements PieceWork {
   readonly #options: TorrentDataOptions;
   readonly #resume: ResumeSaver;
   readonly #choker: Choker;
+  readonly #uploadBucket: TokenBucket;
+  #bytesWanted = 0;
+  #closed = false;
 
   /** Builds the work for `meta`; call {@linkcode open} next. */
   constructor(host: TorrentDataHost, meta: Metainfo, options: TorrentDataOptions) {
@@ -106,12 +120,9 @@ export class TorrentData implements PieceWork {
       random: ctx.random,
     });
     this.picker.sequential = options.sequential ?? false;
-    if (options.filePriorities) this.picker.setFilePriorities(meta.files, options.filePriorities);
-    let wanted = 0;
-    for (let i = 0; i < meta.pieceCount; i++) {
-      if (this.picker.priorityOf(i) > 0) wanted += this.pieceSize(i);
-    }
-    this.bytesWanted = wanted;
+    if (options.filePriorities) this.setFilePriorities(options.filePriorities);
+    else this.#countWanted();
+    this.#uploadBucket = new TokenBucket(options.maxUploadBytesPerSecond ?? 0, ctx.clock.now());
     const seedPolicy = new SeedSuggester({
       pieceCount: meta.pieceCount,
       pieceLength: meta.pieceLength,
@@ -133,7 +144,7 @@ export class TorrentData implements PieceWork {
         countUpload: (peer, bytes) => host.transfer.countUpload(peer, bytes),
         readFailed: (i, e) => host.warn(`Cannot read piece ${i} for upload: ${errorText(e)}`),
       },
-      new TokenBucket(options.maxUploadBytesPerSecond ?? 0, ctx.clock.now()),
+      this.#uploadBucket,
       seedPolicy,
     );
     const choker = this.#choker = new Choker({
@@ -173,16 +184,76 @@ export class TorrentData implements PieceWork {
     return this.picker.pieceLengthOf(index);
   }
 
+  /** Bytes of the wanted pieces (priority above 0). */
+  get bytesWanted(): number {
+    return this.#bytesWanted;
+  }
+
+  /**
+   * Sets file priorities (0 skips a file, 1..7; higher first) and recounts the wanted bytes.
+   * @param priorities one per file, in torrent order
+   * @throws {RangeError} for a wrong count or a priority outside 0..7
+   */
+  setFilePriorities(priorities: readonly number[]): void {
+    this.picker.setFilePriorities(this.meta.files, priorities);
+    this.#countWanted();
+  }
+
+  /** Changes the torrent's upload limit, bytes/s (0 = none). */
+  setUploadLimit(bytesPerSecond: number): void {
+    this.#uploadBucket.setRate(bytesPerSecond, this.#host.ctx.clock.now());
+  }
+
+  /**
+   * Verified bytes of each file, in torrent order (a file gets the part of each verified
+   * piece it overlaps). O(pieces + files).
+   * @returns one count per file
+   */
+  fileBytesVerified(): number[] {
+    const { pieceLength } = this.meta;
+    return this.meta.files.map((f) => {
+      if (f.length === 0) return 0;
+      const end = f.offset + f.length;
+      let bytes = 0;
+      for (let i = Math.floor(f.offset / pieceLength); i * pieceLength < end; i++) {
+        if (!this.picker.has(i)) continue;
+        const from = Math.max(f.offset, i * pieceLength);
+        bytes += Math.min(end, i * pieceLength + this.pieceSize(i)) - from;
+      }
+      return bytes;
+    });
+  }
+
+  #countWanted(): void {
+    let wanted = 0;
+    for (let i = 0; i < this.meta.pieceCount; i++) {
+      if (this.picker.priorityOf(i) > 0) wanted += this.pieceSize(i);
+    }
+    this.#bytesWanted = wanted;
+  }
+
   /**
    * Opens storage under the save path and learns which pieces are already verified there
-   * (resume data when it still matches the files, else a rehash).
+   * (resume data when it still matches the files, else a rehash); a warning about the
+   * resume data and `check-finished` go out.
    * @returns what the check found
    * @throws {StorageError} when the storage cannot be opened
    */
-  async open(): Promise<OpenedStorage> {
-    const opened = await openTorrentStorage(this.#host.ctx, this.meta, this.#options.dir);
+  async open(
+    check: { signal?: AbortSignal; ignoreResume?: boolean; onProgress?: (n: number) => void } = {},
+  ): Promise<OpenedStorage> {
+    const host = this.#host;
+    const opened = await openTorrentStorage(host.ctx, this.meta, this.#options.dir, check);
     this.storageId = opened.id;
     for (const i of opened.have.indices()) this.picker.setHave(i);
+    if (opened.warning) host.warn(opened.warning);
+    host.ctx.hub.emit({
+      type: "check-finished",
+      category: "storage",
+      infoHash: host.infoHashHex,
+      piecesHave: opened.have.count,
+      usedResume: opened.usedResume,
+    });
     return opened;
   }
 
@@ -220,8 +291,10 @@ export class TorrentData implements PieceWork {
     this.superSeeder?.forget(peer.id);
   }
 
-  /** Finishes submitted pieces, saves resume data and closes the files. */
+  /** Finishes submitted pieces, saves resume data and closes the files (once). */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     await this.pipeline.drain(); // pieces already submitted are recorded in the resume data
     if (this.storageId < 0) return;
     await this.#resume.save(this.storageId);
@@ -274,4 +347,27 @@ export class TorrentData implements PieceWork {
 /** One-line text of an unknown error. */
 export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * The piece work's options for `meta`: a magnet's BEP 53 `so` indices become file
+ * priorities (they are known to match only now), and priorities of the wrong length go.
+ * @param meta the torrent
+ * @param options the torrent's options
+ * @returns options for {@linkcode TorrentData}
+ */
+export function dataOptionsFor(
+  meta: Metainfo,
+  options: TorrentDataOptions & { readonly selectOnly?: readonly number[] },
+): TorrentDataOptions {
+  let out: TorrentDataOptions = options;
+  if (options.selectOnly && !options.filePriorities) {
+    const wanted = new Set(options.selectOnly.filter((i) => i < meta.files.length));
+    out = { ...out, filePriorities: meta.files.map((_, i) => wanted.has(i) ? 4 : 0) };
+  }
+  if (out.filePriorities && out.filePriorities.length !== meta.files.length) {
+    const { filePriorities: _, ...rest } = out;
+    out = rest;
+  }
+  return out;
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { PeerAddress } from "../runtime/types.ts";
+import type { Metainfo } from "../metainfo/mod.ts";
 import type { EngineEvent, EventHub, EventOptions, TorrentStats } from "./events.ts";
 import type { TorrentRuntime } from "./torrent.ts";
 import type { PeerInfo } from "./peer_info.ts";
@@ -36,6 +37,122 @@ export class Torrent {
   /** Resolves once every wanted piece is verified on disk; rejects if the torrent stops first. */
   get done(): Promise<void> {
     return this.#runtime.done;
+  }
+
+  /** The metainfo, once known (a magnet's arrives with its metadata). */
+  get metainfo(): Metainfo | undefined {
+    return this.#runtime.meta;
+  }
+
+  /** The save path: files live at `<dir>/<file path>`. */
+  get dir(): string {
+    return this.#runtime.options.dir;
+  }
+
+  /** File priorities (0 = skip, 1..7), when set; otherwise every file is wanted at 4. */
+  get filePriorities(): readonly number[] | undefined {
+    return this.#runtime.options.filePriorities;
+  }
+
+  /** The torrent's own rate limits, bytes/s (0 = none). */
+  get rateLimits(): { readonly download: number; readonly upload: number } {
+    const o = this.#runtime.options;
+    return { download: o.maxDownloadBytesPerSecond ?? 0, upload: o.maxUploadBytesPerSecond ?? 0 };
+  }
+
+  /** Why the torrent is in state `"error"` (cleared by {@linkcode resume}). */
+  get error(): string | undefined {
+    return this.#runtime.error;
+  }
+
+  /** Pieces hashed so far by the check in progress (state `"checking"`). */
+  get checkedPieces(): number {
+    return this.#runtime.checkedPieces;
+  }
+
+  /**
+   * Pauses: peer sources stop (trackers hear `stopped`), peers close, pieces in flight are
+   * drained, resume data is saved and the files closed; state `"paused"`. A check in
+   * progress is abandoned. `done` stays pending. No-op when paused or removed.
+   * @returns once paused
+   */
+  pause(): Promise<void> {
+    return this.#runtime.lifecycle.pause();
+  }
+
+  /**
+   * Resumes a paused torrent, or retries one in `"error"`: the files reopen with the resume
+   * data (no full rehash when they are unchanged), then sources and dialing restart.
+   * @returns once restarted (the check may still run: watch `state` or `check-finished`)
+   */
+  resume(): Promise<void> {
+    return this.#runtime.lifecycle.resume();
+  }
+
+  /**
+   * Rehashes every piece, ignoring resume data. A paused torrent stays paused after.
+   * @returns once restarted, or for a paused torrent once the check is done
+   */
+  recheck(): Promise<void> {
+    return this.#runtime.lifecycle.recheck();
+  }
+
+  /**
+   * Moves the data to `dir`: pauses, moves the files (a rename on one file system, else
+   * copy then delete) and the resume data, then resumes there if it was running.
+   * @param dir the new save path
+   * @returns once moved
+   * @throws {Error} when the files cannot be moved (the torrent keeps its old path)
+   */
+  moveStorage(dir: string): Promise<void> {
+    return this.#runtime.lifecycle.moveStorage(dir);
+  }
+
+  /**
+   * Sets file priorities at runtime: 0 skips a file ("don't download"), 1..7 (4 normal;
+   * higher first). Interest and the wanted bytes follow; a seed that now wants more
+   * downloads again.
+   * @param priorities one per file, in torrent order
+   * @throws {RangeError} for a wrong count or a priority outside 0..7
+   */
+  setFilePriorities(priorities: readonly number[]): void {
+    this.#runtime.setFilePriorities(priorities);
+  }
+
+  /**
+   * Changes the torrent's own rate limits (the session's apply too).
+   * @param limits bytes/s, 0 = none; a missing field is left as is
+   * @throws {RangeError} for a negative or non-integer rate
+   */
+  setRateLimits(limits: { readonly download?: number; readonly upload?: number }): void {
+    for (const v of [limits.download, limits.upload]) {
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) {
+        throw new RangeError(`Invalid rate limit: ${v}`);
+      }
+    }
+    this.#runtime.setRateLimits(limits);
+  }
+
+  /**
+   * Verified bytes of each file (for a file list's progress).
+   * @returns one count per file in torrent order; empty before a magnet's metadata
+   */
+  fileProgress(): number[] {
+    return this.#runtime.pieceWork?.fileBytesVerified() ?? [];
+  }
+
+  /**
+   * Which pieces are verified, as a BEP 3 bitfield (piece 0 is the high bit of byte 0).
+   * @returns the bitfield; empty before a magnet's metadata
+   */
+  piecesBitfield(): Uint8Array {
+    const work = this.#runtime.pieceWork;
+    if (!work) return new Uint8Array(0);
+    const out = new Uint8Array(Math.ceil(work.pieceCount / 8));
+    for (let i = 0; i < work.pieceCount; i++) {
+      if (work.picker.has(i)) out[i >> 3]! |= 0x80 >> (i & 7);
+    }
+    return out;
   }
 
   /** A statistics snapshot. */

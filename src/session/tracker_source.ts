@@ -32,6 +32,7 @@ const LEFT_UNKNOWN = 16 * 1024;
 /** Announces one torrent to its trackers and feeds their peers to it. */
 export class TrackerPeerSource {
   readonly #client: TrackerClient;
+  #unstarve: (() => void) | undefined;
   readonly #torrent: TorrentRuntime;
 
   /** Builds the source; `tiers` are BEP 12 tiers (the torrent's plus any extra ones). */
@@ -94,7 +95,7 @@ export class TrackerPeerSource {
   start(): void {
     const wasComplete = this.#torrent.stats().state === "seeding";
     // No peer yet: ask again as soon as the trackers' min interval allows.
-    this.#torrent.whenStarved(() => this.#client.reannounce());
+    this.#unstarve = this.#torrent.whenStarved(() => this.#client.reannounce());
     this.#client.start();
     this.#torrent.done.then(() => {
       if (!wasComplete && !this.#torrent.isStopped) this.#client.completed();
@@ -103,6 +104,7 @@ export class TrackerPeerSource {
 
   /** Announces `stopped` (waiting at most `timeoutMs`). */
   stop(timeoutMs = 3_000): Promise<void> {
+    this.#unstarve?.();
     return this.#client.stop(timeoutMs);
   }
 

@@ -37,6 +37,11 @@ export class TransferCounter {
     return this.#bytesUploaded;
   }
 
+  /** Changes the torrent's own download limit, bytes/s (0 = none). */
+  setDownloadLimit(bytesPerSecond: number): void {
+    this.#downloadBucket.setRate(bytesPerSecond, this.#ctx.clock.now());
+  }
+
   /** Counts payload from `peer` and charges the download limits. */
   countDownload(peer: Peer, bytes: number): void {
     const now = this.#ctx.clock.now();
@@ -58,6 +63,19 @@ export class TransferCounter {
   /** How long reading must wait for the torrent's and the session's download limits, ms. */
   downloadWaitMs(now: number): number {
     return Math.max(this.#downloadBucket.waitMs(now), this.#ctx.downloadBucket.waitMs(now));
+  }
+
+  /**
+   * Before each socket read: waits for disk capacity (once the torrent has piece work) and
+   * for the download limits; `undefined` when reading may go on at once.
+   */
+  readGate(hasPieceWork: boolean): Promise<void> | undefined {
+    const { disk, clock } = this.#ctx;
+    const wait = this.downloadWaitMs(clock.now());
+    const full = hasPieceWork && disk.queuedBytes() > 0 ? disk.waitForCapacity() : undefined;
+    if (wait <= 0) return full;
+    const delay = new Promise<void>((r) => clock.schedule(wait, r));
+    return full ? Promise.all([full, delay]).then(() => {}) : delay;
   }
 
   /** Torrent rates over the meters' window, bytes/s. */
