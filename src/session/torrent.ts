@@ -127,9 +127,9 @@ export class TorrentRuntime
     return this.#data?.meta.name ?? this.#link?.displayName ?? "";
   }
 
-  /** The metainfo, once known. */
-  get meta(): Metainfo | undefined {
-    return this.#data?.meta;
+  /** The piece work (metainfo, picker, streaming readers), once the metadata is known. */
+  get data(): TorrentData | undefined {
+    return this.#data;
   }
 
   /** Engine settings. */

@@ -28,6 +28,7 @@ import { type OpenedStorage, openTorrentStorage, ResumeSaver } from "./storage_s
 import type { TransferCounter } from "./transfer_counter.ts";
 import type { PieceWork } from "./peer_messages.ts";
 import type { Peer } from "./peer.ts";
+import { StreamReads } from "./stream_reads.ts";
 
 /** What a torrent's piece work is added with. */
 export interface TorrentDataOptions {
@@ -81,6 +82,8 @@ export class TorrentData implements PieceWork {
   readonly uploader: Uploader;
   /** Applies the choker's decisions. */
   readonly choking: ChokeScheduler;
+  /** Streaming readers and the piece deadlines they set. */
+  readonly streams: StreamReads;
   /** Bytes of the wanted pieces. */
   readonly bytesWanted: number;
   /** Storage handle once opened (-1 before). */
@@ -158,6 +161,15 @@ export class TorrentData implements PieceWork {
       writeFailed: (i, e, retryMs) => this.#writeFailed(i, e, retryMs),
       ban: (peer, reason) => host.ban(peer, reason),
     });
+    this.streams = new StreamReads({
+      ctx,
+      meta,
+      picker: this.picker,
+      storageId: () => this.storageId,
+      deadlinesAdded: () => {
+        if (!host.isStopped) host.refillAll();
+      },
+    });
     this.#resume = new ResumeSaver(ctx, meta, options.dir, this.picker, (e) => {
       host.warn(`Cannot save resume data: ${errorText(e)}`);
     });
@@ -180,9 +192,16 @@ export class TorrentData implements PieceWork {
    * @throws {StorageError} when the storage cannot be opened
    */
   async open(): Promise<OpenedStorage> {
-    const opened = await openTorrentStorage(this.#host.ctx, this.meta, this.#options.dir);
+    let opened: OpenedStorage;
+    try {
+      opened = await openTorrentStorage(this.#host.ctx, this.meta, this.#options.dir);
+    } catch (e) {
+      this.streams.close(new Error(`Cannot open storage: ${errorText(e)}`));
+      throw e;
+    }
     this.storageId = opened.id;
     for (const i of opened.have.indices()) this.picker.setHave(i);
+    this.streams.wake();
     return opened;
   }
 
@@ -222,6 +241,7 @@ export class TorrentData implements PieceWork {
 
   /** Finishes submitted pieces, saves resume data and closes the files. */
   async close(): Promise<void> {
+    this.streams.close(new Error("Torrent stopped"));
     await this.pipeline.drain(); // pieces already submitted are recorded in the resume data
     if (this.storageId < 0) return;
     await this.#resume.save(this.storageId);
@@ -233,6 +253,7 @@ export class TorrentData implements PieceWork {
     const host = this.#host;
     this.picker.pieceVerified(index); // on disk and verified: recorded even while stopping
     this.#resume.markDirty();
+    this.streams.pieceVerified(index);
     if (host.isStopped) return;
     for (const p of host.peers.values()) if (p.announcedPieces) p.send({ type: "have", index });
     host.ctx.hub.emit({
