@@ -27,7 +27,23 @@
  */
 export { Client, type ClientOptions } from "./src/deno/client.ts";
 export { type AddOptions, Session, type SessionOptions } from "./src/session/session.ts";
-export { type PeerInfo, Torrent } from "./src/session/torrent_handle.ts";
+export {
+  type PeerInfo,
+  type ReadStreamOptions,
+  Torrent,
+  type TorrentFileInfo,
+} from "./src/session/torrent_handle.ts";
+export {
+  createStreamHandler,
+  type StreamableTorrent,
+  type StreamHandlerOptions,
+  type StreamSource,
+} from "./src/session/stream_http.ts";
+export {
+  serveStreams,
+  type StreamServer,
+  type StreamServerOptions,
+} from "./src/deno/stream_server.ts";
 export {
   type CreatedTorrent,
   createTorrent,
@@ -36,6 +52,7 @@ export {
 export type { SkippedEntry, WalkedFile, WalkResult } from "./src/deno/walk.ts";
 export {
   DEFAULT_SETTINGS,
+  type EncryptionMode,
   type Settings,
   testSettings,
   validateSettings,

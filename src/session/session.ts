@@ -265,6 +265,16 @@ export class Session {
     void this.#sources.start(this.#ctx, torrent, [...tiers, ...(options.trackers ?? [])]);
   }
 
+  /**
+   * The torrent with this info-hash.
+   * @param infoHashHex lower-case hex info-hash
+   * @returns its handle, or undefined when not in the session
+   */
+  torrent(infoHashHex: string): Torrent | undefined {
+    const t = this.#torrents.get(infoHashHex);
+    return t ? new Torrent(t, this.#hub) : undefined;
+  }
+
   /** Torrent handles in the session. */
   torrents(): Torrent[] {
     return [...this.#torrents.values()].map((t) => new Torrent(t, this.#hub));
