@@ -355,10 +355,8 @@ export class PiecePicker {
   // ---- deadlines -----------------------------------------------------------------
 
   /**
-   * Makes piece `index` time-critical (libtorrent's `set_piece_deadline`): it is picked
-   * before anything else by peers that can deliver it by `deadlineMs`, by any peer once
-   * the deadline has passed, and then also duplicated (see `_time_critical.ts`). A
-   * verified piece is ignored; verifying a piece drops its deadline.
+   * Makes piece `index` time-critical (libtorrent's `set_piece_deadline`; the rules are in
+   * `_time_critical.ts`). A verified piece is ignored; verifying a piece drops its deadline.
    * @param index piece index
    * @param deadlineMs clock ms by which it should be verified
    * @throws {RangeError} for an index outside the torrent or a non-finite deadline
