@@ -19,6 +19,7 @@ import { type Settings, validateSettings } from "./settings.ts";
 import { type EngineEvent, EventHub, type EventOptions } from "./events.ts";
 import type { ResumeStore, StateStore, TorrentContext } from "./context.ts";
 import type { HttpFetcher } from "../tracker/http_client.ts";
+import type { RangeFetcher } from "./web_seed_transport.ts";
 import { TorrentRuntime } from "./torrent.ts";
 import { Torrent } from "./torrent_handle.ts";
 import { ConnectionManager } from "./connections.ts";
@@ -48,6 +49,8 @@ export interface SessionOptions {
   readonly resolveHost?: (host: string) => Promise<string[]>;
   /** HTTP transport for trackers; without one, HTTP trackers are not used. */
   readonly httpFetcher?: HttpFetcher;
+  /** HTTP range requests for web seeds (BEP 19); without one, web seeds are not used. */
+  readonly webSeedFetcher?: RangeFetcher;
 }
 
 /** Options for {@linkcode Session.add}. */
@@ -143,6 +146,7 @@ export class Session {
       uploadBucket: new TokenBucket(this.settings.maxUploadBytesPerSecond, now),
       resumeStore: options.resumeStore,
       dht: () => this.#sources.dht,
+      webSeedFetcher: options.webSeedFetcher,
     };
   }
 

@@ -29,6 +29,7 @@ import type { TransferCounter } from "./transfer_counter.ts";
 import type { PieceWork } from "./peer_messages.ts";
 import type { Peer } from "./peer.ts";
 import { StreamReads } from "./stream_reads.ts";
+import { WebSeeds } from "./web_seeds.ts";
 
 /** What a torrent's piece work is added with. */
 export interface TorrentDataOptions {
@@ -84,6 +85,8 @@ export class TorrentData implements PieceWork {
   readonly choking: ChokeScheduler;
   /** Streaming readers and the piece deadlines they set. */
   readonly streams: StreamReads;
+  /** BEP 19 web seeds, when the torrent lists any and a transport is given. */
+  readonly webSeeds: WebSeeds | undefined;
   /** Bytes of the wanted pieces. */
   readonly bytesWanted: number;
   /** Storage handle once opened (-1 before). */
@@ -160,6 +163,7 @@ export class TorrentData implements PieceWork {
       pieceFailed: (i) => this.#pieceFailed(i),
       writeFailed: (i, e, retryMs) => this.#writeFailed(i, e, retryMs),
       ban: (peer, reason) => host.ban(peer, reason),
+      banSource: (id, reason) => this.webSeeds?.ban(id, reason) ?? false,
     });
     this.streams = new StreamReads({
       ctx,
@@ -167,9 +171,27 @@ export class TorrentData implements PieceWork {
       picker: this.picker,
       storageId: () => this.storageId,
       deadlinesAdded: () => {
-        if (!host.isStopped) host.refillAll();
+        if (host.isStopped) return;
+        host.refillAll();
+        this.webSeeds?.kick();
       },
     });
+    const fetcher = ctx.webSeedFetcher;
+    this.webSeeds = fetcher && meta.urlList.length > 0 && s.maxWebSeeds > 0
+      ? new WebSeeds({
+        ctx,
+        fetcher,
+        meta,
+        infoHashHex: host.infoHashHex,
+        picker: this.picker,
+        pipeline: this.pipeline,
+        peers: host.peers,
+        state: () => host.state,
+        countDownload: (source, bytes) => host.transfer.countDownload(source, bytes),
+        downloadWaitMs: (now) => host.transfer.downloadWaitMs(now),
+        refillAll: () => host.refillAll(),
+      })
+      : undefined;
     this.#resume = new ResumeSaver(ctx, meta, options.dir, this.picker, (e) => {
       host.warn(`Cannot save resume data: ${errorText(e)}`);
     });
@@ -228,6 +250,7 @@ export class TorrentData implements PieceWork {
       this.choking.rechoke(now, seeding);
     } else this.choking.fillFreeSlots(now, seeding); // slots of peers that went idle
     this.#resume.saveIfDue(this.storageId, now);
+    this.webSeeds?.kick();
   }
 
   /** A peer left: its requests and availability go, and the upload side forgets it. */
@@ -242,6 +265,7 @@ export class TorrentData implements PieceWork {
   /** Finishes submitted pieces, saves resume data and closes the files. */
   async close(): Promise<void> {
     this.streams.close(new Error("Torrent stopped"));
+    await this.webSeeds?.close();
     await this.pipeline.drain(); // pieces already submitted are recorded in the resume data
     if (this.storageId < 0) return;
     await this.#resume.save(this.storageId);
