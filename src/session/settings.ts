@@ -198,10 +198,11 @@ export interface Settings {
    */
   readonly streamReadChunkBytes: number;
   /**
-   * Bytes asked of a web seed (BEP 19) in one HTTP Range request: one contiguous span of
-   * blocks, in one or more pieces. Default 4 MiB (libtorrent's urlseed_max_request_bytes
-   * is 16 MiB): the body goes into piece buffers as it arrives, so the size bounds the
-   * pieces one web seed holds at once, not memory.
+   * Most bytes asked of a web seed (BEP 19) in one HTTP Range request: one contiguous span
+   * of blocks, in one or more pieces, sized to about 2 s of the seed's measured rate (one
+   * piece, at least 256 KiB, before it is measured). Default 4 MiB (libtorrent's
+   * urlseed_max_request_bytes is 16 MiB): the body goes into piece buffers as it arrives,
+   * so the size bounds the pieces one request holds, not memory.
    */
   readonly webSeedRequestBytes: number;
   /** Requests to one web seed at once (each its own keep-alive connection). Default 2. */

@@ -1,7 +1,8 @@
 /**
  * A torrent's web seeds (BEP 19, url-list in the torrent and `ws=` in magnets) as one more
  * source beside the peers. The picker treats a web seed as a peer that has every piece
- * and asks it for contiguous spans of up to `webSeedRequestBytes` (`pickSpan`); blocks go
+ * and asks it for contiguous spans (`pickSpan`) of about two seconds of its data, at least
+ * a piece and at most `webSeedRequestBytes`, so it never holds pieces for long; blocks go
  * into the same piece pipeline as a peer's (hash check in the workers), and a web seed
  * whose data fails the hash is dropped as smart-ban drops a lying peer.
  *
@@ -27,6 +28,14 @@ import type { BlockSink } from "./peer_messages.ts";
 import { WebSeed, type WebSeedIo } from "./web_seed.ts";
 import { checkWebSeedUrl, webSeedBackoffMs, webSeedsWanted } from "./web_seed_rules.ts";
 import type { RangeFetcher } from "./web_seed_transport.ts";
+
+/**
+ * A span holds about this much of a request's data at the seed's measured rate (at most
+ * `webSeedRequestBytes`), so a slow web seed never holds many pieces peers could fetch.
+ */
+const SPAN_MS = 2_000;
+/** A span before the seed's rate is known: one piece, at least this many bytes. */
+const FIRST_SPAN_BYTES = 256 * 1024;
 
 /** What the web seeds need from their torrent. */
 export interface WebSeedsHost {
@@ -91,7 +100,6 @@ export class WebSeeds {
     const { clock, settings: s } = host.ctx;
     const now = clock.now();
     if (!webSeedsWanted(this.#sample(now), s)) return;
-    const maxBlocks = Math.max(1, Math.ceil(s.webSeedRequestBytes / BLOCK_LENGTH));
     for (const seed of this.#seeds.filter((x) => !x.dropped).slice(0, s.maxWebSeeds)) {
       // a seed that failed lately gets one request at a time until one succeeds
       const cap = seed.failures > 0 ? 1 : s.webSeedRequestsPerSeed;
@@ -104,7 +112,7 @@ export class WebSeeds {
             has: seed.has,
             ...(rate > 0 ? { deliveryMs: ((queued + 1) * BLOCK_LENGTH * 1000) / rate } : {}),
           },
-          maxBlocks,
+          this.#spanBlocks(rate, cap),
           { now },
         );
         if (span.length === 0) break;
@@ -129,6 +137,16 @@ export class WebSeeds {
     this.#closed = true;
     for (const seed of this.#seeds) seed.abort(new Error("Torrent stopped"));
     await Promise.all([...this.#running]);
+  }
+
+  /** Blocks in the next span: about SPAN_MS of one request's share of the seed's rate. */
+  #spanBlocks(rateBps: number, requests: number): number {
+    const { meta, ctx } = this.#host;
+    const max = ctx.settings.webSeedRequestBytes;
+    const bytes = rateBps > 0
+      ? (rateBps / requests) * (SPAN_MS / 1000)
+      : Math.max(meta.pieceLength, FIRST_SPAN_BYTES);
+    return Math.max(1, Math.ceil(Math.min(max, Math.max(meta.pieceLength, bytes)) / BLOCK_LENGTH));
   }
 
   #start(seed: WebSeed, span: BlockRequest[]): void {

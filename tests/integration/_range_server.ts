@@ -9,7 +9,8 @@
  * - `/long/…`: the range plus 1,000 more bytes, declared;
  * - `/ignore-range/…`: 200 with the whole file;
  * - `/corrupt/…`: the range with every byte flipped;
- * - `/redirect/…`: a 302 to `/ok/…`; `/loop/…`: a 302 to itself.
+ * - `/redirect/…`: a 302 to `/ok/…`; `/loop/…`: a 302 to itself;
+ * - `/slow/…`: correct answers at about 1 MiB/s (16 KiB every 16 ms).
  *
  * Requests are counted per mode. Bound to 127.0.0.1; stopped by `close()`.
  * @module
@@ -22,6 +23,8 @@ export interface RangeServer {
   readonly origin: string;
   /** Requests per mode. */
   readonly counts: Map<string, number>;
+  /** Body bytes answered per mode (as declared or sent). */
+  readonly bytes: Map<string, number>;
   /** Stops the server. */
   close(): Promise<void>;
 }
@@ -35,17 +38,25 @@ export async function startRangeServer(
   tls?: { cert: string; key: string },
 ): Promise<RangeServer> {
   const counts = new Map<string, number>();
+  const bytes = new Map<string, number>();
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({
     hostname: "127.0.0.1",
     port: 0,
     onListen: (addr) => resolve(addr as Deno.NetAddr),
     ...(tls ?? {}),
-  }, (req) => handle(req, root, counts));
+  }, async (req) => {
+    const res = await handle(req, root, counts);
+    const mode = new URL(req.url).pathname.split("/")[1] ?? "";
+    const length = Number(res.headers.get("content-length") ?? 0);
+    bytes.set(mode, (bytes.get(mode) ?? 0) + length);
+    return res;
+  });
   const addr = await listening;
   return {
     origin: `${tls ? "https" : "http"}://127.0.0.1:${addr.port}`,
     counts,
+    bytes,
     close: () => server.shutdown(),
   };
 }
@@ -96,6 +107,20 @@ async function handle(req: Request, root: string, counts: Map<string, number>): 
       },
     });
     return new Response(stream, { status: 206, headers });
+  }
+  if (mode === "slow") {
+    let at = 0;
+    const slow = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (at >= body.length) return c.close();
+        await new Promise((r) => setTimeout(r, 16));
+        c.enqueue(body.slice(at, at += 16_384));
+      },
+    });
+    return new Response(slow, {
+      status: 206,
+      headers: { ...headers, "content-length": String(body.length) },
+    });
   }
   return new Response(body, {
     status: 206,

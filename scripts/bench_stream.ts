@@ -1,0 +1,127 @@
+/**
+ * Streaming time to first byte against a rate-limited python3-libtorrent seeder:
+ *
+ *   deno run -A scripts/bench_stream.ts [trials (5)] [MiB (12)] [seeder KiB/s (2048)]
+ *
+ * Each trial starts a fresh seeder (waiting until it accepts peers) twice, alternating
+ * which run goes first:
+ * - `get --stream`: the time from "torrent-added" to the first byte of an HTTP range read
+ *   at a random position of the file (a seek);
+ * - a plain `get`: the time from "torrent-added" to its first verified piece, and to the
+ *   verification of the piece holding that same position (what a reader would wait for
+ *   without deadlines), and to completion.
+ * Prints one line per trial and the median, minimum and maximum of each column.
+ * @module
+ */
+import { join } from "node:path";
+import { startLibtorrentPeer } from "../tests/interop/_lt_peer.ts";
+import { makeVideo, startGet, timedRange } from "../tests/interop/_stream_helpers.ts";
+
+const trials = Number(Deno.args[0] ?? 5);
+const size = Number(Deno.args[1] ?? 12) * 1024 * 1024;
+const rate = Number(Deno.args[2] ?? 2048) * 1024;
+const PIECE = 256 * 1024;
+
+const root = await Deno.makeTempDir({ prefix: "swarmd-bench-stream-" });
+const video = await makeVideo(root, size, PIECE);
+
+/** Runs `fn` against a fresh seeder on 127.0.0.2, once it accepts peers. */
+async function withSeeder<T>(fn: (args: string[]) => Promise<T>): Promise<T> {
+  const seeder = startLibtorrentPeer({
+    torrent: video.torrentPath,
+    save: join(root, "src"),
+    listen: "127.0.0.2:0",
+    seedMode: true,
+    uploadLimit: rate,
+    timeoutS: 300,
+  });
+  try {
+    const port = await seeder.port;
+    for (let i = 0; i < 200 && !seeder.lines.some((l) => l.includes('"started"')); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await Deno.remove(join(root, "dl"), { recursive: true }).catch(() => {});
+    return await fn([
+      "-o",
+      join(root, "dl"),
+      "--peer",
+      `127.0.0.2:${port}`,
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--no-dht",
+    ]);
+  } finally {
+    await seeder.stop();
+  }
+}
+
+async function streamRun(position: number): Promise<number> {
+  return await withSeeder(async (args) => {
+    const get = startGet(video.torrentPath, [...args, "--stream"]);
+    try {
+      const added = await get.waitFor((e) => e.type === "torrent-added", 30_000);
+      const stream = await get.waitFor((e) => e.type === "stream", 30_000);
+      const t0 = performance.now();
+      const r = await timedRange(String(stream.event.url), position, position + 65_535);
+      if (r.status !== 206) throw new Error(`HTTP ${r.status}`);
+      return t0 + r.firstByteMs - added.at;
+    } finally {
+      await get.stop();
+    }
+  });
+}
+
+async function plainRun(position: number): Promise<[number, number, number]> {
+  return await withSeeder(async (args) => {
+    const get = startGet(video.torrentPath, args);
+    try {
+      const added = await get.waitFor((e) => e.type === "torrent-added", 30_000);
+      const first = await get.waitFor((e) => e.type === "piece-verified", 60_000);
+      const piece = Math.floor(position / PIECE);
+      const same = await get.waitFor(
+        (e) => e.type === "piece-verified" && e.index === piece,
+        300_000,
+      );
+      const done = await get.waitFor((e) => e.type === "torrent-completed", 300_000);
+      return [first.at - added.at, same.at - added.at, done.at - added.at];
+    } finally {
+      await get.stop();
+    }
+  });
+}
+
+const rows: number[][] = [];
+console.log(
+  `${trials} trials, ${size / 1024 / 1024} MiB, ${PIECE / 1024} KiB pieces, seeder ${
+    rate / 1024
+  } KiB/s`,
+);
+console.log("trial  seek-TTFB  plain-first-piece  plain-same-piece  plain-complete  (ms)");
+try {
+  for (let t = 0; t < trials; t++) {
+    const position = Math.floor(Math.random() * (size - 65_536));
+    let seek: number, plain: [number, number, number];
+    if (t % 2 === 0) {
+      seek = await streamRun(position);
+      plain = await plainRun(position);
+    } else {
+      plain = await plainRun(position);
+      seek = await streamRun(position);
+    }
+    rows.push([seek, ...plain]);
+    console.log(
+      `${t + 1}`.padEnd(7) + [seek, ...plain].map((v) => v.toFixed(0).padStart(10)).join("  "),
+    );
+  }
+  for (const [name, pick] of [["median", 0.5], ["min", 0], ["max", 1]] as const) {
+    const cols = [0, 1, 2, 3].map((c) => {
+      const sorted = rows.map((r) => r[c]!).sort((a, b) => a - b);
+      return sorted[Math.round(pick * (sorted.length - 1))]!;
+    });
+    console.log(name.padEnd(7) + cols.map((v) => v.toFixed(0).padStart(10)).join("  "));
+  }
+} finally {
+  await Deno.remove(root, { recursive: true });
+}
