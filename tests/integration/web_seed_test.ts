@@ -4,7 +4,8 @@
  * in names: percent-encoded URLs) complete from a web seed alone, through the library and
  * through `get`; and each misbehaviour (404, 5xx, a short body, a body longer than asked,
  * a server ignoring Range, a redirect loop, data that fails the hash) backs off and is
- * dropped after a bounded number of requests while a good web seed completes the torrent.
+ * dropped after a bounded number of requests while a good web seed completes the torrent;
+ * a magnet's `ws=` seed serves once the metadata came from a (slow) peer.
  * @module
  */
 import { createHash } from "node:crypto";
@@ -237,6 +238,32 @@ Deno.test("web seed: a loopback URL in a torrent is not fetched by default", asy
       assertEquals(server.counts.size, 0);
     } finally {
       await c.close();
+    }
+  });
+});
+
+Deno.test("web seed: a magnet's ws= seed serves once the metadata came from a peer", async () => {
+  await withServer(async (root, server) => {
+    const { path, digests } = await payload(root, false);
+    const created = await createTorrent(path, { pieceLength: 32 * 1024 });
+    const seeder = client({ maxUploadBytesPerSecond: 64 * 1024 });
+    const leecher = client();
+    try {
+      await seeder.add(created.meta, { dir: join(root, "src"), seed: true });
+      const magnet = `magnet:?xt=urn:btih:${created.meta.infoHashHex}` +
+        `&ws=${encodeURIComponent(`${server.origin}/ok/`)}&x.pe=127.0.0.1:${seeder.port}`;
+      const torrent = await leecher.add(magnet, { dir: join(root, "dl") });
+      const timeout = AbortSignal.timeout(60_000);
+      await Promise.race([
+        torrent.done,
+        new Promise((_, reject) => timeout.addEventListener("abort", () => reject(timeout.reason))),
+      ]);
+      assertEquals(await digestsOf(join(root, "dl"), false), digests);
+      // the seed gives 64 KiB/s: the 700 KB came mostly from the web seed
+      assert((server.bytes.get("ok") ?? 0) > 350_000, `${server.bytes.get("ok")} bytes from ws=`);
+    } finally {
+      await leecher.close();
+      await seeder.close();
     }
   });
 });
