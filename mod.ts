@@ -7,8 +7,10 @@
  * `./bencode`, `./metainfo`, `./wire`, `./tracker` and `./dht` entry points.
  *
  * BEPs: 3 (protocol, metainfo), 6 (fast extension), 9 (magnet links, parsing),
- * 10 (extension handshake), 12 (multitracker tiers, parsing), 19 (web seeds,
- * parsing), 27 (private torrents), 53 (magnet select-only).
+ * 10 (extension handshake), 12 (multitracker tiers, parsing), 19 (web seeds),
+ * 27 (private torrents), 53 (magnet select-only). Torrents stream while they download:
+ * `Torrent.createReadStream()`, and over HTTP with range requests through
+ * `createStreamHandler()` / `serveStreams()`.
  *
  * Run as a CLI: `deno run -A mod.ts --help`.
  *
