@@ -68,6 +68,11 @@ export type {
   TrackerSummary,
 } from "./src/session/events.ts";
 export type { HttpFetcher, HttpFetchOptions, HttpFetchResult } from "./src/tracker/http_client.ts";
+export type {
+  RangeFetcher,
+  RangeFetchOptions,
+  RangeResponse,
+} from "./src/session/web_seed_transport.ts";
 export type { ResumeStore, StateStore } from "./src/session/context.ts";
 export * from "./src/runtime/types.ts";
 export type {
