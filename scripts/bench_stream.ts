@@ -13,9 +13,7 @@
  * Prints one line per trial and the median, minimum and maximum of each column.
  * @module
  */
-import { join } from "node:path";
-import { startLibtorrentPeer } from "../tests/interop/_lt_peer.ts";
-import { makeVideo, startGet, timedRange } from "../tests/interop/_stream_helpers.ts";
+import { makeVideo, startGet, timedRange, withSeeder } from "../tests/interop/_stream_helpers.ts";
 
 const trials = Number(Deno.args[0] ?? 5);
 const size = Number(Deno.args[1] ?? 12) * 1024 * 1024;
@@ -25,40 +23,8 @@ const PIECE = 256 * 1024;
 const root = await Deno.makeTempDir({ prefix: "swarmd-bench-stream-" });
 const video = await makeVideo(root, size, PIECE);
 
-/** Runs `fn` against a fresh seeder on 127.0.0.2, once it accepts peers. */
-async function withSeeder<T>(fn: (args: string[]) => Promise<T>): Promise<T> {
-  const seeder = startLibtorrentPeer({
-    torrent: video.torrentPath,
-    save: join(root, "src"),
-    listen: "127.0.0.2:0",
-    seedMode: true,
-    uploadLimit: rate,
-    timeoutS: 300,
-  });
-  try {
-    const port = await seeder.port;
-    for (let i = 0; i < 200 && !seeder.lines.some((l) => l.includes('"started"')); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await Deno.remove(join(root, "dl"), { recursive: true }).catch(() => {});
-    return await fn([
-      "-o",
-      join(root, "dl"),
-      "--peer",
-      `127.0.0.2:${port}`,
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--no-dht",
-    ]);
-  } finally {
-    await seeder.stop();
-  }
-}
-
 async function streamRun(position: number): Promise<number> {
-  return await withSeeder(async (args) => {
+  return await withSeeder(root, { video, rate }, async (args) => {
     const get = startGet(video.torrentPath, [...args, "--stream"]);
     try {
       const added = await get.waitFor((e) => e.type === "torrent-added", 30_000);
@@ -74,7 +40,7 @@ async function streamRun(position: number): Promise<number> {
 }
 
 async function plainRun(position: number): Promise<[number, number, number]> {
-  return await withSeeder(async (args) => {
+  return await withSeeder(root, { video, rate }, async (args) => {
     const get = startGet(video.torrentPath, args);
     try {
       const added = await get.waitFor((e) => e.type === "torrent-added", 30_000);

@@ -117,15 +117,9 @@ export class PieceStates {
   /** Requests up to `max` free blocks of piece `index` from `peerId`, appending to `out`. */
   take(index: number, peerId: string, max: number, out: BlockRequest[]): void {
     const p = this.partials.get(index) ?? this.touch(index);
-    const wanted = this.prio[index]! > 0;
     for (let b = 0; b < p.blockCount && max > 0 && p.free > 0; b++) {
       if (p.owner[b] !== undefined || p.isReceived(b)) continue;
-      p.owner[b] = peerId;
-      p.free--;
-      p.requested++;
-      if (wanted) this.wantedFree--;
-      this.book.add(peerId, index, b);
-      out.push(this.geo.request(index, b));
+      this.#assign(p, b, peerId, out);
       max--;
     }
     if (p.free === 0) this.open.delete(index);
@@ -138,15 +132,9 @@ export class PieceStates {
    */
   takeFrom(index: number, b: number, peerId: string, max: number, out: BlockRequest[]): number {
     const p = this.partials.get(index) ?? this.touch(index);
-    const wanted = this.prio[index]! > 0;
     for (; b < p.blockCount && max > 0; b++, max--) {
       if (p.owner[b] !== undefined || p.isReceived(b)) break;
-      p.owner[b] = peerId;
-      p.free--;
-      p.requested++;
-      if (wanted) this.wantedFree--;
-      this.book.add(peerId, index, b);
-      out.push(this.geo.request(index, b));
+      this.#assign(p, b, peerId, out);
     }
     if (p.free === 0) this.open.delete(index);
     if (p.isUntouched) this.reset(p); // nothing taken from an untouched piece
@@ -278,6 +266,16 @@ export class PieceStates {
       pieceLengthOf: (i) => geo.pieceLengthOf(i),
       blockCountOf: (i) => geo.blockCountOf(i),
     });
+  }
+
+  /** Free block `b` of `p` becomes requested from `peerId`, appended to `out`. */
+  #assign(p: PartialPiece, b: number, peerId: string, out: BlockRequest[]): void {
+    p.owner[b] = peerId;
+    p.free--;
+    p.requested++;
+    if (this.prio[p.index]! > 0) this.wantedFree--;
+    this.book.add(peerId, p.index, b);
+    out.push(this.geo.request(p.index, b));
   }
 
   /** Forgets a partial piece and its requests, removing its free blocks from the count. */

@@ -41,7 +41,7 @@ Deno.test("get --stream serves a downloading file: seeks, a sequential read, han
     stdin: "null",
   }).spawn();
   const peer = ["--peer", `127.0.0.1:${port}`, "--port", "0", "--host", "127.0.0.1", "--no-dht"];
-  let get = startGet(video.torrentPath, ["-o", join(root, "dl"), ...peer, "--stream"]);
+  const get = startGet(video.torrentPath, ["-o", join(root, "dl"), ...peer, "--stream"]);
   try {
     const stream = await get.waitFor((e) => e.type === "stream", 30_000);
     const url = String(stream.event.url);
@@ -104,7 +104,7 @@ Deno.test("get --stream serves a downloading file: seeks, a sequential read, han
       if (done) break;
       out += value;
     }
-    const again = /^stream: (\S+)  video\.mp4$/m.exec(out);
+    const again = /^stream: (\S+) {2}video\.mp4$/m.exec(out);
     assert(again, `no stream: line in ${JSON.stringify(out)}`);
     assertEquals((await timedRange(again[1]!, 1000, 1999)).body, video.data.subarray(1000, 2000));
     text.kill("SIGTERM");

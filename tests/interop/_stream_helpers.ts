@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { buildTorrent } from "../../src/metainfo/create.ts";
 import { parseTorrent } from "../../src/metainfo/mod.ts";
+import { startLibtorrentPeer } from "./_lt_peer.ts";
 
 const MOD = new URL("../../mod.ts", import.meta.url).pathname;
 
@@ -45,6 +46,39 @@ export async function makeVideo(root: string, size: number, pieceLength: number)
   const torrentPath = join(root, "video.torrent");
   await Deno.writeFile(torrentPath, bytes);
   return { torrentPath, data, infoHash: parseTorrent(bytes).infoHashHex };
+}
+
+/**
+ * Runs `fn` against a fresh libtorrent seeder of `video` on 127.0.0.2 capped at `rate`
+ * bytes/s, once it accepts peers; `fn` gets `get`'s flags to download from it into
+ * `root/dl` (emptied first).
+ */
+export async function withSeeder<T>(
+  root: string,
+  o: { video: Video; rate: number },
+  fn: (args: string[]) => Promise<T>,
+): Promise<T> {
+  const seeder = startLibtorrentPeer({
+    torrent: o.video.torrentPath,
+    save: join(root, "src"),
+    listen: "127.0.0.2:0",
+    seedMode: true,
+    uploadLimit: o.rate,
+    timeoutS: 300,
+  });
+  try {
+    const port = await seeder.port;
+    // an auto-managed torrent accepts peers ~0.5 s after the session starts
+    for (let i = 0; i < 200 && !seeder.lines.some((l) => l.includes('"started"')); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const dl = join(root, "dl");
+    await Deno.remove(dl, { recursive: true }).catch(() => {});
+    const args = ["--peer", `127.0.0.2:${port}`, "--port", "0", "--host", "127.0.0.1"];
+    return await fn(["-o", dl, ...args, "--no-dht"]);
+  } finally {
+    await seeder.stop();
+  }
 }
 
 /** One JSON line of our `get --json`, with the ms it arrived (performance.now()). */

@@ -5,54 +5,14 @@
  * time to the first byte of a seek (from the torrent being added) is printed beside a
  * plain `get`'s time to its first verified piece (`scripts/bench_stream.ts` repeats this).
  */
-import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
 import { interopTest } from "./_harness.ts";
-import { startLibtorrentPeer } from "./_lt_peer.ts";
-import { makeVideo, startGet, timedRange, type Video } from "./_stream_helpers.ts";
+import { makeVideo, startGet, timedRange, withSeeder } from "./_stream_helpers.ts";
 import { SeededRandom } from "../../src/util/prng.ts";
 
 const SIZE = 12 * 1024 * 1024;
 const PIECE = 256 * 1024;
 const RATE = 2 * 1024 * 1024;
-
-/** A fresh seeder capped at RATE on 127.0.0.2; `fn` gets our get's peer flags once it accepts peers. */
-async function withSeeder<T>(
-  root: string,
-  video: Video,
-  fn: (args: string[]) => Promise<T>,
-): Promise<T> {
-  const seeder = startLibtorrentPeer({
-    torrent: video.torrentPath,
-    save: join(root, "src"),
-    listen: "127.0.0.2:0",
-    seedMode: true,
-    uploadLimit: RATE,
-    timeoutS: 180,
-  });
-  try {
-    const port = await seeder.port;
-    // an auto-managed torrent accepts peers ~0.5 s after the session starts
-    for (let i = 0; i < 200 && !seeder.lines.some((l) => l.includes('"started"')); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await Deno.remove(join(root, "dl"), { recursive: true }).catch(() => {});
-    const dl = join(root, "dl");
-    return await fn([
-      "-o",
-      dl,
-      "--peer",
-      `127.0.0.2:${port}`,
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--no-dht",
-    ]);
-  } finally {
-    await seeder.stop();
-  }
-}
 
 await interopTest(
   "interop: get --stream serves a file while it downloads from a rate-limited libtorrent seeder",
@@ -61,7 +21,7 @@ await interopTest(
     try {
       const video = await makeVideo(root, SIZE, PIECE);
       const random = new SeededRandom(Date.now() % 1_000_000);
-      const firstSeekMs = await withSeeder(root, video, async (args) => {
+      const firstSeekMs = await withSeeder(root, { video, rate: RATE }, async (args) => {
         const get = startGet(video.torrentPath, [...args, "--stream"]);
         try {
           const added = await get.waitFor((e) => e.type === "torrent-added", 30_000);
@@ -89,7 +49,7 @@ await interopTest(
           assertEquals(await get.stop(), 0);
         }
       });
-      const plain = await withSeeder(root, video, async (args) => {
+      const plain = await withSeeder(root, { video, rate: RATE }, async (args) => {
         const get = startGet(video.torrentPath, args);
         try {
           const added = await get.waitFor((e) => e.type === "torrent-added", 30_000);
