@@ -237,6 +237,7 @@ export class TorrentData implements PieceWork {
       });
     }
     this.uploader.seeding(this.#host.peers.values());
+    void this.webSeeds?.close(); // nothing left to fetch: spans in flight are cut
     if (justFinished) void this.#resume.save(this.storageId);
   }
 
