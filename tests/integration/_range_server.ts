@@ -75,26 +75,32 @@ async function handle(req: Request, root: string, counts: Map<string, number>): 
   if (mode === "loop") {
     return new Response(null, { status: 302, headers: { location: url.pathname } });
   }
-  let data: Uint8Array<ArrayBuffer>;
+  let file: Deno.FsFile;
   try {
-    data = await Deno.readFile(join(root, ...path));
+    file = await Deno.open(join(root, ...path));
   } catch {
     return new Response("not found", { status: 404 });
   }
+  let size: number, start: number, end: number;
   const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.get("range") ?? "");
+  try {
+    size = (await file.stat()).size;
+    start = m && mode !== "ignore-range" ? Number(m[1]) : 0;
+    end = Math.min(m && mode !== "ignore-range" && m[2] ? Number(m[2]) : size - 1, size - 1);
+    if (m && mode !== "ignore-range" && start > end) {
+      file.close();
+      return new Response(null, { status: 416, headers: { "content-range": `bytes */${size}` } });
+    }
+  } catch (e) {
+    file.close();
+    throw e;
+  }
+  const data = await readAt(file, start, end - start + 1); // only the bytes asked for
   if (!m || mode === "ignore-range") {
-    return new Response(data, { status: 200, headers: { "content-length": String(data.length) } });
+    return new Response(data, { status: 200, headers: { "content-length": String(size) } });
   }
-  const start = Number(m[1]);
-  const end = Math.min(m[2] ? Number(m[2]) : data.length - 1, data.length - 1);
-  if (start > end) {
-    return new Response(null, {
-      status: 416,
-      headers: { "content-range": `bytes */${data.length}` },
-    });
-  }
-  let body = data.slice(start, end + 1);
-  const headers = { "content-range": `bytes ${start}-${end}/${data.length}` };
+  let body = data;
+  const headers = { "content-range": `bytes ${start}-${end}/${size}` };
   if (mode === "corrupt") body = body.map((b) => b ^ 0xff);
   if (mode === "long") body = new Uint8Array([...body, ...new Uint8Array(1000)]);
   if (mode === "short") {
@@ -126,6 +132,22 @@ async function handle(req: Request, root: string, counts: Map<string, number>): 
     status: 206,
     headers: { ...headers, "content-length": String(body.length) },
   });
+}
+
+/** Reads `length` bytes at `offset` and closes the file. */
+async function readAt(file: Deno.FsFile, offset: number, length: number) {
+  try {
+    const out = new Uint8Array(length);
+    await file.seek(offset, Deno.SeekMode.Start);
+    for (let got = 0; got < length;) {
+      const n = await file.read(out.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+    return out;
+  } finally {
+    file.close();
+  }
 }
 
 /** A test CA and a server certificate it signed, for 127.0.0.1 and localhost (PEM). */
