@@ -254,6 +254,7 @@ function report(e: EngineEvent, io: CliIo): void {
     case "storage-warning":
     case "tracker-warning":
     case "dht-warning":
+    case "web-seed-warning":
       io.stderr(`warning: ${e.message}`);
       return;
     case "torrent-completed":

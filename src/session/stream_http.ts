@@ -140,7 +140,7 @@ function serveFile(
     ...SAFETY,
     "accept-ranges": "bytes",
     "content-type": contentTypeOf(name),
-    "content-disposition": `inline; filename*=UTF-8''${encodeURIComponent(name)}`,
+    "content-disposition": `inline; filename*=UTF-8''${rfc5987(name)}`,
     etag,
   };
   let range = parseRangeHeader(req.headers.get("range"), size);
@@ -199,4 +199,12 @@ function text(status: number, message: string, headers: Record<string, string> =
       "content-length": String(body.length),
     },
   });
+}
+
+/** A file name as an RFC 5987 ext-value (percent-encoded UTF-8; `'()*` too). */
+function rfc5987(name: string): string {
+  return encodeURIComponent(name).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }

@@ -172,3 +172,14 @@ Deno.test("createStreamHandler() answers 503 while a magnet's metadata is unknow
   assertEquals([res.status, res.headers.get("retry-after")], [503, "1"]);
   await res.body?.cancel();
 });
+
+Deno.test("createStreamHandler() names the file in Content-Disposition (RFC 5987)", async () => {
+  const named = createStreamHandler({
+    torrent: () => fakeTorrent([file(0, "dir/it's (1) é.mkv", 1000)]),
+  });
+  const res = await named(new Request(`http://127.0.0.1/stream/${HASH}/0`, { method: "HEAD" }));
+  assertEquals(
+    res.headers.get("content-disposition"),
+    "inline; filename*=UTF-8''it%27s%20%281%29%20%C3%A9.mkv",
+  );
+});
