@@ -6,7 +6,8 @@
  * Each trial starts a fresh seeder (waiting until it accepts peers) twice, alternating
  * which run goes first:
  * - `get --stream`: the time from "torrent-added" to the first byte of an HTTP range read
- *   at a random position of the file (a seek);
+ *   at a random position of the file (a seek), and, 3 s into the download, the time from a
+ *   second read's request, half the file away, to its first byte (a seek mid-download);
  * - a plain `get`: the time from "torrent-added" to its first verified piece, and to the
  *   verification of the piece holding that same position (what a reader would wait for
  *   without deadlines), and to completion.
@@ -23,16 +24,22 @@ const PIECE = 256 * 1024;
 const root = await Deno.makeTempDir({ prefix: "swarmd-bench-stream-" });
 const video = await makeVideo(root, size, PIECE);
 
-async function streamRun(position: number): Promise<number> {
+async function streamRun(position: number): Promise<[number, number]> {
   return await withSeeder(root, { video, rate }, async (args) => {
     const get = startGet(video.torrentPath, [...args, "--stream"]);
     try {
       const added = await get.waitFor((e) => e.type === "torrent-added", 30_000);
       const stream = await get.waitFor((e) => e.type === "stream", 30_000);
+      const url = String(stream.event.url);
       const t0 = performance.now();
-      const r = await timedRange(String(stream.event.url), position, position + 65_535);
+      const r = await timedRange(url, position, position + 65_535);
       if (r.status !== 206) throw new Error(`HTTP ${r.status}`);
-      return t0 + r.firstByteMs - added.at;
+      // a second seek, 3 s into the download, elsewhere: its latency from the request
+      const wait = added.at + 3_000 - performance.now();
+      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+      const later = (position + size / 2) % (size - 65_536);
+      const r2 = await timedRange(url, later, later + 65_535);
+      return [t0 + r.firstByteMs - added.at, r2.firstByteMs];
     } finally {
       await get.stop();
     }
@@ -64,11 +71,13 @@ console.log(
     rate / 1024
   } KiB/s`,
 );
-console.log("trial  seek-TTFB  plain-first-piece  plain-same-piece  plain-complete  (ms)");
+console.log(
+  "trial  seek-TTFB  mid-seek  plain-first-piece  plain-same-piece  plain-complete  (ms)",
+);
 try {
   for (let t = 0; t < trials; t++) {
     const position = Math.floor(Math.random() * (size - 65_536));
-    let seek: number, plain: [number, number, number];
+    let seek: [number, number], plain: [number, number, number];
     if (t % 2 === 0) {
       seek = await streamRun(position);
       plain = await plainRun(position);
@@ -76,13 +85,13 @@ try {
       plain = await plainRun(position);
       seek = await streamRun(position);
     }
-    rows.push([seek, ...plain]);
+    rows.push([...seek, ...plain]);
     console.log(
-      `${t + 1}`.padEnd(7) + [seek, ...plain].map((v) => v.toFixed(0).padStart(10)).join("  "),
+      `${t + 1}`.padEnd(7) + [...seek, ...plain].map((v) => v.toFixed(0).padStart(10)).join("  "),
     );
   }
   for (const [name, pick] of [["median", 0.5], ["min", 0], ["max", 1]] as const) {
-    const cols = [0, 1, 2, 3].map((c) => {
+    const cols = [0, 1, 2, 3, 4].map((c) => {
       const sorted = rows.map((r) => r[c]!).sort((a, b) => a - b);
       return sorted[Math.round(pick * (sorted.length - 1))]!;
     });
