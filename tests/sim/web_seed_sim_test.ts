@@ -1,8 +1,9 @@
 /**
  * Web seeds (BEP 19) through a whole session on a virtual clock, with an in-memory HTTP
  * transport: torrents complete from a web seed alone (single-file, and multi-file with a
- * padding file), a web seed that misbehaves in each way backs off and is dropped without
- * looping while a good one completes the torrent, a web seed whose data fails the hash is
+ * padding file), a web seed that misbehaves in each way is asked a bounded number of times
+ * (back-off, never a loop) while a good one completes the torrent, one that keeps failing
+ * alone is dropped after `webSeedMaxFailures`, a web seed whose data fails the hash is
  * dropped like a lying peer, and a local URL is refused unless local addresses are allowed.
  */
 import { assert, assertEquals } from "../assert.ts";
@@ -188,7 +189,7 @@ const BAD: Mode[] = [
   "redirect-loop",
 ];
 for (const mode of BAD) {
-  Deno.test(`web seed: one that answers ${mode} backs off, is dropped, and a good one completes`, async () => {
+  Deno.test(`web seed: one that answers ${mode} backs off within bounds while a good one completes`, async () => {
     const clock = new VirtualClock();
     const t = makeTorrent([[["x.bin"], 200_000]], [
       "http://bad.example/x.bin",
