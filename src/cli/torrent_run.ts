@@ -26,6 +26,7 @@ import {
   safeText,
   stringFlag,
 } from "./common.ts";
+import { startStreamOutput, STREAM_OPTIONS, STREAM_OPTIONS_HELP } from "./stream_output.ts";
 
 /** Flags shared by `get` and `seed`. */
 export const PEER_OPTIONS: OptionsSpec = {
@@ -43,6 +44,7 @@ export const PEER_OPTIONS: OptionsSpec = {
   host: { type: "string" },
   "allow-local-peers": { type: "boolean" },
   encryption: { type: "string" },
+  ...STREAM_OPTIONS,
 };
 
 /** Help text for the shared flags. */
@@ -61,8 +63,9 @@ export const PEER_OPTIONS_HELP =
   --allow-local-peers     accept every address trackers, DHT nodes and PEX peers give
                           (by default a source may only give addresses at most as
                           local as itself: a public tracker cannot point into your LAN)
+${STREAM_OPTIONS_HELP}
   --json                  one JSON object per line: events and progress
-  --quiet                 print nothing but errors`;
+  --quiet                 print nothing but errors (and the stream URLs)`;
 
 /** Parsed shared flags. */
 export interface RunOptions {
@@ -134,6 +137,7 @@ export async function runTorrent(
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let streams: Awaited<ReturnType<typeof startStreamOutput>>;
   try {
     // Subscribe before adding, so the storage check's events are seen too.
     const session = await client.ready();
@@ -157,15 +161,21 @@ export async function runTorrent(
           : `Fetching metadata for ${infoHashHex} from peers (port ${client.port})`,
       );
     }
+    streams = await startStreamOutput(v, { session, infoHash: infoHashHex, io, json });
+    streams?.announce();
     if (timeoutS !== undefined) timer = setTimeout(() => stop.abort("timeout"), timeoutS * 1000);
+    // --timeout bounds the download; a complete one streams on until interrupted
+    torrent.done.then(() => clearTimeout(timer), () => {});
     const outcome = await watch(events, io, {
       json,
       quiet,
-      seed: options.seed,
+      // a streaming get serves on once complete, until interrupted
+      seed: options.seed || streams !== undefined,
       done: torrent.done,
+      onMetadata: () => streams?.announce(),
     });
     const reason = stop.signal.reason as string | undefined;
-    if (outcome === "complete" && !options.seed) {
+    if (outcome === "complete" && !options.seed && !streams) {
       if (!quiet && !json) {
         io.stdout(`Complete: ${safeText(torrent.name)} verified in ${options.dir}`);
       }
@@ -187,6 +197,7 @@ export async function runTorrent(
     return options.seed || st.bytesVerified === st.bytesWanted ? 0 : 1;
   } finally {
     if (timer !== undefined) clearTimeout(timer);
+    await streams?.close();
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
     io.status("");
     await client.close();
@@ -196,11 +207,18 @@ export async function runTorrent(
 async function watch(
   events: AsyncIterable<EngineEvent>,
   io: CliIo,
-  o: { json: boolean; quiet: boolean; seed: boolean; done: Promise<void> },
+  o: {
+    json: boolean;
+    quiet: boolean;
+    seed: boolean;
+    done: Promise<void>;
+    onMetadata: () => void;
+  },
 ): Promise<"complete" | "error" | "stopped"> {
   let complete = false;
   o.done.then(() => complete = true, () => {});
   for await (const e of events) {
+    if (e.type === "metadata-received") o.onMetadata();
     if (o.json) io.stdout(JSON.stringify(e));
     else if (!o.quiet) report(e, io);
     if (e.type === "torrent-error") {
@@ -236,6 +254,7 @@ function report(e: EngineEvent, io: CliIo): void {
     case "storage-warning":
     case "tracker-warning":
     case "dht-warning":
+    case "web-seed-warning":
       io.stderr(`warning: ${e.message}`);
       return;
     case "torrent-completed":

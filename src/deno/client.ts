@@ -41,6 +41,8 @@ export interface ClientOptions {
   readonly stateDir?: string | null;
   /** Where resume data lives (default: `<save path>/.swarmd/<info-hash>.resume` files). */
   readonly resumeStore?: ResumeStore;
+  /** Extra CA certificates (PEM) trusted for https trackers and web seeds. */
+  readonly caCerts?: readonly string[];
 }
 
 /** The default state directory, when a home directory is known. */
@@ -85,7 +87,9 @@ export const DENO_RESUME_STORE: ResumeStore = Object.freeze({
  */
 export class Client {
   readonly #options: ClientOptions;
-  #started: Promise<{ session: Session; disk: WorkerPoolDiskIo }> | undefined;
+  #started:
+    | Promise<{ session: Session; disk: WorkerPoolDiskIo; http: DenoHttpFetcher }>
+    | undefined;
   #session: Session | undefined;
 
   /** Configures a client; nothing starts until it is used. */
@@ -103,7 +107,7 @@ export class Client {
     return (await this.#started).session;
   }
 
-  async #start(): Promise<{ session: Session; disk: WorkerPoolDiskIo }> {
+  async #start(): Promise<{ session: Session; disk: WorkerPoolDiskIo; http: DenoHttpFetcher }> {
     const options = this.#options;
     const stateDir = options.stateDir === null ? undefined : options.stateDir ?? defaultStateDir();
     const settings = validateSettings({
@@ -116,6 +120,10 @@ export class Client {
       highWaterBytes: settings.diskQueueBytes,
       recycledBytes: settings.recycledBufferBytes,
     });
+    const http = new DenoHttpFetcher({
+      userAgent: "swarmd/0.1.0",
+      ...(options.caCerts ? { caCerts: options.caCerts } : {}),
+    });
     const session = new Session({
       settings,
       network: DENO_NETWORK,
@@ -125,7 +133,8 @@ export class Client {
       resumeStore: options.resumeStore ?? DENO_RESUME_STORE,
       storageFiles: DENO_STORAGE_FILES,
       resolveHost,
-      httpFetcher: new DenoHttpFetcher({ userAgent: "swarmd/0.1.0" }),
+      httpFetcher: http,
+      webSeedFetcher: http,
       ...(stateDir ? { dhtStateStore: fileStateStore(`${stateDir}/dht.dat`) } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     });
@@ -133,10 +142,11 @@ export class Client {
       await session.listen();
     } catch (e) {
       await disk.shutdown();
+      http.close();
       throw e;
     }
     this.#session = session;
-    return { session, disk };
+    return { session, disk, http };
   }
 
   /** The bound listen port (0 before start). */
@@ -172,8 +182,9 @@ export class Client {
   /** Stops every torrent (resume data saved), the listener and the worker pool. */
   async close(): Promise<void> {
     if (!this.#started) return;
-    const { session, disk } = await this.#started;
+    const { session, disk, http } = await this.#started;
     await session.close();
     await disk.shutdown();
+    http.close();
   }
 }

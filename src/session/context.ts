@@ -11,6 +11,7 @@ import type { Settings } from "./settings.ts";
 import type { EventHub } from "./events.ts";
 import type { TokenBucket } from "../util/token_bucket.ts";
 import type { DhtNode } from "../dht/mod.ts";
+import type { RangeFetcher } from "./web_seed_transport.ts";
 
 /** Loads and saves resume data (a Deno binding writes it atomically beside the download). */
 export interface ResumeStore {
@@ -67,6 +68,8 @@ export interface TorrentContext {
   readonly storageFiles: StorageFiles | undefined;
   /** The session's DHT node, when the DHT runs. */
   dht(): DhtNode | undefined;
+  /** HTTP range requests for web seeds (BEP 19); without one, web seeds are not used. */
+  readonly webSeedFetcher?: RangeFetcher | undefined;
 }
 
 /** Loads and saves one blob of session state (the DHT routing table). */

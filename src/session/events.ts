@@ -98,6 +98,15 @@ export type EngineEvent =
   }
   | { type: "peer-closed"; category: "peer"; infoHash: string; peer: string; reason: string }
   | { type: "peer-banned"; category: "peer"; infoHash: string; peer: string; reason: string }
+  /** A web seed (BEP 19) failed a request and backs off, or (`dropped`) is given up. */
+  | {
+    type: "web-seed-warning";
+    category: "peer";
+    infoHash: string;
+    url: string;
+    message: string;
+    dropped: boolean;
+  }
   | { type: "tracker-announced"; category: "tracker"; infoHash: string; url: string; peers: number }
   | { type: "tracker-warning"; category: "tracker"; infoHash: string; url: string; message: string }
   | { type: "dht-warning"; category: "dht"; message: string }

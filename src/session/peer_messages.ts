@@ -226,19 +226,26 @@ export class PeerMessageHandler {
     if (!peer.amInterested) return;
     const q = peer.requests;
     if (peer.peerChoking && q.allowedFast.size === 0) return;
-    const rate = peer.downloadMeter.rate(this.#host.clock.now());
+    const now = this.#host.clock.now();
+    const rate = peer.downloadMeter.rate(now);
     const outstanding = w.picker.requestCount(peer.id);
     const need = q.target(rate) - outstanding;
     if (need <= 0) return;
-    const blocks = w.picker.pickBlocks({
-      id: peer.id,
-      has: peer.isSeed ? "all" : peer.has,
-      isSnubbed: q.isSnubbed,
-      allowedFast: q.allowedFast,
-      suggested: q.suggested,
-      refused: q.refused,
-      choked: peer.peerChoking,
-    }, need);
+    const deliveryMs = q.deliveryMs(outstanding, rate);
+    const blocks = w.picker.pickBlocks(
+      {
+        id: peer.id,
+        has: peer.isSeed ? "all" : peer.has,
+        isSnubbed: q.isSnubbed,
+        allowedFast: q.allowedFast,
+        suggested: q.suggested,
+        refused: q.refused,
+        choked: peer.peerChoking,
+        ...(deliveryMs === undefined ? {} : { deliveryMs }),
+      },
+      need,
+      { now },
+    );
     for (const b of blocks) {
       peer.send({ type: "request", index: b.index, begin: b.begin, length: b.length });
     }

@@ -31,6 +31,8 @@ export interface PiecePipelineHost {
   writeFailed(index: number, error: unknown, retryMs: number): void;
   /** Bans a peer's address and closes it. */
   ban(peer: Peer, reason: string): void;
+  /** Drops a source that is not a peer (a web seed) by its id; false when unknown. */
+  banSource?(id: string, reason: string): boolean;
 }
 
 /** Piece assembly and verification for one torrent. */
@@ -114,10 +116,11 @@ export class PiecePipeline {
     for (const id of contributors) {
       const strikes = (this.#strikes.get(id) ?? 0) + (contributors.length === 1 ? Infinity : 1);
       this.#strikes.set(id, strikes);
+      if (strikes < host.ctx.settings.hashFailStrikes) continue;
       const peer = host.peers.get(id);
-      if (peer && strikes >= host.ctx.settings.hashFailStrikes) {
-        host.ban(peer, `sent data for piece ${index} that failed its hash`);
-      }
+      const reason = `sent data for piece ${index} that failed its hash`;
+      if (peer) host.ban(peer, reason);
+      else host.banSource?.(id, reason);
     }
   }
 }

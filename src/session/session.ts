@@ -19,6 +19,7 @@ import { type Settings, validateSettings } from "./settings.ts";
 import { type EngineEvent, EventHub, type EventOptions } from "./events.ts";
 import type { ResumeStore, StateStore, StorageFiles, TorrentContext } from "./context.ts";
 import type { HttpFetcher } from "../tracker/http_client.ts";
+import type { RangeFetcher } from "./web_seed_transport.ts";
 import { TorrentRuntime } from "./torrent.ts";
 import { Torrent } from "./torrent_handle.ts";
 import { ConnectionManager } from "./connections.ts";
@@ -50,6 +51,8 @@ export interface SessionOptions {
   readonly httpFetcher?: HttpFetcher;
   /** Moves and deletes torrent files (`moveStorage`, `remove` with `deleteFiles`). */
   readonly storageFiles?: StorageFiles;
+  /** HTTP range requests for web seeds (BEP 19); without one, web seeds are not used. */
+  readonly webSeedFetcher?: RangeFetcher;
 }
 
 /** Options for {@linkcode Session.remove}. */
@@ -168,6 +171,7 @@ export class Session {
       resumeStore: options.resumeStore,
       storageFiles: options.storageFiles,
       dht: () => this.#sources.dht,
+      webSeedFetcher: options.webSeedFetcher,
     };
   }
 
@@ -290,6 +294,16 @@ export class Session {
   ): void {
     if (options.peers) torrent.addPeers(options.peers, "manual");
     void this.#sources.start(this.#ctx, torrent, [...tiers, ...(options.trackers ?? [])]);
+  }
+
+  /**
+   * The torrent with this info-hash.
+   * @param infoHashHex lower-case hex info-hash
+   * @returns its handle, or undefined when not in the session
+   */
+  torrent(infoHashHex: string): Torrent | undefined {
+    const t = this.#torrents.get(infoHashHex);
+    return t ? new Torrent(t, this.#hub) : undefined;
   }
 
   /** Torrent handles in the session. */

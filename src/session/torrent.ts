@@ -213,7 +213,7 @@ export class TorrentRuntime
     };
   }
 
-  /** The piece work (picker, files' progress), once the metadata is known. */
+  /** The piece work (metainfo, picker, files' progress, streaming readers), once known. */
   get pieceWork(): TorrentData | undefined {
     return this.#data;
   }

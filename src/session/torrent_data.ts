@@ -28,6 +28,8 @@ import { type OpenedStorage, openTorrentStorage, ResumeSaver } from "./storage_s
 import type { TransferCounter } from "./transfer_counter.ts";
 import type { PieceWork } from "./peer_messages.ts";
 import type { Peer } from "./peer.ts";
+import { StreamReads } from "./stream_reads.ts";
+import { WebSeeds } from "./web_seeds.ts";
 
 /** What a torrent's piece work is added with. */
 export interface TorrentDataOptions {
@@ -94,6 +96,10 @@ export class TorrentData implements PieceWork {
   readonly uploader: Uploader;
   /** Applies the choker's decisions. */
   readonly choking: ChokeScheduler;
+  /** Streaming readers and the piece deadlines they set. */
+  readonly streams: StreamReads;
+  /** BEP 19 web seeds, when the torrent lists any and a transport is given. */
+  readonly webSeeds: WebSeeds | undefined;
   /** Storage handle once opened (-1 before). */
   storageId: StorageId = -1;
   /** BEP 16 policy, while super-seeding. */
@@ -168,7 +174,35 @@ export class TorrentData implements PieceWork {
       pieceFailed: (i) => this.#pieceFailed(i),
       writeFailed: (i, e, retryMs) => this.#writeFailed(i, e, retryMs),
       ban: (peer, reason) => host.ban(peer, reason),
+      banSource: (id, reason) => this.webSeeds?.ban(id, reason) ?? false,
     });
+    this.streams = new StreamReads({
+      ctx,
+      meta,
+      picker: this.picker,
+      storageId: () => this.storageId,
+      deadlinesAdded: () => {
+        if (host.isStopped) return;
+        host.refillAll();
+        this.webSeeds?.kick();
+      },
+    });
+    const fetcher = ctx.webSeedFetcher;
+    this.webSeeds = fetcher && meta.urlList.length > 0 && s.maxWebSeeds > 0
+      ? new WebSeeds({
+        ctx,
+        fetcher,
+        meta,
+        infoHashHex: host.infoHashHex,
+        picker: this.picker,
+        pipeline: this.pipeline,
+        peers: host.peers,
+        state: () => host.state,
+        countDownload: (source, bytes) => host.transfer.countDownload(source, bytes),
+        downloadWaitMs: (now) => host.transfer.downloadWaitMs(now),
+        refillAll: () => host.refillAll(),
+      })
+      : undefined;
     this.#resume = new ResumeSaver(ctx, meta, options.dir, this.picker, (e) => {
       host.warn(`Cannot save resume data: ${errorText(e)}`);
     });
@@ -243,9 +277,16 @@ export class TorrentData implements PieceWork {
     check: { signal?: AbortSignal; ignoreResume?: boolean; onProgress?: (n: number) => void } = {},
   ): Promise<OpenedStorage> {
     const host = this.#host;
-    const opened = await openTorrentStorage(host.ctx, this.meta, this.#options.dir, check);
+    let opened: OpenedStorage;
+    try {
+      opened = await openTorrentStorage(host.ctx, this.meta, this.#options.dir, check);
+    } catch (e) {
+      this.streams.close(new Error(`Cannot open storage: ${errorText(e)}`));
+      throw e;
+    }
     this.storageId = opened.id;
     for (const i of opened.have.indices()) this.picker.setHave(i);
+    this.streams.wake();
     if (opened.warning) host.warn(opened.warning);
     host.ctx.hub.emit({
       type: "check-finished",
@@ -267,6 +308,7 @@ export class TorrentData implements PieceWork {
       });
     }
     this.uploader.seeding(this.#host.peers.values());
+    void this.webSeeds?.close(); // nothing left to fetch: spans in flight are cut
     if (justFinished) void this.#resume.save(this.storageId);
   }
 
@@ -280,6 +322,7 @@ export class TorrentData implements PieceWork {
       this.choking.rechoke(now, seeding);
     } else this.choking.fillFreeSlots(now, seeding); // slots of peers that went idle
     this.#resume.saveIfDue(this.storageId, now);
+    this.webSeeds?.kick();
   }
 
   /** A peer left: its requests and availability go, and the upload side forgets it. */
@@ -295,6 +338,8 @@ export class TorrentData implements PieceWork {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.streams.close(new Error("Torrent stopped"));
+    await this.webSeeds?.close();
     await this.pipeline.drain(); // pieces already submitted are recorded in the resume data
     if (this.storageId < 0) return;
     await this.#resume.save(this.storageId);
@@ -306,6 +351,7 @@ export class TorrentData implements PieceWork {
     const host = this.#host;
     this.picker.pieceVerified(index); // on disk and verified: recorded even while stopping
     this.#resume.markDirty();
+    this.streams.pieceVerified(index);
     if (host.isStopped) return;
     for (const p of host.peers.values()) if (p.announcedPieces) p.send({ type: "have", index });
     host.ctx.hub.emit({

@@ -42,8 +42,8 @@ export class TransferCounter {
     this.#downloadBucket.setRate(bytesPerSecond, this.#ctx.clock.now());
   }
 
-  /** Counts payload from `peer` and charges the download limits. */
-  countDownload(peer: Peer, bytes: number): void {
+  /** Counts payload from `peer` (or a web seed) and charges the download limits. */
+  countDownload(peer: { readonly downloadMeter: RateMeter }, bytes: number): void {
     const now = this.#ctx.clock.now();
     peer.downloadMeter.add(bytes, now);
     this.#downloadMeter.add(bytes, now);

@@ -19,6 +19,8 @@ export interface LibtorrentPeerOptions {
   readonly dht?: boolean;
   /** Download cap in bytes/s. */
   readonly downloadLimit?: number;
+  /** Upload cap in bytes/s (a rate-limited seeder). */
+  readonly uploadLimit?: number;
   /** Print an `incoming` line for each connection it accepts. */
   readonly reportConnections?: boolean;
   /** MSE/PE policy for both directions (libtorrent's default: enabled). */
@@ -56,6 +58,7 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
   args.push("--timeout", String(o.timeoutS ?? 90));
   if (o.dht) args.push("--dht", "--dht-announce-interval", "3");
   if (o.downloadLimit) args.push("--download-limit", String(o.downloadLimit));
+  if (o.uploadLimit) args.push("--upload-limit", String(o.uploadLimit));
   if (o.reportConnections) args.push("--report-connections");
   if (o.encryption) args.push("--enc", o.encryption);
   if (o.encryptionLevel) args.push("--enc-level", o.encryptionLevel);
