@@ -44,6 +44,10 @@ def main():
     p.add_argument("--dht", action="store_true", help="run a DHT node on the listen port")
     p.add_argument("--dht-announce-interval", type=int, default=5)
     p.add_argument("--magnet", action="store_true", help="add by info-hash (fetch metadata)")
+    p.add_argument("--utp-only", action="store_true",
+                   help="connect and accept over uTP only (TCP off both ways)")
+    p.add_argument("--plaintext", action="store_true",
+                   help="no MSE/PE either way (libtorrent otherwise may dial encrypted first)")
     a = p.parse_args()
 
     ip, port = a.listen.rsplit(":", 1)
@@ -64,6 +68,15 @@ def main():
         "alert_mask": lt.alert.category_t.error_notification
         | lt.alert.category_t.storage_notification,
     }
+    if a.utp_only:  # BEP 29 only: libtorrent 2.0 tries uTP first; TCP off both ways
+        settings.update({
+            "enable_outgoing_utp": True,
+            "enable_incoming_utp": True,
+            "enable_outgoing_tcp": False,
+            "enable_incoming_tcp": False,
+        })
+    if a.plaintext:  # 2 = disabled (INTEROP.md)
+        settings.update({"out_enc_policy": 2, "in_enc_policy": 2})
     if a.dht:  # loopback-friendly DHT (INTEROP.md)
         settings.update({
             "enable_dht": True,

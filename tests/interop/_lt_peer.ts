@@ -19,6 +19,10 @@ export interface LibtorrentPeerOptions {
   readonly dht?: boolean;
   /** Download cap in bytes/s. */
   readonly downloadLimit?: number;
+  /** Connect and accept over uTP only (BEP 29; TCP off both ways). */
+  readonly utpOnly?: boolean;
+  /** No MSE/PE either way. */
+  readonly plaintext?: boolean;
 }
 
 /** A running libtorrent peer. */
@@ -48,6 +52,8 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
   args.push("--timeout", String(o.timeoutS ?? 90));
   if (o.dht) args.push("--dht", "--dht-announce-interval", "3");
   if (o.downloadLimit) args.push("--download-limit", String(o.downloadLimit));
+  if (o.utpOnly) args.push("--utp-only");
+  if (o.plaintext) args.push("--plaintext");
   const child = new Deno.Command(PYTHON, { args, stdout: "piped", stderr: "piped", stdin: "null" })
     .spawn();
   const lines: string[] = [];

@@ -119,6 +119,7 @@ export class UtpStream implements Conn {
     if (this.#readResolve) return Promise.reject(new Error("Cannot read: a read is pending"));
     const core = this.core;
     if (this.#closedByUser) return Promise.resolve(null);
+    if (buffer.length === 0 && !core.atEof && core.state !== "closed") return Promise.resolve(0);
     if (core.readableBytes > 0 && buffer.length > 0) {
       const n = core.read(buffer);
       this.#host.markDirty(this); // a window update may be due
