@@ -28,6 +28,8 @@ export const RING_SIZE = 4096;
 const RING_MASK = RING_SIZE - 1;
 /** A hole is lost once this many packets above it are acknowledged (RFC 6675 DupThresh). */
 export const DUP_ACK_LIMIT = 3;
+/** How far behind our last acknowledged packet a peer's ack_nr may lag (reordering). */
+const STALE_ACKS = 1024;
 const MAX_FAST_RESENDS_PER_ACK = 16; // libtorrent resends at most 5 per SACK
 
 /** One packet on the send side; the header is written at each transmission. */
@@ -230,12 +232,14 @@ export class SendWindow {
   }
 
   /**
-   * Whether `ack` acknowledges nothing we have not sent.
+   * Whether `ack` could come from our peer: it acknowledges nothing we have not sent and
+   * is not far behind what it already acknowledged (a late packet may lag a little).
    * @param ack the peer's ack_nr
-   * @returns false for an ACK of an unsent sequence number
+   * @returns false for a spoofed or corrupt ack_nr
    */
   isPlausibleAck(ack: number): boolean {
-    return !seqLess(seqAdd(this.nextSeq, -1), ack);
+    return seqDistance(seqAdd(this.nextSeq, -1), ack) <=
+      seqDistance(this.nextSeq, this.ackedSeq) + STALE_ACKS;
   }
 
   /**
