@@ -135,11 +135,10 @@ export class CoreLink {
    * @returns the bytes
    */
   drain(side: "a" | "b"): Uint8Array {
-    const c = side === "a" ? this.a : this.b!;
-    const out: number[] = [];
-    const buf = new Uint8Array(65536);
-    for (let n = c.read(buf); n > 0; n = c.read(buf)) out.push(...buf.subarray(0, n));
-    return Uint8Array.from(out);
+    const c = side === "a" ? this.a : this.b;
+    const out = new Uint8Array(c?.readableBytes ?? 0);
+    if (c) c.read(out);
+    return out;
   }
 
   #core(side: "a" | "b", sendId: number, recvId: number): UtpConnection {

@@ -12,9 +12,8 @@
  * for the next expected packet, and at most `maxReorder` packets ahead of it are held.
  *
  * Invariants (checked by {@linkcode ReceiveWindow.assertInvariants}): `unread` is the sum
- * of queued chunk lengths; `reorderBytes` and `reorderCount` match the occupied slots;
- * every occupied slot lies 2..maxReorder ahead of `ackNr`; the slot of `ackNr + 1` is
- * empty.
+ * of queued chunk lengths; `reorderBytes` and `reorderCount` match the occupied slots,
+ * all of which lie 2..maxReorder ahead of `ackNr`; the slot of `ackNr + 1` is empty.
  *
  * Layer: core (no I/O).
  * @module
@@ -225,15 +224,16 @@ export class ReceiveWindow {
     if (queued !== this.unread) {
       throw new Error(`ReceiveWindow: unread ${this.unread} != ${queued}`);
     }
+    // slots 2..farthest ahead of ackNr; one held anywhere else would break the counts
     let count = 0, bytes = 0;
-    for (let i = 0; i < this.#slots.length; i++) {
-      if (this.#slots[i] === undefined) continue;
-      const ahead = (i - this.ackNr) & this.#mask;
-      if (ahead < 2 || ahead > this.#maxReorder) {
-        throw new Error(`ReceiveWindow: slot ${i} at ${ahead}`);
-      }
+    if (this.#slots[seqAdd(this.ackNr, 1) & this.#mask] !== undefined) {
+      throw new Error("ReceiveWindow: the next expected packet is held out of order");
+    }
+    for (let d = 2; d <= this.#farthest; d++) {
+      const slot = seqAdd(this.ackNr, d) & this.#mask;
+      if (this.#slots[slot] === undefined) continue;
       count++;
-      bytes += this.#lengths[i]!;
+      bytes += this.#lengths[slot]!;
     }
     if (count !== this.reorderCount || bytes !== this.reorderBytes) {
       throw new Error(
