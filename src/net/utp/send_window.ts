@@ -86,7 +86,7 @@ export class SendWindow {
   dupAcks = 0;
   /** Losses at or before this sequence number were already reacted to. */
   lossSeq = 0;
-  #nagleSeq = -1;
+  #nagleSeq = -1; // the undersized packet in flight, or -1
   /** Payload bytes the last {@linkcode onAck} / {@linkcode onSack} acknowledged. */
   ackedBytes = 0;
   /** Smallest RTT sample (ms) from packets acknowledged after one transmission. */
@@ -185,7 +185,7 @@ export class SendWindow {
     const p = this.#queue[this.#queueHead]!;
     if (this.inFlight > 0 && this.inFlight + p.payload > windowBytes) return undefined;
     const undersized = p.type === ST_DATA && p.payload < this.#maxPayload;
-    if (undersized && !flush && this.#nagleSeq >= 0 && seqLess(this.ackedSeq, this.#nagleSeq)) {
+    if (undersized && !flush && this.#nagleSeq >= 0) {
       return undefined; // Nagle: one undersized packet in flight at a time
     }
     return p;
@@ -395,6 +395,7 @@ export class SendWindow {
     const slot = seq & RING_MASK, p = this.#ring[slot];
     if (!p || p.seq !== seq) return;
     this.#ring[slot] = undefined;
+    if (seq === this.#nagleSeq) this.#nagleSeq = -1; // (a stale number would look unacked again after a wrap)
     this.packetsInFlight--;
     this.ackedBytes += p.payload;
     if (p.needResend) this.resendCount--;

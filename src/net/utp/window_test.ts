@@ -93,9 +93,9 @@ function sender(): SendWindow {
   return w;
 }
 
-function sendAll(w: SendWindow, now = 0): number[] {
+function sendAll(w: SendWindow, now = 0, flush = true): number[] {
   const seqs: number[] = [];
-  for (let p = w.next(1 << 20, true); p; p = w.next(1 << 20, true)) {
+  for (let p = w.next(1 << 20, flush); p; p = w.next(1 << 20, flush)) {
     w.commit(p, now);
     seqs.push(p.seq);
   }
@@ -157,4 +157,18 @@ Deno.test("SendWindow.isPlausibleAck refuses acks of unsent packets and far-stal
   sendAll(w);
   assert([499, 500, 502, 499 - 1000].every((a) => w.isPlausibleAck(a)));
   assert([503, 600, 499 - 2000].every((a) => !w.isPlausibleAck(a & 0xffff)));
+});
+
+Deno.test("SendWindow: Nagle forgets an acknowledged undersized packet, even 2^15 packets and a wrap later", () => {
+  const w = sender();
+  w.append(new Uint8Array(10), 0); // undersized
+  sendAll(w);
+  w.onAck(500, true, 1);
+  for (let i = 0; i < 40_000; i++) { // full packets only, past a sequence wrap
+    w.append(new Uint8Array(MSS), 0);
+    sendAll(w);
+    w.onAck(w.ackedSeq + 1 & 0xffff, true, 2);
+  }
+  w.append(new Uint8Array(10), 0); // a short tail: nothing is in flight, so it must go
+  assertEquals(sendAll(w, 3, false).length, 1);
 });
