@@ -134,7 +134,8 @@ def main():
             flushed = flush_to_disk(ses, h)
             now = time.time()
             print(json.dumps({"event": "complete", "seconds": now - start,
-                              "downloaded": s.total_payload_download}), flush=True)
+                              "downloaded": s.total_payload_download,
+                              "cpu": time.process_time()}), flush=True)
             return 0 if flushed else 4
         # Reconnect to the given peers now and then (they may start after us).
         if a.peer and int(now - start) % 2 == 0 and s.num_peers == 0:

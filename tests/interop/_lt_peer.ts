@@ -27,6 +27,8 @@ export interface LibtorrentPeerOptions {
 
 /** A running libtorrent peer. */
 export interface LibtorrentPeer {
+  /** Its process id (benchmarks read its CPU time). */
+  readonly pid: number;
   /** Resolves with its listen port. */
   readonly port: Promise<number>;
   /** Resolves with the exit code (0 = completed). */
@@ -91,6 +93,7 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
     return status.code;
   })();
   return {
+    pid: child.pid,
     port,
     exited,
     lines,

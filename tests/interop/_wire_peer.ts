@@ -79,13 +79,19 @@ class HandshakeThenFrames {
  * Downloads every piece from a seed over `conn`, verifying each against `pieceHashes`.
  * @param conn a connected transport (we spoke first)
  * @param shape the torrent
- * @param options our peer id, the piece hashes, requests kept outstanding
+ * @param options our peer id, the piece hashes, requests kept outstanding, a callback at
+ *   the first block (benchmarks time from it)
  * @returns bytes and verified pieces
  */
 export async function downloadAll(
   conn: Conn,
   shape: TorrentShape,
-  options: { peerId: Uint8Array; pieceHashes: Uint8Array; pipeline?: number },
+  options: {
+    peerId: Uint8Array;
+    pieceHashes: Uint8Array;
+    pipeline?: number;
+    onFirstBlock?: () => void;
+  },
 ): Promise<DownloadResult> {
   const pieceCount = Math.ceil(shape.totalLength / shape.pieceLength);
   const pieceBytes = (i: number) =>
@@ -98,6 +104,7 @@ export async function downloadAll(
   }
   const pipeline = options.pipeline ?? 128;
   const partial = new Map<number, { buf: Uint8Array; got: number }>();
+  const spare: Uint8Array[] = []; // finished piece buffers, reused (fresh pages cost here)
   let next = 0, outstanding = 0, bytes = 0, verified = 0, unchoked = false;
   const reader = new HandshakeThenFrames(conn);
   await conn.write(
@@ -125,8 +132,13 @@ export async function downloadAll(
       outstanding--;
     } else if (m.type === "piece") {
       outstanding--;
+      if (bytes === 0) options.onFirstBlock?.();
       bytes += m.block.length;
-      const p = partial.get(m.index) ?? { buf: new Uint8Array(pieceBytes(m.index)), got: 0 };
+      const size = pieceBytes(m.index);
+      const reuse = spare.length > 0 && spare.at(-1)!.length >= size
+        ? spare.pop()!.subarray(0, size)
+        : undefined;
+      const p = partial.get(m.index) ?? { buf: reuse ?? new Uint8Array(size), got: 0 };
       partial.set(m.index, p);
       p.buf.set(m.block, m.begin);
       p.got += m.block.length;
@@ -135,6 +147,7 @@ export async function downloadAll(
         const digest = createHash("sha1").update(p.buf).digest();
         const want = options.pieceHashes.subarray(m.index * 20, m.index * 20 + 20);
         if (Buffer.compare(digest, want) === 0) verified++;
+        if (p.buf.length === shape.pieceLength && spare.length < 8) spare.push(p.buf);
       }
       requestMore();
     }
@@ -147,13 +160,13 @@ export async function downloadAll(
  * unchoke, then every request is answered, batched per read. Ends when the peer closes.
  * @param conn a connected transport
  * @param shape the torrent
- * @param options our peer id and the content
+ * @param options our peer id, the content, a callback per request (benchmarks time from it)
  * @returns payload bytes uploaded
  */
 export async function seedAll(
   conn: Conn,
   shape: TorrentShape,
-  options: { peerId: Uint8Array; content: Uint8Array },
+  options: { peerId: Uint8Array; content: Uint8Array; onRequest?: () => void },
 ): Promise<number> {
   const reader = new HandshakeThenFrames(conn);
   await reader.handshake();
@@ -162,23 +175,28 @@ export async function seedAll(
     encodeMessage({ type: "have-all" }),
     encodeMessage({ type: "unchoke" }),
   ]));
-  let uploaded = 0, batch: Uint8Array[] = [], writing = Promise.resolve();
+  let uploaded = 0, batch: [number, number, number][] = [], writing = Promise.resolve();
+  const flush = () => { // one buffer and one write per batch of requests
+    const out = new Uint8Array(
+      batch.reduce((n, [, , length]) => n + PIECE_HEADER_LENGTH + length, 0),
+    );
+    let o = 0;
+    for (const [index, begin, length] of batch) {
+      o += encodePieceHeaderInto(out, o, index, begin, length);
+      const at = index * shape.pieceLength + begin;
+      out.set(options.content.subarray(at, at + length), o);
+      o += length;
+    }
+    batch = [];
+    writing = writing.then(() => conn.write(out));
+  };
   try {
     await reader.frames((m) => {
       if (m.type !== "request") return;
-      const at = m.index * shape.pieceLength + m.begin;
-      const frame = new Uint8Array(PIECE_HEADER_LENGTH + m.length);
-      encodePieceHeaderInto(frame, 0, m.index, m.begin, m.length);
-      frame.set(options.content.subarray(at, at + m.length), PIECE_HEADER_LENGTH);
-      batch.push(frame);
+      options.onRequest?.();
+      batch.push([m.index, m.begin, m.length]);
       uploaded += m.length;
-      if (batch.length === 1) {
-        queueMicrotask(() => {
-          const out = concat(batch);
-          batch = [];
-          writing = writing.then(() => conn.write(out));
-        });
-      }
+      if (batch.length === 1) queueMicrotask(flush);
     }, () => false);
   } catch (e) {
     if (!(e instanceof Error && /reset|closed/.test(e.message))) throw e;
