@@ -321,3 +321,21 @@ Deno.test("UtpConnection drops a half-open connection after halfOpenTimeoutMs", 
   link.tick(3001);
   assertEquals([link.b!.state, link.b!.closeReason], ["closed", "timeout"]);
 });
+
+Deno.test("UtpConnection sizes its receive window to the path: min 128 KiB on a short path, all of it on a long one", () => {
+  const windowOffered = (stepMs: number) => {
+    const link = new CoreLink();
+    link.a.connect(100, link.now);
+    link.run({ stepMs });
+    link.b!.write(new Uint8Array(10), 0); // the acceptor's DATA gets an RTT sample from its ACK
+    link.b!.flush(link.now);
+    link.run({ stepMs });
+    link.a.write(new Uint8Array(10), 0);
+    link.a.flush(link.now);
+    link.run({ stepMs });
+    return link.sent("b").at(-1)!.h.windowBytes + 10; // plus what the reader left unread
+  };
+  assertEquals(windowOffered(0.1), 128 * 1024); // 128 MB/s × 0.2 ms < 128 KiB
+  assertEquals(windowOffered(2), 768 * 1000); // 128 MB/s × 6 ms (three rounds of the link)
+  assertEquals(windowOffered(100), 1024 * 1024); // capped at receiveWindowBytes
+});

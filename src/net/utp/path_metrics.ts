@@ -97,12 +97,15 @@ export class RttEstimator {
   rttVarMs = 0;
   /** Whether a sample has arrived. */
   hasSample = false;
+  /** Least RTT seen, ms (Infinity before a sample): the path's delay without queues. */
+  minRttMs = Infinity;
 
   /**
    * Adds a round-trip sample.
    * @param rttMs measured from the first transmission (Karn: never from a resent packet)
    */
   sample(rttMs: number): void {
+    if (rttMs < this.minRttMs) this.minRttMs = rttMs;
     if (!this.hasSample) {
       this.hasSample = true;
       this.srttMs = rttMs;

@@ -83,9 +83,14 @@ export class ReceiveWindow {
     this.#lengths = new Int32Array(size);
   }
 
-  /** The window to advertise, bytes. */
-  get windowBytes(): number {
-    return Math.max(0, this.#capacity - this.unread - this.reorderBytes);
+  /**
+   * The window to advertise, bytes: what `limit` (at most the capacity) leaves after the
+   * unread and reordered bytes.
+   * @param limit the window offered when nothing is buffered
+   * @returns bytes
+   */
+  windowBytes(limit: number = this.#capacity): number {
+    return Math.max(0, Math.min(limit, this.#capacity) - this.unread - this.reorderBytes);
   }
 
   /** Whether out-of-order packets are held (a SACK is due). */

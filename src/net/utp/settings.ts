@@ -32,10 +32,22 @@ export interface UtpSettings {
   /** Congestion window cap, bytes. Default 4 MiB (bounds memory; peers advertise ≤1 MiB). */
   readonly maxWindowBytes: number;
   /**
-   * Receive window we advertise, bytes: unread plus reordered data never exceeds it.
-   * Default 1 MiB (libtorrent's `m_receive_buffer_capacity`).
+   * Largest receive window we advertise, bytes (long paths get it all; see
+   * `receiveRateBytesPerSecond`): unread plus reordered data never exceeds it. Default
+   * 1 MiB (libtorrent's `m_receive_buffer_capacity`).
    */
   readonly receiveWindowBytes: number;
+  /**
+   * The receive window is sized for this rate at the path's least RTT (its bandwidth-delay
+   * product), bytes/s. Default 128 MB/s (about 1 Gbit/s per connection).
+   */
+  readonly receiveRateBytesPerSecond: number;
+  /**
+   * The smallest receive window offered on a short path, bytes. Default 128 KiB: about
+   * what the kernel's default UDP receive buffer holds (92 full datagrams, 135 KB of
+   * payload, measured here), so a sender bursting at memory speed cannot overflow it.
+   */
+  readonly minReceiveWindowBytes: number;
   /**
    * Bytes accepted from `write()` beyond what the window lets us send; a write resolves
    * once its bytes fit under this bound. Default 256 KiB (one peer-connection batch).
@@ -93,6 +105,8 @@ export const DEFAULT_UTP_SETTINGS: Readonly<UtpSettings> = Object.freeze({
   initialWindowPackets: 2,
   maxWindowBytes: 4 * 1024 * 1024,
   receiveWindowBytes: 1024 * 1024,
+  receiveRateBytesPerSecond: 128_000_000,
+  minReceiveWindowBytes: 128 * 1024,
   sendBufferBytes: 256 * 1024,
   maxReorderPackets: 1024,
   minTimeoutMs: 500,
@@ -123,6 +137,8 @@ const RANGES: { readonly [K in keyof UtpSettings]?: readonly [number, number] } 
   initialWindowPackets: [1, 64],
   maxWindowBytes: [16 * 1024, 64 * 1024 * 1024],
   receiveWindowBytes: [4096, 64 * 1024 * 1024],
+  receiveRateBytesPerSecond: [1000, 10_000_000_000],
+  minReceiveWindowBytes: [4096, 64 * 1024 * 1024],
   sendBufferBytes: [1024, 64 * 1024 * 1024],
   maxReorderPackets: [16, 2048],
   minTimeoutMs: [10, 60_000],

@@ -119,8 +119,8 @@ export class Transmitter {
 
   /** Whether reading opened the window from under half to over half (a window update). */
   get windowReopened(): boolean {
-    const half = this.#s.receiveWindowBytes / 2;
-    return this.#advertised < half && this.#o.recv.windowBytes >= half;
+    const half = this.#windowLimit() / 2;
+    return this.#advertised < half && this.#window() >= half;
   }
 
   /**
@@ -296,7 +296,26 @@ export class Transmitter {
   }
 
   #advertise(): number {
-    return this.#advertised = this.#o.recv.windowBytes;
+    return this.#advertised = this.#window();
+  }
+
+  #window(): number {
+    return this.#o.recv.windowBytes(this.#windowLimit());
+  }
+
+  /**
+   * The receive window we offer: the bandwidth-delay product at `receiveRateBytesPerSecond`
+   * over the path's least RTT, within [minReceiveWindowBytes, receiveWindowBytes]. On
+   * loopback or a LAN, nothing paces a sender's bursts, and a window bigger than the
+   * kernel's UDP receive buffer (135 KB of payload by default here) overflows it whenever
+   * we are a little slow; libtorrent then loses its resends too and stalls for its
+   * timeout. Long paths still get the full window. Before any RTT sample: the full window.
+   */
+  #windowLimit(): number {
+    const s = this.#s, rtt = this.#o.path.rtt;
+    if (!rtt.hasSample) return s.receiveWindowBytes;
+    const bdp = s.receiveRateBytesPerSecond * rtt.minRttMs / 1000;
+    return Math.min(s.receiveWindowBytes, Math.max(s.minReceiveWindowBytes, bdp));
   }
 
   #ackDone(): void {

@@ -60,7 +60,7 @@ Deno.test("ReceiveWindow caps buffered bytes at the window, with one packet of s
     assertEquals(r.onData(s, payload(MSS, 0), 0, MSS), DATA_REORDERED);
   }
   assertEquals(r.onData(1006, payload(MSS, 0), 0, MSS), DATA_DROPPED); // window full
-  assertEquals(r.windowBytes, 0);
+  assertEquals(r.windowBytes(), 0);
   assertEquals(r.onData(1000, payload(MSS, 0), 0, MSS), DATA_IN_ORDER); // the slack
   assertEquals([r.ackNr, r.unread], [1005, 6 * MSS]);
   assertEquals(r.onData(1005 + 65, payload(1, 0), 0, 1), DATA_DROPPED); // beyond maxReorder
