@@ -98,7 +98,7 @@ export class RttEstimator {
   /** Whether a sample has arrived. */
   hasSample = false;
   /** Least RTT seen, ms (Infinity before a sample): the path's delay without queues. */
-  minRttMs = Infinity;
+  minRttMs: number = Infinity;
 
   /**
    * Adds a round-trip sample.

@@ -52,7 +52,9 @@ export class ReceiveWindow {
   // reorder ring, indexed by seq & mask
   readonly #slots: (Uint8Array | undefined)[];
   readonly #lengths: Int32Array;
+  /** Packets held out of order. */
   reorderCount = 0;
+  /** Payload bytes held out of order. */
   reorderBytes = 0;
   #farthest = 0; // largest distance from ackNr of an occupied slot
   // a waiting reader's buffer
@@ -60,7 +62,7 @@ export class ReceiveWindow {
   /** Bytes written into the reader's buffer since it was set. */
   targetFilled = 0;
   /** Sequence number of the peer's FIN, or -1. */
-  finSeq = -1;
+  finSeq: number = -1;
   /** True once every byte before the FIN is queued or delivered. */
   eof = false;
 

@@ -37,7 +37,7 @@ export class OutPacket {
   /** Pooled buffer: header at 0, payload at {@linkcode HEADER_BYTES}. */
   buf: Uint8Array;
   /** Packet type (DATA, SYN or FIN). */
-  type = ST_DATA;
+  type: number = ST_DATA;
   /** Payload bytes. */
   payload = 0;
   /** Sequence number, assigned at the first transmission. */
@@ -90,7 +90,7 @@ export class SendWindow {
   /** Payload bytes the last {@linkcode onAck} / {@linkcode onSack} acknowledged. */
   ackedBytes = 0;
   /** Smallest RTT sample (ms) from packets acknowledged after one transmission. */
-  minRttMs = Infinity;
+  minRttMs: number = Infinity;
   /** Sequence numbers judged lost by the last ACK (fast resend candidates). */
   readonly lost: number[] = [];
   /** Latest send time of a packet acknowledged after one transmission (RACK), ms. */

@@ -67,9 +67,9 @@ export class Transmitter {
   /** The peer's advertised window, bytes. */
   peerWindow: number;
   /** Sequence number of our FIN once sent, else -1. */
-  finSeq = -1;
+  finSeq: number = -1;
   /** When the retransmission timer fires, ms (Infinity when nothing is in flight). */
-  rtoAt = Infinity;
+  rtoAt: number = Infinity;
   /** Consecutive timeouts. */
   timeouts = 0;
   /** When we last sent anything, ms. */
