@@ -15,12 +15,13 @@ import {
   newHeader,
   parsePacket,
   ST_DATA,
+  ST_STATE,
   writeHeader,
 } from "../src/net/utp/packet.ts";
 import { resolveUtpSettings } from "../src/net/utp/settings.ts";
 
 const PAYLOAD = 1452;
-const data = encodePacket({
+const FIELDS = {
   type: ST_DATA,
   connectionId: 7,
   timestampMicros: 123456,
@@ -28,18 +29,9 @@ const data = encodePacket({
   windowBytes: 1 << 20,
   seq: 100,
   ack: 200,
-  payload: new Uint8Array(PAYLOAD),
-});
-const sack = encodePacket({
-  type: 2,
-  connectionId: 7,
-  timestampMicros: 1,
-  timestampDifferenceMicros: 2,
-  windowBytes: 3,
-  seq: 4,
-  ack: 5,
-  sack: new Uint8Array(32).fill(0x5a),
-});
+};
+const data = encodePacket({ ...FIELDS, payload: new Uint8Array(PAYLOAD) });
+const sack = encodePacket({ ...FIELDS, type: ST_STATE, sack: new Uint8Array(32).fill(0x5a) });
 const header = newHeader();
 const scratch = new Uint8Array(1472);
 
@@ -52,16 +44,7 @@ Deno.bench("parsePacket: STATE with a 32-byte SACK", { group: "codec" }, () => {
 });
 
 Deno.bench("writeHeader", { group: "codec" }, () => {
-  writeHeader(scratch, {
-    type: ST_DATA,
-    extension: 0,
-    connectionId: 7,
-    timestampMicros: 1,
-    timestampDifferenceMicros: 2,
-    windowBytes: 3,
-    seq: 4,
-    ack: 5,
-  });
+  writeHeader(scratch, { ...FIELDS, extension: 0 });
 });
 
 const TRANSFER = 16 * 1024 * 1024;

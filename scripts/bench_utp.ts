@@ -38,7 +38,7 @@ const BYTES = Number(values.mib) * 1024 * 1024;
 const PIECE = Number(values["piece-kib"]) * 1024;
 const TIMEOUT_MS = Number(values["timeout-s"]) * 1000;
 const PEER = new URL("./bench_utp_peer.ts", import.meta.url).pathname;
-const GIB = 1024 ** 3;
+const GIB_MOVED = BYTES / 1024 ** 3; // CPU seconds ÷ this = CPU-s per GiB
 
 /** One transfer's figures. */
 interface Run {
@@ -151,6 +151,38 @@ function leecherFigures(lines: string[]): { seconds: number; cpu: number } {
   return { seconds: done.seconds - first.seconds, cpu: done.cpu };
 }
 
+/** Our downloader on 127.0.0.11, dialing `peer`. */
+function ourDownloader(f: { torrent: string }, peer: string) {
+  return ours(["download", "--bind", "127.0.0.11", "--torrent", f.torrent, "--peer", peer]);
+}
+
+/** A libtorrent seeder (seed mode, uTP only) of the payload on 127.0.0.12. */
+function ltSeeder(f: { torrent: string; root: string }) {
+  return libtorrent({
+    torrent: f.torrent,
+    save: join(f.root, "seed"),
+    listen: "127.0.0.12:0",
+    seed: true,
+  });
+}
+
+/** A libtorrent leecher downloads from `peer` into a fresh directory; its figures. */
+async function leech(
+  f: { torrent: string; root: string },
+  peer: string,
+  what: string,
+): Promise<{ seconds: number; cpu: number }> {
+  const save = await Deno.makeTempDir({ dir: f.root });
+  const leecher = libtorrent({ torrent: f.torrent, save, listen: "127.0.0.13:0", peer });
+  try {
+    await withTimeout(leecher.exited, what);
+    return leecherFigures(leecher.lines);
+  } finally {
+    await leecher.stop();
+    await Deno.remove(save, { recursive: true });
+  }
+}
+
 async function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -173,52 +205,31 @@ const SCENARIOS: Record<
   async "deno→deno"(f) {
     const seed = ours(["seed", "--bind", "127.0.0.10", "--torrent", f.torrent, "--file", f.file]);
     const port = await withTimeout(seed.listening, "seed");
-    const dl = ours([
-      "download",
-      "--bind",
-      "127.0.0.11",
-      "--torrent",
-      f.torrent,
-      "--peer",
-      `127.0.0.10:${port}`,
-    ]);
+    const dl = ourDownloader(f, `127.0.0.10:${port}`);
     try {
       const [s, d] = await withTimeout(Promise.all([seed.result, dl.result]), "deno→deno");
       return {
         mbps: d.bytes! / d.seconds! / 1e6,
-        senderCpuPerGib: s.cpuSeconds! / (BYTES / GIB),
-        receiverCpuPerGib: d.cpuSeconds! / (BYTES / GIB),
+        senderCpuPerGib: s.cpuSeconds! / GIB_MOVED,
+        receiverCpuPerGib: d.cpuSeconds! / GIB_MOVED,
       };
     } finally {
       await Promise.all([seed.stop(), dl.stop()]);
     }
   },
   async "lt→deno"(f) {
-    const seeder = libtorrent({
-      torrent: f.torrent,
-      save: join(f.root, "seed"),
-      listen: "127.0.0.12:0",
-      seed: true,
-    });
+    const seeder = ltSeeder(f);
     try {
       const port = await withTimeout(seeder.port, "libtorrent seeder");
       const cpu0 = await cpuOf(seeder.pid);
-      const dl = ours([
-        "download",
-        "--bind",
-        "127.0.0.11",
-        "--torrent",
-        f.torrent,
-        "--peer",
-        `127.0.0.12:${port}`,
-      ]);
+      const dl = ourDownloader(f, `127.0.0.12:${port}`);
       try {
         const d = await withTimeout(dl.result, "lt→deno");
         const ltCpu = await cpuOf(seeder.pid) - cpu0; // includes its start-up wait: an upper bound
         return {
           mbps: d.bytes! / d.seconds! / 1e6,
-          senderCpuPerGib: ltCpu / (BYTES / GIB),
-          receiverCpuPerGib: d.cpuSeconds! / (BYTES / GIB),
+          senderCpuPerGib: ltCpu / GIB_MOVED,
+          receiverCpuPerGib: d.cpuSeconds! / GIB_MOVED,
         };
       } finally {
         await dl.stop();
@@ -228,59 +239,28 @@ const SCENARIOS: Record<
     }
   },
   async "lt→lt"(f) {
-    const save = await Deno.makeTempDir({ dir: f.root });
-    const seeder = libtorrent({
-      torrent: f.torrent,
-      save: join(f.root, "seed"),
-      listen: "127.0.0.12:0",
-      seed: true,
-    });
+    const seeder = ltSeeder(f);
     try {
       const port = await withTimeout(seeder.port, "libtorrent seeder");
-      const leecher = libtorrent({
-        torrent: f.torrent,
-        save,
-        listen: "127.0.0.13:0",
-        peer: `127.0.0.12:${port}`,
-      });
-      try {
-        await withTimeout(leecher.exited, "lt→lt");
-        const { seconds, cpu } = leecherFigures(leecher.lines);
-        return { mbps: BYTES / seconds / 1e6, receiverCpuPerGib: cpu / (BYTES / GIB) };
-      } finally {
-        await leecher.stop();
-      }
+      const { seconds, cpu } = await leech(f, `127.0.0.12:${port}`, "lt→lt");
+      return { mbps: BYTES / seconds / 1e6, receiverCpuPerGib: cpu / GIB_MOVED };
     } finally {
       await seeder.stop();
-      await Deno.remove(save, { recursive: true });
     }
   },
   async "deno→lt"(f) {
-    const save = await Deno.makeTempDir({ dir: f.root });
     const seed = ours(["seed", "--bind", "127.0.0.10", "--torrent", f.torrent, "--file", f.file]);
     try {
       const port = await withTimeout(seed.listening, "seed");
-      const leecher = libtorrent({
-        torrent: f.torrent,
-        save,
-        listen: "127.0.0.13:0",
-        peer: `127.0.0.10:${port}`,
-      });
-      try {
-        await withTimeout(leecher.exited, "deno→lt");
-        const { seconds, cpu } = leecherFigures(leecher.lines);
-        const s = await withTimeout(seed.result, "seed result");
-        return {
-          mbps: BYTES / seconds / 1e6,
-          senderCpuPerGib: s.cpuSeconds! / (BYTES / GIB),
-          receiverCpuPerGib: cpu / (BYTES / GIB),
-        };
-      } finally {
-        await leecher.stop();
-      }
+      const { seconds, cpu } = await leech(f, `127.0.0.10:${port}`, "deno→lt");
+      const s = await withTimeout(seed.result, "seed result");
+      return {
+        mbps: BYTES / seconds / 1e6,
+        senderCpuPerGib: s.cpuSeconds! / GIB_MOVED,
+        receiverCpuPerGib: cpu / GIB_MOVED,
+      };
     } finally {
       await seed.stop();
-      await Deno.remove(save, { recursive: true });
     }
   },
 };

@@ -54,6 +54,11 @@ function watch(conn: unknown): void {
   }, every);
 }
 
+/** The connection's counters (resends, timeouts) for the result line. */
+function statsOf(conn: unknown): unknown {
+  return (conn as { core: { stats: unknown } }).core.stats;
+}
+
 let startedAt = 0, cpuAtStart = { user: 0, system: 0 };
 const mark = () => {
   if (startedAt !== 0) return;
@@ -82,12 +87,12 @@ try {
     watch(conn);
     const peerId = SECURE_RANDOM.bytes(20);
     const uploaded = await seedAll(conn, shape, { peerId, content, onRequest: mark });
-    report("seed", uploaded);
+    report("seed", uploaded, { stats: statsOf(conn) });
     conn.close();
   } else {
     const [host, port] = values.peer!.split(":");
     const hashes = meta.pieceHashes;
-    let result;
+    let result, stats;
     for (let attempt = 0; !result; attempt++) {
       const conn = await utp.dial({ host: host!, port: Number(port) });
       watch(conn);
@@ -98,6 +103,7 @@ try {
           pieceHashes: hashes,
           onFirstBlock: mark,
         });
+        stats = statsOf(conn);
       } catch (e) {
         // libtorrent closes connections that come while its torrent is still starting
         if (attempt === 40 || !String(e).includes("after 0 handshake bytes")) throw e;
@@ -106,7 +112,7 @@ try {
         conn.close();
       }
     }
-    report("download", result.bytes, { verifiedPieces: result.verifiedPieces });
+    report("download", result.bytes, { verifiedPieces: result.verifiedPieces, stats });
   }
 } finally {
   await new Promise((r) => setTimeout(r, 200)); // let the FIN go out

@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Conn } from "../../src/runtime/types.ts";
+import { concatBytes } from "../../src/util/bytes.ts";
 import {
   BLOCK_LENGTH,
   decodeHandshake,
@@ -120,7 +121,7 @@ export async function downloadAll(
       frames.push(encodeMessage({ type: "request", index, begin, length }));
       outstanding++;
     }
-    if (frames.length > 0) void conn.write(concat(frames));
+    if (frames.length > 0) void conn.write(concatBytes(frames));
   };
   await reader.frames((m) => {
     if (m.type === "unchoke") {
@@ -170,7 +171,7 @@ export async function seedAll(
 ): Promise<number> {
   const reader = new HandshakeThenFrames(conn);
   await reader.handshake();
-  await conn.write(concat([
+  await conn.write(concatBytes([
     encodeHandshake({ infoHash: shape.infoHash, peerId: options.peerId, fastExtension: true }),
     encodeMessage({ type: "have-all" }),
     encodeMessage({ type: "unchoke" }),
@@ -203,22 +204,6 @@ export async function seedAll(
   }
   await writing.catch(() => {}); // the leecher may close as soon as it has everything
   return uploaded;
-}
-
-/**
- * Concatenates byte arrays.
- * @param parts the pieces
- * @returns one array
- */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**

@@ -63,6 +63,7 @@ export class UtpConnection {
     bytesReceived: 0,
     fastResends: 0,
     timeouts: 0,
+    probes: 0,
   };
   readonly #s: Readonly<UtpSettings>;
   readonly #recv: ReceiveWindow;
@@ -256,6 +257,7 @@ export class UtpConnection {
         return this.abort(this.state === "syn-sent" ? "refused" : "timeout", nowMs);
       }
     }
+    this.#tx.maybeProbe(nowMs);
     const live = this.state === "connected" || this.state === "fin-sent";
     if (live && nowMs - this.#tx.lastSentAt >= this.#s.keepAliveIntervalMs) {
       this.#tx.sendState(nowMs);

@@ -183,17 +183,33 @@ Deno.test("UtpConnection retransmission timeout: 500 ms floor, doubling, then gi
   link.filter = (p) => p.from !== "a" || p.h.type !== ST_DATA; // the DATA never arrives
   link.flush();
   const sends = () => link.sent("a").filter((p) => p.h.type === ST_DATA).length;
-  link.tick(499);
-  assertEquals(sends(), 1);
+  link.tick(499); // one tail-loss probe, well before the timeout
+  assertEquals([sends(), link.a.stats.probes, link.a.stats.timeouts], [2, 1, 0]);
   link.tick(2); // ≥ 500 ms: first timeout
-  assertEquals([sends(), link.a.stats.timeouts], [2, 1]);
+  assertEquals([sends(), link.a.stats.timeouts], [3, 1]);
   link.tick(999);
-  assertEquals(sends(), 2);
+  assertEquals(sends(), 3); // no second probe without progress
   link.tick(2); // doubled to ≥ 1,000 ms
-  assertEquals(sends(), 3);
+  assertEquals(sends(), 4);
   link.tick(2001);
   assertEquals([link.a.state, link.a.closeReason], ["closed", "timeout"]);
   assertEquals(link.sent("a").at(-1)!.h.type, ST_RESET);
+});
+
+Deno.test("UtpConnection resends a lost tail packet after a probe timeout, long before the RTO, keeping its window", () => {
+  const link = connected({ initialWindowPackets: 8 });
+  link.a.write(new Uint8Array(8 * PAYLOAD), 0);
+  link.run(); // an RTT sample: srtt of a few ms
+  link.a.write(new Uint8Array(3 * PAYLOAD), 0);
+  link.filter = (p) => !(p.h.type === ST_DATA && p.h.seq === 111); // the flight's last packet
+  link.flush();
+  link.run();
+  const cwnd = link.a.cwnd;
+  link.filter = () => true;
+  link.tick(50); // the socket's tick: past 2·srtt + 10 ms, far before 500 ms
+  link.run();
+  assertEquals([link.a.stats.probes, link.a.stats.timeouts, link.a.bytesInFlight], [1, 0, 0]);
+  assertEquals([link.a.cwnd, link.drain("b").length], [cwnd, 11 * PAYLOAD]);
 });
 
 Deno.test("UtpConnection ignores a RESET whose ack_nr we never sent; a plausible one closes it", () => {

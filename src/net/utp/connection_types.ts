@@ -60,4 +60,6 @@ export interface UtpConnectionStats {
   fastResends: number;
   /** Retransmission timeouts. */
   timeouts: number;
+  /** Tail-loss probes sent. */
+  probes: number;
 }

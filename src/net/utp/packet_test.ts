@@ -16,6 +16,17 @@ import {
 } from "./packet.ts";
 import { microStamp, seqAdd, seqDistance, seqLess, stampLess } from "./seq.ts";
 
+/** A STATE with every field zero but the connection id; spread it and override. */
+const STATE = {
+  type: ST_STATE,
+  connectionId: 1,
+  timestampMicros: 0,
+  timestampDifferenceMicros: 0,
+  windowBytes: 0,
+  seq: 0,
+  ack: 0,
+};
+
 Deno.test("parsePacket() reads the BEP 29 header field by field", () => {
   // type SYN (4), version 1; no extension; connection id 0x1234; timestamp 0x01020304;
   // difference 0; window 0x00100000; seq 0xabcd; ack 0
@@ -62,16 +73,7 @@ Deno.test("encodePacket() and parsePacket() round-trip every type with payload",
 Deno.test("parsePacket() accepts selective-ACK bitmasks of any length (libtorrent sends ⌈n/8⌉ bytes)", () => {
   for (const length of [1, 3, 4, 5, 7, 32, 255]) {
     const sack = new Uint8Array(length).fill(0xa5);
-    const bytes = encodePacket({
-      type: ST_STATE,
-      connectionId: 1,
-      timestampMicros: 0,
-      timestampDifferenceMicros: 0,
-      windowBytes: 0,
-      seq: 0,
-      ack: 0,
-      sack,
-    });
+    const bytes = encodePacket({ ...STATE, sack });
     const h = parsePacket(bytes);
     assertEquals([h.sackOffset, h.sackLength, h.payloadOffset], [22, length, 22 + length]);
     assertEquals(bytes.subarray(h.sackOffset, h.sackOffset + h.sackLength), sack);
@@ -80,13 +82,8 @@ Deno.test("parsePacket() accepts selective-ACK bitmasks of any length (libtorren
 
 Deno.test("parsePacket() reads libtorrent's close reason after a SACK and skips unknown extensions", () => {
   const withReason = encodePacket({
+    ...STATE,
     type: ST_FIN,
-    connectionId: 1,
-    timestampMicros: 0,
-    timestampDifferenceMicros: 0,
-    windowBytes: 0,
-    seq: 0,
-    ack: 0,
     sack: new Uint8Array(4),
     closeReason: 7,
   });
@@ -122,20 +119,7 @@ Deno.test("parsePacket() rejects short datagrams, wrong versions and types, brok
 
 Deno.test("parsePacket() reuses the record it is given and clears the SACK and close reason", () => {
   const h = newHeader();
-  parsePacket(
-    encodePacket({
-      type: ST_STATE,
-      connectionId: 1,
-      timestampMicros: 0,
-      timestampDifferenceMicros: 0,
-      windowBytes: 0,
-      seq: 0,
-      ack: 0,
-      sack: new Uint8Array(4),
-      closeReason: 3,
-    }),
-    h,
-  );
+  parsePacket(encodePacket({ ...STATE, sack: new Uint8Array(4), closeReason: 3 }), h);
   const same = parsePacket(fromHex("21000001000000000000000000000000000000000000"), h);
   assertEquals([same === h, h.sackOffset, h.closeReason], [true, 0, -1]);
 });

@@ -72,6 +72,8 @@ export class Transmitter {
   rtoAt: number = Infinity;
   /** Consecutive timeouts. */
   timeouts = 0;
+  /** When a tail-loss probe is due, ms (Infinity when none is). */
+  probeAt: number = Infinity;
   /** When we last sent anything, ms. */
   lastSentAt = 0;
   /** Something is owed an ACK. */
@@ -155,8 +157,9 @@ export class Transmitter {
     if (rtt !== Infinity) path.rtt.sample(rtt);
     if (acked > 0 && send.packetsInFlight > 0) send.detectLost(Math.max(1, path.rtt.srttMs / 4));
     if (acked > 0 || (hadPackets && send.packetsInFlight === 0) || rtt !== Infinity) {
-      this.timeouts = 0; // progress: restart the retransmission timer
+      this.timeouts = 0; // progress: restart the retransmission timer and the probe
       this.rtoAt = send.packetsInFlight > 0 ? nowMs + this.#rto() : Infinity;
+      this.probeAt = send.packetsInFlight > 0 ? nowMs + this.#probeTimeout() : Infinity;
     }
     if (acked > 0) {
       this.#o.stats.bytesAcked += acked;
@@ -164,6 +167,22 @@ export class Transmitter {
       if (delay >= 0 && before > 0) this.cc.onAck(acked, delay, before);
     }
     for (const seq of send.lost) this.#fastResend(seq, nowMs);
+  }
+
+  /**
+   * Tail-loss probe (after RFC 8985): when a flight ends in a loss, no later packet
+   * arrives to reveal it, and only the retransmission timeout (500 ms at least) would
+   * resend it. After max(2·srtt, 10 ms) without progress, resend the oldest unacknowledged
+   * packet once, without touching the window; its ACK (or SACK) restarts recovery.
+   * @param nowMs the clock
+   */
+  maybeProbe(nowMs: number): void {
+    if (nowMs < this.probeAt || nowMs >= this.rtoAt) return;
+    this.probeAt = Infinity; // once per flight
+    const p = this.send.at(seqAdd(this.send.ackedSeq, 1));
+    if (!p || p.needResend) return;
+    this.#o.stats.probes++;
+    this.#transmit(p, nowMs);
   }
 
   /** Whether our FIN was sent and acknowledged. */
@@ -186,6 +205,7 @@ export class Transmitter {
     }
     this.timeouts++;
     this.#o.stats.timeouts++;
+    this.probeAt = Infinity;
     const onlyFin = this.finSeq >= 0 && send.packetsInFlight === 1 && !!send.at(this.finSeq);
     const s = this.#s;
     const limit = synSent ? s.synResends : onlyFin ? s.finResends : s.dataResends;
@@ -271,7 +291,10 @@ export class Transmitter {
 
   #transmit(p: OutPacket, nowMs: number): void {
     const send = this.send;
-    if (send.packetsInFlight === 0 || this.rtoAt === Infinity) this.rtoAt = nowMs + this.#rto();
+    if (send.packetsInFlight === 0 || this.rtoAt === Infinity) {
+      this.rtoAt = nowMs + this.#rto();
+      this.probeAt = nowMs + this.#probeTimeout();
+    }
     send.commit(p, nowMs);
     if (p.type === ST_FIN && this.finSeq < 0) this.finSeq = p.seq;
     const syn = p.type === ST_SYN;
@@ -321,6 +344,11 @@ export class Transmitter {
   #ackDone(): void {
     this.ackPending = this.#ackUrgent = false;
     this.#unacked = 0;
+  }
+
+  #probeTimeout(): number {
+    const rtt = this.#o.path.rtt;
+    return rtt.hasSample ? Math.max(2 * rtt.srttMs, 10) + this.#s.delayedAckMs : Infinity;
   }
 
   #rto(): number {
