@@ -20,6 +20,7 @@ import {
 } from "./_wire_peer.ts";
 import { buildTorrent } from "../../src/metainfo/create.ts";
 import { parseTorrent } from "../../src/metainfo/mod.ts";
+import type { Conn } from "../../src/runtime/types.ts";
 import { bindUdp } from "../../src/deno/udp.ts";
 import { SECURE_RANDOM, SYSTEM_CLOCK } from "../../src/deno/clock.ts";
 import { UtpSocket } from "../../src/net/utp/utp_socket.ts";
@@ -54,6 +55,28 @@ async function makeFixture(prefix: string): Promise<Fixture> {
     totalLength: content.length,
   };
   return { root, torrentPath, content, hashes, shape };
+}
+
+/** Our side of a connection, for failure messages. */
+function describe(conn: Conn): string {
+  const core = (conn as unknown as { core: { snapshot(): unknown; stats: unknown } }).core;
+  return JSON.stringify({ snapshot: core.snapshot(), stats: core.stats });
+}
+
+/** Rejects with our connection's state if `work` takes longer than `ms`. */
+async function within<T>(work: Promise<T>, ms: number, conn: () => Conn | undefined): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const c = conn();
+      reject(new Error(`No progress in ${ms} ms: ${c ? describe(c) : "no connection"}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function sha256(data: Uint8Array): string {
@@ -140,6 +163,7 @@ await interopTest(
       timeoutS: 60,
     });
     const uploads: Promise<number>[] = [];
+    const conns: Conn[] = [];
     const serving = (async () => {
       for await (const conn of utp) {
         uploads.push(
@@ -149,7 +173,8 @@ await interopTest(
       }
     })();
     try {
-      assertEquals(await leecher.exited, 0, leecher.lines.slice(-5).join("\n"));
+      const code = await within(leecher.exited, 30_000, () => conns.at(-1));
+      assertEquals(code, 0, [...leecher.lines.slice(-5), ...conns.map(describe)].join("\n"));
       const got = await Deno.readFile(join(f.root, "dl", "payload.bin"));
       assertEquals(sha256(got), sha256(f.content));
       utp.close();
