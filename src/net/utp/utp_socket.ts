@@ -370,7 +370,16 @@ export class UtpSocket implements AsyncIterable<Conn> {
 
   #afterEvents(stream: UtpStream, now: number): void {
     if (stream.core.events & EV_CONFIRMED) this.#confirm(stream, now);
-    if (stream.pump()) this.#forget(stream);
+    if (!stream.pump()) return;
+    this.#forget(stream);
+    const reason = stream.core.closeReason;
+    if (reason !== "closed" && reason !== "aborted") {
+      this.#log.debug("uTP connection ended", {
+        reason,
+        peer: stream.remoteAddr,
+        ...stream.core.stats,
+      });
+    }
   }
 
   #confirm(stream: UtpStream, now: number): void {
