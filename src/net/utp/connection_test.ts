@@ -355,3 +355,32 @@ Deno.test("UtpConnection sizes its receive window to the path: min 128 KiB on a 
   assertEquals(windowOffered(2), 768 * 1000); // 128 MB/s × 6 ms (three rounds of the link)
   assertEquals(windowOffered(100), 1024 * 1024); // capped at receiveWindowBytes
 });
+
+Deno.test("UtpConnection keeps probing a closed window while the peer answers, and resumes when it reads", () => {
+  const link = connected({ receiveWindowBytes: 16 * 1024 });
+  const data = new SeededRandom(3).bytes(64 * 1024);
+  let at = 0;
+  for (let i = 0; i < 50; i++) {
+    at += link.a.write(data, at);
+    link.flush();
+    link.run({ limit: 1 });
+  }
+  assert(link.b!.readableBytes >= 16 * 1024, "the reader sleeps; the window is closed");
+  for (let s = 0; s < 120; s++) { // two minutes of a sleeping reader
+    link.tick(1000);
+    link.run();
+  }
+  assertEquals(link.a.state, "connected");
+  assert(link.a.stats.timeouts > link.settings.dataResends, "probed past the resend limit");
+  const got = [link.drain("b")];
+  for (let round = 0; round < 400 && got.reduce((n, g) => n + g.length, 0) < data.length; round++) {
+    at += link.a.write(data, at);
+    link.flush();
+    link.run({ limit: 1 });
+    if (link.queue.length === 0) link.tick(1000), link.run();
+    got.push(link.drain("b"));
+  }
+  const all = new Uint8Array(got.reduce((n, g) => n + g.length, 0));
+  got.reduce((o, g) => (all.set(g, o), o + g.length), 0);
+  assert(all.length === data.length && all.every((v, i) => v === data[i]), `${all.length} bytes`);
+});

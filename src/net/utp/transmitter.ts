@@ -86,6 +86,7 @@ export class Transmitter {
   ];
   #controlIndex = 0;
   #ackUrgent = false;
+  #heardSinceTimeout = false;
   #unacked = 0;
   #advertised = 0;
 
@@ -145,6 +146,7 @@ export class Transmitter {
    * @param nowMs the clock
    */
   onAcks(h: UtpHeader, data: Uint8Array, nowMs: number): void {
+    this.#heardSinceTimeout = true;
     const send = this.send, path = this.#o.path;
     const before = send.inFlight, hadPackets = send.packetsInFlight > 0;
     send.onAck(h.ack, h.type === ST_STATE, nowMs);
@@ -209,7 +211,12 @@ export class Transmitter {
     const onlyFin = this.finSeq >= 0 && send.packetsInFlight === 1 && !!send.at(this.finSeq);
     const s = this.#s;
     const limit = synSent ? s.synResends : onlyFin ? s.finResends : s.dataResends;
-    if (this.timeouts > limit) return onlyFin ? "fin-unacknowledged" : "give-up";
+    // A closed window is not a dead peer: while it answers our window probes (TCP's
+    // persist timer), keep probing with backoff instead of giving up; the idle limit
+    // still ends a silent one.
+    const persisting = this.peerWindow < this.#o.payloadBytes && this.#heardSinceTimeout;
+    this.#heardSinceTimeout = false;
+    if (this.timeouts > limit && !persisting) return onlyFin ? "fin-unacknowledged" : "give-up";
     this.cc.onTimeout(send.inFlight === 0);
     send.onTimeout();
     send.lossSeq = seqAdd(send.nextSeq, -1); // these losses are already answered
