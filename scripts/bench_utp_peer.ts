@@ -41,6 +41,7 @@ const utp = new UtpSocket({
   socket: await bindUdp({ host: values.bind!, port: 0 }),
   clock: SYSTEM_CLOCK,
   random: SECURE_RANDOM,
+  settings: JSON.parse(Deno.env.get("UTP_SETTINGS") ?? "{}"), // experiments: {"name": value}
 });
 
 /** With UTP_DEBUG=ms, each connection's state goes to stderr that often (stall hunting). */
