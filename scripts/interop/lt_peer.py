@@ -59,6 +59,10 @@ def main():
                    help="allowed_enc_level (default: libtorrent's, both)")
     p.add_argument("--prefer-rc4", action="store_true",
                    help="as responder, select RC4 when offered both")
+    p.add_argument("--utp-only", action="store_true",
+                   help="connect and accept over uTP only (TCP off both ways)")
+    p.add_argument("--plaintext", action="store_true",
+                   help="no MSE/PE either way (libtorrent otherwise may dial encrypted first)")
     a = p.parse_args()
 
     ip, port = a.listen.rsplit(":", 1)
@@ -87,6 +91,15 @@ def main():
         settings["allowed_enc_level"] = ENC_LEVEL[a.enc_level]
     if a.prefer_rc4:
         settings["prefer_rc4"] = True
+    if a.utp_only:  # BEP 29 only: libtorrent 2.0 tries uTP first; TCP off both ways
+        settings.update({
+            "enable_outgoing_utp": True,
+            "enable_incoming_utp": True,
+            "enable_outgoing_tcp": False,
+            "enable_incoming_tcp": False,
+        })
+    if a.plaintext:  # 2 = disabled (INTEROP.md)
+        settings.update({"out_enc_policy": 2, "in_enc_policy": 2})
     if a.dht:  # loopback-friendly DHT (INTEROP.md)
         settings.update({
             "enable_dht": True,
@@ -154,7 +167,8 @@ def main():
             flushed = flush_to_disk(ses, h)
             now = time.time()
             print(json.dumps({"event": "complete", "seconds": now - start,
-                              "downloaded": s.total_payload_download}), flush=True)
+                              "downloaded": s.total_payload_download,
+                              "cpu": time.process_time()}), flush=True)
             return 0 if flushed else 4
         # Reconnect to the given peers now and then (they may start after us).
         if a.peer and int(now - start) % 2 == 0 and s.num_peers == 0:

@@ -29,10 +29,16 @@ export interface LibtorrentPeerOptions {
   readonly encryptionLevel?: "rc4" | "plaintext" | "both";
   /** As responder, select RC4 when offered both (libtorrent's default: plaintext). */
   readonly preferRc4?: boolean;
+  /** Connect and accept over uTP only (BEP 29; TCP off both ways). */
+  readonly utpOnly?: boolean;
+  /** No MSE/PE either way. */
+  readonly plaintext?: boolean;
 }
 
 /** A running libtorrent peer. */
 export interface LibtorrentPeer {
+  /** Its process id (benchmarks read its CPU time). */
+  readonly pid: number;
   /** Resolves with its listen port. */
   readonly port: Promise<number>;
   /** Resolves with the exit code (0 = completed). */
@@ -63,6 +69,8 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
   if (o.encryption) args.push("--enc", o.encryption);
   if (o.encryptionLevel) args.push("--enc-level", o.encryptionLevel);
   if (o.preferRc4) args.push("--prefer-rc4");
+  if (o.utpOnly) args.push("--utp-only");
+  if (o.plaintext) args.push("--plaintext");
   const child = new Deno.Command(PYTHON, { args, stdout: "piped", stderr: "piped", stdin: "null" })
     .spawn();
   const lines: string[] = [];
@@ -100,6 +108,7 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
     return status.code;
   })();
   return {
+    pid: child.pid,
     port,
     exited,
     lines,
