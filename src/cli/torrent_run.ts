@@ -44,6 +44,8 @@ export const PEER_OPTIONS: OptionsSpec = {
   host: { type: "string" },
   "allow-local-peers": { type: "boolean" },
   encryption: { type: "string" },
+  "no-utp": { type: "boolean" },
+  "no-tcp": { type: "boolean" },
   ...STREAM_OPTIONS,
 };
 
@@ -55,6 +57,7 @@ export const PEER_OPTIONS_HELP =
   --tracker URL           extra tracker (repeatable)
   --dht-bootstrap H:P     DHT bootstrap node (repeatable)
   --no-dht, --no-pex      disable the DHT / peer exchange
+  --no-utp, --no-tcp      disable a transport (uTP is dialled first, TCP after 1 s)
   --max-upload RATE       upload cap, e.g. 500K or 2M (bytes/s, binary units)
   --max-download RATE     download cap
   --timeout SECONDS       give up (exit 1) if not complete by then
@@ -130,6 +133,8 @@ export async function runTorrent(
       enablePex: v["no-pex"] !== true && !isPrivate,
       allowLocalPeers: v["allow-local-peers"] === true,
       encryption: encryptionFlag(v.encryption),
+      enableUtp: v["no-utp"] !== true,
+      enableTcp: v["no-tcp"] !== true,
     },
   });
   const stop = new AbortController();

@@ -117,8 +117,11 @@ function peerAddress(p: PeerInfo): { address: string; port: number } {
 function peerRow(p: PeerInfo, pieceCount: number): Record<string, unknown> {
   const downloading = !p.peerChoking && p.amInterested;
   const uploading = !p.amChoking && p.peerInterested;
+  // Transmission's flag letters: D/d downloading, U/u uploading, E encrypted, I incoming,
+  // T uTP.
   const flags = (downloading ? (p.downloadBps > 0 ? "D" : "d") : "") +
-    (uploading ? (p.uploadBps > 0 ? "U" : "u") : "") + (p.outgoing ? "" : "I");
+    (uploading ? (p.uploadBps > 0 ? "U" : "u") : "") + (p.encrypted ? "E" : "") +
+    (p.outgoing ? "" : "I") + (p.transport === "utp" ? "T" : "");
   return {
     ...peerAddress(p),
     clientName: p.client,
@@ -126,10 +129,10 @@ function peerRow(p: PeerInfo, pieceCount: number): Record<string, unknown> {
     clientIsInterested: p.amInterested,
     flagStr: flags,
     isDownloadingFrom: downloading && p.downloadBps > 0,
-    isEncrypted: false,
+    isEncrypted: p.encrypted,
     isIncoming: !p.outgoing,
     isUploadingTo: uploading && p.uploadBps > 0,
-    isUTP: false,
+    isUTP: p.transport === "utp",
     peerIsChoked: p.amChoking,
     peerIsInterested: p.peerInterested,
     progress: p.isSeed ? 1 : pieceCount > 0 ? p.piecesHave / pieceCount : 0,

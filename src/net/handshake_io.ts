@@ -41,6 +41,10 @@ export interface HandshakeResult {
   readonly connectMs?: number;
   /** Clock ms we sent our handshake (incoming connections): the peer's answer times a round trip. */
   readonly answeredAt?: number;
+  /** The transport beneath (set by the session's connection manager). */
+  readonly transport?: "tcp" | "utp";
+  /** The payload stream is RC4-encrypted (MSE/PE). */
+  readonly encrypted?: boolean;
 }
 
 /**

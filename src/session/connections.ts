@@ -5,6 +5,10 @@
  * handshake both ways. A connection that passes is handed to the torrent its info-hash
  * names, as a `Conn` that may decrypt beneath the peer connection.
  *
+ * Transports: TCP and uTP (BEP 29, over the DHT's UDP socket) are accepted alike; a dial
+ * tries uTP first with TCP after a head start (transport_dial.ts), and keeps to the
+ * transport that worked for that address.
+ *
  * Encryption (`Settings.encryption`):
  * - incoming: plain BitTorrent and MSE are told apart by the first bytes; an MSE
  *   initiator names its torrent by HASH('req2', info-hash), matched among all torrents
@@ -19,6 +23,7 @@
  * @module
  */
 import type { Clock, Conn, Listener, Network, PeerAddress, Random } from "../runtime/types.ts";
+import { dialTransport, type Transport } from "./transport_dial.ts";
 import { handshakeBytes, readHandshake, writeHandshake } from "../net/handshake_io.ts";
 import type { HandshakeResult } from "../net/handshake_io.ts";
 import { acceptMse, initiateMse, MseRetryError, PrefixedConn } from "../net/mse/mod.ts";
@@ -61,6 +66,12 @@ export interface ConnectionManagerOptions {
 /** How a dial opens the stream. */
 type DialMode = "mse" | "plain";
 
+/** The uTP side a manager dials and accepts on (src/net/utp's UtpSocket). */
+export interface UtpTransport extends AsyncIterable<Conn> {
+  /** Opens a connection. */
+  dial(addr: PeerAddress, options: { signal?: AbortSignal }): Promise<Conn>;
+}
+
 /** Addresses whose working dial mode is remembered, at most. */
 const MAX_REMEMBERED = 4096;
 
@@ -68,8 +79,9 @@ const MAX_REMEMBERED = 4096;
 export class ConnectionManager {
   readonly #o: ConnectionManagerOptions;
   readonly #conns = new Set<Conn>();
-  /** What worked when we dialled each address (MSE or plain), newest last. */
-  readonly #modes = new Map<string, DialMode>();
+  /** What worked when we dialled each address (MSE or plain, TCP or uTP), newest last. */
+  readonly #worked = new Map<string, { mode: DialMode; transport: Transport }>();
+  #utp: UtpTransport | undefined;
   #pendingHandshakes = 0;
   #closed = false;
 
@@ -83,8 +95,14 @@ export class ConnectionManager {
     return this.#pendingHandshakes;
   }
 
-  /** Accepts from `listener` until it closes. */
-  async acceptFrom(listener: Listener): Promise<void> {
+  /** Accepts uTP connections from `utp` until it closes, and dials uTP from now on. */
+  async acceptUtp(utp: UtpTransport): Promise<void> {
+    this.#utp = utp;
+    await this.acceptFrom(utp, "utp");
+  }
+
+  /** Accepts from `listener` (TCP, or uTP) until it closes. */
+  async acceptFrom(listener: AsyncIterable<Conn>, transport: Transport = "tcp"): Promise<void> {
     const s = this.#o.settings;
     for await (const conn of listener) {
       if (this.#closed) {
@@ -97,7 +115,7 @@ export class ConnectionManager {
         conn.close();
         continue;
       }
-      void this.#accept(conn);
+      void this.#accept(conn, transport);
     }
   }
 
@@ -109,16 +127,16 @@ export class ConnectionManager {
   async dial(addr: PeerAddress, infoHashHex: string): Promise<boolean> {
     const key = formatAddress(addr);
     const first = this.#firstMode(key);
-    const outcome = await this.#dialOnce(addr, infoHashHex, first);
-    if (outcome === "attached") return this.#remember(key, first);
-    const retry: DialMode | undefined = outcome === "mse-retry"
+    const outcome = await this.#dialOnce(addr, infoHashHex, first, key);
+    if (outcome.result === "attached") return this.#remember(key, first, outcome.transport);
+    const retry: DialMode | undefined = outcome.result === "mse-retry"
       ? "mse" // libtorrent hung up on a secret with a leading zero byte: new keys will do
-      : outcome === "refused" && this.#o.settings.encryption === "prefer"
+      : outcome.result === "refused" && this.#o.settings.encryption === "prefer"
       ? (first === "mse" ? "plain" : "mse")
       : undefined;
     if (retry === undefined) return false;
-    return await this.#dialOnce(addr, infoHashHex, retry) === "attached" &&
-      this.#remember(key, retry);
+    const again = await this.#dialOnce(addr, infoHashHex, retry, key, outcome.transport);
+    return again.result === "attached" && this.#remember(key, retry, again.transport);
   }
 
   /** Closes every connection still in its handshake. */
@@ -131,14 +149,26 @@ export class ConnectionManager {
     const enc = this.#o.settings.encryption;
     if (enc === "plaintext") return "plain";
     if (enc === "require") return "mse";
-    return this.#modes.get(key) ?? "mse";
+    return this.#worked.get(key)?.mode ?? "mse";
   }
 
-  #remember(key: string, mode: DialMode): true {
-    this.#modes.delete(key);
-    this.#modes.set(key, mode);
-    if (this.#modes.size > MAX_REMEMBERED) this.#modes.delete(this.#modes.keys().next().value!);
+  #remember(key: string, mode: DialMode, transport: Transport | undefined): true {
+    this.#worked.delete(key);
+    this.#worked.set(key, { mode, transport: transport ?? "tcp" });
+    if (this.#worked.size > MAX_REMEMBERED) this.#worked.delete(this.#worked.keys().next().value!);
     return true;
+  }
+
+  /** The transports to try for `key`, in order: uTP first unless TCP is what worked. */
+  #transportOrder(key: string, only: Transport | undefined): Transport[] {
+    const s = this.#o.settings;
+    const utp = s.enableUtp && this.#utp !== undefined;
+    if (only) return only === "utp" && !utp ? [] : [only];
+    const order: Transport[] = [];
+    if (utp && this.#worked.get(key)?.transport !== "tcp") order.push("utp");
+    if (s.enableTcp) order.push("tcp");
+    if (utp && !order.includes("utp")) order.push("utp");
+    return order;
   }
 
   /**
@@ -150,31 +180,46 @@ export class ConnectionManager {
     addr: PeerAddress,
     infoHashHex: string,
     mode: DialMode,
-  ): Promise<"attached" | "refused" | "mse-retry" | "failed"> {
+    key: string,
+    only?: Transport,
+  ): Promise<
+    { result: "attached" | "refused" | "mse-retry" | "failed"; transport?: Transport | undefined }
+  > {
     const torrent = this.#o.find(infoHashHex);
-    if (!torrent || this.#closed) return "failed";
+    if (!torrent || this.#closed) return { result: "failed" };
     const { clock, network, settings } = this.#o;
     const abort = new AbortController();
     const timer = clock.schedule(settings.connectTimeoutMs, () => abort.abort());
     let conn: Conn | undefined;
+    let transport: Transport | undefined;
     try {
-      const dialedAt = clock.now();
-      conn = await network.dial(addr, { signal: abort.signal });
+      const opened = await dialTransport(addr, {
+        network,
+        utp: this.#utp,
+        clock,
+        order: this.#transportOrder(key, only),
+        fallbackMs: settings.utpFallbackMs,
+        signal: abort.signal,
+      });
       timer.cancel();
-      const connectMs = clock.now() - dialedAt;
+      conn = opened.conn;
+      transport = opened.transport;
       this.#conns.add(conn);
-      const stream = await this.#openOutgoing(conn, torrent.infoHash, mode);
+      const { stream, encrypted } = await this.#openOutgoing(conn, torrent.infoHash, mode);
       const hs = {
         ...await readHandshake(stream, clock, settings.handshakeTimeoutMs),
-        connectMs,
+        connectMs: opened.connectMs,
+        transport,
+        encrypted,
       };
       if (!bytesEqual(hs.remote.infoHash, torrent.infoHash)) throw new Error("wrong info-hash");
       if (bytesEqual(hs.remote.peerId, this.#o.peerId)) throw new Error("connected to ourselves");
-      return torrent.attach(stream, hs, true) ? "attached" : "failed";
+      return { result: torrent.attach(stream, hs, true) ? "attached" : "failed", transport };
     } catch (e) {
       conn?.close();
-      if (e instanceof MseRetryError) return "mse-retry";
-      return conn ? "refused" : "failed"; // the peer list backs off this address
+      if (e instanceof MseRetryError) return { result: "mse-retry", transport };
+      // the peer list backs off an address that did not connect
+      return { result: conn ? "refused" : "failed", transport };
     } finally {
       timer.cancel();
       if (conn) this.#conns.delete(conn);
@@ -182,11 +227,15 @@ export class ConnectionManager {
   }
 
   /** Our side of the opening: the MSE handshake carrying our BitTorrent handshake, or plain. */
-  async #openOutgoing(conn: Conn, infoHash: Uint8Array, mode: DialMode): Promise<Conn> {
+  async #openOutgoing(
+    conn: Conn,
+    infoHash: Uint8Array,
+    mode: DialMode,
+  ): Promise<{ stream: Conn; encrypted: boolean }> {
     const { clock, random, settings } = this.#o;
     if (mode === "plain") {
       await writeHandshake(conn, infoHash, this.#local());
-      return conn;
+      return { stream: conn, encrypted: false };
     }
     const result = await initiateMse(conn, {
       infoHash,
@@ -198,10 +247,10 @@ export class ConnectionManager {
       // PeerConnection gives up every buffer it writes: encrypt in place, no copy.
       inPlaceWrites: true,
     });
-    return result.conn;
+    return { stream: result.conn, encrypted: result.selected === "rc4" };
   }
 
-  async #accept(conn: Conn): Promise<void> {
+  async #accept(conn: Conn, transport: Transport): Promise<void> {
     const { clock, random, settings } = this.#o;
     this.#pendingHandshakes++;
     this.#conns.add(conn);
@@ -231,7 +280,7 @@ export class ConnectionManager {
       }
       const answeredAt = clock.now();
       await writeHandshake(stream, hs.remote.infoHash, this.#local());
-      torrent.attach(stream, { ...hs, answeredAt }, false);
+      torrent.attach(stream, { ...hs, answeredAt, transport, encrypted: opened.encrypted }, false);
     } catch {
       conn.close(); // a bad handshake only costs the peer its own connection
     } finally {

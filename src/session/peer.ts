@@ -45,6 +45,10 @@ export interface PeerOptions {
   readonly connectMs?: number | undefined;
   /** When we answered its handshake (incoming connections). */
   readonly answeredAt?: number | undefined;
+  /** The transport beneath (default TCP). */
+  readonly transport?: "tcp" | "utp" | undefined;
+  /** The payload stream is RC4-encrypted. */
+  readonly encrypted?: boolean | undefined;
 }
 
 /** One connected peer of a torrent. */
@@ -89,6 +93,10 @@ export class Peer {
   extensionIds: ReadonlyMap<string, number> = new Map();
   /** Its ut_pex state, when in use. */
   pex: PeerPex | undefined;
+  /** The transport beneath the connection. */
+  readonly transport: "tcp" | "utp";
+  /** The payload stream is RC4-encrypted (MSE/PE). */
+  readonly encrypted: boolean;
 
   /** A record for a connection that passed the handshake. */
   constructor(conn: PeerConnection, options: PeerOptions) {
@@ -102,6 +110,8 @@ export class Peer {
       answeredAt: options.answeredAt,
     });
     this.uploads = new UploadQueue(options.settings);
+    this.transport = options.transport ?? "tcp";
+    this.encrypted = options.encrypted ?? false;
   }
 
   /** Socket's far end. */
@@ -169,6 +179,8 @@ export class Peer {
       pieceCount: options.pieceCount,
       connectMs: hs.connectMs,
       answeredAt: hs.answeredAt,
+      transport: hs.transport,
+      encrypted: hs.encrypted,
     });
   }
 

@@ -8,7 +8,7 @@
  * Layer: driver.
  * @module
  */
-import type { Clock, Logger, Network, PeerAddress, Random } from "../runtime/types.ts";
+import type { Clock, Logger, Network, Random, UdpSocketLike } from "../runtime/types.ts";
 import { DhtNode } from "../dht/mod.ts";
 import { type HttpFetcher, HttpTrackerClient } from "../tracker/http_client.ts";
 import { UdpTrackerClient } from "../tracker/udp_client.ts";
@@ -63,22 +63,11 @@ export class PeerSources {
   }
 
   /**
-   * Starts the DHT node on the listen address's port (or any port when that one is taken),
-   * loads the saved routing table and bootstraps in the background.
+   * Starts the DHT node on `socket` (the KRPC side of the session's UDP socket), loads the
+   * saved routing table and bootstraps in the background.
    */
-  async startDht(listen: PeerAddress): Promise<void> {
-    const { network, clock, random, logger, settings, hub } = this.#s;
-    let socket;
-    try {
-      socket = await network.bindUdp({ host: listen.host, port: listen.port });
-    } catch {
-      try {
-        socket = await network.bindUdp({ host: listen.host, port: 0 });
-      } catch (e) {
-        hub.emit({ type: "dht-warning", category: "dht", message: `DHT off: ${String(e)}` });
-        return;
-      }
-    }
+  async startDht(socket: UdpSocketLike): Promise<void> {
+    const { clock, random, logger, settings, hub } = this.#s;
     const bootstrapNodes = settings.dhtBootstrapNodes.flatMap((text) => {
       const addr = parseHostPort(text);
       return addr ? [addr] : [];

@@ -7,7 +7,7 @@
  * Layer: driver.
  * @module
  */
-import type { Clock, Listener, Logger, Network, PeerAddress, Random } from "../runtime/types.ts";
+import type { Clock, Logger, Network, PeerAddress, Random } from "../runtime/types.ts";
 import type { DiskIo } from "../storage/disk_io.ts";
 import { SILENT_LOGGER } from "../runtime/types.ts";
 import type { MagnetLink, Metainfo } from "../metainfo/mod.ts";
@@ -24,6 +24,8 @@ import { TorrentRuntime } from "./torrent.ts";
 import { Torrent } from "./torrent_handle.ts";
 import { ConnectionManager } from "./connections.ts";
 import { PeerSources } from "./peer_sources.ts";
+import { bindListeners, type BoundListeners, listenAddress } from "./listeners.ts";
+import { DatagramMux, UtpSocket } from "../net/utp/mod.ts";
 
 /** Services and settings for a {@linkcode Session}. */
 export interface SessionOptions {
@@ -119,7 +121,9 @@ export class Session {
   readonly #ctx: TorrentContext;
   readonly #connections: ConnectionManager;
   readonly #sources: PeerSources;
-  #listener: Listener | undefined;
+  #bound: BoundListeners | undefined;
+  #mux: DatagramMux | undefined;
+  #utp: UtpSocket | undefined;
   #closed = false;
 
   /** Builds a session; call {@linkcode listen} to accept connections. */
@@ -177,12 +181,12 @@ export class Session {
 
   /** The bound listen port (0 before {@linkcode listen}). */
   get port(): number {
-    return this.#listener?.addr.port ?? 0;
+    return this.#bound?.port ?? 0;
   }
 
   /** The bound listen address. */
   get address(): PeerAddress | undefined {
-    return this.#listener?.addr;
+    return this.#bound ? listenAddress(this.#bound) : undefined;
   }
 
   /**
@@ -190,27 +194,23 @@ export class Session {
    * @throws {Error} when no port could be bound
    */
   async listen(): Promise<PeerAddress> {
-    const { listenHost, listenPort } = this.settings;
-    let lastError: unknown;
-    const tries = listenPort === 0 ? 1 : 11;
-    for (let i = 0; i < tries && !this.#listener; i++) {
-      try {
-        this.#listener = await this.#opts.network.listen({
-          host: listenHost,
-          port: listenPort + i,
-        });
-      } catch (e) {
-        lastError = e;
+    const s = this.settings;
+    const { clock, random, logger } = this.#opts;
+    const bound = this.#bound = await bindListeners(s, this.#opts.network);
+    if (bound.warning) {
+      this.#hub.emit({ type: "dht-warning", category: "dht", message: bound.warning });
+    }
+    if (bound.tcp) void this.#connections.acceptFrom(bound.tcp);
+    if (bound.udp) {
+      // One UDP socket for uTP and the DHT, split by each datagram's first byte.
+      const mux = this.#mux = new DatagramMux(bound.udp, logger ? { logger } : {});
+      if (s.enableUtp) {
+        this.#utp = new UtpSocket({ port: mux.utp, clock, random, ...(logger ? { logger } : {}) });
+        void this.#connections.acceptUtp(this.#utp);
       }
+      if (s.enableDht) await this.#sources.startDht(mux.krpc);
     }
-    if (!this.#listener) {
-      throw new Error(`Cannot listen on ${listenHost}:${listenPort}..${listenPort + tries - 1}`, {
-        cause: lastError,
-      });
-    }
-    void this.#connections.acceptFrom(this.#listener);
-    if (this.settings.enableDht) await this.#sources.startDht(this.#listener.addr);
-    return this.#listener.addr;
+    return listenAddress(bound)!;
   }
 
   /** DHT counters (queries, replies, table size...), when the DHT runs (BEP 5). */
@@ -365,11 +365,13 @@ export class Session {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#listener?.close();
+    this.#bound?.tcp?.close();
     await Promise.all([...this.#torrents.values()].map((t) => t.stop()));
     this.#torrents.clear();
     this.#byReq2.clear();
+    this.#utp?.close();
     await this.#sources.close();
+    this.#mux?.close();
     this.#connections.close();
     this.#hub.close();
   }

@@ -41,6 +41,21 @@ export interface Settings {
    * both ways. `"plaintext"`: dial plain BitTorrent; accept both (selecting plaintext).
    */
   readonly encryption: EncryptionMode;
+  /**
+   * Peer connections over uTP (BEP 29, on the DHT's UDP port): accepted, and dialled first
+   * (libtorrent's default; the libtorrent family dials uTP first). Default true.
+   */
+  readonly enableUtp: boolean;
+  /** Peer connections over TCP: accepted, and dialled. Default true. */
+  readonly enableTcp: boolean;
+  /**
+   * When a dial tries uTP first, TCP starts after this long without a uTP connection and
+   * the first transport to connect wins: a peer without uTP costs about this much, not a
+   * full uTP timeout (libtorrent waits the whole SYN timeout: a default libtorrent leecher
+   * took 5.25 s instead of 1.21 s for 256 MiB from a TCP-only peer). Default 1,000 ms, the
+   * uTP SYN resend interval.
+   */
+  readonly utpFallbackMs: number;
   /** TCP connect timeout. Default 15,000 ms (libtorrent). */
   readonly connectTimeoutMs: number;
   /** Handshake must complete within this. Default 10,000 ms (libtorrent). */
@@ -241,6 +256,9 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   listenPort: 6881,
   listenHost: "0.0.0.0",
   encryption: "prefer",
+  enableUtp: true,
+  enableTcp: true,
+  utpFallbackMs: 1_000,
   maxConnectionsPerTorrent: 80,
   maxConnections: 200,
   maxPendingHandshakes: 64,
@@ -330,6 +348,7 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "maxHalfOpen",
   "maxPeerListSize",
   "connectTimeoutMs",
+  "utpFallbackMs",
   "handshakeTimeoutMs",
   "idleTimeoutMs",
   "keepAliveIntervalMs",
@@ -404,6 +423,9 @@ export function validateSettings(partial: Partial<Settings>): Settings {
     if (!Number.isSafeInteger(s[key]) || s[key] < 0) {
       throw new RangeError(`Invalid setting ${key}: ${s[key]}`);
     }
+  }
+  if (!s.enableUtp && !s.enableTcp) {
+    throw new RangeError("Invalid settings: enableUtp and enableTcp are both off");
   }
   if (!["prefer", "require", "plaintext"].includes(s.encryption)) {
     throw new RangeError(`Invalid setting encryption: "${s.encryption}"`);
