@@ -42,6 +42,11 @@ export interface TorrentStats {
   readonly knownPeers: number;
   /** `"metadata" | "checking" | "downloading" | "seeding" | "stopped" | "error"`. */
   readonly state: TorrentState;
+  /**
+   * In the `error` state: why, in one line (Transmission's `errorString`), e.g.
+   * `Cannot write piece 3 to "/dl/x/a.bin": permission denied (EACCES)`.
+   */
+  readonly errorString?: string;
   /** Tracker status, when the torrent has trackers. */
   readonly trackers?: readonly TrackerSummary[];
 }

@@ -2,16 +2,19 @@
  * From blocks to verified pieces: piece buffers (recycled from the disk workers), the
  * hand-off of a whole piece to a worker (hash, then write), and what a hash failure
  * means for the peers that sent it — smart ban for a sole contributor, strikes for the
- * others (RELIABILITY PW9: an honest peer is never banned for another's data) — and the
- * back-off after a failed write (F3/F6: disk full, directory gone, permission): requests
- * pause for `writeRetryBaseMs` (5 s), doubling up to `writeRetryMaxMs` (5 minutes), until a
- * write succeeds again.
+ * others (RELIABILITY PW9: an honest peer is never banned for another's data) — and what
+ * a failed write means (F3/F6). A failure no retry can fix (permission, a path component
+ * that is a file or a symlink, a read-only file system, no space: `classifyStorageError`)
+ * ends the download at once. Any other one pauses requests for `writeRetryBaseMs` (5 s),
+ * doubling up to `writeRetryMaxMs`; failures while paused belong to the same round, and
+ * after `writeRetryLimit` (3) rounds without a successful write the download ends too.
  *
  * Layer: driver.
  * @module
  */
 import type { Peer } from "./peer.ts";
 import type { TorrentContext } from "./context.ts";
+import { classifyStorageError, type StorageFault } from "../storage/fault.ts";
 
 /** What the pipeline needs from its torrent. */
 export interface PiecePipelineHost {
@@ -27,8 +30,11 @@ export interface PiecePipelineHost {
   pieceVerified(index: number): void;
   /** The piece failed its hash: the picker forgets its blocks; returns who sent them. */
   pieceFailed(index: number): string[];
-  /** A write failed: the piece is re-fetched after `retryMs`, when requests resume. */
-  writeFailed(index: number, error: unknown, retryMs: number): void;
+  /**
+   * A write failed: the piece is re-fetched after `retryMs`, when requests resume; without
+   * `retryMs` the failure is final (requests never resume).
+   */
+  writeFailed(index: number, fault: StorageFault, retryMs: number | undefined): void;
   /** Bans a peer's address and closes it. */
   ban(peer: Peer, reason: string): void;
 }
@@ -41,15 +47,19 @@ export class PiecePipeline {
   readonly #writes = new Set<Promise<void>>();
   #pausedUntil = 0;
   #backoffMs = 0;
+  /** Rounds of failed writes since the last success. */
+  #retries = 0;
+  /** A write failed for good: no more requests. */
+  #failed = false;
 
   /** Binds to a torrent. */
   constructor(host: PiecePipelineHost) {
     this.#host = host;
   }
 
-  /** False while requests pause after a failed write. */
+  /** False while requests pause after a failed write, and for good after a final one. */
   canRequest(): boolean {
-    return this.#host.ctx.clock.now() >= this.#pausedUntil;
+    return !this.#failed && this.#host.ctx.clock.now() >= this.#pausedUntil;
   }
 
   /** True when blocks of piece `index` are being assembled. */
@@ -81,20 +91,38 @@ export class PiecePipeline {
     tracked.then(() => this.#writes.delete(tracked));
     job.then(
       (ok) => {
-        if (!ok) return this.#failed(index);
+        if (!ok) return this.#hashFailed(index);
         this.#backoffMs = 0;
+        this.#retries = 0;
         host.pieceVerified(index);
       },
-      (e) => {
-        const s = host.ctx.settings;
-        this.#backoffMs = Math.min(
-          s.writeRetryMaxMs,
-          Math.max(s.writeRetryBaseMs, this.#backoffMs * 2),
-        );
-        this.#pausedUntil = host.ctx.clock.now() + this.#backoffMs;
-        host.writeFailed(index, e, this.#backoffMs);
-      },
+      (e) => this.#writeFailed(index, classifyStorageError(e)),
     );
+  }
+
+  /**
+   * A rejected write: final when permanent or after `writeRetryLimit` rounds, else a pause
+   * (a failure while paused joins the round: pieces in flight fail together).
+   */
+  #writeFailed(index: number, fault: StorageFault): void {
+    const host = this.#host;
+    if (this.#failed) return host.writeFailed(index, fault, undefined);
+    const s = host.ctx.settings;
+    const now = host.ctx.clock.now();
+    const newRound = now >= this.#pausedUntil;
+    if (fault.permanent || (newRound && this.#retries >= s.writeRetryLimit)) {
+      this.#failed = true;
+      return host.writeFailed(index, fault, undefined);
+    }
+    if (newRound) {
+      this.#retries++;
+      this.#backoffMs = Math.min(
+        s.writeRetryMaxMs,
+        Math.max(s.writeRetryBaseMs, this.#backoffMs * 2),
+      );
+      this.#pausedUntil = now + this.#backoffMs;
+    }
+    host.writeFailed(index, fault, this.#pausedUntil - now);
   }
 
   /** Resolves once every submitted piece has been hashed and written (or failed). */
@@ -106,7 +134,7 @@ export class PiecePipeline {
    * Smart ban: a peer that alone supplied a failed piece sent bad data. Otherwise each
    * contributor takes a strike, and `hashFailStrikes` strikes ban it.
    */
-  #failed(index: number): void {
+  #hashFailed(index: number): void {
     const host = this.#host;
     const contributors = host.pieceFailed(index);
     // bounded: strikes are advisory

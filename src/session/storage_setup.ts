@@ -1,14 +1,16 @@
 /**
  * Opens a torrent's storage under its save path, decides which pieces are already
  * on disk (resume data when it still matches the files, else a rehash: RELIABILITY
- * rule 4, F2, F5), and saves resume data (`ResumeSaver`: on demand, and after changes at
- * most every `resumeSaveIntervalMs`).
+ * rule 4, F2, F5; a sample of the pieces resume data vouches for is hashed again), and
+ * saves resume data (`ResumeSaver`: on demand, and after changes at most every
+ * `resumeSaveIntervalMs`), each time checking that the verified data is still on disk.
  *
  * Layer: driver.
  * @module
  */
 import type { Metainfo } from "../metainfo/mod.ts";
-import { captureResume, checkExistingData, StorageLayout } from "../storage/mod.ts";
+import { checkExistingData, encodeResume, StorageLayout } from "../storage/mod.ts";
+import { findLostFiles, type LostFile } from "../storage/lost_data.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import type { StorageId } from "../storage/disk_io.ts";
 import type { TorrentContext } from "./context.ts";
@@ -23,6 +25,8 @@ export interface OpenedStorage {
   readonly usedResume: boolean;
   /** Why resume data was not used, when it existed. */
   readonly warning: string | undefined;
+  /** True when a resume file was found (used or not). */
+  readonly resumeFound: boolean;
 }
 
 /**
@@ -52,56 +56,56 @@ export async function openTorrentStorage(
     layout,
     resume,
     infoHash: meta.infoHash,
+    spotCheck: { pieces: ctx.settings.resumeSpotCheckPieces, random: ctx.random },
   });
-  return { id, have: checked.have, usedResume: checked.usedResume, warning: checked.warning };
+  const { have, usedResume, warning } = checked;
+  return { id, have, usedResume, warning, resumeFound: resume !== undefined };
+}
+
+/** What {@linkcode ResumeSaver} reports to its torrent. */
+export interface ResumeSaverHandlers {
+  /** A save failed (a warning: the download goes on). */
+  onError(error: unknown): void;
+  /** Verified data is gone from disk: nothing more is saved (the old resume data stays). */
+  onLost(lost: readonly LostFile[]): void;
 }
 
 /**
- * Writes resume data for the verified pieces (atomically, through the store).
- * @param ctx session services
- * @param meta the torrent
- * @param dir save path
- * @param id storage handle
- * @param picker knows which pieces are verified
+ * Keeps a torrent's resume data, and checks that the verified data is still on disk
+ * (`findLostFiles`: every file at least as long as its verified bytes): with each save (on
+ * demand, and after a change at most every `resumeSaveIntervalMs`), and between saves every
+ * `fileCheckIntervalMs` while downloading. Once data is lost it saves nothing more, so the
+ * last resume data (recorded while the files were whole) makes a restart recheck exactly
+ * the files that changed.
  */
-export async function saveResume(
-  ctx: TorrentContext,
-  meta: Metainfo,
-  dir: string,
-  id: StorageId,
-  picker: { has(index: number): boolean },
-): Promise<void> {
-  if (!ctx.resumeStore) return;
-  const have = new Bitfield(meta.pieceCount);
-  for (let i = 0; i < meta.pieceCount; i++) if (picker.has(i)) have.set(i);
-  // Missing files are recorded as missing (their pieces are simply not trusted later).
-  const bytes = await captureResume(ctx.disk, id, { infoHash: meta.infoHash, have });
-  await ctx.resumeStore.save(dir, meta.infoHashHex, bytes);
-}
-
-/** When a torrent writes its resume data: on demand, and after a change at most every interval. */
 export class ResumeSaver {
   readonly #ctx: TorrentContext;
   readonly #meta: Metainfo;
   readonly #dir: string;
   readonly #picker: { has(index: number): boolean };
-  readonly #onError: (error: unknown) => void;
+  readonly #handlers: ResumeSaverHandlers;
+  readonly #layout: StorageLayout;
   #dirty = false;
   #savedAt = 0;
+  #checkedAt = 0;
+  #lost = false;
+  /** A resume file existed at start: it must be kept up to date even with nothing verified. */
+  resumeFound = false;
 
-  /** Saves `meta`'s state under `dir`; a failed save goes to `onError`, never throws. */
+  /** Saves `meta`'s state under `dir`; a failed save goes to `handlers`, never throws. */
   constructor(
     ctx: TorrentContext,
     meta: Metainfo,
     dir: string,
     picker: { has(index: number): boolean },
-    onError: (error: unknown) => void,
+    handlers: ResumeSaverHandlers,
   ) {
     this.#ctx = ctx;
     this.#meta = meta;
     this.#dir = dir;
     this.#picker = picker;
-    this.#onError = onError;
+    this.#handlers = handlers;
+    this.#layout = new StorageLayout(meta.files, meta.pieceLength);
   }
 
   /** A piece was verified: what is saved is out of date. */
@@ -109,22 +113,56 @@ export class ResumeSaver {
     this.#dirty = true;
   }
 
-  /** Saves if something changed and `resumeSaveIntervalMs` passed since the last save. */
-  saveIfDue(id: StorageId, now: number): void {
-    if (this.#dirty && now - this.#savedAt >= this.#ctx.settings.resumeSaveIntervalMs) {
-      void this.save(id);
+  /**
+   * Saves if something changed and `resumeSaveIntervalMs` passed since the last save; else,
+   * while downloading, checks the files when `fileCheckIntervalMs` passed.
+   */
+  tick(id: StorageId, now: number, downloading: boolean): void {
+    const s = this.#ctx.settings;
+    if (this.#dirty && now - this.#savedAt >= s.resumeSaveIntervalMs) void this.#run(id, true);
+    else if (downloading && now - this.#checkedAt >= s.fileCheckIntervalMs) {
+      void this.#run(id, false);
     }
   }
 
-  /** Saves now (nothing before storage is open). */
-  async save(id: StorageId): Promise<void> {
-    if (id < 0) return;
-    this.#dirty = false;
-    this.#savedAt = this.#ctx.clock.now();
-    try {
-      await saveResume(this.#ctx, this.#meta, this.#dir, id, this.#picker);
-    } catch (e) {
-      this.#onError(e);
+  /**
+   * Checks that the verified data is on disk, then saves the resume data (nothing before
+   * storage is open, nothing when no piece was ever verified here).
+   * @returns false when verified data is gone (reported through `onLost`)
+   */
+  save(id: StorageId): Promise<boolean> {
+    return this.#run(id, true);
+  }
+
+  async #run(id: StorageId, save: boolean): Promise<boolean> {
+    if (id < 0 || this.#lost) return !this.#lost;
+    const now = this.#ctx.clock.now();
+    this.#checkedAt = now;
+    if (save) {
+      this.#dirty = false;
+      this.#savedAt = now;
     }
+    const meta = this.#meta;
+    // Copied before the files are stat'ed: every recorded piece was written before its
+    // file's recorded mtime.
+    const have = new Bitfield(meta.pieceCount);
+    for (let i = 0; i < meta.pieceCount; i++) if (this.#picker.has(i)) have.set(i);
+    if (have.count === 0 && (!save || !this.resumeFound)) return true; // nothing to keep
+    try {
+      const files = await this.#ctx.disk.statFiles(id);
+      const lost = findLostFiles(this.#layout, (i) => have.has(i), files);
+      if (lost.length > 0 && !this.#lost) {
+        this.#lost = true;
+        this.#handlers.onLost(lost);
+      }
+      if (this.#lost) return false;
+      if (!save || !this.#ctx.resumeStore) return true;
+      const pieceCount = meta.pieceCount;
+      const bytes = encodeResume({ infoHash: meta.infoHash, pieceCount, have, files });
+      await this.#ctx.resumeStore.save(this.#dir, meta.infoHashHex, bytes);
+    } catch (e) {
+      if (save) this.#handlers.onError(e); // a failed check between saves is tried again
+    }
+    return true;
   }
 }

@@ -83,6 +83,7 @@ export class TorrentRuntime
   #rejectDone!: (e: Error) => void;
   #ticker: Timer | undefined;
   #stopped = false;
+  #error: string | undefined; // why the state is "error"
 
   /** Builds the runtime; call {@linkcode start} next. */
   constructor(ctx: TorrentContext, source: TorrentSource, options: TorrentOptions) {
@@ -267,6 +268,7 @@ export class TorrentRuntime
       seeds,
       knownPeers: this.peerList.size,
       state: this.#state,
+      ...(this.#error !== undefined ? { errorString: this.#error } : {}),
       ...(trackers ? { trackers } : {}),
     };
   }
@@ -379,9 +381,16 @@ export class TorrentRuntime
     });
   }
 
-  /** The last wanted piece was verified. */
+  /** The last wanted piece was verified, and every verified byte is on disk. */
   downloadComplete(): void {
     this.#completed(true);
+  }
+
+  /** Storage failed for good: the error state, every connection closed (verified data kept). */
+  storageFailed(message: string): void {
+    if (this.#stopped || this.#state === "error") return;
+    this.#fail(message);
+    for (const p of [...this.peers.values()]) p.conn.close("shutdown", message);
   }
 
   // ---- lifecycle ----------------------------------------------------------------
@@ -404,15 +413,7 @@ export class TorrentRuntime
   async #check(): Promise<void> {
     const data = this.#data!;
     try {
-      const opened = await data.open();
-      if (opened.warning) this.warn(opened.warning);
-      this.ctx.hub.emit({
-        type: "check-finished",
-        category: "storage",
-        infoHash: this.infoHashHex,
-        piecesHave: opened.have.count,
-        usedResume: opened.usedResume,
-      });
+      await data.open();
     } catch (e) {
       this.#fail(`Cannot open storage: ${errorText(e)}`);
       return;
@@ -485,6 +486,8 @@ export class TorrentRuntime
 
   #fail(message: string): void {
     this.#state = "error";
+    this.#error = message;
+    this.ctx.logger.error(message, { infoHash: this.infoHashHex });
     this.ctx.hub.emit({
       type: "torrent-error",
       category: "torrent",
