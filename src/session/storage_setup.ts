@@ -49,7 +49,11 @@ export async function openTorrentStorage(
     totalLength: meta.totalLength,
     pieceHashes: meta.pieceHashes,
   });
-  const resume = await ctx.resumeStore?.load(dir, meta.infoHashHex).catch(() => undefined);
+  let unreadable: string | undefined;
+  const resume = await ctx.resumeStore?.load(dir, meta.infoHashHex).catch((e) => {
+    unreadable = `Cannot read resume data, checking all pieces: ${(e as Error).message}`;
+    return undefined;
+  });
   const layout = new StorageLayout(meta.files, meta.pieceLength);
   const checked = await checkExistingData(ctx.disk, id, {
     pieceHashes: meta.pieceHashes,
@@ -58,7 +62,8 @@ export async function openTorrentStorage(
     infoHash: meta.infoHash,
     spotCheck: { pieces: ctx.settings.resumeSpotCheckPieces, random: ctx.random },
   });
-  const { have, usedResume, warning } = checked;
+  const { have, usedResume } = checked;
+  const warning = checked.warning ?? unreadable;
   return { id, have, usedResume, warning, resumeFound: resume !== undefined };
 }
 
