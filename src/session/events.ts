@@ -34,6 +34,8 @@ export interface TorrentStats {
   readonly bytesDownloaded: number;
   /** Payload bytes sent this session. */
   readonly bytesUploaded: number;
+  /** Distinct peers that sent payload this session. */
+  readonly peersUsed: number;
   /** Connected peers. */
   readonly peers: number;
   /** Connected peers that have every piece. */

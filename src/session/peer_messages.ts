@@ -16,12 +16,14 @@ import type { WireMessage } from "../wire/mod.ts";
 import { decodeExtensionHandshake, type ExtensionHandshake } from "../wire/mod.ts";
 import type { PiecePicker } from "../picker/mod.ts";
 import type { SuperSeeder } from "../choker/super_seeder.ts";
-import type { Clock, PeerAddress } from "../runtime/types.ts";
+import type { Clock, Logger, PeerAddress } from "../runtime/types.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import type { Peer } from "./peer.ts";
 import type { Settings } from "./settings.ts";
 import type { TorrentState } from "./events.ts";
 import type { BlockRequest } from "../choker/upload_queue.ts";
+
+const CHOKE_STATE = new Set(["choke", "unchoke", "interested", "not-interested"]);
 
 /** Where blocks go: piece buffers and their verification (PiecePipeline). */
 export interface BlockSink {
@@ -93,6 +95,8 @@ export interface PeerMessageHost {
   listenAddressLearned(peer: Peer, addr: PeerAddress): void;
   /** A peer offers the info dictionary of `size` bytes (BEP 9; the metadata phase listens). */
   metadataOffered(peer: Peer, size: number): void;
+  /** Session services: choke and interest changes are logged at debug level. */
+  readonly ctx?: { readonly logger: Logger };
 }
 
 /** Protocol handling for the peers of one torrent. */
@@ -160,6 +164,7 @@ export class PeerMessageHandler {
     const opening = m.type === "bitfield" || m.type === "have-all" || m.type === "have-none" ||
       (m.type === "extended" && m.extendedId === 0);
     peer.requests.firstMessage(host.clock.now(), opening);
+    if (CHOKE_STATE.has(m.type)) host.ctx?.logger.debug(`${peer.id} sent ${m.type}`);
     switch (m.type) {
       case "keep-alive":
         return;

@@ -264,6 +264,7 @@ export class TorrentRuntime
       ...this.transfer.rates(now),
       bytesDownloaded: this.transfer.bytesDownloaded,
       bytesUploaded: this.transfer.bytesUploaded,
+      peersUsed: this.transfer.peersUsed,
       peers: this.peers.size,
       seeds,
       knownPeers: this.peerList.size,

@@ -157,6 +157,7 @@ export class TorrentData implements PieceWork {
       random: ctx.random,
     });
     this.choking = new ChokeScheduler(choker, host.peers, ctx.clock, (peer, choked) => {
+      ctx.logger.debug(`${choked ? "choking" : "unchoking"} ${peer.id}`);
       if (choked) this.uploader.choked(peer);
       else this.uploader.unchoked(peer);
     });

@@ -10,6 +10,8 @@ import type { Peer } from "./peer.ts";
 import { TokenBucket } from "../util/token_bucket.ts";
 import type { TorrentContext } from "./context.ts";
 
+const MAX_SENDERS = 100_000;
+
 /** Payload counters of one torrent. */
 export class TransferCounter {
   readonly #ctx: TorrentContext;
@@ -18,6 +20,8 @@ export class TransferCounter {
   readonly #uploadMeter = new RateMeter();
   #bytesDownloaded = 0;
   #bytesUploaded = 0;
+  /** Peers (by connection id) that sent payload; bounded, it only feeds a count. */
+  readonly #senders = new Set<string>();
 
   /**
    * @param maxDownloadBytesPerSecond the torrent's own download limit (0 = none)
@@ -37,12 +41,18 @@ export class TransferCounter {
     return this.#bytesUploaded;
   }
 
+  /** Distinct peers that sent payload so far (counted up to 100,000). */
+  get peersUsed(): number {
+    return this.#senders.size;
+  }
+
   /** Counts payload from `peer` and charges the download limits. */
   countDownload(peer: Peer, bytes: number): void {
     const now = this.#ctx.clock.now();
     peer.downloadMeter.add(bytes, now);
     this.#downloadMeter.add(bytes, now);
     this.#bytesDownloaded += bytes;
+    if (this.#senders.size < MAX_SENDERS) this.#senders.add(peer.id);
     this.#downloadBucket.take(bytes, now);
     this.#ctx.downloadBucket.take(bytes, now);
   }

@@ -8,8 +8,9 @@
  * first kind pauses the torrent with an error).
  *
  * Errors cross from the disk workers as a message, an operation and a path (a structured
- * clone keeps no `code`), so the errno name is read from the message Node's file system
- * calls write (`"EACCES: permission denied, open '/x'"`) when the error has no `code`.
+ * clone keeps no `code`), so the errno name is read from the message when the error has no
+ * `code`: Node's file system calls write `EACCES: permission denied, open '/x'`, Deno's
+ * and Rust's `No space left on device (os error 28)`.
  *
  * Layer: core (pure).
  * @module
@@ -82,10 +83,32 @@ export function classifyStorageError(error: unknown): StorageFault {
     const why = kind === "symlink" ? " (refused: nothing is written outside the root)" : "";
     return { kind, permanent: true, cause: refused[1]! + why, path };
   }
-  const code = errorCode(error) ?? /\b(E[A-Z]{3,})\b/.exec(message)?.[1];
+  const code = errorCode(error) ?? /\b(E[A-Z]{3,})\b/.exec(message)?.[1] ?? codeOfText(message);
   const known = code === undefined ? undefined : BY_CODE[code];
   if (known) return { kind: known[0], permanent: true, cause: `${known[1]} (${code})`, path };
   return { kind: "transient", permanent: false, cause: lastPart(message), path };
+}
+
+/**
+ * errno names by the system's own words, for messages that carry no name (Deno and Rust
+ * write `No space left on device (os error 28)`).
+ */
+const BY_TEXT: readonly (readonly [RegExp, string])[] = [
+  [/permission denied/i, "EACCES"],
+  [/operation not permitted/i, "EPERM"],
+  [/read-only file system/i, "EROFS"],
+  [/no space left on device/i, "ENOSPC"],
+  [/(disk )?quota exceeded/i, "EDQUOT"],
+  [/file too large/i, "EFBIG"],
+  [/not a directory/i, "ENOTDIR"],
+  [/file exists/i, "EEXIST"],
+  [/is a directory/i, "EISDIR"],
+  [/too many (levels of )?symbolic links/i, "ELOOP"],
+  [/file name too long/i, "ENAMETOOLONG"],
+];
+
+function codeOfText(message: string): string | undefined {
+  return BY_TEXT.find(([re]) => re.test(message))?.[1];
 }
 
 /** The `code` of a Node-style error, or of its cause. */

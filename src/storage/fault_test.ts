@@ -70,6 +70,18 @@ Deno.test("classifyStorageError() tells faults no retry fixes from ones a retry 
       `"/dl/p" is not a directory`,
     ],
     [
+      `Cannot write "/x": No space left on device (os error 28)`,
+      "no-space",
+      true,
+      "no space left on device (ENOSPC)",
+    ],
+    [
+      `Cannot write "/x": Permission denied (os error 13)`,
+      "permission",
+      true,
+      "permission denied (EACCES)",
+    ],
+    [
       `Cannot write "/x": EAGAIN: resource temporarily unavailable, write`,
       "transient",
       false,
