@@ -5,9 +5,11 @@
  * others (RELIABILITY PW9: an honest peer is never banned for another's data) — and what
  * a failed write means (F3/F6). A failure no retry can fix (permission, a path component
  * that is a file or a symlink, a read-only file system, no space: `classifyStorageError`)
- * ends the download at once. Any other one pauses requests for `writeRetryBaseMs` (5 s),
- * doubling up to `writeRetryMaxMs`; failures while paused belong to the same round, and
- * after `writeRetryLimit` (3) rounds without a successful write the download ends too.
+ * ends the download when it happens again after a pause of `writeConfirmMs` (1 s: two
+ * workers racing to make one directory see EEXIST once, and recover). Any other failure
+ * pauses requests for `writeRetryBaseMs` (5 s), doubling up to `writeRetryMaxMs`; failures
+ * while paused belong to the same round, and after `writeRetryLimit` (3) rounds without a
+ * successful write the download ends too.
  *
  * Layer: driver.
  * @module
@@ -49,6 +51,8 @@ export class PiecePipeline {
   #backoffMs = 0;
   /** Rounds of failed writes since the last success. */
   #retries = 0;
+  /** A failure no retry should fix happened once: the next one is final. */
+  #confirming = false;
   /** A write failed for good: no more requests. */
   #failed = false;
 
@@ -94,6 +98,7 @@ export class PiecePipeline {
         if (!ok) return this.#hashFailed(index);
         this.#backoffMs = 0;
         this.#retries = 0;
+        this.#confirming = false;
         host.pieceVerified(index);
       },
       (e) => this.#writeFailed(index, classifyStorageError(e)),
@@ -109,12 +114,16 @@ export class PiecePipeline {
     if (this.#failed) return host.writeFailed(index, fault, undefined);
     const s = host.ctx.settings;
     const now = host.ctx.clock.now();
-    const newRound = now >= this.#pausedUntil;
-    if (fault.permanent || (newRound && this.#retries >= s.writeRetryLimit)) {
+    if (now < this.#pausedUntil) return host.writeFailed(index, fault, this.#pausedUntil - now);
+    const final = fault.permanent ? this.#confirming : this.#retries >= s.writeRetryLimit;
+    if (final) {
       this.#failed = true;
       return host.writeFailed(index, fault, undefined);
     }
-    if (newRound) {
+    if (fault.permanent) {
+      this.#confirming = true;
+      this.#pausedUntil = now + s.writeConfirmMs;
+    } else {
       this.#retries++;
       this.#backoffMs = Math.min(
         s.writeRetryMaxMs,

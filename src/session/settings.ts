@@ -125,11 +125,18 @@ export interface Settings {
    * First pause of requests after a piece write fails in a way a retry may fix (EAGAIN,
    * EINTR, an EIO, a crashed worker); doubles per round up to `writeRetryMaxMs`. A failure
    * no retry fixes (permission, not a directory, a refused symlink, read-only file system,
-   * no space) stops the torrent at once. Default 5,000 ms.
+   * no space) stops the torrent once it happens again after `writeConfirmMs`. Default
+   * 5,000 ms.
    */
   readonly writeRetryBaseMs: number;
   /** Longest pause of requests after repeated write failures. Default 300,000 ms. */
   readonly writeRetryMaxMs: number;
+  /**
+   * After a write failure no retry should fix, requests pause this long and the next
+   * failure stops the torrent (a success carries on: two workers racing to make one
+   * directory may see EEXIST once). Default 1,000 ms.
+   */
+  readonly writeConfirmMs: number;
   /**
    * Rounds of failed writes (each a pause) tolerated without a successful write in between;
    * the next failure stops the torrent with the error. Default 3 (pauses of 5, 10, 20 s).
@@ -239,6 +246,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   writeRetryBaseMs: 5_000,
   writeRetryMaxMs: 300_000,
   writeRetryLimit: 3,
+  writeConfirmMs: 1_000,
   maxStrikeRecords: 10_000,
   maxSendBufferBytes: 4 * 1024 * 1024,
   writeCoalesceBytes: 256 * 1024,
@@ -309,6 +317,7 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "writeRetryBaseMs",
   "writeRetryMaxMs",
   "writeRetryLimit",
+  "writeConfirmMs",
   "maxStrikeRecords",
   "maxSendBufferBytes",
   "writeCoalesceBytes",

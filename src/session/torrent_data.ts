@@ -297,8 +297,9 @@ export class TorrentData implements PieceWork {
 
   /**
    * A piece write failed (StorageError): the piece is forgotten and every request
-   * cancelled. With `retryMs`, a warning, and requests resume after the pipeline's
-   * back-off; without, the torrent stops with the error (the first such failure only).
+   * cancelled. With `retryMs`, requests resume after the pipeline's pause (with a warning,
+   * unless the fault is one no retry should fix: that retry is a confirmation); without,
+   * the torrent stops with the error (the first such failure only).
    */
   #writeFailed(index: number, fault: StorageFault, retryMs: number | undefined): void {
     const host = this.#host;
@@ -307,7 +308,8 @@ export class TorrentData implements PieceWork {
     const where = fault.path === undefined ? "" : ` to "${fault.path}"`;
     const what = `Cannot write piece ${index}${where}: ${fault.cause}`;
     if (retryMs !== undefined) {
-      host.warn(`${what}; retrying in ${Math.ceil(retryMs / 1000)} s`);
+      // A fault no retry should fix is tried once more in silence (a race may explain it).
+      if (!fault.permanent) host.warn(`${what}; retrying in ${Math.ceil(retryMs / 1000)} s`);
       host.ctx.clock.schedule(retryMs, () => host.refillAll());
       return;
     }

@@ -97,9 +97,11 @@ export async function withSeeder(
   // Port 0: the seeder takes a free port and names it ("Seeding ... on port N").
   const seedArgs = ["seed", torrent, join(root, "src"), "--port", "0", "--no-dht"];
   const seeder = spawnCli([...seedArgs, "--host", "127.0.0.1"]);
+  const seederOut = new Lines(seeder.stdout);
   try {
-    const first = await readLinesUntil(seeder, (line) => / on port \d+$/.test(line));
-    const port = Number(/ on port (\d+)$/.exec(first.at(-1) ?? "")?.[1]);
+    const first = await seederOut.until((line) => / on port \d+$/.test(line));
+    const named = first.find((line) => / on port \d+$/.test(line)) ?? "";
+    const port = Number(/ on port (\d+)$/.exec(named)?.[1]);
     if (!(port > 0)) throw new Error(`the seeder did not start: ${first.join("\n")}`);
     await waitForPort(port);
     const peerArgs = ["--peer", `127.0.0.1:${port}`, "--port", "0", "--host", "127.0.0.1"];
@@ -107,7 +109,7 @@ export async function withSeeder(
   } finally {
     seeder.kill("SIGTERM");
     const status = await seeder.status;
-    await seeder.stdout.cancel().catch(() => {});
+    await seederOut.cancel();
     await seeder.stderr.cancel().catch(() => {});
     assertEquals(status.code, 0, "the seeder stops cleanly on SIGTERM with exit 0");
     await Deno.remove(root, { recursive: true });
@@ -136,30 +138,55 @@ export async function digestOf(path: string): Promise<string | undefined> {
   }
 }
 
-/**
- * Reads a child's stdout line by line until `stop` says so (or the output ends).
- * @returns every line read
- */
-export async function readLinesUntil(
-  child: Deno.ChildProcess,
-  stop: (line: string, lines: string[]) => boolean,
-): Promise<string[]> {
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const lines: string[] = [];
-  let buffered = "";
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return lines;
-      buffered += value;
-      const parts = buffered.split("\n");
-      buffered = parts.pop()!;
-      for (const line of parts) {
-        lines.push(line);
-        if (stop(line, lines)) return lines;
+/** Reads a child's output line by line, as far as a test needs, then to its end. */
+export class Lines {
+  readonly #reader: ReadableStreamDefaultReader<string>;
+  readonly #lines: string[] = [];
+  #buffered = "";
+  #ended = false;
+
+  /** Reads from `stream` (a child's piped stdout or stderr). */
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  }
+
+  /** Every line read so far. */
+  get lines(): readonly string[] {
+    return this.#lines;
+  }
+
+  /**
+   * Reads until `stop` is true for a new line, or the output ends.
+   * @returns every line read so far
+   */
+  async until(stop: (line: string) => boolean): Promise<readonly string[]> {
+    while (!this.#ended) {
+      const { value, done } = await this.#reader.read();
+      if (done) {
+        this.#ended = true;
+        if (this.#buffered) this.#lines.push(this.#buffered);
+        break;
       }
+      this.#buffered += value;
+      const parts = this.#buffered.split("\n");
+      this.#buffered = parts.pop()!;
+      let stopped = false;
+      for (const line of parts) {
+        this.#lines.push(line);
+        stopped ||= stop(line);
+      }
+      if (stopped) break;
     }
-  } finally {
-    reader.releaseLock();
+    return this.#lines;
+  }
+
+  /** Reads to the end. */
+  rest(): Promise<readonly string[]> {
+    return this.until(() => false);
+  }
+
+  /** Stops reading (the rest is discarded). */
+  async cancel(): Promise<void> {
+    await this.#reader.cancel().catch(() => {});
   }
 }
