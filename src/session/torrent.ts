@@ -488,7 +488,6 @@ export class TorrentRuntime
   #fail(message: string): void {
     this.#state = "error";
     this.#error = message;
-    this.ctx.logger.error(message, { infoHash: this.infoHashHex });
     this.ctx.hub.emit({
       type: "torrent-error",
       category: "torrent",

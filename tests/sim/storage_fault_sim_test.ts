@@ -68,7 +68,7 @@ function collect(t: Torrent, sink: EngineEvent[]): void {
 Deno.test("a write error no retry fixes puts the torrent in the error state at once (F6)", async () => {
   const t = makeSimTorrent(24, 32 * 1024, 21);
   const disk = new FaultyDisk();
-  disk.fail = (index, n) => n > 4 ? workerError("EACCES", "permission denied") : undefined;
+  disk.fail = (_, n) => n > 4 ? workerError("EACCES", "permission denied") : undefined;
   const { swarm, torrent, events, outcome } = await leech(t, disk, 21);
   const firstFailAt = () => events.findIndex((e) => e.type === "torrent-error");
   const took = await swarm.runChecked(() => outcome.error !== undefined, 60_000, 50);
