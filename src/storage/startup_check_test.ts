@@ -22,6 +22,18 @@ async function setup() {
   return { disk, id, pieceHashes, layout, tick: (ms: number) => (now = ms) };
 }
 
+/** Resume data recording every piece of `setup()` as verified, as a clean stop saves it. */
+async function fullResume(ctx: Awaited<ReturnType<typeof setup>>): Promise<Uint8Array> {
+  const { disk, id, pieceHashes, layout } = ctx;
+  const checked = await checkExistingData(disk, id, {
+    pieceHashes,
+    layout,
+    resume: undefined,
+    infoHash: INFO_HASH,
+  });
+  return await captureResume(disk, id, { infoHash: INFO_HASH, have: checked.have });
+}
+
 Deno.test("checkExistingData() verifies everything without resume data", async () => {
   const { disk, id, pieceHashes, layout } = await setup();
   const result = await checkExistingData(disk, id, {
@@ -86,15 +98,9 @@ Deno.test("checkExistingData() ignores bad resume data with a warning and verifi
 });
 
 Deno.test("checkExistingData() trusts nothing recorded once the file is gone", async () => {
-  const { disk, id, pieceHashes, layout } = await setup();
-  const full = (await checkExistingData(disk, id, {
-    pieceHashes,
-    layout,
-    resume: undefined,
-    infoHash: INFO_HASH,
-  }))
-    .have;
-  const resume = await captureResume(disk, id, { infoHash: INFO_HASH, have: full });
+  const ctx = await setup();
+  const { disk, id, pieceHashes, layout } = ctx;
+  const resume = await fullResume(ctx);
   disk.removeFile(id, 2);
   const result = await checkExistingData(disk, id, {
     pieceHashes,
@@ -107,14 +113,9 @@ Deno.test("checkExistingData() trusts nothing recorded once the file is gone", a
 });
 
 Deno.test("checkExistingData() spot-checks resume data: a piece edited with the mtime put back is caught", async () => {
-  const { disk, id, pieceHashes, layout } = await setup();
-  const full = (await checkExistingData(disk, id, {
-    pieceHashes,
-    layout,
-    resume: undefined,
-    infoHash: INFO_HASH,
-  })).have;
-  const resume = await captureResume(disk, id, { infoHash: INFO_HASH, have: full });
+  const ctx = await setup();
+  const { disk, id, pieceHashes, layout } = ctx;
+  const resume = await fullResume(ctx);
   const stat = (await disk.statFiles(id))[1]!;
   const bytes = disk.fileBytes(id, 1)!;
   bytes[17]! ^= 0x40; // piece 6; same size, same mtime: the stat check passes
@@ -141,14 +142,9 @@ Deno.test("checkExistingData() spot-checks resume data: a piece edited with the 
 });
 
 Deno.test("checkExistingData() hashes a random sample of trusted pieces, the rest stays trusted", async () => {
-  const { disk, id, pieceHashes, layout } = await setup();
-  const full = (await checkExistingData(disk, id, {
-    pieceHashes,
-    layout,
-    resume: undefined,
-    infoHash: INFO_HASH,
-  })).have;
-  const resume = await captureResume(disk, id, { infoHash: INFO_HASH, have: full });
+  const ctx = await setup();
+  const { disk, id, pieceHashes, layout } = ctx;
+  const resume = await fullResume(ctx);
   const hashed: number[] = [];
   const hashPieces = disk.hashPieces.bind(disk);
   disk.hashPieces = (storage, first, count) => {

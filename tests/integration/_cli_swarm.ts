@@ -116,6 +116,14 @@ export async function withSeeder(
   }
 }
 
+/** A local port with nothing listening (bound, then released). */
+export function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
 /** Resolves once something listens on 127.0.0.1:port (bounded: 20 s). */
 export async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {

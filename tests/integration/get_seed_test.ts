@@ -1,12 +1,14 @@
 /**
  * `get` and `seed` as a user runs them, over real loopback TCP: a selective download
  * with --files, an interrupted download that resumes from its resume data (SIGTERM keeps
- * verified data), and the exit codes for bad input and for no peers in time.
+ * verified data), and the exit codes for bad input and for no peers in time (whose error
+ * names every source tried and what it answered).
  * @module
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
 import {
+  closedPort,
   digestOf,
   runCli as run,
   spawnCli as deno,
@@ -83,7 +85,7 @@ Deno.test("get stopped by SIGTERM keeps verified pieces and resumes from resume 
   });
 });
 
-Deno.test("get: bad input exits 2, no peers in time exits 1", async () => {
+Deno.test("get: bad input exits 2, no peers in time exits 1 and says why", async () => {
   const root = await Deno.makeTempDir({ prefix: "swarmd-get-bad-" });
   try {
     const garbage = join(root, "bad.torrent");
@@ -99,6 +101,8 @@ Deno.test("get: bad input exits 2, no peers in time exits 1", async () => {
     assertEquals(badPeer.code, 2, badPeer.stderr);
     const badFiles = await run(["get", torrent, "--files", "3"]);
     assertEquals(badFiles.code, 2, badFiles.stderr);
+    // No peer anywhere: the error explains every source tried, and what it answered.
+    const tracker = `http://127.0.0.1:${closedPort()}/announce`;
     const lonely = await run([
       "get",
       torrent,
@@ -109,11 +113,20 @@ Deno.test("get: bad input exits 2, no peers in time exits 1", async () => {
       "--host",
       "127.0.0.1",
       "--timeout",
-      "1",
+      "2",
       "--no-dht",
+      "--tracker",
+      tracker,
     ]);
     assertEquals(lonely.code, 1, lonely.stderr);
-    assert(lonely.stderr.includes("not complete after 1 s"), lonely.stderr);
+    // (tracker warnings come first; the tracker client words them)
+    const errors = lonely.stderr.trimEnd().split("\n").filter((l) => !l.startsWith("warning: "));
+    assertEquals(errors.length, 1, lonely.stderr);
+    const line = errors[0]!;
+    assert(line.startsWith("error: not complete after 2 s (0 of 100000 bytes); no peers after "));
+    assert(line.includes(`trackers: ${tracker} (`) && line.includes("failure"), line);
+    assert(line.includes("DHT: off (--no-dht); PEX: no connected peer to ask"), line);
+    assert(/Stopped: one\.bin, 0 B of 97\.7 KiB verified/.test(lonely.stdout), lonely.stdout);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

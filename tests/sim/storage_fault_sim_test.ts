@@ -41,8 +41,8 @@ function workerError(code: string, text: string, path = "/dl/sim.bin"): StorageE
 }
 
 /** A seed and one leecher on `disk`; resolves the leecher's torrent and its events. */
-async function leech(t: SimTorrent, disk: MemoryDiskIo, seed: number) {
-  const swarm = new SimSwarm({ seed, latencyMs: 10, uploadBytesPerSecond: 512 * 1024 });
+async function leech(t: SimTorrent, disk: MemoryDiskIo, seed: number, uplinkBps = 512 * 1024) {
+  const swarm = new SimSwarm({ seed, latencyMs: 10, uploadBytesPerSecond: uplinkBps });
   const seeder = await swarm.addPeer(0, {}, await seededDisk(t, "/seed"));
   await swarm.clock.runUntil(seeder.session.add(t.meta, { dir: "/seed", seed: true }), 5000);
   const leecher = await swarm.addPeer(1, {}, disk);
@@ -179,21 +179,12 @@ Deno.test("a file deleted mid-download stops the torrent within the file check i
   const t = makeSimTorrent(64, 32 * 1024, 26);
   const disk = new FaultyDisk();
   // 2 MiB at 64 KiB/s: about 30 s to download; the file vanishes after 8 pieces.
-  const swarm = new SimSwarm({ seed: 26, latencyMs: 10, uploadBytesPerSecond: 64 * 1024 });
-  const seeder = await swarm.addPeer(0, {}, await seededDisk(t, "/seed"));
-  await swarm.clock.runUntil(seeder.session.add(t.meta, { dir: "/seed", seed: true }), 5000);
-  const leecher = await swarm.addPeer(1, {}, disk);
-  const torrent = await swarm.clock.runUntil(
-    leecher.session.add(t.meta, { dir: "/dl", peers: [seeder.address] }),
-    5000,
-  );
-  let error: string | undefined;
-  torrent.done.catch((e) => error = (e as Error).message);
+  const { swarm, torrent, outcome } = await leech(t, disk, 26, 64 * 1024);
   await swarm.runChecked(() => torrent.stats().piecesHave >= 8, 60_000, 50);
   disk.hidden.add(0);
-  const took = await swarm.runChecked(() => error !== undefined, 60_000, 50);
+  const took = await swarm.runChecked(() => outcome.error !== undefined, 60_000, 50);
   assert(took <= 6_000, `error ${took} ms after the deletion`);
   assert(torrent.stats().piecesHave < 64, "long before the download would have completed");
-  assert(error!.includes('"/dl/sim.bin" is missing'), error);
+  assert(outcome.error!.includes('"/dl/sim.bin" is missing'), outcome.error);
   await swarm.close();
 });
