@@ -12,7 +12,7 @@ import type { Metainfo } from "../metainfo/mod.ts";
 import { checkExistingData, encodeResume, StorageLayout } from "../storage/mod.ts";
 import { findLostFiles, type LostFile } from "../storage/lost_data.ts";
 import { Bitfield } from "../util/bitfield.ts";
-import type { StorageId } from "../storage/disk_io.ts";
+import type { FileStat, StorageId } from "../storage/disk_io.ts";
 import type { TorrentContext } from "./context.ts";
 
 /** An opened storage and what is already verified on it. */
@@ -124,9 +124,9 @@ export class ResumeSaver {
    */
   tick(id: StorageId, now: number, downloading: boolean): void {
     const s = this.#ctx.settings;
-    if (this.#dirty && now - this.#savedAt >= s.resumeSaveIntervalMs) void this.#run(id, true);
+    if (this.#dirty && now - this.#savedAt >= s.resumeSaveIntervalMs) void this.#run(id, "save");
     else if (downloading && now - this.#checkedAt >= s.fileCheckIntervalMs) {
-      void this.#run(id, false);
+      void this.#run(id, "check");
     }
   }
 
@@ -135,15 +135,24 @@ export class ResumeSaver {
    * storage is open, nothing when no piece was ever verified here).
    * @returns false when verified data is gone (reported through `onLost`)
    */
-  save(id: StorageId): Promise<boolean> {
-    return this.#run(id, true);
+  async save(id: StorageId): Promise<boolean> {
+    return await this.#run(id, "save") !== "lost";
   }
 
-  async #run(id: StorageId, save: boolean): Promise<boolean> {
-    if (id < 0 || this.#lost) return !this.#lost;
+  /**
+   * The download is whole: check that every verified byte is on disk, then save.
+   * @returns `"kept"`; `"lost"` when data is gone (reported through `onLost`); or the error
+   *   that kept the files from being checked (not reported: the caller words it)
+   */
+  finish(id: StorageId): Promise<"kept" | "lost" | Error> {
+    return this.#run(id, "final");
+  }
+
+  async #run(id: StorageId, mode: "check" | "save" | "final"): Promise<"kept" | "lost" | Error> {
+    if (id < 0 || this.#lost) return this.#lost ? "lost" : "kept";
     const now = this.#ctx.clock.now();
     this.#checkedAt = now;
-    if (save) {
+    if (mode !== "check") {
       this.#dirty = false;
       this.#savedAt = now;
     }
@@ -152,22 +161,29 @@ export class ResumeSaver {
     // file's recorded mtime.
     const have = new Bitfield(meta.pieceCount);
     for (let i = 0; i < meta.pieceCount; i++) if (this.#picker.has(i)) have.set(i);
-    if (have.count === 0 && (!save || !this.resumeFound)) return true; // nothing to keep
+    if (have.count === 0 && (mode === "check" || !this.resumeFound)) return "kept"; // nothing to keep
+    let files: (FileStat | undefined)[];
     try {
-      const files = await this.#ctx.disk.statFiles(id);
-      const lost = findLostFiles(this.#layout, (i) => have.has(i), files);
-      if (lost.length > 0 && !this.#lost) {
-        this.#lost = true;
-        this.#handlers.onLost(lost);
-      }
-      if (this.#lost) return false;
-      if (!save || !this.#ctx.resumeStore) return true;
+      files = await this.#ctx.disk.statFiles(id);
+    } catch (e) {
+      if (mode === "final") return e instanceof Error ? e : new Error(String(e));
+      if (mode === "save") this.#handlers.onError(e); // a failed check is tried again later
+      return "kept";
+    }
+    const lost = findLostFiles(this.#layout, (i) => have.has(i), files);
+    if (lost.length > 0 && !this.#lost) {
+      this.#lost = true;
+      this.#handlers.onLost(lost);
+    }
+    if (this.#lost) return "lost";
+    if (mode === "check" || !this.#ctx.resumeStore) return "kept";
+    try {
       const pieceCount = meta.pieceCount;
       const bytes = encodeResume({ infoHash: meta.infoHash, pieceCount, have, files });
       await this.#ctx.resumeStore.save(this.#dir, meta.infoHashHex, bytes);
     } catch (e) {
-      if (save) this.#handlers.onError(e); // a failed check between saves is tried again
+      this.#handlers.onError(e);
     }
-    return true;
+    return "kept";
   }
 }

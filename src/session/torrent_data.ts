@@ -275,10 +275,16 @@ export class TorrentData implements PieceWork {
   async #finish(): Promise<void> {
     if (this.#finishing) return;
     this.#finishing = true;
-    const kept = await this.#resume.save(this.storageId);
+    const kept = await this.#resume.finish(this.storageId);
     this.#finishing = false;
     const host = this.#host;
-    if (kept && !host.isStopped && host.state === "downloading") host.downloadComplete();
+    if (host.isStopped || host.state !== "downloading") return;
+    if (kept === "kept") host.downloadComplete();
+    else if (kept !== "lost") {
+      host.storageFailed(
+        `Cannot finish the download: its files cannot be checked: ${kept.message}`,
+      );
+    }
   }
 
   /** Failed its hash: its blocks are fetched again; returns the peers that sent them. */
