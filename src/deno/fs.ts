@@ -119,7 +119,36 @@ export async function writeControlFile(
   components: readonly string[],
   bytes: Uint8Array,
 ): Promise<void> {
-  await writeFileAtomic(resolveSafePath(root, components, true)!, bytes);
+  const path = resolveSafePath(root, components, true)!;
+  try {
+    await writeFileAtomic(path, bytes);
+  } catch (e) {
+    // A full disk has no room for the temporary file: rewrite the old file in place (its
+    // blocks are allocated). Not atomic, but a torn file is only ignored at the next start.
+    if (classifyStorageError(e).kind !== "no-space" || !await rewriteInPlace(path, bytes)) throw e;
+  }
+}
+
+/** Overwrites an existing regular file (never through a symlink); false when there is none. */
+async function rewriteInPlace(path: string, bytes: Uint8Array): Promise<boolean> {
+  let file: fsp.FileHandle;
+  try {
+    file = await fsp.open(path, constants.O_WRONLY | constants.O_NOFOLLOW);
+  } catch {
+    return false; // no old file to reuse: the original error stands
+  }
+  try {
+    for (let at = 0; at < bytes.length;) {
+      at += (await file.write(bytes, at, bytes.length - at, at)).bytesWritten;
+    }
+    await file.truncate(bytes.length);
+    await file.sync();
+    return true;
+  } catch {
+    return false; // the original error says more
+  } finally {
+    await file.close();
+  }
 }
 
 /**

@@ -92,6 +92,7 @@ export class ResumeSaver {
   readonly #layout: StorageLayout;
   #dirty = false;
   #savedAt = 0;
+  #savedOnce = false;
   #checkedAt = 0;
   #lost = false;
   /** A resume file existed at start: it must be kept up to date even with nothing verified. */
@@ -113,9 +114,15 @@ export class ResumeSaver {
     this.#layout = new StorageLayout(meta.files, meta.pieceLength);
   }
 
-  /** A piece was verified: what is saved is out of date. */
-  markDirty(): void {
+  /**
+   * A piece was verified: what is saved is out of date. The first one is saved at once, so
+   * a resume file exists before the disk can fill up (the store may then rewrite it in place).
+   */
+  pieceVerified(id: StorageId): void {
     this.#dirty = true;
+    if (this.#savedOnce) return;
+    this.#savedOnce = true;
+    void this.#run(id, "save");
   }
 
   /**

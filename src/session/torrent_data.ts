@@ -256,7 +256,7 @@ export class TorrentData implements PieceWork {
   #pieceVerified(index: number): void {
     const host = this.#host;
     this.picker.pieceVerified(index); // on disk and verified: recorded even while stopping
-    this.#resume.markDirty();
+    this.#resume.pieceVerified(this.storageId);
     if (host.isStopped) return;
     for (const p of host.peers.values()) if (p.announcedPieces) p.send({ type: "have", index });
     host.ctx.hub.emit({

@@ -2,14 +2,16 @@
  * Storage faults as a user meets them, `get` run as a child process against a loopback
  * seeder: each fault no retry can fix ends the run within seconds with exit 1 and one
  * `error:` line on stderr naming the path and the cause (aria2 stops at once too, with
- * its own exit code); what was verified stays on disk; nothing is written outside the
- * download directory. Faults that need root (a tmpfs, an immutable directory) are skipped
+ * its own exit code); what was verified stays on disk, with resume data saying so (on a
+ * full disk too); nothing is written outside the download directory. Faults that need root (a tmpfs, an immutable directory) are skipped
  * with a note where they cannot be set up.
  * @module
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
 import { type CliRun, runCli, type SeederContext, withSeeder } from "./_cli_swarm.ts";
+import { parseTorrent } from "../../src/metainfo/mod.ts";
+import { decodeResume } from "../../src/storage/resume.ts";
 
 /** 1.5 MiB in 24 pieces of 64 KiB, two files. */
 const FILES: [string, number][] = [["a.bin", 1_000_000], ["b.bin", 572_864]];
@@ -123,6 +125,16 @@ Deno.test("get stops at once with one error line when storage fails for good", a
           const kept = /Stopped: payload, ([\d.]+ KiB) of/.exec(r.stdout);
           assert(good > 0 && good < 24, `pieces kept: ${good}; ${r.stdout}`);
           assertEquals(kept?.[1], `${(good * 64).toFixed(0)} KiB`, r.stdout);
+          // ...and so is the resume data, rewritten in place on the full disk.
+          const meta = parseTorrent(await Deno.readFile(ctx.torrent));
+          const bytes = await Deno.readFile(join(dir, ".swarmd", `${meta.infoHashHex}.resume`));
+          const resume = decodeResume(bytes, {
+            infoHash: meta.infoHash,
+            pieceCount: meta.pieceCount,
+            fileCount: meta.files.length,
+          });
+          assert(!("error" in resume), JSON.stringify(resume));
+          assertEquals(resume.have.count, good, "the resume data records every kept piece");
         });
         if (!ran) console.log("  skipped: cannot mount a tmpfs here");
       },
