@@ -32,7 +32,7 @@ import { PiecePipeline } from "./piece_pipeline.ts";
 import { Uploader } from "./uploader.ts";
 import { type OpenedStorage, openTorrentStorage, ResumeSaver } from "./storage_setup.ts";
 import type { TransferCounter } from "./transfer_counter.ts";
-import type { StorageFault } from "../storage/fault.ts";
+import { classifyStorageError, type StorageFault } from "../storage/fault.ts";
 import type { LostFile } from "../storage/lost_data.ts";
 import { formatBytes } from "../util/format.ts";
 import type { PieceWork } from "./peer_messages.ts";
@@ -172,7 +172,11 @@ export class TorrentData implements PieceWork {
       ban: (peer, reason) => host.ban(peer, reason),
     });
     this.#resume = new ResumeSaver(ctx, meta, options.dir, this.picker, {
-      onError: (e) => host.warn(`Cannot save resume data: ${errorText(e)}`),
+      onError: (e) => {
+        // While downloading, a full disk is said once: by the piece write it stops.
+        if (host.state === "downloading" && classifyStorageError(e).kind === "no-space") return;
+        host.warn(`Cannot save resume data: ${errorText(e)}`);
+      },
       onLost: (lost) => host.storageFailed(this.#lostMessage(lost)),
     });
   }
@@ -336,7 +340,8 @@ export class TorrentData implements PieceWork {
     const what = first.actualBytes === undefined
       ? "is missing (deleted or moved while downloading)"
       : `is ${first.actualBytes} bytes, shorter than the ${first.expectedBytes} bytes verified into it`;
-    const more = lost.length > 1 ? `; ${lost.length - 1} more files are gone or short` : "";
+    const n = lost.length - 1;
+    const more = n > 0 ? `; ${n} more file${n === 1 ? " is" : "s are"} gone or short` : "";
     return `Cannot finish the download: "${path}" ${what}${more}`;
   }
 }
