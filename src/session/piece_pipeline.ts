@@ -37,6 +37,10 @@ export interface PiecePipelineHost {
    * `retryMs` the failure is final (requests never resume).
    */
   writeFailed(index: number, fault: StorageFault, retryMs: number | undefined): void;
+  /** Requests may go out again (a pause after a failed write ended): refill every peer. */
+  refillAll(): void;
+  /** Runs before the first piece is written (the resume file is made); may reject. */
+  beforeFirstWrite(): Promise<void>;
   /** Bans a peer's address and closes it. */
   ban(peer: Peer, reason: string): void;
 }
@@ -47,7 +51,8 @@ export class PiecePipeline {
   readonly #buffers = new Map<number, Uint8Array>();
   readonly #strikes = new Map<string, number>();
   readonly #writes = new Set<Promise<void>>();
-  #pausedUntil = 0;
+  /** The pause after a failed write: its length, while it lasts. */
+  #pauseMs: number | undefined;
   #backoffMs = 0;
   /** Rounds of failed writes since the last success. */
   #retries = 0;
@@ -55,6 +60,8 @@ export class PiecePipeline {
   #confirming = false;
   /** A write failed for good: no more requests. */
   #failed = false;
+  /** Settles once writes may start. */
+  #ready: Promise<void> | undefined;
 
   /** Binds to a torrent. */
   constructor(host: PiecePipelineHost) {
@@ -63,7 +70,7 @@ export class PiecePipeline {
 
   /** False while requests pause after a failed write, and for good after a final one. */
   canRequest(): boolean {
-    return !this.#failed && this.#host.ctx.clock.now() >= this.#pausedUntil;
+    return !this.#failed && this.#pauseMs === undefined;
   }
 
   /** True when blocks of piece `index` are being assembled. */
@@ -89,7 +96,9 @@ export class PiecePipeline {
     this.#buffers.delete(index);
     if (!buf) return;
     const host = this.#host;
-    const job = host.ctx.disk.writePiece(host.storageId(), index, buf);
+    // The first write waits for the resume file to exist (a full disk finds it there).
+    this.#ready ??= host.beforeFirstWrite().catch(() => {});
+    const job = this.#ready.then(() => host.ctx.disk.writePiece(host.storageId(), index, buf));
     const tracked = job.then(() => {}, () => {});
     this.#writes.add(tracked);
     tracked.then(() => this.#writes.delete(tracked));
@@ -112,26 +121,29 @@ export class PiecePipeline {
   #writeFailed(index: number, fault: StorageFault): void {
     const host = this.#host;
     if (this.#failed) return host.writeFailed(index, fault, undefined);
+    if (this.#pauseMs !== undefined) return host.writeFailed(index, fault, this.#pauseMs);
     const s = host.ctx.settings;
-    const now = host.ctx.clock.now();
-    if (now < this.#pausedUntil) return host.writeFailed(index, fault, this.#pausedUntil - now);
     const final = fault.permanent ? this.#confirming : this.#retries >= s.writeRetryLimit;
     if (final) {
       this.#failed = true;
       return host.writeFailed(index, fault, undefined);
     }
-    if (fault.permanent) {
-      this.#confirming = true;
-      this.#pausedUntil = now + s.writeConfirmMs;
-    } else {
+    if (fault.permanent) this.#confirming = true;
+    else {
       this.#retries++;
       this.#backoffMs = Math.min(
         s.writeRetryMaxMs,
         Math.max(s.writeRetryBaseMs, this.#backoffMs * 2),
       );
-      this.#pausedUntil = now + this.#backoffMs;
     }
-    host.writeFailed(index, fault, this.#pausedUntil - now);
+    const pauseMs = this.#pauseMs = fault.permanent ? s.writeConfirmMs : this.#backoffMs;
+    // The pause ends on its own timer (never by comparing clocks: a timer may fire a hair
+    // before `now()` says the time has come, and requests would then never resume).
+    host.ctx.clock.schedule(pauseMs, () => {
+      this.#pauseMs = undefined;
+      if (!this.#failed) host.refillAll();
+    });
+    host.writeFailed(index, fault, pauseMs);
   }
 
   /** Resolves once every submitted piece has been hashed and written (or failed). */

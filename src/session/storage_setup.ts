@@ -147,6 +147,16 @@ export class ResumeSaver {
   }
 
   /**
+   * Makes the resume file before the first piece is written, so it exists when the disk
+   * fills up (the store rewrites it in place then). Failures are left to the writes.
+   */
+  async reserve(id: StorageId): Promise<void> {
+    if (this.resumeFound || this.#savedOnce || !this.#ctx.resumeStore) return;
+    this.#savedOnce = true;
+    await this.#run(id, "reserve");
+  }
+
+  /**
    * The download is whole: check that every verified byte is on disk, then save.
    * @returns `"kept"`; `"lost"` when data is gone (reported through `onLost`); or the error
    *   that kept the files from being checked (not reported: the caller words it)
@@ -155,7 +165,10 @@ export class ResumeSaver {
     return this.#run(id, "final");
   }
 
-  async #run(id: StorageId, mode: "check" | "save" | "final"): Promise<"kept" | "lost" | Error> {
+  async #run(
+    id: StorageId,
+    mode: "check" | "save" | "final" | "reserve",
+  ): Promise<"kept" | "lost" | Error> {
     if (id < 0 || this.#lost) return this.#lost ? "lost" : "kept";
     const now = this.#ctx.clock.now();
     this.#checkedAt = now;
@@ -168,13 +181,16 @@ export class ResumeSaver {
     // file's recorded mtime.
     const have = new Bitfield(meta.pieceCount);
     for (let i = 0; i < meta.pieceCount; i++) if (this.#picker.has(i)) have.set(i);
-    if (have.count === 0 && (mode === "check" || !this.resumeFound)) return "kept"; // nothing to keep
+    const empty = have.count === 0 &&
+      (mode === "check" || (mode !== "reserve" && !this.resumeFound));
+    if (empty) return "kept"; // nothing to keep
     let files: (FileStat | undefined)[];
     try {
       files = await this.#ctx.disk.statFiles(id);
     } catch (e) {
       if (mode === "final") return e instanceof Error ? e : new Error(String(e));
       if (mode === "save") this.#handlers.onError(e); // a failed check is tried again later
+      // (and a failed reservation is left to the piece writes to report)
       return "kept";
     }
     const lost = findLostFiles(this.#layout, (i) => have.has(i), files);
@@ -189,7 +205,7 @@ export class ResumeSaver {
       const bytes = encodeResume({ infoHash: meta.infoHash, pieceCount, have, files });
       await this.#ctx.resumeStore.save(this.#dir, meta.infoHashHex, bytes);
     } catch (e) {
-      this.#handlers.onError(e);
+      if (mode !== "reserve") this.#handlers.onError(e);
     }
     return "kept";
   }

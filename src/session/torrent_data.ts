@@ -169,6 +169,8 @@ export class TorrentData implements PieceWork {
       pieceVerified: (i) => this.#pieceVerified(i),
       pieceFailed: (i) => this.#pieceFailed(i),
       writeFailed: (i, fault, retryMs) => this.#writeFailed(i, fault, retryMs),
+      refillAll: () => host.refillAll(),
+      beforeFirstWrite: () => this.#resume.reserve(this.storageId),
       ban: (peer, reason) => host.ban(peer, reason),
     });
     this.#resume = new ResumeSaver(ctx, meta, options.dir, this.picker, {
@@ -320,8 +322,7 @@ export class TorrentData implements PieceWork {
     if (retryMs !== undefined) {
       // A fault no retry should fix is tried once more in silence (a race may explain it).
       if (!fault.permanent) host.warn(`${what}; retrying in ${Math.ceil(retryMs / 1000)} s`);
-      host.ctx.clock.schedule(retryMs, () => host.refillAll());
-      return;
+      return; // the pipeline refills when its pause ends
     }
     if (host.state === "error" || host.isStopped) return;
     const retried = fault.permanent
