@@ -178,25 +178,19 @@ export async function runTorrent(
       hint: (stats, ms) => io.stderr(`hint: ${hint(stats, ms)}`),
     });
     const st = torrent.stats();
+    const elapsedMs = Date.now() - startedAt;
     const timedOut = stop.signal.reason === "timeout" && watched === "stopped";
-    if (timedOut) {
-      const starved = st.peers === 0 ? `; ${hint(st, Date.now() - startedAt)}` : "";
-      io.stderr(
-        st.state === "metadata"
-          ? `error: no metadata after ${timeoutS} s (${st.peers} peers connected)${starved}`
-          : `error: not complete after ${timeoutS} s (${st.bytesVerified} of ${st.bytesWanted} bytes)${starved}`,
-      );
-    }
-    const outcome: RunOutcome = watched === "complete" && !options.seed ? "complete" : watched;
-    summary(io, { json, quiet }, {
-      outcome,
+    if (timedOut) io.stderr(timeoutLine(st, timeoutS!, st.peers === 0 ? hint(st, elapsedMs) : ""));
+    const input = {
+      outcome: watched,
       dir: options.dir,
       stats: st,
-      elapsedMs: Date.now() - startedAt,
+      elapsedMs,
       seeding: options.seed,
-    });
-    if (outcome === "complete") return 0;
-    if (outcome === "error" || timedOut) return 1;
+    };
+    summary(io, { json, quiet }, input);
+    if (watched === "complete") return 0;
+    if (watched === "error" || timedOut) return 1;
     // Interrupted: a seeder stops cleanly (0); an unfinished download keeps its verified data (1).
     return options.seed || st.bytesVerified === st.bytesWanted ? 0 : 1;
   } finally {
@@ -206,6 +200,14 @@ export async function runTorrent(
     await client.close();
     await log?.close();
   }
+}
+
+/** The `--timeout` error, with why there is no peer when there is none. */
+function timeoutLine(st: TorrentStats, timeoutS: number, noPeers: string): string {
+  const why = noPeers ? `; ${noPeers}` : "";
+  return st.state === "metadata"
+    ? `error: no metadata after ${timeoutS} s (${st.peers} peers connected)${why}`
+    : `error: not complete after ${timeoutS} s (${st.bytesVerified} of ${st.bytesWanted} bytes)${why}`;
 }
 
 /** Engine settings from the shared flags. */
