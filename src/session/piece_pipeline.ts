@@ -137,8 +137,8 @@ export class PiecePipeline {
       );
     }
     const pauseMs = this.#pauseMs = fault.permanent ? s.writeConfirmMs : this.#backoffMs;
-    // The pause ends on its own timer (never by comparing clocks: a timer may fire a hair
-    // before `now()` says the time has come, and requests would then never resume).
+    // The pause ends on its own timer, which also refills: requests resume exactly then,
+    // whatever the clock reads when it fires.
     host.ctx.clock.schedule(pauseMs, () => {
       this.#pauseMs = undefined;
       if (!this.#failed) host.refillAll();
