@@ -320,8 +320,10 @@ export class TorrentData implements PieceWork {
     const where = fault.path === undefined ? "" : ` to "${fault.path}"`;
     const what = `Cannot write piece ${index}${where}: ${fault.cause}`;
     if (retryMs !== undefined) {
+      const retry = `${what}; retrying in ${Math.ceil(retryMs / 1000)} s`;
       // A fault no retry should fix is tried once more in silence (a race may explain it).
-      if (!fault.permanent) host.warn(`${what}; retrying in ${Math.ceil(retryMs / 1000)} s`);
+      if (fault.permanent) host.ctx.logger.debug(retry);
+      else host.warn(retry);
       return; // the pipeline refills when its pause ends
     }
     if (host.state === "error" || host.isStopped) return;
