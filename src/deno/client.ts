@@ -10,7 +10,7 @@ import { Session } from "../session/session.ts";
 import type { AddOptions } from "../session/session.ts";
 import { type Settings, validateSettings } from "../session/settings.ts";
 import type { ResumeStore, StateStore } from "../session/context.ts";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { resolveHost } from "./udp.ts";
 import { DenoHttpFetcher } from "./http.ts";
 import type { Torrent } from "../session/torrent_handle.ts";
@@ -19,7 +19,7 @@ import { type MagnetLink, type Metainfo, parseMagnet, parseTorrent } from "../me
 import { SECURE_RANDOM, SYSTEM_CLOCK } from "./clock.ts";
 import { DENO_NETWORK } from "./tcp.ts";
 import { WorkerPoolDiskIo } from "./worker_pool.ts";
-import { readFileCapped, resumePath, writeFileAtomic } from "./fs.ts";
+import { readControlFile, removeControlFile, resumeComponents, writeControlFile } from "./fs.ts";
 import { DENO_STORAGE_FILES } from "./storage_files.ts";
 
 /** Options for {@linkcode Client}. */
@@ -52,24 +52,28 @@ export function defaultStateDir(): string | undefined {
   return cache ? `${cache}/swarmd` : undefined;
 }
 
-/** A {@linkcode StateStore} for one file, written atomically. */
+/**
+ * A {@linkcode StateStore} for one file, written atomically; its directory is made when
+ * missing, and the file is never read or written through a symlink.
+ */
 export function fileStateStore(path: string): StateStore {
+  const root = dirname(path), name = [basename(path)];
   return {
-    load: () => readFileCapped(path, 4 * 1024 * 1024),
-    save: async (bytes) => {
-      await Deno.mkdir(dirname(path), { recursive: true });
-      await writeFileAtomic(path, bytes);
-    },
+    load: () => readControlFile(root, name, 4 * 1024 * 1024),
+    save: (bytes) => writeControlFile(root, name, bytes),
   };
 }
 
-/** Resume files live in `<dir>/.swarmd/<info-hash>.resume`, written atomically. */
+/**
+ * Resume files live in `<dir>/.swarmd/<info-hash>.resume`, written atomically, with the
+ * same symlink checks below `<dir>` as the pieces (a planted `.swarmd` link is refused).
+ */
 export const DENO_RESUME_STORE: ResumeStore = Object.freeze({
-  load: (root: string, hex: string) => readFileCapped(resumePath(root, hex), 64 * 1024 * 1024),
+  load: (root: string, hex: string) =>
+    readControlFile(root, resumeComponents(hex), 64 * 1024 * 1024),
   save: (root: string, hex: string, bytes: Uint8Array) =>
-    writeFileAtomic(resumePath(root, hex), bytes),
-  remove: (root: string, hex: string) =>
-    Deno.remove(resumePath(root, hex)).catch(() => {/* already gone */}),
+    writeControlFile(root, resumeComponents(hex), bytes),
+  remove: (root: string, hex: string) => removeControlFile(root, resumeComponents(hex)),
 });
 
 /**

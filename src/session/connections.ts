@@ -22,7 +22,7 @@
  * Layer: driver.
  * @module
  */
-import type { Clock, Conn, Listener, Network, PeerAddress, Random } from "../runtime/types.ts";
+import type { Clock, Conn, Network, PeerAddress, Random } from "../runtime/types.ts";
 import { dialTransport, type Transport } from "./transport_dial.ts";
 import { handshakeBytes, readHandshake, writeHandshake } from "../net/handshake_io.ts";
 import type { HandshakeResult } from "../net/handshake_io.ts";

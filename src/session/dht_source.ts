@@ -85,12 +85,24 @@ export class DhtPeerSource {
       onPeers: (peers: PeerAddress[], from: PeerAddress) =>
         void this.#torrent.addPeers(peers, "dht", from),
     };
+    const { logger } = this.#ctx;
+    const what = port > 0 ? "announce" : "lookup";
+    logger.debug(`DHT ${what} started`, {
+      infoHash: this.#torrent.infoHashHex,
+      nodes: dht.stats.tableSize,
+    });
     const announce = port > 0
-      ? dht.announce(this.#torrent.infoHash, port, options)
+      ? dht.announce(this.#torrent.infoHash, port, options).then((r) => r.lookup)
       : dht.lookup(this.#torrent.infoHash, { kind: "get_peers", ...options });
     announce.then(
-      () => {},
-      (e) => this.#ctx.logger.debug("DHT announce failed", { error: String(e) }),
+      (r) =>
+        logger.debug(`DHT ${what} ended (${r.end})`, {
+          peers: r.peers.length,
+          queries: r.queries,
+          replies: r.replies,
+          failures: r.failures,
+        }),
+      (e) => logger.debug(`DHT ${what} failed`, { error: String(e) }),
     ).finally(() => this.#running = false);
   }
 }

@@ -19,8 +19,10 @@ Deno.test("DhtPeerSource asks again at 10 s, 20 s, 40 s... while the torrent has
     ) => {
       lookups.push(Math.round((clock.now() - start) / 1000));
       o.onPeers([{ host: "8.8.8.8", port: 1 }], { host: "9.9.9.9", port: 2 });
-      return Promise.resolve({ announcedTo: 0, peers: [], lookup: {} });
+      const lookup = { closest: [], peers: [], queries: 1, replies: 1, failures: 0, end: "done" };
+      return Promise.resolve({ announcedTo: 0, peers: [], lookup });
     },
+    stats: { tableSize: 8 },
   } as unknown as DhtNode;
   const settings = testSettings({ enableDht: true });
   const ctx = {

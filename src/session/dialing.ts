@@ -129,9 +129,13 @@ export class PeerDialer {
         return;
       }
       this.#dialing++;
+      const { logger } = this.#ctx;
+      logger.debug(`dialing ${formatAddress(addr)}`, { infoHash: this.#infoHashHex });
       this.#ctx.dial(addr, this.#infoHashHex).then((ok) => {
         this.#dialing--;
-        if (!ok) this.#list.disconnected(addr, this.#ctx.clock.now(), true);
+        if (ok) return;
+        logger.debug(`dial ${formatAddress(addr)} failed (no connection or no handshake)`);
+        this.#list.disconnected(addr, this.#ctx.clock.now(), true);
       });
     }
   }

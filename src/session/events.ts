@@ -34,6 +34,8 @@ export interface TorrentStats {
   readonly bytesDownloaded: number;
   /** Payload bytes sent this session. */
   readonly bytesUploaded: number;
+  /** Distinct peers that sent payload this session. */
+  readonly peersUsed: number;
   /** Connected peers. */
   readonly peers: number;
   /** Connected peers that have every piece. */
@@ -42,6 +44,11 @@ export interface TorrentStats {
   readonly knownPeers: number;
   /** `"metadata" | "checking" | "downloading" | "seeding" | "paused" | "stopped" | "error"`. */
   readonly state: TorrentState;
+  /**
+   * In the `error` state: why, in one line (Transmission's `errorString`), e.g.
+   * `Cannot write piece 3 to "/dl/x/a.bin": permission denied (EACCES)`.
+   */
+  readonly errorString?: string;
   /** Tracker status, when the torrent has trackers. */
   readonly trackers?: readonly TrackerSummary[];
 }

@@ -137,12 +137,26 @@ export interface Settings {
   /** Bytes of finished piece buffers kept for reuse (fresh ones cost page faults). Default 32 MiB. */
   readonly recycledBufferBytes: number;
   /**
-   * First pause of requests after a piece write fails (disk full, permission); doubles per
-   * failure up to `writeRetryMaxMs`. Default 5,000 ms.
+   * First pause of requests after a piece write fails in a way a retry may fix (EAGAIN,
+   * EINTR, an EIO, a crashed worker); doubles per round up to `writeRetryMaxMs`. A failure
+   * no retry fixes (permission, not a directory, a refused symlink, read-only file system,
+   * no space) stops the torrent once it happens again after `writeConfirmMs`. Default
+   * 5,000 ms.
    */
   readonly writeRetryBaseMs: number;
   /** Longest pause of requests after repeated write failures. Default 300,000 ms. */
   readonly writeRetryMaxMs: number;
+  /**
+   * After a write failure no retry should fix, requests pause this long and the next
+   * failure stops the torrent (a success carries on: two workers racing to make one
+   * directory may see EEXIST once). Default 1,000 ms.
+   */
+  readonly writeConfirmMs: number;
+  /**
+   * Rounds of failed writes (each a pause) tolerated without a successful write in between;
+   * the next failure stops the torrent with the error. Default 3 (pauses of 5, 10, 20 s).
+   */
+  readonly writeRetryLimit: number;
   /** Peers whose hash-failure strikes are remembered per torrent (advisory; reset when full). Default 10,000. */
   readonly maxStrikeRecords: number;
   /** Bytes a peer's unsent data may reach before we stop serving its requests. Default 4 MiB (PW7). */
@@ -153,8 +167,26 @@ export interface Settings {
   readonly readBufferBytes: number;
   /** Period of progress events and the housekeeping tick. Default 1,000 ms. */
   readonly tickIntervalMs: number;
-  /** Resume data is written at most this often while downloading. Default 30,000 ms. */
+  /**
+   * Resume data is written at most this often while downloading, each time after checking
+   * that the verified data is still on disk (a deleted or truncated file stops the
+   * torrent). Default 30,000 ms.
+   */
   readonly resumeSaveIntervalMs: number;
+  /**
+   * Pieces that resume data vouches for, picked at random, hashed again at start: one that
+   * fails means the resume data is not used (a file edited with its mtime put back). A
+   * torrent of up to this many pieces is checked whole. Default 16 (16 piece reads: at 4
+   * MiB pieces, 64 MiB hashed in the workers; the restart stays well under a second).
+   */
+  readonly resumeSpotCheckPieces: number;
+  /**
+   * While downloading, the files are stat'ed this often (between resume saves) to check
+   * that each still holds the bytes verified into it: a download folder deleted or a file
+   * truncated under the engine stops the torrent with an error within this time, instead
+   * of writes going on into unlinked files. Default 5,000 ms (one stat per file).
+   */
+  readonly fileCheckIntervalMs: number;
   /**
    * First reconnect delay to a failed address; doubles per failure, up to 64×. Default
    * 2,000 ms: a peer that was still starting (or checking its data) is retried soon,
@@ -292,12 +324,16 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   recycledBufferBytes: 32 * 1024 * 1024,
   writeRetryBaseMs: 5_000,
   writeRetryMaxMs: 300_000,
+  writeRetryLimit: 3,
+  writeConfirmMs: 1_000,
   maxStrikeRecords: 10_000,
   maxSendBufferBytes: 4 * 1024 * 1024,
   writeCoalesceBytes: 256 * 1024,
   readBufferBytes: 256 * 1024,
   tickIntervalMs: 1_000,
   resumeSaveIntervalMs: 30_000,
+  resumeSpotCheckPieces: 16,
+  fileCheckIntervalMs: 5_000,
   reconnectBaseMs: 2_000,
   allowLocalPeers: false,
   enableDht: true,
@@ -373,12 +409,16 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "recycledBufferBytes",
   "writeRetryBaseMs",
   "writeRetryMaxMs",
+  "writeRetryLimit",
+  "writeConfirmMs",
   "maxStrikeRecords",
   "maxSendBufferBytes",
   "writeCoalesceBytes",
   "readBufferBytes",
   "tickIntervalMs",
   "resumeSaveIntervalMs",
+  "resumeSpotCheckPieces",
+  "fileCheckIntervalMs",
   "reconnectBaseMs",
   "dhtAnnounceIntervalMs",
   "dhtStarvedRetryMs",

@@ -126,16 +126,6 @@ export class TorrentRuntime
     return this.#data?.meta;
   }
 
-  /** Engine settings. */
-  get settings(): Settings {
-    return this.ctx.settings;
-  }
-
-  /** The session's clock. */
-  get clock(): Clock {
-    return this.ctx.clock;
-  }
-
   /** True once stopping or stopped, and while paused: no peers, no sources, files closed. */
   get isStopped(): boolean {
     return this.lifecycle.stopped || this.lifecycle.paused;
@@ -371,9 +361,16 @@ export class TorrentRuntime
     this.ctx.hub.emit({ type: "storage-warning", category: "storage", infoHash, message });
   }
 
-  /** The last wanted piece was verified. */
+  /** The last wanted piece was verified, and every verified byte is on disk. */
   downloadComplete(): void {
     this.#completed(true);
+  }
+
+  /** Storage failed for good: the error state, every connection closed (verified data kept). */
+  storageFailed(message: string): void {
+    if (this.isStopped || this.#state === "error") return;
+    this.#fail(message);
+    for (const p of [...this.peers.values()]) p.conn.close("shutdown", message);
   }
 
   // ---- lifecycle ----------------------------------------------------------------

@@ -9,6 +9,12 @@
  * assembled in a piece buffer → submitted to a worker (hash + write) → verified (picker,
  * HAVE sent, resume dirty) or failed (picker resets it; contributors struck).
  *
+ * Completion means on disk (RELIABILITY rule 4): when the last wanted piece verifies, the
+ * files are stat'ed (with the resume save) and the torrent completes only if each still
+ * holds the bytes verified into it; the same check runs with every periodic resume save.
+ * Lost data, or a write that no retry can fix, stops the torrent with one line naming
+ * the file and the cause (`storageFailed`); verified pieces and resume data are kept.
+ *
  * Layer: driver (decisions come from the picker, choker and seed-policy cores).
  * @module
  */
@@ -26,6 +32,9 @@ import { PiecePipeline } from "./piece_pipeline.ts";
 import { Uploader } from "./uploader.ts";
 import { type OpenedStorage, openTorrentStorage, ResumeSaver } from "./storage_setup.ts";
 import type { TransferCounter } from "./transfer_counter.ts";
+import { classifyStorageError, type StorageFault } from "../storage/fault.ts";
+import type { LostFile } from "../storage/lost_data.ts";
+import { formatBytes } from "../util/format.ts";
 import type { PieceWork } from "./peer_messages.ts";
 import type { Peer } from "./peer.ts";
 import { StreamReads } from "./stream_reads.ts";
@@ -80,7 +89,9 @@ export interface TorrentDataHost {
   ban(peer: Peer, reason: string): void;
   /** A recovered storage problem, for the user. */
   warn(message: string): void;
-  /** The last wanted piece was verified. */
+  /** Storage failed for good (a write no retry fixes, verified data gone): the error state. */
+  storageFailed(message: string): void;
+  /** The last wanted piece was verified, and every verified byte is on disk. */
   downloadComplete(): void;
 }
 
@@ -111,6 +122,7 @@ export class TorrentData implements PieceWork {
   readonly #uploadBucket: TokenBucket;
   #bytesWanted = 0;
   #closed = false;
+  #finishing = false;
 
   /** Builds the work for `meta`; call {@linkcode open} next. */
   constructor(host: TorrentDataHost, meta: Metainfo, options: TorrentDataOptions) {
@@ -162,6 +174,7 @@ export class TorrentData implements PieceWork {
       random: ctx.random,
     });
     this.choking = new ChokeScheduler(choker, host.peers, ctx.clock, (peer, choked) => {
+      ctx.logger.debug(`${choked ? "choking" : "unchoking"} ${peer.id}`);
       if (choked) this.uploader.choked(peer);
       else this.uploader.unchoked(peer);
     });
@@ -172,7 +185,9 @@ export class TorrentData implements PieceWork {
       pieceSize: (i) => this.pieceSize(i),
       pieceVerified: (i) => this.#pieceVerified(i),
       pieceFailed: (i) => this.#pieceFailed(i),
-      writeFailed: (i, e, retryMs) => this.#writeFailed(i, e, retryMs),
+      writeFailed: (i, fault, retryMs) => this.#writeFailed(i, fault, retryMs),
+      refillAll: () => host.refillAll(),
+      beforeFirstWrite: () => this.#resume.reserve(this.storageId),
       ban: (peer, reason) => host.ban(peer, reason),
       banSource: (id, reason) => this.webSeeds?.ban(id, reason) ?? false,
     });
@@ -203,8 +218,13 @@ export class TorrentData implements PieceWork {
         refillAll: () => host.refillAll(),
       })
       : undefined;
-    this.#resume = new ResumeSaver(ctx, meta, options.dir, this.picker, (e) => {
-      host.warn(`Cannot save resume data: ${errorText(e)}`);
+    this.#resume = new ResumeSaver(ctx, meta, options.dir, this.picker, {
+      onError: (e) => {
+        // While downloading, a full disk is said once: by the piece write it stops.
+        if (host.state === "downloading" && classifyStorageError(e).kind === "no-space") return;
+        host.warn(`Cannot save resume data: ${errorText(e)}`);
+      },
+      onLost: (lost) => host.storageFailed(this.#lostMessage(lost)),
     });
   }
 
@@ -285,6 +305,7 @@ export class TorrentData implements PieceWork {
       throw e;
     }
     this.storageId = opened.id;
+    this.#resume.resumeFound = opened.resumeFound;
     for (const i of opened.have.indices()) this.picker.setHave(i);
     this.streams.wake();
     if (opened.warning) host.warn(opened.warning);
@@ -309,19 +330,18 @@ export class TorrentData implements PieceWork {
     }
     this.uploader.seeding(this.#host.peers.values());
     void this.webSeeds?.close(); // nothing left to fetch: spans in flight are cut
-    if (justFinished) void this.#resume.save(this.storageId);
   }
 
   /**
    * Periodic work: rechoke when the choker says (at once the first time), else hand on free
-   * slots; save resume data when due.
+   * slots; save resume data, or check that the verified data is on disk, when due.
    */
   tick(now: number): void {
     const seeding = this.#host.state === "seeding";
     if (now >= (this.#choker.nextWakeAt() ?? now)) {
       this.choking.rechoke(now, seeding);
     } else this.choking.fillFreeSlots(now, seeding); // slots of peers that went idle
-    this.#resume.saveIfDue(this.storageId, now);
+    this.#resume.tick(this.storageId, now, this.#host.state === "downloading");
     this.webSeeds?.kick();
   }
 
@@ -350,7 +370,7 @@ export class TorrentData implements PieceWork {
   #pieceVerified(index: number): void {
     const host = this.#host;
     this.picker.pieceVerified(index); // on disk and verified: recorded even while stopping
-    this.#resume.markDirty();
+    this.#resume.pieceVerified(this.storageId);
     this.streams.pieceVerified(index);
     if (host.isStopped) return;
     for (const p of host.peers.values()) if (p.announcedPieces) p.send({ type: "have", index });
@@ -360,7 +380,26 @@ export class TorrentData implements PieceWork {
       infoHash: host.infoHashHex,
       index,
     });
-    if (this.picker.isComplete && host.state === "downloading") host.downloadComplete();
+    if (this.picker.isComplete && host.state === "downloading") void this.#finish();
+  }
+
+  /**
+   * Every wanted piece is verified: complete only once a stat of the files shows each
+   * still holds its verified bytes (the resume save checks, then records it).
+   */
+  async #finish(): Promise<void> {
+    if (this.#finishing) return;
+    this.#finishing = true;
+    const kept = await this.#resume.finish(this.storageId);
+    this.#finishing = false;
+    const host = this.#host;
+    if (host.isStopped || host.state !== "downloading") return;
+    if (kept === "kept") host.downloadComplete();
+    else if (kept !== "lost") {
+      host.storageFailed(
+        `Cannot finish the download: its files cannot be checked: ${kept.message}`,
+      );
+    }
   }
 
   /** Failed its hash: its blocks are fetched again; returns the peers that sent them. */
@@ -378,15 +417,44 @@ export class TorrentData implements PieceWork {
   }
 
   /**
-   * A piece write failed (StorageError): warn, forget the piece and cancel every request
-   * until the pipeline's back-off ends; seeding of verified pieces goes on.
+   * A piece write failed (StorageError): the piece is forgotten and every request
+   * cancelled. With `retryMs`, requests resume after the pipeline's pause (with a warning,
+   * unless the fault is one no retry should fix: that retry is a confirmation); without,
+   * the torrent stops with the error (the first such failure only).
    */
-  #writeFailed(index: number, error: unknown, retryMs: number): void {
+  #writeFailed(index: number, fault: StorageFault, retryMs: number | undefined): void {
     const host = this.#host;
-    host.warn(`Cannot write piece ${index}: ${errorText(error)}; retrying in ${retryMs / 1000} s`);
     this.picker.pieceFailed(index);
     host.releaseAllRequests();
-    host.ctx.clock.schedule(retryMs, () => host.refillAll());
+    const where = fault.path === undefined ? "" : ` to "${fault.path}"`;
+    const what = `Cannot write piece ${index}${where}: ${fault.cause}`;
+    if (retryMs !== undefined) {
+      const retry = `${what}; retrying in ${Math.ceil(retryMs / 1000)} s`;
+      // A fault no retry should fix is tried once more in silence (a race may explain it).
+      if (fault.permanent) host.ctx.logger.debug(retry);
+      else host.warn(retry);
+      return; // the pipeline refills when its pause ends
+    }
+    if (host.state === "error" || host.isStopped) return;
+    const retried = fault.permanent
+      ? ""
+      : ` (still failing after ${host.ctx.settings.writeRetryLimit} retries)`;
+    const needed = fault.kind === "no-space"
+      ? `; ${formatBytes(this.picker.wantedRemainingBytes)} more free space is needed to finish`
+      : "";
+    host.storageFailed(`${what}${retried}${needed}`);
+  }
+
+  /** `Cannot finish the download: "/dl/x/a.bin" is missing (deleted or moved ...)`. */
+  #lostMessage(lost: readonly LostFile[]): string {
+    const first = lost[0]!;
+    const path = [this.#options.dir, ...this.meta.files[first.fileIndex]!.path].join("/");
+    const what = first.actualBytes === undefined
+      ? "is missing (deleted or moved while downloading)"
+      : `is ${first.actualBytes} bytes, shorter than the ${first.expectedBytes} bytes verified into it`;
+    const n = lost.length - 1;
+    const more = n > 0 ? `; ${n} more file${n === 1 ? " is" : "s are"} gone or short` : "";
+    return `Cannot finish the download: "${path}" ${what}${more}`;
   }
 }
 

@@ -25,8 +25,10 @@ export interface StatsSource {
   readonly peers: ReadonlyMap<string, Peer>;
   /** Known addresses. */
   readonly peerList: { readonly size: number; assertInvariants(): void };
-  /** The clock. */
-  readonly clock: Clock;
+  /** Session services (the clock). */
+  readonly ctx: { readonly clock: Clock };
+  /** Why the state is `"error"`, when it is. */
+  readonly error: string | undefined;
 }
 
 /**
@@ -53,13 +55,15 @@ export function torrentStats(
     bytesWanted: wanted,
     piecesHave: d?.picker.haveCount ?? 0,
     pieceCount: d?.pieceCount ?? 0,
-    ...t.transfer.rates(t.clock.now()),
+    ...t.transfer.rates(t.ctx.clock.now()),
     bytesDownloaded: t.transfer.bytesDownloaded,
     bytesUploaded: t.transfer.bytesUploaded,
+    peersUsed: t.transfer.peersUsed,
     peers: t.peers.size,
     seeds,
     knownPeers: t.peerList.size,
     state,
+    ...(state === "error" && t.error !== undefined ? { errorString: t.error } : {}),
     ...(trackers ? { trackers } : {}),
   };
 }
@@ -71,7 +75,7 @@ export function torrentStats(
  * @returns the lines
  */
 export function peerInfos(t: StatsSource, picker: PiecePicker | undefined): PeerInfo[] {
-  const now = t.clock.now();
+  const now = t.ctx.clock.now();
   return [...t.peers.values()].map((p) => peerInfo(p, now, picker));
 }
 

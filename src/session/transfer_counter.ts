@@ -10,6 +10,8 @@ import type { Peer } from "./peer.ts";
 import { TokenBucket } from "../util/token_bucket.ts";
 import type { TorrentContext } from "./context.ts";
 
+const MAX_SENDERS = 100_000;
+
 /** Payload counters of one torrent. */
 export class TransferCounter {
   readonly #ctx: TorrentContext;
@@ -18,6 +20,8 @@ export class TransferCounter {
   readonly #uploadMeter = new RateMeter();
   #bytesDownloaded = 0;
   #bytesUploaded = 0;
+  /** Peers (by connection id) that sent payload; bounded, it only feeds a count. */
+  readonly #senders = new Set<string>();
 
   /**
    * @param maxDownloadBytesPerSecond the torrent's own download limit (0 = none)
@@ -42,12 +46,21 @@ export class TransferCounter {
     this.#downloadBucket.setRate(bytesPerSecond, this.#ctx.clock.now());
   }
 
-  /** Counts payload from `peer` (or a web seed) and charges the download limits. */
-  countDownload(peer: { readonly downloadMeter: RateMeter }, bytes: number): void {
+  /** Distinct peers (and web seeds) that sent payload so far (counted up to 100,000). */
+  get peersUsed(): number {
+    return this.#senders.size;
+  }
+
+  /** Counts payload from `source` (a peer or a web seed) and charges the download limits. */
+  countDownload(
+    source: { readonly id: string; readonly downloadMeter: RateMeter },
+    bytes: number,
+  ): void {
     const now = this.#ctx.clock.now();
-    peer.downloadMeter.add(bytes, now);
+    source.downloadMeter.add(bytes, now);
     this.#downloadMeter.add(bytes, now);
     this.#bytesDownloaded += bytes;
+    if (this.#senders.size < MAX_SENDERS) this.#senders.add(source.id);
     this.#downloadBucket.take(bytes, now);
     this.#ctx.downloadBucket.take(bytes, now);
   }

@@ -56,7 +56,10 @@ export interface WebSeedsHost {
   /** The torrent's lifecycle state: requests go out only while downloading. */
   state(): TorrentState;
   /** Counts payload and charges the download limits. */
-  countDownload(source: { readonly downloadMeter: RateMeter }, bytes: number): void;
+  countDownload(
+    source: { readonly id: string; readonly downloadMeter: RateMeter },
+    bytes: number,
+  ): void;
   /** How long reading must wait for the download limits, ms. */
   downloadWaitMs(now: number): number;
   /** Blocks were released: other sources may take them. */
