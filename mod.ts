@@ -7,8 +7,10 @@
  * `./bencode`, `./metainfo`, `./wire`, `./tracker` and `./dht` entry points.
  *
  * BEPs: 3 (protocol, metainfo), 6 (fast extension), 9 (magnet links, parsing),
- * 10 (extension handshake), 12 (multitracker tiers, parsing), 19 (web seeds,
- * parsing), 27 (private torrents), 53 (magnet select-only).
+ * 10 (extension handshake), 12 (multitracker tiers, parsing), 19 (web seeds),
+ * 27 (private torrents), 53 (magnet select-only). Torrents stream while they download:
+ * `Torrent.createReadStream()`, and over HTTP with range requests through
+ * `createStreamHandler()` / `serveStreams()`.
  *
  * Run as a CLI: `deno run -A mod.ts --help`.
  *
@@ -26,8 +28,30 @@
  * @module
  */
 export { Client, type ClientOptions } from "./src/deno/client.ts";
-export { type AddOptions, Session, type SessionOptions } from "./src/session/session.ts";
-export { type PeerInfo, Torrent } from "./src/session/torrent_handle.ts";
+export {
+  type AddOptions,
+  type RateLimits,
+  type RemoveOptions,
+  Session,
+  type SessionOptions,
+} from "./src/session/session.ts";
+export {
+  type PeerInfo,
+  type ReadStreamOptions,
+  Torrent,
+  type TorrentFileInfo,
+} from "./src/session/torrent_handle.ts";
+export {
+  createStreamHandler,
+  type StreamableTorrent,
+  type StreamHandlerOptions,
+  type StreamSource,
+} from "./src/session/stream_http.ts";
+export {
+  serveStreams,
+  type StreamServer,
+  type StreamServerOptions,
+} from "./src/deno/stream_server.ts";
 export {
   type CreatedTorrent,
   createTorrent,
@@ -36,6 +60,7 @@ export {
 export type { SkippedEntry, WalkedFile, WalkResult } from "./src/deno/walk.ts";
 export {
   DEFAULT_SETTINGS,
+  type EncryptionMode,
   type Settings,
   testSettings,
   validateSettings,
@@ -49,7 +74,12 @@ export type {
   TrackerSummary,
 } from "./src/session/events.ts";
 export type { HttpFetcher, HttpFetchOptions, HttpFetchResult } from "./src/tracker/http_client.ts";
-export type { ResumeStore, StateStore } from "./src/session/context.ts";
+export type {
+  RangeFetcher,
+  RangeFetchOptions,
+  RangeResponse,
+} from "./src/session/web_seed_transport.ts";
+export type { ResumeStore, StateStore, StorageFiles } from "./src/session/context.ts";
 export * from "./src/runtime/types.ts";
 export type {
   DiskIo,

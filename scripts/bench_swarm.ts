@@ -7,6 +7,7 @@
  *
  *   deno run -A scripts/bench_swarm.ts [--leechers 20] [--mib 8] [--rate-kib 1024]
  *       [--piece-kib 64] [--seed 1] [--latency-ms 20] [--super-seed]
+ *       [--encryption prefer|require|plaintext]
  * @module
  */
 import { parseArgs } from "node:util";
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     seed: { type: "string", default: "1" },
     "latency-ms": { type: "string", default: "20" },
     "super-seed": { type: "boolean", default: false },
+    encryption: { type: "string", default: "prefer" },
   },
 });
 const n = Number(values.leechers), u = Number(values["rate-kib"]) * 1024;
@@ -36,13 +38,14 @@ const swarm = new SimSwarm({
   latencyMs: Number(values["latency-ms"]),
   uploadBytesPerSecond: u,
 });
-const seeder = await swarm.addPeer(0, {}, await seededDisk(t, "/seed"));
+const extra = { encryption: values.encryption as "prefer" | "require" | "plaintext" };
+const seeder = await swarm.addPeer(0, extra, await seededDisk(t, "/seed"));
 seeder.torrent = await swarm.clock.runUntil(
   seeder.session.add(t.meta, { dir: "/seed", seed: true, superSeed: values["super-seed"] }),
   10_000,
 );
 const leechers = [];
-for (let i = 1; i <= n; i++) leechers.push(await swarm.addPeer(i));
+for (let i = 1; i <= n; i++) leechers.push(await swarm.addPeer(i, extra));
 const start = swarm.clock.now();
 const finishedAt: number[] = [];
 for (const [i, l] of leechers.entries()) {

@@ -13,12 +13,17 @@ export interface MutateOptions {
   readonly tokens?: ArrayLike<number>;
   /** Most edits per input; default 4. */
   readonly maxEdits?: number;
+  /**
+   * Longest run an edit inserts, deletes, overwrites or duplicates; default 1 (single
+   * bytes). Handshakes with paddings want long runs (an MSE pad is up to 512 bytes).
+   */
+  readonly maxRun?: number;
 }
 
 /**
- * A valid input, damaged: 1..`maxEdits` edits, each a bit flip, a random byte, an inserted
- * token or byte, a deleted byte, or a truncation. The one mutator every codec's fuzz test
- * shares.
+ * A valid input, damaged: 1..`maxEdits` edits, each a bit flip, random bytes, an inserted
+ * token or run, a deleted run, a duplicated run, or a truncation. The one mutator every
+ * codec's fuzz test shares.
  * @param random the case's PRNG
  * @param input a valid encoding (not modified)
  * @returns the damaged copy
@@ -26,27 +31,31 @@ export interface MutateOptions {
 export function mutate(random: Random, input: Uint8Array, options: MutateOptions = {}): Uint8Array {
   const out = [...input];
   const tokens = options.tokens;
+  const maxRun = options.maxRun ?? 1;
+  const run = () => 1 + random.int(maxRun);
   for (let n = 1 + random.int(options.maxEdits ?? 4); n > 0; n--) {
     const at = random.int(out.length + 1);
-    switch (random.int(5)) {
+    switch (random.int(maxRun > 1 ? 6 : 5)) {
       case 0:
         if (at < out.length) out[at]! ^= 1 << random.int(8);
         break;
       case 1:
-        if (at < out.length) out[at] = random.int(256);
+        for (let i = at, end = at + run(); i < Math.min(end, out.length); i++) {
+          out[i] = random.int(256);
+        }
         break;
       case 2:
-        out.splice(
-          at,
-          0,
-          tokens && random.int(4) > 0 ? tokens[random.int(tokens.length)]! : random.int(256),
-        );
+        if (tokens && random.int(4) > 0) out.splice(at, 0, tokens[random.int(tokens.length)]!);
+        else out.splice(at, 0, ...random.bytes(run()));
         break;
       case 3:
-        out.splice(at, 1);
+        out.splice(at, run());
+        break;
+      case 4:
+        if (random.int(3) === 0) out.length = at;
         break;
       default:
-        if (random.int(3) === 0) out.length = at;
+        out.splice(at, 0, ...out.slice(at, at + run()));
     }
   }
   return new Uint8Array(out);

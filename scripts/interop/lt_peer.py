@@ -2,8 +2,9 @@
 """A libtorrent peer for interop tests and benchmarks (python3-libtorrent, Debian).
 
 Seeds or downloads one torrent on a given loopback address, printing one JSON object
-per line: {"event": "listening", "port": N}, then {"event": "progress", ...} about
-once a second, then {"event": "complete", ...} when the download is verified.
+per line: {"event": "listening", "port": N}, {"event": "started"} once the torrent
+accepts peers, then {"event": "progress", ...} about once a second, then
+{"event": "complete", ...} when the download is verified.
 Exits 0 on completion (with --exit-when-complete; the files are written by then),
 3 on timeout, 4 if the final write-out did not finish in 10 s.
 """
@@ -13,6 +14,12 @@ import sys
 import time
 
 import libtorrent as lt
+
+
+# The bindings' own enums: allowed_enc_level is plaintext = 1, rc4 = 2, both = 3 (the
+# crypto_provide bits on the wire), policies are forced = 0, enabled = 1, disabled = 2.
+ENC_POLICY = {name: int(getattr(lt.enc_policy, name)) for name in ("forced", "enabled", "disabled")}
+ENC_LEVEL = {name: int(getattr(lt.enc_level, name)) for name in ("rc4", "plaintext", "both")}
 
 
 def flush_to_disk(ses, h, seconds=10.0):
@@ -46,6 +53,16 @@ def main():
     p.add_argument("--magnet", action="store_true", help="add by info-hash (fetch metadata)")
     p.add_argument("--report-connections", action="store_true",
                    help='print {"event": "incoming", "ip": ...} for each accepted connection')
+    p.add_argument("--enc", choices=sorted(ENC_POLICY),
+                   help="MSE/PE policy for both directions (default: libtorrent's, enabled)")
+    p.add_argument("--enc-level", choices=sorted(ENC_LEVEL),
+                   help="allowed_enc_level (default: libtorrent's, both)")
+    p.add_argument("--prefer-rc4", action="store_true",
+                   help="as responder, select RC4 when offered both")
+    p.add_argument("--utp-only", action="store_true",
+                   help="connect and accept over uTP only (TCP off both ways)")
+    p.add_argument("--plaintext", action="store_true",
+                   help="no MSE/PE either way (libtorrent otherwise may dial encrypted first)")
     a = p.parse_args()
 
     ip, port = a.listen.rsplit(":", 1)
@@ -67,6 +84,22 @@ def main():
         | lt.alert.category_t.storage_notification
         | (lt.alert.category_t.peer_notification if a.report_connections else 0),
     }
+    if a.enc:
+        settings["out_enc_policy"] = ENC_POLICY[a.enc]
+        settings["in_enc_policy"] = ENC_POLICY[a.enc]
+    if a.enc_level:
+        settings["allowed_enc_level"] = ENC_LEVEL[a.enc_level]
+    if a.prefer_rc4:
+        settings["prefer_rc4"] = True
+    if a.utp_only:  # BEP 29 only: libtorrent 2.0 tries uTP first; TCP off both ways
+        settings.update({
+            "enable_outgoing_utp": True,
+            "enable_incoming_utp": True,
+            "enable_outgoing_tcp": False,
+            "enable_incoming_tcp": False,
+        })
+    if a.plaintext:  # 2 = disabled (INTEROP.md)
+        settings.update({"out_enc_policy": 2, "in_enc_policy": 2})
     if a.dht:  # loopback-friendly DHT (INTEROP.md)
         settings.update({
             "enable_dht": True,
@@ -104,7 +137,7 @@ def main():
 
     start = time.time()
     last = 0.0
-    seen_metadata = seen_byte = False
+    seen_metadata = seen_byte = seen_start = False
     while time.time() - start < a.timeout:
         if a.report_connections:
             for alert in ses.pop_alerts():
@@ -113,6 +146,11 @@ def main():
                     print(json.dumps({"event": "incoming", "ip": ip, "port": pp}), flush=True)
         s = h.status()
         now = time.time()
+        if not seen_start and not s.flags & lt.torrent_flags.paused:
+            # An auto-managed torrent starts ~0.5 s after the session; until then it
+            # refuses incoming connections.
+            seen_start = True
+            print(json.dumps({"event": "started", "seconds": now - start}), flush=True)
         if not seen_metadata and s.has_metadata:
             seen_metadata = True
             print(json.dumps({"event": "metadata", "seconds": now - start}), flush=True)
@@ -129,7 +167,8 @@ def main():
             flushed = flush_to_disk(ses, h)
             now = time.time()
             print(json.dumps({"event": "complete", "seconds": now - start,
-                              "downloaded": s.total_payload_download}), flush=True)
+                              "downloaded": s.total_payload_download,
+                              "cpu": time.process_time()}), flush=True)
             return 0 if flushed else 4
         # Reconnect to the given peers now and then (they may start after us).
         if a.peer and int(now - start) % 2 == 0 and s.num_peers == 0:

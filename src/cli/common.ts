@@ -10,6 +10,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
 import { BencodeSyntaxError, FILE_LIMITS } from "../bencode/mod.ts";
 import { MetainfoError } from "../errors.ts";
+import { formatBytes } from "../util/format.ts";
 import { type Metainfo, parseTorrent } from "../metainfo/mod.ts";
 
 /** The tool's version, from deno.json. */
@@ -136,16 +137,7 @@ export function safeText(text: string): string {
   );
 }
 
-/** `1536` → `"1.5 KiB"`. */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = bytes, i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[i]}`;
-}
+export { formatBytes } from "../util/format.ts";
 
 /** `2 * 1024 * 1024` → `"2.00 MiB/s"`. */
 export function formatRate(bytesPerSecond: number): string {

@@ -53,7 +53,15 @@ const COMMANDS: Readonly<Record<string, { usage: string; summary: string; load: 
     summary: "run a BitTorrent tracker (HTTP and UDP)",
     load: async () => (await import("./tracker_command.ts")).trackerCommand,
   },
+  daemon: {
+    usage: "daemon [--rpc-port N] [--download-dir DIR] [--watch DIR]",
+    summary: "run many torrents as a service: Transmission RPC and a web UI",
+    load: async () => (await import("./daemon_command.ts")).daemonCommand,
+  },
 };
+
+/** How help texts name the program when run as `deno run -A mod.ts`. */
+export const MOD_PROGRAM = "deno run -A mod.ts";
 
 /** The tool's usage text. */
 export const USAGE: string = `swarmd ${VERSION}: a BitTorrent engine for Deno
@@ -74,10 +82,30 @@ Exit codes: 0 success, 1 runtime failure, 2 bad input.`;
  * Runs the command line.
  * @param args the arguments after the program name (e.g. `Deno.args`)
  * @param io where output goes; defaults to the real terminal
+ * @param program how help texts name the program: `"swarmd"` for the installed command
+ *   (`cli.ts`, `deno install`, `deno compile`), `deno run -A mod.ts` by default
  * @returns the process exit code: 0 success, 1 runtime failure, 2 bad input
  * @throws never: every error becomes an exit code and one line on stderr
  */
-export async function main(args: string[], io: CliIo = denoIo()): Promise<number> {
+export function main(args: string[], io: CliIo = denoIo(), program = MOD_PROGRAM): Promise<number> {
+  return run(args, program === MOD_PROGRAM ? io : renamed(io, program));
+}
+
+/**
+ * Help and usage texts are written once, naming `deno run -A mod.ts`; under another program
+ * name every line that names it is rewritten on the way out.
+ */
+function renamed(io: CliIo, program: string): CliIo {
+  const fix = (line: string) => line.replaceAll(MOD_PROGRAM, program);
+  return {
+    isTerminal: io.isTerminal,
+    stdout: (line) => io.stdout(fix(line)),
+    stderr: (line) => io.stderr(fix(line)),
+    status: (line) => io.status(line),
+  };
+}
+
+async function run(args: string[], io: CliIo): Promise<number> {
   const { rest, debug } = takeDebug(args);
   const [name, ...commandArgs] = rest;
   if (name === undefined) {
@@ -86,7 +114,7 @@ export async function main(args: string[], io: CliIo = denoIo()): Promise<number
   }
   if (name === "--help" || name === "-h" || name === "help") {
     if (name === "help" && commandArgs[0] !== undefined) {
-      return main([commandArgs[0], "--help"], io);
+      return run([commandArgs[0], "--help"], io);
     }
     io.stdout(USAGE);
     return 0;

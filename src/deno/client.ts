@@ -10,7 +10,7 @@ import { Session } from "../session/session.ts";
 import type { AddOptions } from "../session/session.ts";
 import { type Settings, validateSettings } from "../session/settings.ts";
 import type { ResumeStore, StateStore } from "../session/context.ts";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { resolveHost } from "./udp.ts";
 import { DenoHttpFetcher } from "./http.ts";
 import type { Torrent } from "../session/torrent_handle.ts";
@@ -19,7 +19,8 @@ import { type MagnetLink, type Metainfo, parseMagnet, parseTorrent } from "../me
 import { SECURE_RANDOM, SYSTEM_CLOCK } from "./clock.ts";
 import { DENO_NETWORK } from "./tcp.ts";
 import { WorkerPoolDiskIo } from "./worker_pool.ts";
-import { readFileCapped, resumePath, writeFileAtomic } from "./fs.ts";
+import { readControlFile, removeControlFile, resumeComponents, writeControlFile } from "./fs.ts";
+import { DENO_STORAGE_FILES } from "./storage_files.ts";
 
 /** Options for {@linkcode Client}. */
 export interface ClientOptions {
@@ -38,6 +39,10 @@ export interface ClientOptions {
    * `$XDG_CACHE_HOME/swarmd` or `~/.cache/swarmd`; `null` keeps no state.
    */
   readonly stateDir?: string | null;
+  /** Where resume data lives (default: `<save path>/.swarmd/<info-hash>.resume` files). */
+  readonly resumeStore?: ResumeStore;
+  /** Extra CA certificates (PEM) trusted for https trackers and web seeds. */
+  readonly caCerts?: readonly string[];
 }
 
 /** The default state directory, when a home directory is known. */
@@ -47,22 +52,28 @@ export function defaultStateDir(): string | undefined {
   return cache ? `${cache}/swarmd` : undefined;
 }
 
-/** A {@linkcode StateStore} for one file, written atomically. */
+/**
+ * A {@linkcode StateStore} for one file, written atomically; its directory is made when
+ * missing, and the file is never read or written through a symlink.
+ */
 export function fileStateStore(path: string): StateStore {
+  const root = dirname(path), name = [basename(path)];
   return {
-    load: () => readFileCapped(path, 4 * 1024 * 1024),
-    save: async (bytes) => {
-      await Deno.mkdir(dirname(path), { recursive: true });
-      await writeFileAtomic(path, bytes);
-    },
+    load: () => readControlFile(root, name, 4 * 1024 * 1024),
+    save: (bytes) => writeControlFile(root, name, bytes),
   };
 }
 
-/** Resume files live in `<dir>/.swarmd/<info-hash>.resume`, written atomically. */
+/**
+ * Resume files live in `<dir>/.swarmd/<info-hash>.resume`, written atomically, with the
+ * same symlink checks below `<dir>` as the pieces (a planted `.swarmd` link is refused).
+ */
 export const DENO_RESUME_STORE: ResumeStore = Object.freeze({
-  load: (root: string, hex: string) => readFileCapped(resumePath(root, hex), 64 * 1024 * 1024),
+  load: (root: string, hex: string) =>
+    readControlFile(root, resumeComponents(hex), 64 * 1024 * 1024),
   save: (root: string, hex: string, bytes: Uint8Array) =>
-    writeFileAtomic(resumePath(root, hex), bytes),
+    writeControlFile(root, resumeComponents(hex), bytes),
+  remove: (root: string, hex: string) => removeControlFile(root, resumeComponents(hex)),
 });
 
 /**
@@ -80,7 +91,9 @@ export const DENO_RESUME_STORE: ResumeStore = Object.freeze({
  */
 export class Client {
   readonly #options: ClientOptions;
-  #started: Promise<{ session: Session; disk: WorkerPoolDiskIo }> | undefined;
+  #started:
+    | Promise<{ session: Session; disk: WorkerPoolDiskIo; http: DenoHttpFetcher }>
+    | undefined;
   #session: Session | undefined;
 
   /** Configures a client; nothing starts until it is used. */
@@ -98,7 +111,7 @@ export class Client {
     return (await this.#started).session;
   }
 
-  async #start(): Promise<{ session: Session; disk: WorkerPoolDiskIo }> {
+  async #start(): Promise<{ session: Session; disk: WorkerPoolDiskIo; http: DenoHttpFetcher }> {
     const options = this.#options;
     const stateDir = options.stateDir === null ? undefined : options.stateDir ?? defaultStateDir();
     const settings = validateSettings({
@@ -111,15 +124,21 @@ export class Client {
       highWaterBytes: settings.diskQueueBytes,
       recycledBytes: settings.recycledBufferBytes,
     });
+    const http = new DenoHttpFetcher({
+      userAgent: "swarmd/0.1.0",
+      ...(options.caCerts ? { caCerts: options.caCerts } : {}),
+    });
     const session = new Session({
       settings,
       network: DENO_NETWORK,
       clock: SYSTEM_CLOCK,
       random: SECURE_RANDOM,
       disk,
-      resumeStore: DENO_RESUME_STORE,
+      resumeStore: options.resumeStore ?? DENO_RESUME_STORE,
+      storageFiles: DENO_STORAGE_FILES,
       resolveHost,
-      httpFetcher: new DenoHttpFetcher({ userAgent: "swarmd/0.1.0" }),
+      httpFetcher: http,
+      webSeedFetcher: http,
       ...(stateDir ? { dhtStateStore: fileStateStore(`${stateDir}/dht.dat`) } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     });
@@ -127,10 +146,11 @@ export class Client {
       await session.listen();
     } catch (e) {
       await disk.shutdown();
+      http.close();
       throw e;
     }
     this.#session = session;
-    return { session, disk };
+    return { session, disk, http };
   }
 
   /** The bound listen port (0 before start). */
@@ -166,8 +186,9 @@ export class Client {
   /** Stops every torrent (resume data saved), the listener and the worker pool. */
   async close(): Promise<void> {
     if (!this.#started) return;
-    const { session, disk } = await this.#started;
+    const { session, disk, http } = await this.#started;
     await session.close();
     await disk.shutdown();
+    http.close();
   }
 }

@@ -1,13 +1,23 @@
 /**
- * Small whole-file helpers on the main isolate, for state files such as resume
- * data (never for piece data: that goes through the worker pool).
+ * Small whole-file helpers on the main isolate, for control files such as resume data,
+ * the DHT table and logs (never for piece data: that goes through the worker pool).
+ *
+ * Control files take the same path checks as piece data (RELIABILITY rule 2, P6):
+ * `readControlFile`, `writeControlFile` and `openControlLog` name a file as a root the
+ * user chose plus components below it, `lstat` each component (`resolveSafePath`, shared
+ * with the piece workers) and refuse a symlink anywhere below the root, so a link planted
+ * in a download directory (`<dir>/.swarmd -> ~/.ssh`) cannot redirect what we write.
  *
  * Layer: platform.
  * @module
  */
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
+import * as fsp from "node:fs/promises";
+import { constants } from "node:fs";
 import { StorageError } from "../errors.ts";
 import { concatBytes } from "../util/bytes.ts";
+import { classifyStorageError } from "../storage/fault.ts";
+import { resolveSafePath } from "./worker_ops.ts";
 
 /**
  * Reads a whole file, refusing to read more than `maxBytes` (RELIABILITY rule 1).
@@ -20,11 +30,20 @@ export async function readFileCapped(
   path: string,
   maxBytes: number,
 ): Promise<Uint8Array | undefined> {
-  let file: Deno.FsFile;
+  return await readCapped(path, maxBytes, 0);
+}
+
+/** {@linkcode readFileCapped} with extra open flags (`O_NOFOLLOW`). */
+async function readCapped(
+  path: string,
+  maxBytes: number,
+  flags: number,
+): Promise<Uint8Array | undefined> {
+  let file: fsp.FileHandle;
   try {
-    file = await Deno.open(path, { read: true });
+    file = await fsp.open(path, constants.O_RDONLY | flags);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
+    if ((e as { code?: string }).code === "ENOENT") return undefined;
     throw new StorageError(`Cannot open "${path}": ${(e as Error).message}`, {
       op: "read",
       path,
@@ -36,8 +55,8 @@ export async function readFileCapped(
     let length = 0;
     while (length <= maxBytes) {
       const chunk = new Uint8Array(Math.min(64 * 1024, maxBytes + 1 - length));
-      const n = await file.read(chunk);
-      if (n === null) break;
+      const { bytesRead: n } = await file.read(chunk, 0, chunk.length, null);
+      if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       length += n;
     }
@@ -56,7 +75,121 @@ export async function readFileCapped(
       cause: e,
     });
   } finally {
-    file.close();
+    await file.close();
+  }
+}
+
+/**
+ * Reads a control file below `root`, refusing symlinks below the root.
+ * @param root a directory the user chose (itself allowed to be a symlink)
+ * @param components the file's path below `root`
+ * @param maxBytes cap in bytes
+ * @returns the bytes, or `undefined` when the file is missing (or a directory on its path
+ *   is missing or a file)
+ * @throws {StorageError} naming the file when a component is a symlink, or the file is too
+ *   large or unreadable
+ */
+export async function readControlFile(
+  root: string,
+  components: readonly string[],
+  maxBytes: number,
+): Promise<Uint8Array | undefined> {
+  let path: string | undefined;
+  try {
+    path = resolveSafePath(root, components, false);
+  } catch (e) {
+    // A file where a directory should be: the control file cannot exist (a symlink throws).
+    if (classifyStorageError(e).kind === "not-a-directory") return undefined;
+    throw e;
+  }
+  return path === undefined ? undefined : await readCapped(path, maxBytes, constants.O_NOFOLLOW);
+}
+
+/**
+ * Replaces a control file below `root` atomically ({@linkcode writeFileAtomic}), making
+ * missing directories and refusing symlinks below the root.
+ * @param root a directory the user chose (made when missing; itself allowed to be a symlink)
+ * @param components the file's path below `root`
+ * @param bytes new contents
+ * @throws {StorageError} naming the file when a component is a symlink or not a directory,
+ *   or any step of the write fails
+ */
+export async function writeControlFile(
+  root: string,
+  components: readonly string[],
+  bytes: Uint8Array,
+): Promise<void> {
+  const path = resolveSafePath(root, components, true)!;
+  try {
+    await writeFileAtomic(path, bytes);
+  } catch (e) {
+    // A full disk has no room for the temporary file: rewrite the old file in place (its
+    // blocks are allocated). Not atomic, but a torn file is only ignored at the next start.
+    if (classifyStorageError(e).kind !== "no-space" || !await rewriteInPlace(path, bytes)) throw e;
+  }
+}
+
+/**
+ * Deletes a control file below `root` (never through a symlink below the root); a file
+ * that is already gone is fine.
+ * @param root a directory the user chose
+ * @param components the file's path below `root`
+ * @throws {StorageError} naming the file when a component is a symlink
+ */
+export async function removeControlFile(
+  root: string,
+  components: readonly string[],
+): Promise<void> {
+  let path: string | undefined;
+  try {
+    path = resolveSafePath(root, components, false);
+  } catch (e) {
+    if (classifyStorageError(e).kind === "not-a-directory") return;
+    throw e;
+  }
+  if (path !== undefined) await fsp.rm(path, { force: true });
+}
+
+/** Overwrites an existing regular file (never through a symlink); false when there is none. */
+async function rewriteInPlace(path: string, bytes: Uint8Array): Promise<boolean> {
+  let file: fsp.FileHandle;
+  try {
+    file = await fsp.open(path, constants.O_WRONLY | constants.O_NOFOLLOW);
+  } catch {
+    return false; // no old file to reuse: the original error stands
+  }
+  try {
+    for (let at = 0; at < bytes.length;) {
+      at += (await file.write(bytes, at, bytes.length - at, at)).bytesWritten;
+    }
+    await file.truncate(bytes.length);
+    await file.sync();
+    return true;
+  } catch {
+    return false; // the original error says more
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Opens a log file for appending (created `0644` when missing), refusing a symlink as the
+ * file itself: the directory is the user's choice, the name below it is checked.
+ * @param path the log file
+ * @returns a handle; the caller closes it
+ * @throws {StorageError} naming the file when it is a symlink or cannot be opened
+ */
+export async function openControlLog(path: string): Promise<fsp.FileHandle> {
+  const safe = resolveSafePath(dirname(path), [basename(path)], true)!;
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW;
+  try {
+    return await fsp.open(safe, flags, 0o644);
+  } catch (e) {
+    throw new StorageError(`Cannot open log "${safe}": ${(e as Error).message}`, {
+      op: "open",
+      path: safe,
+      cause: e,
+    });
   }
 }
 
@@ -118,8 +251,18 @@ async function syncDirectory(dir: string): Promise<void> {
  * @throws {RangeError} when `infoHashHex` is not 40 hex digits (it becomes a file name)
  */
 export function resumePath(root: string, infoHashHex: string): string {
+  return join(root, ...resumeComponents(infoHashHex));
+}
+
+/**
+ * A resume file's path below its download root: `[".swarmd", "<info-hash hex>.resume"]`.
+ * @param infoHashHex the info-hash as 40 hex digits
+ * @returns the path components
+ * @throws {RangeError} when `infoHashHex` is not 40 hex digits (it becomes a file name)
+ */
+export function resumeComponents(infoHashHex: string): string[] {
   if (!/^[0-9a-fA-F]{40}$/.test(infoHashHex)) {
     throw new RangeError(`Cannot name a resume file for info-hash "${infoHashHex}"`);
   }
-  return join(root, ".swarmd", `${infoHashHex.toLowerCase()}.resume`);
+  return [".swarmd", `${infoHashHex.toLowerCase()}.resume`];
 }

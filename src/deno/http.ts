@@ -4,29 +4,86 @@
  * read incrementally and aborted past `maxBytes` of decompressed data (RELIABILITY TC1),
  * and a timeout. Only http: and https: URLs are fetched.
  *
+ * It is also the web seeds' {@linkcode RangeFetcher} (BEP 19): a GET with `Range` and
+ * `Accept-Encoding: identity` (a compressed body would not be the bytes asked for),
+ * redirects not followed, the body handed over chunk by chunk. `fetch` keeps connections
+ * alive between requests to one host once a body is read or cancelled.
+ *
  * Layer: platform.
  * @module
  */
 import { TrackerError } from "../errors.ts";
-import { concatBytes } from "../util/bytes.ts";
+import { readStreamCapped } from "./read_capped.ts";
 import type { HttpFetcher, HttpFetchOptions, HttpFetchResult } from "../tracker/http_client.ts";
+import type {
+  RangeFetcher,
+  RangeFetchOptions,
+  RangeResponse,
+} from "../session/web_seed_transport.ts";
 
 /** Options of {@linkcode DenoHttpFetcher}. */
 export interface DenoHttpFetcherOptions {
   /** `User-Agent` header (default `"swarmd/0.1"`). */
   readonly userAgent?: string;
+  /** Extra CA certificates (PEM) to trust for https, e.g. a test server's own. */
+  readonly caCerts?: readonly string[];
 }
 
-/** {@linkcode HttpFetcher} over Deno's `fetch`. */
-export class DenoHttpFetcher implements HttpFetcher {
+/** {@linkcode HttpFetcher} and {@linkcode RangeFetcher} over Deno's `fetch`. */
+export class DenoHttpFetcher implements HttpFetcher, RangeFetcher {
   readonly #userAgent: string;
+  readonly #client: Deno.HttpClient | undefined;
 
   /**
    * Builds the fetcher.
-   * @param options request headers
+   * @param options request headers and extra CA certificates
    */
   constructor(options: DenoHttpFetcherOptions = {}) {
     this.#userAgent = options.userAgent ?? "swarmd/0.1";
+    this.#client = options.caCerts
+      ? Deno.createHttpClient({ caCerts: [...options.caCerts] })
+      : undefined;
+  }
+
+  /**
+   * GETs bytes `start`..`end` of `url` for a web seed, without following redirects.
+   * @param url an http(s) URL
+   * @param options the range and an abort signal
+   * @returns the answer, its body unread
+   * @throws {Error} on a non-http(s) URL, a network error or an abort
+   */
+  async fetchRange(url: string, options: RangeFetchOptions): Promise<RangeResponse> {
+    if (!/^https?:\/\//i.test(url)) throw new Error(`Refusing to fetch "${url}": not http(s)`);
+    const response = await fetch(url, {
+      redirect: "manual",
+      signal: options.signal,
+      headers: {
+        "user-agent": this.#userAgent,
+        range: `bytes=${options.start}-${options.end}`,
+        "accept-encoding": "identity",
+      },
+      ...(this.#client ? { client: this.#client } : {}),
+    });
+    const reader = response.body?.getReader();
+    const length = response.headers.get("content-length");
+    return {
+      status: response.status,
+      location: response.headers.get("location") ?? undefined,
+      contentRange: response.headers.get("content-range") ?? undefined,
+      contentLength: length !== null && /^\d{1,15}$/.test(length) ? Number(length) : undefined,
+      read: async () => {
+        const next = await reader?.read();
+        return next === undefined || next.done ? undefined : next.value;
+      },
+      cancel: async () => {
+        await reader?.cancel().catch(() => {/* already ended or aborted */});
+      },
+    };
+  }
+
+  /** Closes the https client, if one was made for extra CA certificates. */
+  close(): void {
+    this.#client?.close();
   }
 
   /**
@@ -53,6 +110,7 @@ export class DenoHttpFetcher implements HttpFetcher {
         redirect: "manual",
         signal: controller.signal,
         headers: { "user-agent": this.#userAgent, "accept-encoding": "gzip" },
+        ...(this.#client ? { client: this.#client } : {}),
       });
       const body = await readCapped(response, options.maxBytes, controller);
       return {
@@ -77,20 +135,8 @@ async function readCapped(
   maxBytes: number,
   controller: AbortController,
 ): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      controller.abort();
-      await reader.cancel().catch(() => {/* already aborted */});
-      throw new TrackerError(`Tracker response exceeds ${maxBytes} bytes`);
-    }
-    parts.push(value);
-  }
-  return concatBytes(parts);
+  const body = await readStreamCapped(response.body, maxBytes);
+  if (body !== undefined) return body;
+  controller.abort();
+  throw new TrackerError(`Tracker response exceeds ${maxBytes} bytes`);
 }

@@ -8,12 +8,17 @@
  * @module
  */
 import dgram from "node:dgram";
-import type { Datagram, PeerAddress, UdpSocketLike } from "../runtime/types.ts";
+import type { Datagram, DatagramInfo, PeerAddress, UdpSocketLike } from "../runtime/types.ts";
+
+/** The UDP maximum: a receive buffer this large never truncates. */
+const MAX_DATAGRAM_BYTES = 65_536;
 
 class DenoUdpSocket implements UdpSocketLike {
   readonly addr: PeerAddress;
   #conn: Deno.DatagramConn;
   #closed = false;
+  /** `receive()` reads into this and copies out the datagram (Deno would allocate 64 KiB). */
+  #scratch: Uint8Array | undefined = new Uint8Array(MAX_DATAGRAM_BYTES);
 
   constructor(conn: Deno.DatagramConn) {
     this.#conn = conn;
@@ -31,11 +36,23 @@ class DenoUdpSocket implements UdpSocketLike {
   }
 
   async receive(): Promise<Datagram | null> {
+    // one scratch buffer; a concurrent second receive() gets its own
+    const scratch = this.#scratch ?? new Uint8Array(MAX_DATAGRAM_BYTES);
+    this.#scratch = undefined;
+    try {
+      const got = await this.receiveInto(scratch);
+      return got && { data: scratch.slice(0, got.length), from: got.from };
+    } finally {
+      this.#scratch = scratch;
+    }
+  }
+
+  async receiveInto(buffer: Uint8Array): Promise<DatagramInfo | null> {
     if (this.#closed) return null;
     try {
-      const [data, from] = await this.#conn.receive();
+      const [data, from] = await this.#conn.receive(buffer);
       const a = from as Deno.NetAddr;
-      return { data, from: { host: a.hostname, port: a.port } };
+      return { length: data.length, from: { host: a.hostname, port: a.port } };
     } catch (e) {
       if (
         this.#closed || e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted
@@ -57,12 +74,15 @@ class DenoUdpSocket implements UdpSocketLike {
   }
 }
 
-/** `node:dgram` fallback: datagrams are queued (at most 1,024) until `receive` takes them. */
+/**
+ * `node:dgram` fallback: datagrams are queued (at most 1,024) until `receive` or
+ * `receiveInto` takes them; pending calls are served in order.
+ */
 class NodeUdpSocket implements UdpSocketLike {
   readonly addr: PeerAddress;
   readonly #socket: dgram.Socket;
   readonly #queue: Datagram[] = [];
-  #waiter: ((d: Datagram | null) => void) | undefined;
+  readonly #waiters: ((d: Datagram | null) => void)[] = [];
   #closed = false;
 
   private constructor(socket: dgram.Socket) {
@@ -71,11 +91,9 @@ class NodeUdpSocket implements UdpSocketLike {
     this.addr = { host: a.address, port: a.port };
     socket.on("message", (msg: Uint8Array, rinfo: { address: string; port: number }) => {
       const d = { data: new Uint8Array(msg), from: { host: rinfo.address, port: rinfo.port } };
-      if (this.#waiter) {
-        const w = this.#waiter;
-        this.#waiter = undefined;
-        w(d);
-      } else if (this.#queue.length < 1024) this.#queue.push(d); // else dropped, as UDP may
+      const w = this.#waiters.shift();
+      if (w) w(d);
+      else if (this.#queue.length < 1024) this.#queue.push(d); // else dropped, as UDP may
     });
     socket.on("error", () => {/* lossy by contract; send errors are per datagram */});
   }
@@ -105,16 +123,22 @@ class NodeUdpSocket implements UdpSocketLike {
   receive(): Promise<Datagram | null> {
     if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift()!);
     if (this.#closed) return Promise.resolve(null);
-    return new Promise((resolve) => this.#waiter = resolve);
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  async receiveInto(buffer: Uint8Array): Promise<DatagramInfo | null> {
+    const d = await this.receive();
+    if (d === null) return null;
+    const length = Math.min(d.data.length, buffer.length);
+    buffer.set(d.data.subarray(0, length));
+    return { length, from: d.from };
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#socket.close();
-    const w = this.#waiter;
-    this.#waiter = undefined;
-    w?.(null);
+    for (const w of this.#waiters.splice(0)) w(null);
   }
 }
 

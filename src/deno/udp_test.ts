@@ -19,6 +19,28 @@ Deno.test("bindUdp() sends and receives datagrams on loopback; close() ends rece
   a.close();
 });
 
+Deno.test("bindUdp() receiveInto() fills the caller's buffer; pending calls settle in arrival order", async () => {
+  const a = await bindUdp({ host: "127.0.0.1", port: 0 });
+  const b = await bindUdp({ host: "127.0.0.1", port: 0 });
+  const settled: number[] = []; // first byte of each datagram, in the order its call settled
+  const pending = [0, 1, 2].map(() => {
+    const buf = new Uint8Array(2048);
+    return b.receiveInto!(buf).then((got) => {
+      assertEquals([got?.length, got?.from], [99 + buf[0]!, a.addr]);
+      settled.push(buf[0]!);
+    });
+  });
+  for (let i = 1; i <= 3; i++) await a.send(new Uint8Array(99 + i).fill(i), b.addr);
+  await Promise.all(pending);
+  assertEquals(settled, [1, 2, 3]);
+  await a.send(new Uint8Array([7, 7]), b.addr);
+  assertEquals((await b.receive())?.data, new Uint8Array([7, 7])); // an owned copy, exact length
+  const last = b.receiveInto!(new Uint8Array(16));
+  b.close();
+  assertEquals(await last, null);
+  a.close();
+});
+
 Deno.test("resolveHost() passes IP literals through and returns [] for names that do not resolve", async () => {
   assertEquals(await resolveHost("127.0.0.1"), ["127.0.0.1"]);
   assertEquals(await resolveHost("::1"), ["::1"]);

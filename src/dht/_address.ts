@@ -8,6 +8,7 @@
  */
 import type { PeerAddress } from "../runtime/types.ts";
 import { classifyHost, formatIp, parseIp, parseIpv6 } from "../util/ip.ts";
+import { isValidPort, isWithinScope } from "../util/address.ts";
 
 /**
  * Reads a dotted-quad IPv4 address as a number, without allocating (hot path).
@@ -48,15 +49,21 @@ export function isLocalHost(host: string): boolean {
 }
 
 /**
- * Whether an address may enter the routing table, a lookup or a peer list (D7).
+ * Whether an address may enter the routing table, a lookup or a peer list (D7), by the
+ * source-scope rule (util/address.ts `isWithinScope`): a node or peer learned from
+ * `source` is usable when `source` is at least as local. A node we heard from directly
+ * (it queried us, answered us, or we were told to use it) is its own source: any unicast
+ * address of it is usable, a LAN or loopback DHT included, while a public node can never
+ * point us (or, in our replies, anyone) at a local address.
  * @param addr the address
- * @param allowLocal accept loopback/private addresses (test mode)
- * @returns true when the port is 1..65535, the host an IP literal, and not local unless allowed
+ * @param source the host that told us of it (`addr.host` for a node heard directly)
+ * @param allowLocal accept every IP literal whatever its source (test mode)
+ * @returns true when the port is 1..65535, the host an IP literal, and the scope allows it
  */
-export function isUsableAddress(addr: PeerAddress, allowLocal: boolean): boolean {
-  if (!Number.isInteger(addr.port) || addr.port < 1 || addr.port > 65535) return false;
-  if (allowLocal) return ipv4Number(addr.host) >= 0 || parseIpv6(addr.host) !== undefined;
-  return !isLocalHost(addr.host);
+export function isUsableAddress(addr: PeerAddress, source: string, allowLocal: boolean): boolean {
+  if (!isValidPort(addr.port)) return false;
+  if (ipv4Number(addr.host) < 0 && parseIpv6(addr.host) === undefined) return false;
+  return allowLocal || isWithinScope(addr, source);
 }
 
 /** A canonical `host:port` key (IPv6 bracketed): util/address.ts's `formatAddress`. */

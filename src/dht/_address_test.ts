@@ -39,17 +39,29 @@ Deno.test("isLocalHost() flags loopback, private, link-local, CGNAT, multicast a
   for (const [host, want] of cases) assertEquals(isLocalHost(host), want, host);
 });
 
-Deno.test("isUsableAddress() needs a port in 1..65535 and honours allowLocal", () => {
-  const cases: [string, number, boolean, boolean][] = [
-    ["1.2.3.4", 6881, false, true],
-    ["1.2.3.4", 0, false, false],
-    ["1.2.3.4", 65536, false, false],
-    ["127.0.0.1", 6881, false, false],
-    ["127.0.0.1", 6881, true, true],
-    ["localhost", 6881, true, false],
+Deno.test("isUsableAddress() needs a port in 1..65535, an IP literal, and a source at least as local", () => {
+  const cases: [string, number, string, boolean, boolean][] = [
+    // [host, port, source, allowLocal, usable]
+    ["1.2.3.4", 6881, "5.6.7.8", false, true],
+    ["1.2.3.4", 0, "5.6.7.8", false, false],
+    ["1.2.3.4", 65536, "5.6.7.8", false, false],
+    ["127.0.0.1", 6881, "5.6.7.8", false, false], // a public node points at loopback (D7)
+    ["192.168.1.9", 6881, "5.6.7.8", false, false],
+    ["127.0.0.1", 6881, "127.0.0.1", false, true], // heard from directly: its own source
+    ["127.0.0.2", 6881, "127.0.0.1", false, true], // a loopback node may give loopback
+    ["192.168.1.9", 6881, "127.0.0.1", false, true],
+    ["192.168.1.9", 6881, "192.168.1.1", false, true],
+    ["127.0.0.2", 6881, "192.168.1.1", false, false], // a LAN node may not give loopback
+    ["224.0.0.1", 6881, "127.0.0.1", false, false], // multicast, never
+    ["127.0.0.1", 6881, "5.6.7.8", true, true], // test mode
+    ["localhost", 6881, "127.0.0.1", true, false], // names are never nodes
   ];
-  for (const [host, port, allow, want] of cases) {
-    assertEquals(isUsableAddress({ host, port }, allow), want, `${host}:${port} ${allow}`);
+  for (const [host, port, source, allow, want] of cases) {
+    assertEquals(
+      isUsableAddress({ host, port }, source, allow),
+      want,
+      `${host}:${port} from ${source}`,
+    );
   }
 });
 

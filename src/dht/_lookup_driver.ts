@@ -34,7 +34,7 @@ export interface DriveOptions {
   /** Ends the lookup early. */
   readonly signal?: AbortSignal | undefined;
   /** New peers, batch by batch. */
-  readonly onPeers?: ((peers: PeerAddress[]) => void) | undefined;
+  readonly onPeers?: ((peers: PeerAddress[], from: PeerAddress) => void) | undefined;
 }
 
 /**
@@ -94,7 +94,7 @@ function send(
       const fresh = lookup.onReply(seed.address, reply, deps.clock.now());
       if (fresh.length > 0 && options.onPeers) {
         try {
-          options.onPeers(fresh);
+          options.onPeers(fresh, seed.address);
         } catch (e) {
           deps.log.warn("DHT onPeers callback threw", { error: String(e) }); // user code
         }

@@ -35,7 +35,8 @@ export async function resolveSeeds(
   o: ResolveOptions,
 ): Promise<LookupSeed[]> {
   const lists = await Promise.all(addrs.map((a) => resolveOne(a, o)));
-  return lists.flat().filter((a) => isUsableAddress(a, o.allowLocalAddresses))
+  // Bootstrap nodes are the user's own choice: each is its own source (a LAN router is fine).
+  return lists.flat().filter((a) => isUsableAddress(a, a.host, o.allowLocalAddresses))
     .map((address) => ({ address }));
 }
 

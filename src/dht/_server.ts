@@ -45,6 +45,8 @@ export interface ServerAnswer {
   readonly isError: boolean;
   /** Whether an announce was stored. */
   readonly stored: boolean;
+  /** The peer stored by an announce, for the node's `onAnnounce`. */
+  readonly announced?: { readonly infoHash: Uint8Array; readonly peer: PeerAddress };
 }
 
 function errorReply(q: KrpcQuery, code: number, message: string, state: ServerState): ServerAnswer {
@@ -55,7 +57,11 @@ function errorReply(q: KrpcQuery, code: number, message: string, state: ServerSt
 
 function nodesFor(target: Uint8Array, from: PeerAddress, state: ServerState): DhtContact[] {
   const v6 = from.host.includes(":");
-  return state.table.closest(target, state.k * 2).filter((n) => n.address.host.includes(":") === v6)
+  return state.table.closest(target, state.k * 2)
+    .filter((n) =>
+      n.address.host.includes(":") === v6 &&
+      isUsableAddress(n.address, from.host, state.allowLocalAddresses)
+    )
     .slice(0, state.k);
 }
 
@@ -115,8 +121,10 @@ export function answerQuery(
     }
     case "get_peers": {
       const token = state.tokens.issue(from.host, q.infoHash, now);
+      // Never hand a requester an address more local than itself (D7).
       const values = state.peers.peers(q.infoHash, now, state.random)
-        .filter((p) => p.host.includes(":") === v6);
+        .filter((p) => p.host.includes(":") === v6)
+        .filter((p) => isUsableAddress(p, from.host, state.allowLocalAddresses));
       const nodes = nodesFor(q.infoHash, from, state);
       const r: KrpcResponse = {
         ...base,
@@ -131,11 +139,16 @@ export function answerQuery(
         return errorReply(q, KRPC_ERROR_CODES.protocol, "Bad token", state);
       }
       const peer = { host: from.host, port: q.impliedPort ? from.port : q.port };
-      if (!isUsableAddress(peer, state.allowLocalAddresses)) {
+      if (!isUsableAddress(peer, from.host, state.allowLocalAddresses)) {
         return errorReply(q, KRPC_ERROR_CODES.protocol, "Invalid port or address", state);
       }
       state.peers.announce(q.infoHash, peer, now);
-      return { bytes: fitted(base, cap), isError: false, stored: true };
+      return {
+        bytes: fitted(base, cap),
+        isError: false,
+        stored: true,
+        announced: { infoHash: q.infoHash, peer },
+      };
     }
     case "unknown":
       return errorReply(q, KRPC_ERROR_CODES.methodUnknown, "Method Unknown", state);

@@ -93,6 +93,7 @@ export class DhtNode {
   #retryTimer: Timer | undefined;
   #retryDelayMs: number;
   #externalHost: string | undefined;
+  readonly #onAnnounce: ((infoHash: Uint8Array, peer: PeerAddress) => void) | undefined;
   #stoppers = new Set<() => void>();
 
   /**
@@ -106,6 +107,7 @@ export class DhtNode {
     this.#random = options.random;
     this.#log = options.logger ?? SILENT_LOGGER;
     this.#resolve = options.resolve;
+    this.#onAnnounce = options.onAnnounce;
     this.#o = settingsOf(options);
     const now = this.#clock.now();
     this.#tableOptions = {
@@ -208,7 +210,9 @@ export class DhtNode {
     if (!handlers) return;
     if (msg.kind === "error") return handlers.onFail();
     const seen = msg.requesterAddress;
-    if (seen && isUsableAddress(seen, this.#o.allowLocalAddresses)) this.#externalHost = seen.host;
+    if (seen && isUsableAddress(seen, d.from.host, this.#o.allowLocalAddresses)) {
+      this.#externalHost = seen.host;
+    }
     this.#table.insert({ id: msg.id, address: d.from }, now, "reply");
     handlers.onReply(msg);
   }
@@ -233,6 +237,13 @@ export class DhtNode {
     }, now);
     if (answer.stored) this.#stats.announcesStored++;
     this.#rpc.reply(answer.bytes, d.from, answer.isError);
+    if (answer.announced) {
+      try {
+        this.#onAnnounce?.(answer.announced.infoHash, answer.announced.peer);
+      } catch (e) {
+        this.#log.warn("DHT onAnnounce callback threw", { error: String(e) }); // user code
+      }
+    }
   }
 
   #common = (transactionId: Uint8Array) => ({
@@ -252,7 +263,8 @@ export class DhtNode {
    * @param addr the node's UDP address
    */
   addNode(addr: PeerAddress): void {
-    if (this.#closed || !isUsableAddress(addr, this.#o.allowLocalAddresses)) return;
+    // a peer told us of its own node: it is its own source
+    if (this.#closed || !isUsableAddress(addr, addr.host, this.#o.allowLocalAddresses)) return;
     this.start();
     void this.#ping(addr);
   }
@@ -297,7 +309,8 @@ export class DhtNode {
       const own = this.#peers.peers(target, this.#clock.now(), this.#random)
         .filter((p) => !result.peers.some((q) => q.host === p.host && q.port === p.port));
       if (own.length === 0) return result;
-      options.onPeers?.(own);
+      // each announced itself to us: it is its own source
+      for (const p of own) options.onPeers?.([p], p);
       return { ...result, peers: [...result.peers, ...own] };
     });
   }
@@ -362,7 +375,7 @@ export class DhtNode {
 
   #storeSelf(infoHash: Uint8Array, port: number, lookup: LookupResult): void {
     const self = { host: this.#externalHost ?? this.#socket.addr.host, port };
-    if (!isUsableAddress(self, this.#o.allowLocalAddresses)) return;
+    if (!isUsableAddress(self, self.host, this.#o.allowLocalAddresses)) return;
     const kth = lookup.closest[this.#o.k - 1];
     if (kth && compareDistance(infoHash, this.#table.id, kth.id) > 0) return;
     this.#peers.announce(infoHash, self, this.#clock.now());

@@ -117,6 +117,21 @@ Deno.test("DhtNode.announce() stores our peer on the closest nodes and getPeers(
   closeAll(n);
 });
 
+Deno.test("DhtNode tells onAnnounce of each announce_peer it stores, with the announcer as the peer", async () => {
+  const heard: string[] = [];
+  const n = makeNet(3, {
+    onAnnounce: (hash, peer) => heard.push(`${hash[0]} ${peer.host}:${peer.port}`),
+  });
+  n.nodes[0]!.start();
+  const all = Promise.all(n.nodes.slice(1).map((node) => node.bootstrap()));
+  assert((await n.clock.runUntil(all, 30_000)).every(Boolean));
+  const hash = new Uint8Array(20).fill(7);
+  const r = await n.clock.runUntil(n.nodes[2]!.announce(hash, 7000), 30_000);
+  assert(r.announcedTo >= 1);
+  assert(heard.includes(`7 ${host(2)}:7000`), heard.join(", "));
+  closeAll(n);
+});
+
 Deno.test("DhtNode drops replies it never asked for, with a wrong id, or from the wrong source (D6)", async () => {
   const n = await joined(2);
   const fake = probe(n, { host: "11.0.77.1", port: 6881 });
@@ -157,7 +172,7 @@ Deno.test("DhtNode answers a malformed query with error 203 and ignores non-dict
   fake.socket.close();
 });
 
-Deno.test("DhtNode rate-limits a flooding IP (D2) and refuses loopback nodes by default (D7)", async () => {
+Deno.test("DhtNode rate-limits a flooding IP (D2); a loopback node that queried it is kept but never handed to a public node (D7)", async () => {
   const n = await joined(2);
   const node = n.nodes[0]!;
   const fake = probe(n, { host: "11.0.77.1", port: 6881 });
@@ -175,10 +190,26 @@ Deno.test("DhtNode rate-limits a flooding IP (D2) and refuses loopback nodes by 
   const local = n.net.bindSync({ host: "127.0.0.1", port: 6881 });
   await local.send(ping(1), node.address);
   await n.clock.advance(200);
-  assert(!node.routingTable.entries().some((e) => e.address.host === "127.0.0.1"));
+  assert(node.routingTable.entries().some((e) => e.address.host === "127.0.0.1"));
+  const asker = probe(n, { host: "11.0.78.1", port: 6881 });
+  await asker.socket.send(
+    encodeKrpc({
+      kind: "query",
+      method: "find_node",
+      transactionId: new Uint8Array([9]),
+      id: new Uint8Array(20).fill(9),
+      target: new Uint8Array(20).fill(1),
+    }),
+    node.address,
+  );
+  await n.clock.advance(200);
+  const reply = asker.got.find((m) => m.kind === "response");
+  assert(reply && reply.kind === "response", "the public asker got an answer");
+  assert(!(reply.nodes ?? []).some((c) => c.address.host === "127.0.0.1"));
   closeAll(n);
   fake.socket.close();
   local.close();
+  asker.socket.close();
 });
 
 Deno.test("DhtNode.saveState() and loadState() carry the id and nodes to a new run", async () => {

@@ -31,6 +31,11 @@ export interface DhtNodeOptions {
   readonly bootstrapNodes?: readonly PeerAddress[];
   /** Accept loopback/private addresses everywhere (test mode, D7). Default false. */
   readonly allowLocalAddresses?: boolean;
+  /**
+   * Told of every `announce_peer` this node stores (a peer announcing itself for an
+   * info-hash): the session makes it a candidate at once for a torrent it is fetching.
+   */
+  readonly onAnnounce?: (infoHash: Uint8Array, peer: PeerAddress) => void;
   /** Bucket size and lookup width. Default 8. */
   readonly k?: number;
   /** Lookup parallelism. Default 3. */
@@ -65,8 +70,8 @@ export interface DhtLookupOptions {
   readonly kind?: LookupKind;
   /** Ends the lookup early; it then resolves with what it has. */
   readonly signal?: AbortSignal | undefined;
-  /** Called with each batch of new peers (`get_peers`). */
-  readonly onPeers?: ((peers: PeerAddress[]) => void) | undefined;
+  /** Called with each batch of new peers (`get_peers`) and the node that gave them. */
+  readonly onPeers?: ((peers: PeerAddress[], from: PeerAddress) => void) | undefined;
   /** Extra starting nodes (e.g. bootstrap routers, ids unknown). */
   readonly seeds?: readonly LookupSeed[];
 }
@@ -78,7 +83,7 @@ export interface DhtAnnounceOptions {
   /** Ends the announce early. */
   readonly signal?: AbortSignal | undefined;
   /** Called with the new peers of each reply of the `get_peers` lookup, as they arrive. */
-  readonly onPeers?: ((peers: PeerAddress[]) => void) | undefined;
+  readonly onPeers?: ((peers: PeerAddress[], from: PeerAddress) => void) | undefined;
 }
 
 /** Outcome of `DhtNode.announce`. */
@@ -101,6 +106,7 @@ export type NodeSettings = Required<
     | "nodeId"
     | "resolve"
     | "logger"
+    | "onAnnounce"
     | "table"
     | "store"
     | "rateLimit"

@@ -167,11 +167,12 @@ export class Lookup {
    * @param seeds the nodes
    */
   seed(seeds: readonly LookupSeed[]): void {
-    for (const s of seeds) this.#add(s.id, s.address);
+    for (const s of seeds) this.#add(s.id, s.address, s.address.host);
   }
 
-  #add(id: Uint8Array | undefined, address: PeerAddress): void {
-    if (!isUsableAddress(address, this.#opts.allowLocalAddresses)) return;
+  /** Adds a node to ask; `source` is who told us of it (the scope rule). */
+  #add(id: Uint8Array | undefined, address: PeerAddress, source: string): void {
+    if (!isUsableAddress(address, source, this.#opts.allowLocalAddresses)) return;
     const key = addressKey(address);
     if (this.#byKey.has(key)) return;
     const c: Candidate = { id: undefined, address, key, state: "new", token: undefined };
@@ -269,13 +270,13 @@ export class Lookup {
       if (c.id) this.#ids.delete(toLatin1(c.id));
       if (!this.#setId(c, reply.id)) c.state = "failed"; // duplicate or our own id
     }
-    for (const n of reply.nodes ?? []) this.#add(n.id, n.address);
+    for (const n of reply.nodes ?? []) this.#add(n.id, n.address, from.host);
     this.#trim();
     const fresh: PeerAddress[] = [];
     for (const p of reply.values ?? []) {
       const key = addressKey(p);
       if (this.#peers.size >= this.#opts.maxPeers || this.#peers.has(key)) continue;
-      if (!isUsableAddress(p, this.#opts.allowLocalAddresses)) continue;
+      if (!isUsableAddress(p, from.host, this.#opts.allowLocalAddresses)) continue;
       this.#peers.set(key, p);
       fresh.push(p);
     }

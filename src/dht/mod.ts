@@ -41,6 +41,7 @@ export {
 export type {
   Clock,
   Datagram,
+  DatagramInfo,
   Logger,
   PeerAddress,
   Random,

@@ -159,7 +159,8 @@ export class RoutingTable {
 
   #accepts(node: DhtContact): boolean {
     return node.id.length === NODE_ID_LENGTH && !bytesEqual(node.id, this.id) &&
-      isUsableAddress(node.address, this.#opts.allowLocalAddresses) &&
+      // inserted only when heard from directly (or restored): the node is its own source
+      isUsableAddress(node.address, node.address.host, this.#opts.allowLocalAddresses) &&
       (!this.#opts.enforceBep42 || isBep42Valid(node.id, node.address.host));
   }
 

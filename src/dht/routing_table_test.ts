@@ -47,16 +47,21 @@ Deno.test("RoutingTable.insert() reports updated for a known node and rejects in
       { id: new Uint8Array(19), address: { host: "11.5.5.6", port: 1 } },
       "rejected",
     ],
-    [
-      "loopback (D7)",
-      { id: node("83", 4).id, address: { host: "127.0.0.1", port: 1 } },
-      "rejected",
-    ],
-    [
-      "private (D7)",
-      { id: node("84", 5).id, address: { host: "192.168.0.9", port: 1 } },
-      "rejected",
-    ],
+    // A node is inserted only when heard from directly: it is its own source, so a LAN or
+    // loopback node is usable (the scope rule keeps it out of lookups and replies of public
+    // nodes instead).
+    ["loopback, heard directly", {
+      id: node("83", 4).id,
+      address: { host: "127.0.0.1", port: 1 },
+    }, "added"],
+    ["private, heard directly", {
+      id: node("84", 5).id,
+      address: { host: "192.168.0.9", port: 1 },
+    }, "added"],
+    ["multicast (D7)", {
+      id: node("87", 8).id,
+      address: { host: "224.0.0.9", port: 1 },
+    }, "rejected"],
     ["port 0 (D7)", { id: node("85", 6).id, address: { host: "11.7.7.7", port: 0 } }, "rejected"],
     ["a hostname", { id: node("86", 7).id, address: { host: "example.com", port: 1 } }, "rejected"],
   ];

@@ -49,6 +49,11 @@ export interface TorrentFile {
   readonly offset: number;
   /** The path as the torrent spelled it, joined with "/": for humans only. */
   readonly displayPath: string;
+  /**
+   * The path as the torrent spells it, unsanitised: the torrent's name, then (multi-file)
+   * each component. Only for building BEP 19 web-seed URLs, never a file-system path.
+   */
+  readonly rawPath: readonly string[];
   /** BEP 47 padding file: part of the piece layout, never written to disk. */
   readonly isPadding: boolean;
   /** BEP 47 symlink entry: informational only; no link is ever created. */
@@ -251,7 +256,7 @@ function layoutFiles(raw: RawInfo, name: string): { files: TorrentFile[]; rename
   if (!raw.isMultiFile) {
     if (name !== raw.name) renamed.push({ from: raw.name, to: name });
     const [only] = raw.files;
-    return { files: [fileEntry(only!, [name], raw.name, 0)], renamed };
+    return { files: [fileEntry(only!, [name], [raw.name], 0)], renamed };
   }
   const realIndex = raw.files.flatMap((f, i) => f.isPadding ? [] : [i]);
   const safe = sanitizePaths(realIndex.map((i) => raw.files[i]!.components), {
@@ -261,13 +266,14 @@ function layoutFiles(raw: RawInfo, name: string): { files: TorrentFile[]; rename
   let next = 0;
   let offset = 0;
   const files = raw.files.map((f, i) => {
-    const display = [raw.name, ...f.components].join("/");
+    const rawPath = [raw.name, ...f.components];
+    const display = rawPath.join("/");
     const path = f.isPadding
       ? [name, ...sanitizePath(f.components, `info.files[${i}].path`)]
       : [name, ...safe.paths[next++]!];
     const to = path.join("/");
     if (!f.isPadding && to !== display) renamed.push({ from: display, to });
-    const entry = fileEntry(f, path, display, offset);
+    const entry = fileEntry(f, path, rawPath, offset);
     offset += f.length;
     return entry;
   });
@@ -277,14 +283,15 @@ function layoutFiles(raw: RawInfo, name: string): { files: TorrentFile[]; rename
 function fileEntry(
   raw: RawInfo["files"][number],
   path: string[],
-  displayPath: string,
+  rawPath: string[],
   offset: number,
 ): TorrentFile {
   return {
     path,
     length: raw.length,
     offset,
-    displayPath,
+    displayPath: rawPath.join("/"),
+    rawPath,
     isPadding: raw.isPadding,
     isSymlink: raw.isSymlink,
   };

@@ -71,6 +71,7 @@ Deno.test("parseTorrent() loads a single-file torrent", () => {
     length: 5,
     offset: 0,
     displayPath: "file.bin",
+    rawPath: ["file.bin"],
     isPadding: false,
     isSymlink: false,
   }]);
@@ -402,4 +403,14 @@ Deno.test("parseInfoDictionary() hashes the given bytes and attaches extras (BEP
   assertEquals(same.infoHashHex, meta.infoHashHex);
   const e = assertThrows(() => parseInfoDictionary(info.subarray(1)), MetainfoError);
   assertEquals(e.field, "(bencode)");
+});
+
+Deno.test("parseTorrent() keeps each file's unsanitised path for web-seed URLs", () => {
+  const meta = parseTorrent(torrent(multiInfo({
+    name: "dir",
+    pieces: hashes(1),
+    files: [{ length: 3, path: ["..", "a b.txt"] }, { length: 2, path: ["c"] }],
+  })));
+  assertEquals(meta.files.map((f) => f.rawPath), [["dir", "..", "a b.txt"], ["dir", "c"]]);
+  assertEquals(meta.files[0]!.path.includes(".."), false);
 });

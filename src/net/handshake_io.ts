@@ -41,6 +41,10 @@ export interface HandshakeResult {
   readonly connectMs?: number;
   /** Clock ms we sent our handshake (incoming connections): the peer's answer times a round trip. */
   readonly answeredAt?: number;
+  /** The transport beneath (set by the session's connection manager). */
+  readonly transport?: "tcp" | "utp";
+  /** The payload stream is RC4-encrypted (MSE/PE). */
+  readonly encrypted?: boolean;
 }
 
 /**
@@ -100,13 +104,21 @@ export async function writeHandshake(
   infoHash: Uint8Array,
   local: LocalHandshake,
 ): Promise<void> {
-  await conn.write(
-    encodeHandshake({
-      infoHash,
-      peerId: local.peerId,
-      extensionProtocol: true,
-      fastExtension: true,
-      dht: local.dht,
-    }),
-  );
+  await conn.write(handshakeBytes(infoHash, local));
+}
+
+/**
+ * Our 68-byte handshake for `infoHash` (also the initial payload of an MSE handshake).
+ * @param infoHash torrent info-hash
+ * @param local our peer id and flags
+ * @returns the encoded handshake
+ */
+export function handshakeBytes(infoHash: Uint8Array, local: LocalHandshake): Uint8Array {
+  return encodeHandshake({
+    infoHash,
+    peerId: local.peerId,
+    extensionProtocol: true,
+    fastExtension: true,
+    dht: local.dht,
+  });
 }

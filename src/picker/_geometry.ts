@@ -6,6 +6,7 @@
  * @module
  */
 import { pieceLengthAt } from "../util/pieces.ts";
+import type { Bitfield } from "../util/bitfield.ts";
 import type { BlockRequest } from "./picker_types.ts";
 
 /** Validated sizes and the arithmetic on them. */
@@ -75,5 +76,21 @@ export class PieceGeometry {
   request(index: number, b: number): BlockRequest {
     const begin = b * this.blockLength;
     return { index, begin, length: Math.min(this.blockLength, this.pieceLengthOf(index) - begin) };
+  }
+}
+
+/**
+ * Calls `fn` with every set bit of `has`, a byte at a time (empty bytes skipped).
+ * @throws {RangeError} when the bitfield does not have `pieceCount` bits
+ */
+export function forEachSetBit(has: Bitfield, pieceCount: number, fn: (index: number) => void) {
+  if (has.length !== pieceCount) {
+    throw new RangeError(`Bitfield has ${has.length} bits, expected ${pieceCount}`);
+  }
+  const bytes = has.toBytes();
+  for (let k = 0; k < bytes.length; k++) {
+    const byte = bytes[k]!;
+    if (byte === 0) continue;
+    for (let bit = 0; bit < 8; bit++) if (byte & (0x80 >> bit)) fn(k * 8 + bit);
   }
 }

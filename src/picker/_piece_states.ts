@@ -13,8 +13,14 @@ import { PieceBuckets } from "./_buckets.ts";
 import type { PieceGeometry } from "./_geometry.ts";
 import { PartialPiece } from "./_partial.ts";
 import { checkPicker } from "./_picker_invariants.ts";
+import { DeadlineBook } from "./_deadlines.ts";
 import { RequestBook } from "./_request_book.ts";
-import { type BlockCancel, type BlockRequest, DEFAULT_PRIORITY } from "./picker_types.ts";
+import {
+  type BlockAddress,
+  type BlockCancel,
+  type BlockRequest,
+  DEFAULT_PRIORITY,
+} from "./picker_types.ts";
 
 /** Per-piece state and the transitions between piece states. */
 export class PieceStates {
@@ -34,6 +40,8 @@ export class PieceStates {
   readonly open = new Set<number>();
   /** Outstanding requests by peer. */
   readonly book = new RequestBook();
+  /** Time-critical pieces (someone is waiting to read them). */
+  readonly deadlines = new DeadlineBook();
   /** Have-all peers. */
   seeds = 0;
   /** Verified pieces. */
@@ -73,6 +81,7 @@ export class PieceStates {
   /** Marks a (valid) piece verified, forgetting its requests. */
   setHave(index: number): void {
     if (this.have[index]) return;
+    this.deadlines.delete(index);
     const p = this.partials.get(index);
     if (p !== undefined) this.#discard(p);
     else if (this.buckets.contains(index)) {
@@ -108,18 +117,34 @@ export class PieceStates {
   /** Requests up to `max` free blocks of piece `index` from `peerId`, appending to `out`. */
   take(index: number, peerId: string, max: number, out: BlockRequest[]): void {
     const p = this.partials.get(index) ?? this.touch(index);
-    const wanted = this.prio[index]! > 0;
     for (let b = 0; b < p.blockCount && max > 0 && p.free > 0; b++) {
       if (p.owner[b] !== undefined || p.isReceived(b)) continue;
-      p.owner[b] = peerId;
-      p.free--;
-      p.requested++;
-      if (wanted) this.wantedFree--;
-      this.book.add(peerId, index, b);
-      out.push(this.geo.request(index, b));
+      this.#assign(p, b, peerId, out);
       max--;
     }
     if (p.free === 0) this.open.delete(index);
+  }
+
+  /**
+   * Requests the free blocks of piece `index` from block `b` on, up to `max` and up to the
+   * first block that is not free, from `peerId`, appending to `out`.
+   * @returns the block number after the last one taken (`blockCount` at the piece's end)
+   */
+  takeFrom(index: number, b: number, peerId: string, max: number, out: BlockRequest[]): number {
+    const p = this.partials.get(index) ?? this.touch(index);
+    for (; b < p.blockCount && max > 0; b++, max--) {
+      if (p.owner[b] !== undefined || p.isReceived(b)) break;
+      this.#assign(p, b, peerId, out);
+    }
+    if (p.free === 0) this.open.delete(index);
+    if (p.isUntouched) this.reset(p); // nothing taken from an untouched piece
+    return b;
+  }
+
+  /** Whether block `b` of piece `index` is neither requested nor received (untouched: yes). */
+  isFree(index: number, b: number): boolean {
+    const p = this.partials.get(index);
+    return p === undefined || (p.owner[b] === undefined && !p.isReceived(b));
   }
 
   /** Requests block `b` of partial piece `p` a second time, from `peerId` (endgame). */
@@ -153,6 +178,31 @@ export class PieceStates {
     p.sender[b] = peerId;
     p.receivedCount++;
     return cancel;
+  }
+
+  /**
+   * Returns `peerId`'s requests to the pool: `blocks` of them, or all when omitted.
+   * @returns the requests actually released
+   */
+  release(peerId: string, blocks?: readonly BlockAddress[]): BlockRequest[] {
+    const released: BlockRequest[] = [];
+    if (blocks === undefined) {
+      for (const [index, set] of this.book.take(peerId) ?? []) {
+        for (const b of set) {
+          released.push(this.geo.request(index, b));
+          this.unassign(peerId, index, b);
+        }
+      }
+      return released;
+    }
+    for (const { index, begin } of blocks) {
+      const b = this.geo.blockAt(index, begin);
+      if (b < 0 || !this.book.holds(peerId, index, b)) continue;
+      this.book.delete(peerId, index, b);
+      released.push(this.geo.request(index, b));
+      this.unassign(peerId, index, b);
+    }
+    return released;
   }
 
   /** Drops `peerId`'s hold on block `b` of piece `index` (its book entry already gone). */
@@ -195,6 +245,8 @@ export class PieceStates {
   check(): void {
     const geo = this.geo;
     this.book.assertCounts();
+    const broken = this.deadlines.check(this.have);
+    if (broken !== undefined) throw new Error(`PiecePicker invariant broken: ${broken}`);
     checkPicker({
       pieceCount: geo.pieceCount,
       avail: this.avail,
@@ -214,6 +266,16 @@ export class PieceStates {
       pieceLengthOf: (i) => geo.pieceLengthOf(i),
       blockCountOf: (i) => geo.blockCountOf(i),
     });
+  }
+
+  /** Free block `b` of `p` becomes requested from `peerId`, appended to `out`. */
+  #assign(p: PartialPiece, b: number, peerId: string, out: BlockRequest[]): void {
+    p.owner[b] = peerId;
+    p.free--;
+    p.requested++;
+    if (this.prio[p.index]! > 0) this.wantedFree--;
+    this.book.add(peerId, p.index, b);
+    out.push(this.geo.request(p.index, b));
   }
 
   /** Forgets a partial piece and its requests, removing its free blocks from the count. */

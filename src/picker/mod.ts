@@ -27,6 +27,7 @@ export {
   type BlockRequest,
   DEFAULT_PRIORITY,
   type FileRange,
+  type PickOptions,
   type PickPeer,
   type PiecePickerOptions,
 } from "./picker_types.ts";

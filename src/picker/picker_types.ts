@@ -58,8 +58,20 @@ export interface PickPeer {
   readonly choked?: boolean;
   /** BEP 6 suggested pieces: taken first when wanted (a seed hinting at least-sent pieces). */
   readonly suggested?: ReadonlySet<number>;
+  /**
+   * Estimated ms for this peer to deliver a block requested now (its queue and round
+   * trip at its current rate); undefined when unknown. Decides who may take a
+   * time-critical piece before its deadline.
+   */
+  readonly deliveryMs?: number;
   /** Pieces this peer refused lately (BEP 6 REJECT_REQUEST), keyed by index: not asked of it again yet. */
   readonly refused?: ReadonlyMap<number, unknown>;
+}
+
+/** Per-call options of `PiecePicker.pickBlocks` and `pickSpan`. */
+export interface PickOptions {
+  /** Clock ms now, to compare with piece deadlines. Default 0. */
+  readonly now?: number;
 }
 
 /** A file's byte range inside the torrent's concatenated content. */
@@ -84,4 +96,9 @@ export interface PiecePickerOptions {
   readonly blockLength?: number;
   /** Pick random pieces (not rarest) until this many are verified; default 4. */
   readonly randomFirstPieces?: number;
+  /**
+   * Blocks of an overdue time-critical piece are duplicated only to peers that deliver
+   * within this, ms; default 2,000 (a slower copy would not beat the first).
+   */
+  readonly deadlineDuplicateWithinMs?: number;
 }

@@ -2,7 +2,9 @@
  * Piece picker: which blocks to request from which peer (BEP 3 rarest first,
  * BEP 6 allowed-fast while choked, strict endgame, piece and file priorities).
  *
- * Order of picks for one peer, highest priority level (7) down to 1:
+ * Time-critical pieces (a deadline: someone waits to read them) come first, for peers
+ * that can deliver in time, duplicated once overdue (`_time_critical.ts`). Then, highest
+ * priority level (7) down to 1:
  * 1. partial pieces (some block requested or received): first those this peer is
  *    already working on, then the others (snubbed peers only continue their own);
  * 2. untouched pieces, rarest first with a random tie-break (see `_buckets.ts`);
@@ -20,24 +22,33 @@
  * Invariants (`assertInvariants()`): every requested block belongs to a partial
  * piece we don't have and is recorded under exactly its requesters; an untouched
  * piece is bucketed iff it is wanted; the wanted-missing, wanted-bytes, free-block
- * and have counters match a recount; availability ≥ 0.
+ * and have counters match a recount; availability ≥ 0; no verified piece has a deadline.
  *
- * Layer: core (pure; randomness injected, no clock needed).
+ * Layer: core (pure; randomness injected, the time passed in).
  * @module
  */
 import type { Random } from "../runtime/types.ts";
 import type { Bitfield } from "../util/bitfield.ts";
 import { MAX_PRIORITY } from "./_buckets.ts";
 import { checkPriority, piecePrioritiesForFiles } from "./_file_priorities.ts";
-import { PieceGeometry } from "./_geometry.ts";
+import { forEachSetBit, PieceGeometry } from "./_geometry.ts";
 import { PieceStates } from "./_piece_states.ts";
-import { type CanUse, peerFilter, pickRandom, pickRarest, pickSequential } from "./_select.ts";
+import {
+  openPartials,
+  peerFilter,
+  pickEndgame,
+  type UntouchedOrder,
+  untouchedPieces,
+} from "./_select.ts";
+import { pickSpan } from "./_span.ts";
+import { pickTimeCritical } from "./_time_critical.ts";
 import {
   BLOCK_LENGTH,
   type BlockAddress,
   type BlockReceipt,
   type BlockRequest,
   type FileRange,
+  type PickOptions,
   type PickPeer,
   type PiecePickerOptions,
 } from "./picker_types.ts";
@@ -70,6 +81,7 @@ export class PiecePicker {
   readonly #s: PieceStates;
   readonly #randomFirst: number;
   readonly #random: Random;
+  readonly #duplicateWithinMs: number;
   #sequential = false;
 
   /**
@@ -88,6 +100,7 @@ export class PiecePicker {
     this.#s = new PieceStates(this.#geo, random);
     this.#randomFirst = randomFirst;
     this.#random = random;
+    this.#duplicateWithinMs = options.deadlineDuplicateWithinMs ?? 2_000;
   }
 
   /**
@@ -129,7 +142,7 @@ export class PiecePicker {
    * @throws {RangeError} when the bitfield length is not `pieceCount`
    */
   addPeer(has: Bitfield): void {
-    this.#forEachBit(has, (i) => this.#s.bump(i, 1));
+    forEachSetBit(has, this.pieceCount, (i) => this.#s.bump(i, 1));
   }
 
   /**
@@ -139,10 +152,10 @@ export class PiecePicker {
    */
   removePeer(has: Bitfield): void {
     const avail = this.#s.avail;
-    this.#forEachBit(has, (i) => {
+    forEachSetBit(has, this.pieceCount, (i) => {
       if (avail[i]! <= 0) throw new RangeError(`Piece ${i} availability would go negative`);
     });
-    this.#forEachBit(has, (i) => this.#s.bump(i, -1));
+    forEachSetBit(has, this.pieceCount, (i) => this.#s.bump(i, -1));
   }
 
   /**
@@ -269,17 +282,25 @@ export class PiecePicker {
   // ---- picking -----------------------------------------------------------------
 
   /**
-   * Chooses up to `maxBlocks` new requests for `peer` and records them as requested.
+   * Chooses up to `maxBlocks` new requests for `peer` and records them as requested:
+   * time-critical pieces first (see {@linkcode setPieceDeadline}), then the rules above.
    * @param peer a snapshot of the peer
    * @param maxBlocks how many more requests the peer's pipeline takes now
+   * @param options the clock, for deadlines
    * @returns the requests to send, in order
    * @throws {RangeError} when `peer.has` is a bitfield of the wrong length
    */
-  pickBlocks(peer: PickPeer, maxBlocks: number): BlockRequest[] {
+  pickBlocks(peer: PickPeer, maxBlocks: number, options: PickOptions = {}): BlockRequest[] {
     const out: BlockRequest[] = [];
-    const can = peerFilter(peer, this.pieceCount, this.#s.prio, this.#s.have);
-    if (can === undefined || !(maxBlocks > 0)) return out;
     const s = this.#s;
+    const can = peerFilter(peer, this.pieceCount, s.prio, s.have);
+    if (can === undefined || !(maxBlocks > 0)) return out;
+    if (s.deadlines.size > 0) {
+      const canAny = peerFilter(peer, this.pieceCount, undefined, s.have)!;
+      const now = options.now ?? 0;
+      const pick = { peer, can: canAny, now, duplicateWithinMs: this.#duplicateWithinMs };
+      pickTimeCritical(s, pick, maxBlocks, out);
+    }
     const snubbed = peer.isSnubbed === true;
     if (peer.suggested && !snubbed && !this.#sequential) {
       for (const i of peer.suggested) {
@@ -287,20 +308,85 @@ export class PiecePicker {
         if (can(i)) s.take(i, peer.id, maxBlocks - out.length, out);
       }
     }
-    const partials = this.#openPartials(peer.id, snubbed);
+    const partials = openPartials(s, peer.id, snubbed);
     for (let level = MAX_PRIORITY; level >= 1 && out.length < maxBlocks; level--) {
       for (const i of partials) {
         if (out.length >= maxBlocks) break;
         if (s.prio[i] === level && can(i)) s.take(i, peer.id, maxBlocks - out.length, out);
       }
       if (out.length >= maxBlocks || s.buckets.levelSize(level) === 0) continue;
-      const pieces = this.#untouched(level, can, maxBlocks - out.length, snubbed);
+      const need = maxBlocks - out.length;
+      const pieces = untouchedPieces(s, level, need, { ...this.#order(snubbed), can });
       for (const i of pieces) s.take(i, peer.id, maxBlocks - out.length, out);
     }
     if (out.length < maxBlocks && s.wantedFree === 0 && !snubbed) {
-      this.#endgame(peer.id, can, maxBlocks - out.length, out);
+      pickEndgame(s, peer.id, can, maxBlocks - out.length, out);
     }
     return out;
+  }
+
+  /**
+   * Chooses one contiguous span of up to `maxBlocks` blocks for a source that serves byte
+   * ranges (a BEP 19 web seed), and records it as requested. The span starts where
+   * {@linkcode pickBlocks} would start (time-critical pieces, partial pieces, then
+   * untouched ones in pick order; endgame copies last) and runs on into the following
+   * pieces while their blocks are free.
+   * @param peer a snapshot of the source (usually `has: "all"`)
+   * @param maxBlocks the most blocks in the span
+   * @param options the clock, for deadlines
+   * @returns the blocks in byte order (each begins where the previous one ends)
+   * @throws {RangeError} when `peer.has` is a bitfield of the wrong length
+   */
+  pickSpan(peer: PickPeer, maxBlocks: number, options: PickOptions = {}): BlockRequest[] {
+    const s = this.#s;
+    const canWanted = peerFilter(peer, this.pieceCount, s.prio, s.have);
+    const can = peerFilter(peer, this.pieceCount, undefined, s.have);
+    if (canWanted === undefined || can === undefined) return [];
+    return pickSpan(s, {
+      peer,
+      can,
+      canWanted,
+      now: options.now ?? 0,
+      duplicateWithinMs: this.#duplicateWithinMs,
+      order: this.#order(peer.isSnubbed === true),
+    }, maxBlocks);
+  }
+
+  // ---- deadlines -----------------------------------------------------------------
+
+  /**
+   * Makes piece `index` time-critical (libtorrent's `set_piece_deadline`; the rules are in
+   * `_time_critical.ts`). A verified piece is ignored; verifying a piece drops its deadline.
+   * @param index piece index
+   * @param deadlineMs clock ms by which it should be verified
+   * @throws {RangeError} for an index outside the torrent or a non-finite deadline
+   */
+  setPieceDeadline(index: number, deadlineMs: number): void {
+    this.#geo.checkIndex(index);
+    if (!Number.isFinite(deadlineMs)) throw new RangeError(`Deadline ${deadlineMs} is not finite`);
+    if (!this.#s.have[index]) this.#s.deadlines.set(index, deadlineMs);
+  }
+
+  /**
+   * Makes piece `index` ordinary again (its reader moved on or went away).
+   * @param index piece index; one without a deadline is fine
+   */
+  clearPieceDeadline(index: number): void {
+    this.#s.deadlines.delete(index);
+  }
+
+  /**
+   * The deadline of piece `index`.
+   * @param index piece index
+   * @returns clock ms, or undefined when the piece is not time-critical
+   */
+  deadlineOf(index: number): number | undefined {
+    return this.#s.deadlines.get(index);
+  }
+
+  /** Number of time-critical pieces. */
+  get deadlineCount(): number {
+    return this.#s.deadlines.size;
   }
 
   // ---- bookkeeping -------------------------------------------------------------
@@ -334,25 +420,7 @@ export class PiecePicker {
    * @returns the requests actually released
    */
   releaseRequests(peerId: string, blocks?: readonly BlockAddress[]): BlockRequest[] {
-    const s = this.#s;
-    const released: BlockRequest[] = [];
-    if (blocks === undefined) {
-      for (const [index, set] of s.book.take(peerId) ?? []) {
-        for (const b of set) {
-          released.push(this.#geo.request(index, b));
-          s.unassign(peerId, index, b);
-        }
-      }
-      return released;
-    }
-    for (const { index, begin } of blocks) {
-      const b = this.#geo.blockAt(index, begin);
-      if (b < 0 || !s.book.holds(peerId, index, b)) continue;
-      s.book.delete(peerId, index, b);
-      released.push(this.#geo.request(index, b));
-      s.unassign(peerId, index, b);
-    }
-    return released;
+    return this.#s.release(peerId, blocks);
   }
 
   /**
@@ -423,66 +491,8 @@ export class PiecePicker {
 
   // ---- private -----------------------------------------------------------------
 
-  #forEachBit(has: Bitfield, fn: (index: number) => void): void {
-    if (has.length !== this.pieceCount) {
-      throw new RangeError(`Bitfield has ${has.length} bits, expected ${this.pieceCount}`);
-    }
-    const bytes = has.toBytes();
-    for (let k = 0; k < bytes.length; k++) {
-      const byte = bytes[k]!;
-      if (byte === 0) continue;
-      for (let bit = 0; bit < 8; bit++) if (byte & (0x80 >> bit)) fn(k * 8 + bit);
-    }
-  }
-
-  /** Open partial pieces, this peer's own first (only its own when `ownOnly`). */
-  #openPartials(peerId: string, ownOnly: boolean): number[] {
-    const { book, open } = this.#s;
-    const own: number[] = [];
-    for (const index of book.get(peerId)?.keys() ?? []) if (open.has(index)) own.push(index);
-    if (ownOnly || own.length === open.size) return own;
-    const mine = new Set(own);
-    for (const index of open) if (!mine.has(index)) own.push(index);
-    return own;
-  }
-
-  /** Untouched pieces of `level` holding at least `need` blocks, in pick order. */
-  #untouched(level: number, can: CanUse, need: number, reverse: boolean): number[] {
-    const s = this.#s;
-    const blockCountOf = (i: number) => this.#geo.blockCountOf(i);
-    if (this.#sequential) {
-      return pickSequential(s.buckets, level, need, {
-        can,
-        blockCountOf,
-        priorityOf: (i) => s.prio[i]!,
-        pieceCount: this.pieceCount,
-      });
-    }
-    if (s.haveCount >= this.#randomFirst) {
-      return pickRarest(s.buckets, level, need, { can, blockCountOf, reverse });
-    }
-    return pickRandom(s.buckets, level, need, {
-      can,
-      blockCountOf,
-      priorityOf: (i) => s.prio[i]!,
-      random: this.#random,
-      pieceCount: this.pieceCount,
-    });
-  }
-
-  /** Strict endgame: second copies of blocks requested from other peers. */
-  #endgame(peerId: string, can: CanUse, max: number, out: BlockRequest[]): void {
-    const s = this.#s;
-    const pieces = [...s.partials.values()]
-      .filter((p) => p.requested > 0 && can(p.index))
-      .sort((x, y) => s.prio[y.index]! - s.prio[x.index]!);
-    for (const p of pieces) {
-      for (let b = 0; b < p.blockCount; b++) {
-        const owner = p.owner[b];
-        if (owner === undefined || owner === peerId || p.dup[b] !== undefined) continue;
-        out.push(s.duplicate(p, b, peerId));
-        if (--max === 0) return;
-      }
-    }
+  #order(snubbed: boolean): UntouchedOrder {
+    const random = this.#s.haveCount < this.#randomFirst ? this.#random : undefined;
+    return { sequential: this.#sequential, random, reverse: snubbed };
   }
 }

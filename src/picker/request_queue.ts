@@ -139,6 +139,18 @@ export class RequestQueue {
     return Math.min(target, this.#o.maxRequestQueue, this.#peerLimit);
   }
 
+  /**
+   * Estimated ms for the peer to deliver one more block requested now: the blocks ahead of
+   * it at the peer's rate, plus a round trip (time-critical picks, `PickPeer.deliveryMs`).
+   * @param outstanding requests out at this peer
+   * @param rateBps the peer's payload rate to us, bytes/s
+   * @returns undefined while the rate is unknown (0)
+   */
+  deliveryMs(outstanding: number, rateBps: number): number | undefined {
+    if (!(rateBps > 0)) return undefined;
+    return Math.round(((outstanding + 1) * BLOCK_LENGTH * 1000) / rateBps + (this.#rttMs ?? 0));
+  }
+
   /** Whether `outstanding` requests leave room for more. */
   hasRoom(outstanding: number, rateBps: number): boolean {
     return outstanding < this.target(rateBps);

@@ -97,6 +97,14 @@ export interface Datagram {
   readonly from: PeerAddress;
 }
 
+/** Length and sender of a datagram received by {@linkcode UdpSocketLike.receiveInto}. */
+export interface DatagramInfo {
+  /** Bytes written into the caller's buffer. */
+  readonly length: number;
+  /** Sender address. */
+  readonly from: PeerAddress;
+}
+
 /** A datagram socket (UDP or in-memory). */
 export interface UdpSocketLike {
   /** The bound address. */
@@ -105,6 +113,14 @@ export interface UdpSocketLike {
   send(data: Uint8Array, to: PeerAddress): Promise<void>;
   /** Resolves with the next datagram, or `null` once closed. */
   receive(): Promise<Datagram | null>;
+  /**
+   * Optional fast path for busy sockets (uTP): receives the next datagram into `buffer`,
+   * which the caller reuses, so nothing is allocated for the payload; a longer datagram is
+   * truncated. Several calls may be pending at once, each with its own buffer: which call
+   * gets which datagram is unspecified, but they settle in arrival order, so datagrams
+   * that arrived together are handled in order, in one turn. Resolves `null` once closed.
+   */
+  receiveInto?(buffer: Uint8Array): Promise<DatagramInfo | null>;
   /** Closes the socket; a pending `receive` resolves `null`. Idempotent. */
   close(): void;
 }

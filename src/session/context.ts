@@ -11,6 +11,7 @@ import type { Settings } from "./settings.ts";
 import type { EventHub } from "./events.ts";
 import type { TokenBucket } from "../util/token_bucket.ts";
 import type { DhtNode } from "../dht/mod.ts";
+import type { RangeFetcher } from "./web_seed_transport.ts";
 
 /** Loads and saves resume data (a Deno binding writes it atomically beside the download). */
 export interface ResumeStore {
@@ -18,6 +19,23 @@ export interface ResumeStore {
   load(root: string, infoHashHex: string): Promise<Uint8Array | undefined>;
   /** Saves atomically. */
   save(root: string, infoHashHex: string, bytes: Uint8Array): Promise<void>;
+  /** Forgets a torrent's resume data (it was removed, or its data moved away). */
+  remove?(root: string, infoHashHex: string): Promise<void>;
+}
+
+/**
+ * Moves and deletes a torrent's files (`Torrent.moveStorage`, `Session.remove` with
+ * `deleteFiles`). Paths are a torrent's sanitised components below its save path; an
+ * implementation touches nothing else (no symlink is followed) and never the root itself.
+ */
+export interface StorageFiles {
+  /**
+   * Moves each file from below `from` to the same place below `to` (a rename on one file
+   * system, else copy then delete), creating directories; directories left empty go.
+   */
+  moveFiles(from: string, to: string, paths: readonly (readonly string[])[]): Promise<void>;
+  /** Deletes each file below `root` (missing ones are fine), then directories left empty. */
+  deleteFiles(root: string, paths: readonly (readonly string[])[]): Promise<void>;
 }
 
 /** The session services a torrent uses. */
@@ -46,8 +64,12 @@ export interface TorrentContext {
   readonly uploadBucket: TokenBucket;
   /** Resume persistence; `undefined` disables resume data. */
   readonly resumeStore: ResumeStore | undefined;
+  /** Moves and deletes files; `undefined` when the platform gave none. */
+  readonly storageFiles: StorageFiles | undefined;
   /** The session's DHT node, when the DHT runs. */
   dht(): DhtNode | undefined;
+  /** HTTP range requests for web seeds (BEP 19); without one, web seeds are not used. */
+  readonly webSeedFetcher?: RangeFetcher | undefined;
 }
 
 /** Loads and saves one blob of session state (the DHT routing table). */

@@ -1,7 +1,8 @@
 /**
  * The DHT as a peer source for one torrent (BEP 5): look the info-hash up and announce
- * our port on start and then every `dhtAnnounceIntervalMs`; peers go to the torrent's
- * door as each reply brings them. Never blocks other sources: lookups run in the background and
+ * our port on start and then every `dhtAnnounceIntervalMs`, and while the torrent has no
+ * peer on a back-off from `dhtStarvedRetryMs`; peers go to the torrent's door as each
+ * reply brings them. Never blocks other sources: lookups run in the background and
  * are bounded by the node's query and time budgets.
  *
  * Layer: driver.
@@ -18,6 +19,11 @@ export class DhtPeerSource {
   #timer: Timer | undefined;
   #abort = new AbortController();
   #running = false;
+  #unstarve: (() => void) | undefined;
+  /** While starved: the next lookup is due at, and the back-off after it. */
+  #starvedDueAt = 0;
+  #starvedBackoffMs = 0;
+  #lastStarvedAt = -Infinity;
 
   /** Binds to a torrent. */
   constructor(ctx: TorrentContext, torrent: TorrentRuntime) {
@@ -25,40 +31,78 @@ export class DhtPeerSource {
     this.#torrent = torrent;
   }
 
-  /** Runs a lookup now, then periodically. */
+  /** Runs a lookup now, then periodically, and sooner while the torrent has no peer. */
   start(): void {
+    this.#unstarve = this.#torrent.whenStarved(() => this.#starved());
     this.#round();
   }
 
   /** Stops scheduling and aborts a lookup in progress. */
   stop(): void {
+    this.#unstarve?.();
     this.#timer?.cancel();
     this.#abort.abort();
   }
 
-  #round(): void {
-    const dht = this.#ctx.dht();
-    if (!dht || this.#torrent.isStopped || this.#abort.signal.aborted) return;
-    if (this.#torrent.isPrivate()) return; // a magnet that turned out private (BEP 27)
-    if (!this.#running) {
-      this.#running = true;
-      const port = this.#ctx.listenPort();
-      // Peers reach the torrent per reply, not when the whole lookup ends (as libtorrent).
-      const options = {
-        signal: this.#abort.signal,
-        onPeers: (peers: PeerAddress[]) => void this.#torrent.addPeers(peers, "dht"),
-      };
-      const announce = port > 0
-        ? dht.announce(this.#torrent.infoHash, port, options)
-        : dht.lookup(this.#torrent.infoHash, { kind: "get_peers", ...options });
-      announce.then(
-        () => {},
-        (e) => this.#ctx.logger.debug("DHT announce failed", { error: String(e) }),
-      ).finally(() => this.#running = false);
+  /**
+   * Once a tick while the torrent has no peer: look again after `dhtStarvedRetryMs`
+   * (10 s), doubling up to the announce interval; a torrent that had peers in between
+   * starts over at 10 s.
+   */
+  #starved(): void {
+    const now = this.#ctx.clock.now();
+    const s = this.#ctx.settings;
+    if (now - this.#lastStarvedAt > 2 * s.tickIntervalMs) {
+      this.#starvedBackoffMs = s.dhtStarvedRetryMs;
+      this.#starvedDueAt = now + this.#starvedBackoffMs;
     }
+    this.#lastStarvedAt = now;
+    if (now < this.#starvedDueAt || this.#running) return;
+    this.#starvedBackoffMs = Math.min(2 * this.#starvedBackoffMs, s.dhtAnnounceIntervalMs);
+    this.#starvedDueAt = now + this.#starvedBackoffMs;
+    this.#lookup();
+  }
+
+  #round(): void {
+    this.#lookup();
+    if (this.#torrent.isStopped || this.#abort.signal.aborted) return;
     this.#timer = this.#ctx.clock.schedule(
       this.#ctx.settings.dhtAnnounceIntervalMs,
       () => this.#round(),
     );
+  }
+
+  #lookup(): void {
+    const dht = this.#ctx.dht();
+    if (!dht || this.#torrent.isStopped || this.#abort.signal.aborted || this.#running) return;
+    if (this.#torrent.isPrivate()) return; // a magnet that turned out private (BEP 27)
+    this.#running = true;
+    const port = this.#ctx.listenPort();
+    // Peers reach the torrent per reply, not when the whole lookup ends (as libtorrent),
+    // with the node that gave them as their source (the scope rule).
+    const options = {
+      signal: this.#abort.signal,
+      onPeers: (peers: PeerAddress[], from: PeerAddress) =>
+        void this.#torrent.addPeers(peers, "dht", from),
+    };
+    const { logger } = this.#ctx;
+    const what = port > 0 ? "announce" : "lookup";
+    logger.debug(`DHT ${what} started`, {
+      infoHash: this.#torrent.infoHashHex,
+      nodes: dht.stats.tableSize,
+    });
+    const announce = port > 0
+      ? dht.announce(this.#torrent.infoHash, port, options).then((r) => r.lookup)
+      : dht.lookup(this.#torrent.infoHash, { kind: "get_peers", ...options });
+    announce.then(
+      (r) =>
+        logger.debug(`DHT ${what} ended (${r.end})`, {
+          peers: r.peers.length,
+          queries: r.queries,
+          replies: r.replies,
+          failures: r.failures,
+        }),
+      (e) => logger.debug(`DHT ${what} failed`, { error: String(e) }),
+    ).finally(() => this.#running = false);
   }
 }

@@ -38,13 +38,14 @@ export class PeerDialer {
   }
 
   /**
-   * Adds candidate addresses to the peer list (the caller dials when any was new).
+   * Adds candidate addresses to the peer list (the caller dials when any was new);
+   * `via` is the host of the source that gave them (the scope rule).
    * @returns how many addresses were new
    */
-  addCandidates(addrs: Iterable<PeerAddress>, source: PeerSource): number {
+  addCandidates(addrs: Iterable<PeerAddress>, source: PeerSource, via?: string): number {
     let added = 0;
     const now = this.#ctx.clock.now();
-    for (const a of addrs) if (this.#list.add(a, source, now)) added++;
+    for (const a of addrs) if (this.#list.add(a, source, now, via)) added++;
     return added;
   }
 
@@ -128,9 +129,13 @@ export class PeerDialer {
         return;
       }
       this.#dialing++;
+      const { logger } = this.#ctx;
+      logger.debug(`dialing ${formatAddress(addr)}`, { infoHash: this.#infoHashHex });
       this.#ctx.dial(addr, this.#infoHashHex).then((ok) => {
         this.#dialing--;
-        if (!ok) this.#list.disconnected(addr, this.#ctx.clock.now(), true);
+        if (ok) return;
+        logger.debug(`dial ${formatAddress(addr)} failed (no connection or no handshake)`);
+        this.#list.disconnected(addr, this.#ctx.clock.now(), true);
       });
     }
   }

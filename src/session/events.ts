@@ -34,14 +34,21 @@ export interface TorrentStats {
   readonly bytesDownloaded: number;
   /** Payload bytes sent this session. */
   readonly bytesUploaded: number;
+  /** Distinct peers that sent payload this session. */
+  readonly peersUsed: number;
   /** Connected peers. */
   readonly peers: number;
   /** Connected peers that have every piece. */
   readonly seeds: number;
   /** Known peer addresses. */
   readonly knownPeers: number;
-  /** `"metadata" | "checking" | "downloading" | "seeding" | "stopped" | "error"`. */
+  /** `"metadata" | "checking" | "downloading" | "seeding" | "paused" | "stopped" | "error"`. */
   readonly state: TorrentState;
+  /**
+   * In the `error` state: why, in one line (Transmission's `errorString`), e.g.
+   * `Cannot write piece 3 to "/dl/x/a.bin": permission denied (EACCES)`.
+   */
+  readonly errorString?: string;
   /** Tracker status, when the torrent has trackers. */
   readonly trackers?: readonly TrackerSummary[];
 }
@@ -55,6 +62,7 @@ export type TorrentState =
   | "checking"
   | "downloading"
   | "seeding"
+  | "paused"
   | "stopped"
   | "error";
 
@@ -78,6 +86,7 @@ export type EngineEvent =
   | { type: "torrent-completed"; category: "torrent"; infoHash: string }
   | { type: "torrent-error"; category: "torrent"; infoHash: string; message: string }
   | { type: "torrent-stopped"; category: "torrent"; infoHash: string }
+  | { type: "torrent-paused"; category: "torrent"; infoHash: string }
   | { type: "piece-verified"; category: "piece"; infoHash: string; index: number }
   | {
     type: "piece-hash-failed";
@@ -96,6 +105,15 @@ export type EngineEvent =
   }
   | { type: "peer-closed"; category: "peer"; infoHash: string; peer: string; reason: string }
   | { type: "peer-banned"; category: "peer"; infoHash: string; peer: string; reason: string }
+  /** A web seed (BEP 19) failed a request and backs off, or (`dropped`) is given up. */
+  | {
+    type: "web-seed-warning";
+    category: "peer";
+    infoHash: string;
+    url: string;
+    message: string;
+    dropped: boolean;
+  }
   | { type: "tracker-announced"; category: "tracker"; infoHash: string; url: string; peers: number }
   | { type: "tracker-warning"; category: "tracker"; infoHash: string; url: string; message: string }
   | { type: "dht-warning"; category: "dht"; message: string }

@@ -39,7 +39,7 @@ export interface ExtensionHost {
   /** The info dictionary, once known. */
   infoBytes(): Uint8Array | undefined;
   /** The one door for peer addresses (PEX adds through it; `via` is who told us). */
-  addPeers(addrs: Iterable<PeerAddress>, source: PeerSource, via?: PeerAddress): number;
+  addPeers(addrs: Iterable<PeerAddress>, source: PeerSource, via?: PeerAddress | string): number;
   /** A ut_metadata reply (data or reject) for the metadata phase; ignored after it. */
   onMetadata(peer: Peer, message: MetadataMessage): void;
 }
@@ -91,7 +91,8 @@ export class ExtensionHub {
     if (peer.listenAddr) recipient.push(peer.listenAddr);
     peer.pex = {
       sender: new PexSender({ recipient }),
-      receiver: new PexReceiver({ allowLocal: this.#host.ctx.settings.allowLocalPeers }),
+      // Locality is the door's business (the scope rule, with this peer as the source).
+      receiver: new PexReceiver({ allowLocal: true }),
     };
   }
 

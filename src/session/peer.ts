@@ -18,8 +18,9 @@
 import { RateMeter } from "../choker/mod.ts";
 import { UploadQueue, type UploadQueueOptions } from "../choker/upload_queue.ts";
 import { RequestQueue, type RequestQueueOptions } from "../picker/request_queue.ts";
-import type { PeerConnection } from "../net/peer_connection.ts";
-import type { RemoteHandshake } from "../net/handshake_io.ts";
+import { PeerConnection, type PeerConnectionHandlers } from "../net/peer_connection.ts";
+import type { HandshakeResult, RemoteHandshake } from "../net/handshake_io.ts";
+import type { Clock, Conn } from "../runtime/types.ts";
 import type { PexReceiver, PexSender } from "../extensions/mod.ts";
 import type { PeerAddress } from "../runtime/types.ts";
 import { Bitfield } from "../util/bitfield.ts";
@@ -44,6 +45,10 @@ export interface PeerOptions {
   readonly connectMs?: number | undefined;
   /** When we answered its handshake (incoming connections). */
   readonly answeredAt?: number | undefined;
+  /** The transport beneath (default TCP). */
+  readonly transport?: "tcp" | "utp" | undefined;
+  /** The payload stream is RC4-encrypted. */
+  readonly encrypted?: boolean | undefined;
 }
 
 /** One connected peer of a torrent. */
@@ -88,6 +93,10 @@ export class Peer {
   extensionIds: ReadonlyMap<string, number> = new Map();
   /** Its ut_pex state, when in use. */
   pex: PeerPex | undefined;
+  /** The transport beneath the connection. */
+  readonly transport: "tcp" | "utp";
+  /** The payload stream is RC4-encrypted (MSE/PE). */
+  readonly encrypted: boolean;
 
   /** A record for a connection that passed the handshake. */
   constructor(conn: PeerConnection, options: PeerOptions) {
@@ -101,6 +110,8 @@ export class Peer {
       answeredAt: options.answeredAt,
     });
     this.uploads = new UploadQueue(options.settings);
+    this.transport = options.transport ?? "tcp";
+    this.encrypted = options.encrypted ?? false;
   }
 
   /** Socket's far end. */
@@ -131,5 +142,50 @@ export class Peer {
   /** Queues a message. */
   send(message: WireMessage): void {
     this.conn.send(message);
+  }
+
+  /**
+   * Wraps a handshaken `Conn` in a transport and a fresh record; call {@linkcode begin}
+   * once the record is registered.
+   * @param settings the engine's transport, request-queue and upload-queue limits
+   * @param pieceCount when known (exact bitfield checks)
+   */
+  static open(
+    conn: Conn,
+    hs: HandshakeResult,
+    options: {
+      readonly outgoing: boolean;
+      readonly clock: Clock;
+      readonly pieceCount: number | undefined;
+      readonly settings: PeerOptions["settings"] & {
+        readonly maxMessageBytes: number;
+        readonly readBufferBytes: number;
+        readonly writeCoalesceBytes: number;
+      };
+    },
+  ): Peer {
+    const s = options.settings;
+    const connection = new PeerConnection(conn, {
+      clock: options.clock,
+      remote: hs.remote,
+      outgoing: options.outgoing,
+      pieceCount: options.pieceCount,
+      maxMessageBytes: s.maxMessageBytes,
+      readBufferBytes: s.readBufferBytes,
+      writeCoalesceBytes: s.writeCoalesceBytes,
+    });
+    return new Peer(connection, {
+      settings: s,
+      pieceCount: options.pieceCount,
+      connectMs: hs.connectMs,
+      answeredAt: hs.answeredAt,
+      transport: hs.transport,
+      encrypted: hs.encrypted,
+    });
+  }
+
+  /** Starts reading: messages and the close go to `handlers`, after the handshake's leftover. */
+  begin(handlers: PeerConnectionHandlers, leftover: Uint8Array): void {
+    this.conn.start(handlers, leftover);
   }
 }

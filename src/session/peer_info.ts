@@ -38,6 +38,10 @@ export interface PeerInfo {
   readonly requestsOut: number;
   /** Its requests we have not served. */
   readonly requestsIn: number;
+  /** The transport: `"tcp"` or `"utp"` (BEP 29). */
+  readonly transport: "tcp" | "utp";
+  /** The connection is RC4-encrypted (MSE/PE). */
+  readonly encrypted: boolean;
 }
 
 /**
@@ -60,5 +64,7 @@ export function peerInfo(peer: Peer, now: number, picker: PiecePicker | undefine
     uploadBps: Math.round(peer.uploadMeter.rate(now)),
     requestsOut: picker?.requestCount(peer.id) ?? 0,
     requestsIn: peer.uploads.length,
+    transport: peer.transport,
+    encrypted: peer.encrypted,
   };
 }

@@ -10,7 +10,7 @@
  * @module
  */
 import type { PeerAddress } from "../runtime/types.ts";
-import { formatAddress, isLocalAddress, isValidPort } from "../util/address.ts";
+import { formatAddress, isValidPort, isWithinScope, localityOf } from "../util/address.ts";
 
 /** Where an address came from. */
 export type PeerSource = "manual" | "tracker" | "dht" | "pex" | "incoming" | "magnet";
@@ -30,7 +30,7 @@ export interface PeerListOptions {
   readonly maxSize: number;
   /** First back-off after a failure; doubles per failure, capped at 64×. */
   readonly reconnectBaseMs: number;
-  /** Accept local/private addresses from network sources (tests, demo). */
+  /** Accept every address from network sources, whatever the scope rule says (tests, demo). */
   readonly allowLocal: boolean;
 }
 
@@ -50,15 +50,20 @@ export class PeerList {
   }
 
   /**
-   * Adds an address. Network-learned local addresses and bad ports are refused unless
-   * allowed; an address the user gave (`manual`, a magnet's `x.pe`) is always accepted.
+   * Adds an address. One the user gave (`manual`, a magnet's `x.pe`) or an incoming peer's
+   * own listen address is accepted as it is; one a tracker, DHT node or PEX peer gave
+   * (`via`) by the source-scope rule (util/address.ts): that source must be at least as
+   * local as the address, and an unknown source counts as public. Bad ports never pass.
+   * @param via the host of the source that gave it (network sources)
    * @returns true when it was new
    */
-  add(addr: PeerAddress, source: PeerSource, now: number): boolean {
+  add(addr: PeerAddress, source: PeerSource, now: number, via?: string): boolean {
     if (!isValidPort(addr.port)) return false;
-    // The user's own peers (--peer, a magnet's x.pe) may be local; the network's may not.
-    const fromUser = source === "manual" || source === "magnet";
-    if (!fromUser && !this.#options.allowLocal && isLocalAddress(addr.host)) return false;
+    const trusted = source === "manual" || source === "magnet" || source === "incoming";
+    if (!trusted && !this.#options.allowLocal) {
+      const inScope = via === undefined ? localityOf(addr.host) === 0 : isWithinScope(addr, via);
+      if (!inScope) return false;
+    }
     const key = formatAddress(addr);
     if (this.#peers.has(key)) return false;
     if (this.#peers.size >= this.#options.maxSize && !this.#evictOne()) return false;

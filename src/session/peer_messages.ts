@@ -6,94 +6,27 @@
  * peers announce is kept raw on their records (`Peer.early`) and applied by
  * {@linkcode PeerMessageHandler.beginWork} once the piece count is known.
  *
- * The handler depends on {@linkcode PeerMessageHost}, declared here: it never imports the
- * torrent.
+ * The handler depends on {@linkcode PeerMessageHost}, declared beside it in
+ * peer_message_host.ts: it never imports the torrent.
  *
  * Layer: driver (decisions come from the picker, RequestQueue and UploadQueue cores).
  * @module
  */
 import type { WireMessage } from "../wire/mod.ts";
 import { decodeExtensionHandshake, type ExtensionHandshake } from "../wire/mod.ts";
-import type { PiecePicker } from "../picker/mod.ts";
-import type { SuperSeeder } from "../choker/super_seeder.ts";
-import type { Clock, PeerAddress } from "../runtime/types.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import type { Peer } from "./peer.ts";
-import type { Settings } from "./settings.ts";
-import type { TorrentState } from "./events.ts";
-import type { BlockRequest } from "../choker/upload_queue.ts";
+import type { PeerMessageHost, PieceWork } from "./peer_message_host.ts";
 
-/** Where blocks go: piece buffers and their verification (PiecePipeline). */
-export interface BlockSink {
-  /** False while requests pause after a failed write. */
-  canRequest(): boolean;
-  /** True when blocks of piece `index` are being assembled. */
-  has(index: number): boolean;
-  /** Piece buffer for `index`, allocated on first use. */
-  buffer(index: number): Uint8Array;
-  /** Every block of piece `index` arrived: hash and write it. */
-  submit(index: number): void;
-}
+export type {
+  BlockSink,
+  ExtensionSink,
+  PeerMessageHost,
+  PieceWork,
+  RequestSink,
+} from "./peer_message_host.ts";
 
-/** Where requests go: the upload side (Uploader). */
-export interface RequestSink {
-  /** A REQUEST arrived. */
-  request(peer: Peer, r: BlockRequest): void;
-  /** A CANCEL arrived. */
-  cancel(peer: Peer, r: BlockRequest): void;
-}
-
-/** The piece work of a torrent whose info dictionary is known. */
-export interface PieceWork {
-  /** Pieces in the torrent. */
-  readonly pieceCount: number;
-  /** Byte length of piece `index`. */
-  pieceSize(index: number): number;
-  /** Availability, requests and verified pieces. */
-  readonly picker: PiecePicker;
-  /** Piece buffers and their verification. */
-  readonly pipeline: BlockSink;
-  /** Serves requests. */
-  readonly uploader: RequestSink;
-  /** BEP 16 policy, while super-seeding. */
-  readonly superSeeder: SuperSeeder | undefined;
-}
-
-/** The BEP 10 side the handler talks to (ExtensionHub). */
-export interface ExtensionSink {
-  /** Sends our extension handshake. */
-  greet(peer: Peer): void;
-  /** The peer's extension handshake arrived (its ids are on the record). */
-  onHandshake(peer: Peer): void;
-  /** An extended message with one of our ids. */
-  onMessage(peer: Peer, extendedId: number, payload: Uint8Array): void;
-}
-
-/** What the handler needs from its torrent. */
-export interface PeerMessageHost {
-  /** Engine settings. */
-  readonly settings: Settings;
-  /** Monotonic time. */
-  readonly clock: Clock;
-  /** Live peers by id (endgame CANCELs go to other peers). */
-  readonly peers: ReadonlyMap<string, Peer>;
-  /** The torrent's lifecycle state; requests go out only while `"downloading"`. */
-  readonly state: TorrentState;
-  /** BEP 10 extensions. */
-  readonly extensions: ExtensionSink;
-  /** Payload counters and the download limits (TransferCounter). */
-  readonly transfer: { countDownload(peer: Peer, bytes: number): void };
-  /** A peer's interest or seed status changed: a regular upload slot may be free. */
-  slotsChanged(): void;
-  /** Requests were released: refill every peer's pipeline. */
-  refillAll(): void;
-  /** A peer told us its DHT port (BEP 5 `port`). */
-  dhtNode(addr: PeerAddress): void;
-  /** A peer that dialled us told us where it listens (BEP 10 `p`). */
-  listenAddressLearned(peer: Peer, addr: PeerAddress): void;
-  /** A peer offers the info dictionary of `size` bytes (BEP 9; the metadata phase listens). */
-  metadataOffered(peer: Peer, size: number): void;
-}
+const CHOKE_STATE = new Set(["choke", "unchoke", "interested", "not-interested"]);
 
 /** Protocol handling for the peers of one torrent. */
 export class PeerMessageHandler {
@@ -159,7 +92,8 @@ export class PeerMessageHandler {
     const host = this.#host;
     const opening = m.type === "bitfield" || m.type === "have-all" || m.type === "have-none" ||
       (m.type === "extended" && m.extendedId === 0);
-    peer.requests.firstMessage(host.clock.now(), opening);
+    peer.requests.firstMessage(host.ctx.clock.now(), opening);
+    if (CHOKE_STATE.has(m.type)) host.ctx.logger.debug(`${peer.id} sent ${m.type}`);
     switch (m.type) {
       case "keep-alive":
         return;
@@ -226,19 +160,26 @@ export class PeerMessageHandler {
     if (!peer.amInterested) return;
     const q = peer.requests;
     if (peer.peerChoking && q.allowedFast.size === 0) return;
-    const rate = peer.downloadMeter.rate(this.#host.clock.now());
+    const now = this.#host.ctx.clock.now();
+    const rate = peer.downloadMeter.rate(now);
     const outstanding = w.picker.requestCount(peer.id);
     const need = q.target(rate) - outstanding;
     if (need <= 0) return;
-    const blocks = w.picker.pickBlocks({
-      id: peer.id,
-      has: peer.isSeed ? "all" : peer.has,
-      isSnubbed: q.isSnubbed,
-      allowedFast: q.allowedFast,
-      suggested: q.suggested,
-      refused: q.refused,
-      choked: peer.peerChoking,
-    }, need);
+    const deliveryMs = q.deliveryMs(outstanding, rate);
+    const blocks = w.picker.pickBlocks(
+      {
+        id: peer.id,
+        has: peer.isSeed ? "all" : peer.has,
+        isSnubbed: q.isSnubbed,
+        allowedFast: q.allowedFast,
+        suggested: q.suggested,
+        refused: q.refused,
+        choked: peer.peerChoking,
+        ...(deliveryMs === undefined ? {} : { deliveryMs }),
+      },
+      need,
+      { now },
+    );
     for (const b of blocks) {
       peer.send({ type: "request", index: b.index, begin: b.begin, length: b.length });
     }
@@ -254,7 +195,7 @@ export class PeerMessageHandler {
    * @returns true when the peer was just snubbed (the caller refills the others)
    */
   tick(peer: Peer, now: number): boolean {
-    const s = this.#host.settings;
+    const s = this.#host.ctx.settings;
     if (now - peer.conn.lastReceivedAt > s.idleTimeoutMs) {
       peer.conn.close("idle");
       return false;
@@ -304,7 +245,7 @@ export class PeerMessageHandler {
 
   #hasRoom(peer: Peer): boolean {
     const w = this.#work!;
-    const rate = peer.downloadMeter.rate(this.#host.clock.now());
+    const rate = peer.downloadMeter.rate(this.#host.ctx.clock.now());
     return peer.requests.hasRoom(w.picker.requestCount(peer.id), rate);
   }
 
@@ -411,7 +352,7 @@ export class PeerMessageHandler {
     if (w.picker.releaseRequests(peer.id, [{ index, begin }]).length === 0) return;
     // A reject while unchoked refuses that piece (a seed keeping its upload for pieces
     // nobody else has): ask others for it for a while.
-    peer.requests.rejected(index, this.#host.clock.now(), !peer.peerChoking);
+    peer.requests.rejected(index, this.#host.ctx.clock.now(), !peer.peerChoking);
     this.#host.refillAll();
   }
 
@@ -439,7 +380,7 @@ export class PeerMessageHandler {
       }
       return;
     }
-    const now = this.#host.clock.now();
+    const now = this.#host.ctx.clock.now();
     this.#host.transfer.countDownload(peer, block.length);
     const rate = peer.downloadMeter.rate(now);
     if (picker.has(index)) {

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
 import type { PeerConnection } from "../net/peer_connection.ts";
 import { PiecePicker } from "../picker/mod.ts";
-import type { PeerAddress } from "../runtime/types.ts";
+import { type PeerAddress, SILENT_LOGGER } from "../runtime/types.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { SeededRandom } from "../util/prng.ts";
 import { encodeExtensionHandshake, type WireMessage } from "../wire/mod.ts";
@@ -94,12 +94,15 @@ function harness(pieces = 4, options: { magnet?: boolean; have?: number[] } = {}
     superSeeder: undefined,
   };
   const host = {
-    settings,
     now: 0,
-    clock: {
-      now: () => host.now,
-      wallNow: () => host.now,
-      schedule: () => ({ cancel() {} }),
+    ctx: {
+      settings,
+      logger: SILENT_LOGGER,
+      clock: {
+        now: () => host.now,
+        wallNow: () => host.now,
+        schedule: () => ({ cancel() {} }),
+      },
     },
     peers,
     state: (options.magnet ? "metadata" : "downloading") as TorrentState,
@@ -328,12 +331,12 @@ Deno.test("PeerMessageHandler.tick() snubs a silent peer, cancelling its request
   h.handler.onMessage(peer, { type: "have-all" });
   h.handler.onMessage(peer, { type: "unchoke" });
   const out = h.picker.requestCount(peer.id);
-  h.host.now = h.host.settings.snubTimeoutMs + 1;
+  h.host.now = h.host.ctx.settings.snubTimeoutMs + 1;
   assertEquals(h.handler.tick(peer, h.host.now), true);
   assertEquals(h.picker.requestCount(peer.id), 0);
   assertEquals(sent.filter((m) => m.type === "cancel").length, out);
   assert(peer.requests.isSnubbed);
   const idle = h.peer("10.0.0.2:6881");
-  h.handler.tick(idle.peer, h.host.settings.idleTimeoutMs + 1);
+  h.handler.tick(idle.peer, h.host.ctx.settings.idleTimeoutMs + 1);
   assertEquals(idle.closed(), "idle");
 });

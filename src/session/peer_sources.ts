@@ -8,11 +8,12 @@
  * Layer: driver.
  * @module
  */
-import type { Clock, Logger, Network, PeerAddress, Random } from "../runtime/types.ts";
+import type { Clock, Logger, Network, Random, UdpSocketLike } from "../runtime/types.ts";
 import { DhtNode } from "../dht/mod.ts";
 import { type HttpFetcher, HttpTrackerClient } from "../tracker/http_client.ts";
 import { UdpTrackerClient } from "../tracker/udp_client.ts";
 import { parseHostPort } from "../util/address.ts";
+import { toHex } from "../util/bytes.ts";
 import type { StateStore, TorrentContext } from "./context.ts";
 import type { EventHub } from "./events.ts";
 import type { Settings } from "./settings.ts";
@@ -40,6 +41,8 @@ export interface PeerSourceServices {
   readonly httpFetcher?: HttpFetcher | undefined;
   /** Where the DHT routing table is kept across runs. */
   readonly dhtStateStore?: StateStore | undefined;
+  /** The session's torrent with this hex info-hash (peers that announce to our DHT node). */
+  find(infoHashHex: string): TorrentRuntime | undefined;
 }
 
 /** The session-wide peer sources: the DHT node and the tracker transports. */
@@ -60,22 +63,11 @@ export class PeerSources {
   }
 
   /**
-   * Starts the DHT node on the listen address's port (or any port when that one is taken),
-   * loads the saved routing table and bootstraps in the background.
+   * Starts the DHT node on `socket` (the KRPC side of the session's UDP socket), loads the
+   * saved routing table and bootstraps in the background.
    */
-  async startDht(listen: PeerAddress): Promise<void> {
-    const { network, clock, random, logger, settings, hub } = this.#s;
-    let socket;
-    try {
-      socket = await network.bindUdp({ host: listen.host, port: listen.port });
-    } catch {
-      try {
-        socket = await network.bindUdp({ host: listen.host, port: 0 });
-      } catch (e) {
-        hub.emit({ type: "dht-warning", category: "dht", message: `DHT off: ${String(e)}` });
-        return;
-      }
-    }
+  async startDht(socket: UdpSocketLike): Promise<void> {
+    const { clock, random, logger, settings, hub } = this.#s;
     const bootstrapNodes = settings.dhtBootstrapNodes.flatMap((text) => {
       const addr = parseHostPort(text);
       return addr ? [addr] : [];
@@ -87,6 +79,9 @@ export class PeerSources {
       bootstrapNodes,
       allowLocalAddresses: settings.allowLocalPeers,
       logger,
+      // A peer announcing itself to our node for a torrent we fetch: a candidate at once
+      // (it is its own source).
+      onAnnounce: (infoHash, peer) => this.#s.find(toHex(infoHash))?.addPeers([peer], "dht", peer),
       ...(this.#s.resolveHost ? { resolve: this.#s.resolveHost } : {}),
     });
     const saved = await this.#s.dhtStateStore?.load().catch(() => undefined);
@@ -161,7 +156,11 @@ export class PeerSources {
       } catch {
         udp = undefined; // no UDP here: HTTP trackers still work
       }
-      return { ...(http ? { http } : {}), ...(udp ? { udp } : {}) };
+      return {
+        ...(http ? { http } : {}),
+        ...(udp ? { udp } : {}),
+        ...(resolveHost ? { resolveHost } : {}),
+      };
     })();
     return this.#transports;
   }

@@ -2,16 +2,21 @@
  * From blocks to verified pieces: piece buffers (recycled from the disk workers), the
  * hand-off of a whole piece to a worker (hash, then write), and what a hash failure
  * means for the peers that sent it — smart ban for a sole contributor, strikes for the
- * others (RELIABILITY PW9: an honest peer is never banned for another's data) — and the
- * back-off after a failed write (F3/F6: disk full, directory gone, permission): requests
- * pause for `writeRetryBaseMs` (5 s), doubling up to `writeRetryMaxMs` (5 minutes), until a
- * write succeeds again.
+ * others (RELIABILITY PW9: an honest peer is never banned for another's data) — and what
+ * a failed write means (F3/F6). A failure no retry can fix (permission, a path component
+ * that is a file or a symlink, a read-only file system, no space: `classifyStorageError`)
+ * ends the download when it happens again after a pause of `writeConfirmMs` (1 s: two
+ * workers racing to make one directory see EEXIST once, and recover). Any other failure
+ * pauses requests for `writeRetryBaseMs` (5 s), doubling up to `writeRetryMaxMs`; failures
+ * while paused belong to the same round, and after `writeRetryLimit` (3) rounds without a
+ * successful write the download ends too.
  *
  * Layer: driver.
  * @module
  */
 import type { Peer } from "./peer.ts";
 import type { TorrentContext } from "./context.ts";
+import { classifyStorageError, type StorageFault } from "../storage/fault.ts";
 
 /** What the pipeline needs from its torrent. */
 export interface PiecePipelineHost {
@@ -27,10 +32,19 @@ export interface PiecePipelineHost {
   pieceVerified(index: number): void;
   /** The piece failed its hash: the picker forgets its blocks; returns who sent them. */
   pieceFailed(index: number): string[];
-  /** A write failed: the piece is re-fetched after `retryMs`, when requests resume. */
-  writeFailed(index: number, error: unknown, retryMs: number): void;
+  /**
+   * A write failed: the piece is re-fetched after `retryMs`, when requests resume; without
+   * `retryMs` the failure is final (requests never resume).
+   */
+  writeFailed(index: number, fault: StorageFault, retryMs: number | undefined): void;
+  /** Requests may go out again (a pause after a failed write ended): refill every peer. */
+  refillAll(): void;
+  /** Runs before the first piece is written (the resume file is made); may reject. */
+  beforeFirstWrite(): Promise<void>;
   /** Bans a peer's address and closes it. */
   ban(peer: Peer, reason: string): void;
+  /** Drops a source that is not a peer (a web seed) by its id; false when unknown. */
+  banSource?(id: string, reason: string): boolean;
 }
 
 /** Piece assembly and verification for one torrent. */
@@ -39,17 +53,26 @@ export class PiecePipeline {
   readonly #buffers = new Map<number, Uint8Array>();
   readonly #strikes = new Map<string, number>();
   readonly #writes = new Set<Promise<void>>();
-  #pausedUntil = 0;
+  /** The pause after a failed write: its length, while it lasts. */
+  #pauseMs: number | undefined;
   #backoffMs = 0;
+  /** Rounds of failed writes since the last success. */
+  #retries = 0;
+  /** A failure no retry should fix happened once: the next one is final. */
+  #confirming = false;
+  /** A write failed for good: no more requests. */
+  #failed = false;
+  /** Settles once writes may start. */
+  #ready: Promise<void> | undefined;
 
   /** Binds to a torrent. */
   constructor(host: PiecePipelineHost) {
     this.#host = host;
   }
 
-  /** False while requests pause after a failed write. */
+  /** False while requests pause after a failed write, and for good after a final one. */
   canRequest(): boolean {
-    return this.#host.ctx.clock.now() >= this.#pausedUntil;
+    return !this.#failed && this.#pauseMs === undefined;
   }
 
   /** True when blocks of piece `index` are being assembled. */
@@ -75,26 +98,54 @@ export class PiecePipeline {
     this.#buffers.delete(index);
     if (!buf) return;
     const host = this.#host;
-    const job = host.ctx.disk.writePiece(host.storageId(), index, buf);
+    // The first write waits for the resume file to exist (a full disk finds it there).
+    this.#ready ??= host.beforeFirstWrite().catch(() => {});
+    const job = this.#ready.then(() => host.ctx.disk.writePiece(host.storageId(), index, buf));
     const tracked = job.then(() => {}, () => {});
     this.#writes.add(tracked);
     tracked.then(() => this.#writes.delete(tracked));
     job.then(
       (ok) => {
-        if (!ok) return this.#failed(index);
+        if (!ok) return this.#hashFailed(index);
         this.#backoffMs = 0;
+        this.#retries = 0;
+        this.#confirming = false;
         host.pieceVerified(index);
       },
-      (e) => {
-        const s = host.ctx.settings;
-        this.#backoffMs = Math.min(
-          s.writeRetryMaxMs,
-          Math.max(s.writeRetryBaseMs, this.#backoffMs * 2),
-        );
-        this.#pausedUntil = host.ctx.clock.now() + this.#backoffMs;
-        host.writeFailed(index, e, this.#backoffMs);
-      },
+      (e) => this.#writeFailed(index, classifyStorageError(e)),
     );
+  }
+
+  /**
+   * A rejected write: final when permanent or after `writeRetryLimit` rounds, else a pause
+   * (a failure while paused joins the round: pieces in flight fail together).
+   */
+  #writeFailed(index: number, fault: StorageFault): void {
+    const host = this.#host;
+    if (this.#failed) return host.writeFailed(index, fault, undefined);
+    if (this.#pauseMs !== undefined) return host.writeFailed(index, fault, this.#pauseMs);
+    const s = host.ctx.settings;
+    const final = fault.permanent ? this.#confirming : this.#retries >= s.writeRetryLimit;
+    if (final) {
+      this.#failed = true;
+      return host.writeFailed(index, fault, undefined);
+    }
+    if (fault.permanent) this.#confirming = true;
+    else {
+      this.#retries++;
+      this.#backoffMs = Math.min(
+        s.writeRetryMaxMs,
+        Math.max(s.writeRetryBaseMs, this.#backoffMs * 2),
+      );
+    }
+    const pauseMs = this.#pauseMs = fault.permanent ? s.writeConfirmMs : this.#backoffMs;
+    // The pause ends on its own timer, which also refills: requests resume exactly then,
+    // whatever the clock reads when it fires.
+    host.ctx.clock.schedule(pauseMs, () => {
+      this.#pauseMs = undefined;
+      if (!this.#failed) host.refillAll();
+    });
+    host.writeFailed(index, fault, pauseMs);
   }
 
   /** Resolves once every submitted piece has been hashed and written (or failed). */
@@ -106,7 +157,7 @@ export class PiecePipeline {
    * Smart ban: a peer that alone supplied a failed piece sent bad data. Otherwise each
    * contributor takes a strike, and `hashFailStrikes` strikes ban it.
    */
-  #failed(index: number): void {
+  #hashFailed(index: number): void {
     const host = this.#host;
     const contributors = host.pieceFailed(index);
     // bounded: strikes are advisory
@@ -114,10 +165,11 @@ export class PiecePipeline {
     for (const id of contributors) {
       const strikes = (this.#strikes.get(id) ?? 0) + (contributors.length === 1 ? Infinity : 1);
       this.#strikes.set(id, strikes);
+      if (strikes < host.ctx.settings.hashFailStrikes) continue;
       const peer = host.peers.get(id);
-      if (peer && strikes >= host.ctx.settings.hashFailStrikes) {
-        host.ban(peer, `sent data for piece ${index} that failed its hash`);
-      }
+      const reason = `sent data for piece ${index} that failed its hash`;
+      if (peer) host.ban(peer, reason);
+      else host.banSource?.(id, reason);
     }
   }
 }

@@ -7,20 +7,25 @@
  * Layer: driver.
  * @module
  */
-import type { Clock, Listener, Logger, Network, PeerAddress, Random } from "../runtime/types.ts";
+import type { Clock, Logger, Network, PeerAddress, Random } from "../runtime/types.ts";
 import type { DiskIo } from "../storage/disk_io.ts";
 import { SILENT_LOGGER } from "../runtime/types.ts";
 import type { MagnetLink, Metainfo } from "../metainfo/mod.ts";
 import { generatePeerId } from "../wire/mod.ts";
 import { TokenBucket } from "../util/token_bucket.ts";
+import { toHex } from "../util/bytes.ts";
+import { req2Hash } from "../net/mse/mod.ts";
 import { type Settings, validateSettings } from "./settings.ts";
 import { type EngineEvent, EventHub, type EventOptions } from "./events.ts";
-import type { ResumeStore, StateStore, TorrentContext } from "./context.ts";
+import type { ResumeStore, StateStore, StorageFiles, TorrentContext } from "./context.ts";
 import type { HttpFetcher } from "../tracker/http_client.ts";
+import type { RangeFetcher } from "./web_seed_transport.ts";
 import { TorrentRuntime } from "./torrent.ts";
 import { Torrent } from "./torrent_handle.ts";
 import { ConnectionManager } from "./connections.ts";
 import { PeerSources } from "./peer_sources.ts";
+import { bindListeners, type BoundListeners, listenAddress } from "./listeners.ts";
+import { DatagramMux, UtpSocket } from "../net/utp/mod.ts";
 
 /** Services and settings for a {@linkcode Session}. */
 export interface SessionOptions {
@@ -46,6 +51,27 @@ export interface SessionOptions {
   readonly resolveHost?: (host: string) => Promise<string[]>;
   /** HTTP transport for trackers; without one, HTTP trackers are not used. */
   readonly httpFetcher?: HttpFetcher;
+  /** Moves and deletes torrent files (`moveStorage`, `remove` with `deleteFiles`). */
+  readonly storageFiles?: StorageFiles;
+  /** HTTP range requests for web seeds (BEP 19); without one, web seeds are not used. */
+  readonly webSeedFetcher?: RangeFetcher;
+}
+
+/** Options for {@linkcode Session.remove}. */
+export interface RemoveOptions {
+  /**
+   * Also delete the torrent's own files under its save path (and directories they leave
+   * empty), never anything else. Default false.
+   */
+  readonly deleteFiles?: boolean;
+}
+
+/** Session-wide rate limits, bytes/s (0 = none). */
+export interface RateLimits {
+  /** Download limit. */
+  readonly maxDownloadBytesPerSecond?: number;
+  /** Upload limit. */
+  readonly maxUploadBytesPerSecond?: number;
 }
 
 /** Options for {@linkcode Session.add}. */
@@ -74,6 +100,11 @@ export interface AddOptions {
   readonly superSeed?: boolean;
   /** Extra trackers, as BEP 12 tiers after the torrent's own. */
   readonly trackers?: readonly (readonly string[])[];
+  /**
+   * Add paused: a `.torrent`'s data is checked (so its progress is known), then it waits
+   * for `Torrent.resume()`; no peer source starts.
+   */
+  readonly paused?: boolean;
 }
 
 /** Many torrents behind one listen port. */
@@ -85,10 +116,14 @@ export class Session {
   readonly #opts: SessionOptions;
   readonly #hub = new EventHub();
   readonly #torrents = new Map<string, TorrentRuntime>();
+  /** Torrents by hex of HASH('req2', info-hash): how an MSE initiator names its torrent. */
+  readonly #byReq2 = new Map<string, TorrentRuntime>();
   readonly #ctx: TorrentContext;
   readonly #connections: ConnectionManager;
   readonly #sources: PeerSources;
-  #listener: Listener | undefined;
+  #bound: BoundListeners | undefined;
+  #mux: DatagramMux | undefined;
+  #utp: UtpSocket | undefined;
   #closed = false;
 
   /** Builds a session; call {@linkcode listen} to accept connections. */
@@ -108,13 +143,16 @@ export class Session {
       resolveHost: options.resolveHost,
       httpFetcher: options.httpFetcher,
       dhtStateStore: options.dhtStateStore,
+      find: (hex) => this.#torrents.get(hex),
     });
     this.#connections = new ConnectionManager({
       settings: this.settings,
       network: options.network,
       clock: options.clock,
+      random: options.random,
       peerId: this.peerId,
       find: (hex) => this.#torrents.get(hex),
+      findByReq2: (req2) => this.#byReq2.get(toHex(req2))?.infoHash,
       attachedCount: () => {
         let n = 0;
         for (const t of this.#torrents.values()) n += t.peers.size;
@@ -135,18 +173,20 @@ export class Session {
       downloadBucket: new TokenBucket(this.settings.maxDownloadBytesPerSecond, now),
       uploadBucket: new TokenBucket(this.settings.maxUploadBytesPerSecond, now),
       resumeStore: options.resumeStore,
+      storageFiles: options.storageFiles,
       dht: () => this.#sources.dht,
+      webSeedFetcher: options.webSeedFetcher,
     };
   }
 
   /** The bound listen port (0 before {@linkcode listen}). */
   get port(): number {
-    return this.#listener?.addr.port ?? 0;
+    return this.#bound?.port ?? 0;
   }
 
   /** The bound listen address. */
   get address(): PeerAddress | undefined {
-    return this.#listener?.addr;
+    return this.#bound ? listenAddress(this.#bound) : undefined;
   }
 
   /**
@@ -154,27 +194,23 @@ export class Session {
    * @throws {Error} when no port could be bound
    */
   async listen(): Promise<PeerAddress> {
-    const { listenHost, listenPort } = this.settings;
-    let lastError: unknown;
-    const tries = listenPort === 0 ? 1 : 11;
-    for (let i = 0; i < tries && !this.#listener; i++) {
-      try {
-        this.#listener = await this.#opts.network.listen({
-          host: listenHost,
-          port: listenPort + i,
-        });
-      } catch (e) {
-        lastError = e;
+    const s = this.settings;
+    const { clock, random, logger } = this.#opts;
+    const bound = this.#bound = await bindListeners(s, this.#opts.network);
+    if (bound.warning) {
+      this.#hub.emit({ type: "dht-warning", category: "dht", message: bound.warning });
+    }
+    if (bound.tcp) void this.#connections.acceptFrom(bound.tcp);
+    if (bound.udp) {
+      // One UDP socket for uTP and the DHT, split by each datagram's first byte.
+      const mux = this.#mux = new DatagramMux(bound.udp, logger ? { logger } : {});
+      if (s.enableUtp) {
+        this.#utp = new UtpSocket({ port: mux.utp, clock, random, ...(logger ? { logger } : {}) });
+        void this.#connections.acceptUtp(this.#utp);
       }
+      if (s.enableDht) await this.#sources.startDht(mux.krpc);
     }
-    if (!this.#listener) {
-      throw new Error(`Cannot listen on ${listenHost}:${listenPort}..${listenPort + tries - 1}`, {
-        cause: lastError,
-      });
-    }
-    void this.#connections.acceptFrom(this.#listener);
-    if (this.settings.enableDht) await this.#sources.startDht(this.#listener.addr);
-    return this.#listener.addr;
+    return listenAddress(bound)!;
   }
 
   /** DHT counters (queries, replies, table size...), when the DHT runs (BEP 5). */
@@ -202,8 +238,10 @@ export class Session {
       );
     }
     const torrent = this.#create({ meta }, options);
-    await torrent.start();
-    this.#addSources(torrent, meta.announceList, options);
+    await torrent.start(
+      () => this.#addSources(torrent, meta.announceList, options),
+      options.paused,
+    );
     return new Torrent(torrent, this.#hub);
   }
 
@@ -218,8 +256,8 @@ export class Session {
    */
   addMagnet(link: MagnetLink, options: AddOptions): Torrent {
     const torrent = this.#create({ link }, options);
-    void torrent.start();
-    this.#addSources(torrent, link.trackers.map((t) => [t]), options);
+    const tiers = link.trackers.map((t) => [t]);
+    void torrent.start(() => this.#addSources(torrent, tiers, options), options.paused);
     return new Torrent(torrent, this.#hub);
   }
 
@@ -244,6 +282,7 @@ export class Session {
         : {}),
     });
     this.#torrents.set(hex, torrent);
+    this.#byReq2.set(toHex(req2Hash(torrent.infoHash)), torrent);
     return torrent;
   }
 
@@ -257,17 +296,64 @@ export class Session {
     void this.#sources.start(this.#ctx, torrent, [...tiers, ...(options.trackers ?? [])]);
   }
 
+  /**
+   * The torrent with this info-hash.
+   * @param infoHashHex lower-case hex info-hash
+   * @returns its handle, or undefined when not in the session
+   */
+  torrent(infoHashHex: string): Torrent | undefined {
+    const t = this.#torrents.get(infoHashHex);
+    return t ? new Torrent(t, this.#hub) : undefined;
+  }
+
   /** Torrent handles in the session. */
   torrents(): Torrent[] {
     return [...this.#torrents.values()].map((t) => new Torrent(t, this.#hub));
   }
 
-  /** Removes a torrent: closes its peers and files. */
-  async remove(infoHashHex: string): Promise<void> {
+  /** The handle of a torrent in the session, by hex info-hash. */
+  get(infoHashHex: string): Torrent | undefined {
+    const t = this.#torrents.get(infoHashHex.toLowerCase());
+    return t && new Torrent(t, this.#hub);
+  }
+
+  /**
+   * Removes a torrent: a `stopped` announce, peers and files closed, its resume data
+   * forgotten; with `deleteFiles`, its own files under its save path are deleted too.
+   * @param infoHashHex the torrent
+   * @param options whether to delete its files
+   * @throws {Error} when deleting files fails (the torrent is removed all the same)
+   */
+  async remove(infoHashHex: string, options: RemoveOptions = {}): Promise<void> {
     const t = this.#torrents.get(infoHashHex);
     if (!t) return;
     this.#torrents.delete(infoHashHex);
+    this.#byReq2.delete(toHex(req2Hash(t.infoHash)));
     await t.stop();
+    const { dir } = t.options;
+    await this.#opts.resumeStore?.remove?.(dir, infoHashHex).catch(() => {});
+    const meta = t.meta;
+    if (!options.deleteFiles || !meta) return;
+    const files = this.#opts.storageFiles;
+    if (!files) throw new Error("Cannot delete files: no file mover is configured");
+    await files.deleteFiles(dir, meta.files.filter((f) => !f.isPadding).map((f) => f.path));
+  }
+
+  /**
+   * Changes the session-wide rate limits at once (`settings` keeps the values it started with).
+   * @param limits bytes/s, 0 = none; a missing field is left as is
+   * @throws {RangeError} for a negative or non-integer rate
+   */
+  setRateLimits(limits: RateLimits): void {
+    const now = this.#opts.clock.now();
+    const { maxDownloadBytesPerSecond: down, maxUploadBytesPerSecond: up } = limits;
+    for (const v of [down, up]) {
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) {
+        throw new RangeError(`Invalid rate limit: ${v}`);
+      }
+    }
+    if (down !== undefined) this.#ctx.downloadBucket.setRate(down, now);
+    if (up !== undefined) this.#ctx.uploadBucket.setRate(up, now);
   }
 
   /** Session-wide events. */
@@ -279,10 +365,13 @@ export class Session {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#listener?.close();
+    this.#bound?.tcp?.close();
     await Promise.all([...this.#torrents.values()].map((t) => t.stop()));
     this.#torrents.clear();
+    this.#byReq2.clear();
+    this.#utp?.close();
     await this.#sources.close();
+    this.#mux?.close();
     this.#connections.close();
     this.#hub.close();
   }

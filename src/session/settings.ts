@@ -8,6 +8,9 @@
  * @module
  */
 
+/** How connections are encrypted (MSE/PE), see {@linkcode Settings.encryption}. */
+export type EncryptionMode = "prefer" | "require" | "plaintext";
+
 /** Engine settings. */
 export interface Settings {
   /** TCP listen port; 0 picks a free one. If taken, the next 10 ports are tried. Default 6881. */
@@ -27,6 +30,32 @@ export interface Settings {
   readonly maxHalfOpen: number;
   /** Peer addresses remembered per torrent. Default 3,000 (libtorrent max_peerlist_size). */
   readonly maxPeerListSize: number;
+  /**
+   * Message stream encryption (MSE/PE). `"prefer"` (default): accept plain BitTorrent and
+   * MSE; dial MSE offering RC4 and plaintext, and plain BitTorrent again when a peer
+   * hangs up on that, remembering per address what worked. This is Transmission's
+   * "prefer encryption": it reaches peers that require encryption (Transmission users who
+   * set it, WebTorrent dials MSE) and those that speak none, while a peer offered both
+   * usually picks plaintext, so the cipher's CPU is spent only where a peer insists.
+   * libtorrent's default differs only in dialing plaintext first. `"require"`: RC4 only,
+   * both ways. `"plaintext"`: dial plain BitTorrent; accept both (selecting plaintext).
+   */
+  readonly encryption: EncryptionMode;
+  /**
+   * Peer connections over uTP (BEP 29, on the DHT's UDP port): accepted, and dialled first
+   * (libtorrent's default; the libtorrent family dials uTP first). Default true.
+   */
+  readonly enableUtp: boolean;
+  /** Peer connections over TCP: accepted, and dialled. Default true. */
+  readonly enableTcp: boolean;
+  /**
+   * When a dial tries uTP first, TCP starts after this long without a uTP connection and
+   * the first transport to connect wins: a peer without uTP costs about this much, not a
+   * full uTP timeout (libtorrent waits the whole SYN timeout: a default libtorrent leecher
+   * took 5.25 s instead of 1.21 s for 256 MiB from a TCP-only peer). Default 1,000 ms, the
+   * uTP SYN resend interval.
+   */
+  readonly utpFallbackMs: number;
   /** TCP connect timeout. Default 15,000 ms (libtorrent). */
   readonly connectTimeoutMs: number;
   /** Handshake must complete within this. Default 10,000 ms (libtorrent). */
@@ -119,12 +148,26 @@ export interface Settings {
    */
   readonly recycledBufferBytes: number;
   /**
-   * First pause of requests after a piece write fails (disk full, permission); doubles per
-   * failure up to `writeRetryMaxMs`. Default 5,000 ms.
+   * First pause of requests after a piece write fails in a way a retry may fix (EAGAIN,
+   * EINTR, an EIO, a crashed worker); doubles per round up to `writeRetryMaxMs`. A failure
+   * no retry fixes (permission, not a directory, a refused symlink, read-only file system,
+   * no space) stops the torrent once it happens again after `writeConfirmMs`. Default
+   * 5,000 ms.
    */
   readonly writeRetryBaseMs: number;
   /** Longest pause of requests after repeated write failures. Default 300,000 ms. */
   readonly writeRetryMaxMs: number;
+  /**
+   * After a write failure no retry should fix, requests pause this long and the next
+   * failure stops the torrent (a success carries on: two workers racing to make one
+   * directory may see EEXIST once). Default 1,000 ms.
+   */
+  readonly writeConfirmMs: number;
+  /**
+   * Rounds of failed writes (each a pause) tolerated without a successful write in between;
+   * the next failure stops the torrent with the error. Default 3 (pauses of 5, 10, 20 s).
+   */
+  readonly writeRetryLimit: number;
   /** Peers whose hash-failure strikes are remembered per torrent (advisory; reset when full). Default 10,000. */
   readonly maxStrikeRecords: number;
   /** Bytes a peer's unsent data may reach before we stop serving its requests. Default 4 MiB (PW7). */
@@ -135,15 +178,40 @@ export interface Settings {
   readonly readBufferBytes: number;
   /** Period of progress events and the housekeeping tick. Default 1,000 ms. */
   readonly tickIntervalMs: number;
-  /** Resume data is written at most this often while downloading. Default 30,000 ms. */
+  /**
+   * Resume data is written at most this often while downloading, each time after checking
+   * that the verified data is still on disk (a deleted or truncated file stops the
+   * torrent). Default 30,000 ms.
+   */
   readonly resumeSaveIntervalMs: number;
+  /**
+   * Pieces that resume data vouches for, picked at random, hashed again at start: one that
+   * fails means the resume data is not used (a file edited with its mtime put back). A
+   * torrent of up to this many pieces is checked whole. Default 16 (16 piece reads: at 4
+   * MiB pieces, 64 MiB hashed in the workers; the restart stays well under a second).
+   */
+  readonly resumeSpotCheckPieces: number;
+  /**
+   * While downloading, the files are stat'ed this often (between resume saves) to check
+   * that each still holds the bytes verified into it: a download folder deleted or a file
+   * truncated under the engine stops the torrent with an error within this time, instead
+   * of writes going on into unlinked files. Default 5,000 ms (one stat per file).
+   */
+  readonly fileCheckIntervalMs: number;
   /**
    * First reconnect delay to a failed address; doubles per failure, up to 64×. Default
    * 2,000 ms: a peer that was still starting (or checking its data) is retried soon,
    * one that stays unreachable backs off to about 2 minutes.
    */
   readonly reconnectBaseMs: number;
-  /** Allow loopback, private and port-0-free local peer addresses from PEX/DHT/trackers. Default false (EX7); tests and the demo set it. */
+  /**
+   * Accept every peer address a tracker, DHT node or PEX peer gives, whatever its scope.
+   * Default false: an address is then used only when its source is at least as local
+   * (util/address.ts: a loopback source may give loopback, private and public addresses, a
+   * private one private and public ones, a public one public ones only), so a public
+   * tracker cannot make us dial into the user's LAN (RELIABILITY EX7, D7) while a LAN or
+   * loopback swarm forms by itself. `--allow-local-peers` sets it.
+   */
   readonly allowLocalPeers: boolean;
   /** Enable the Mainline DHT. Default true. */
   readonly enableDht: boolean;
@@ -155,14 +223,85 @@ export interface Settings {
   readonly dhtBootstrapNodes: readonly string[];
   /** How often each torrent looks itself up and announces on the DHT. Default 15 min (BEP 5 practice). */
   readonly dhtAnnounceIntervalMs: number;
+  /**
+   * While a torrent has no peer, the DHT is asked again after this long, doubling up to
+   * `dhtAnnounceIntervalMs` (a swarm that is just forming is found in seconds, not in 15
+   * minutes). Default 10,000 ms.
+   */
+  readonly dhtStarvedRetryMs: number;
   /** Enable peer exchange. Default true. */
   readonly enablePex: boolean;
+  /**
+   * Streaming readers open at once per torrent (`Torrent.createReadStream`, the HTTP
+   * stream routes); more are refused. Default 16: a media player opens one to three
+   * connections (it probes the end of the file, then seeks), a few players at once fit.
+   */
+  readonly maxStreamReaders: number;
+  /**
+   * Bytes past each reader's position whose pieces get deadlines (libtorrent's
+   * `set_piece_deadline`): the piece under the reader is due now, the following ones as a
+   * player at `streamRateBytesPerSecond` would reach them. Default 4 MiB: about 4 to 8 s
+   * of an HD video; every other piece stays rarest first, so the swarm stays healthy.
+   */
+  readonly streamReadAheadBytes: number;
+  /**
+   * The consumption rate that spaces a reader's deadlines: a piece N bytes ahead is due in
+   * N ÷ this seconds. Default 1 MiB/s (an HD video stream is 0.5–1 MiB/s); faster
+   * deadlines than the player needs would only buy duplicate requests.
+   */
+  readonly streamRateBytesPerSecond: number;
+  /**
+   * Largest read of verified data for a reader, through the disk workers. Default 256 KiB
+   * (the workers' fastest read size): a reader holds at most two such chunks.
+   */
+  readonly streamReadChunkBytes: number;
+  /**
+   * Most bytes asked of a web seed (BEP 19) in one HTTP Range request: one contiguous span
+   * of blocks, in one or more pieces, sized to about 2 s of the seed's measured rate (one
+   * piece, at least 256 KiB, before it is measured). Default 4 MiB (libtorrent's
+   * urlseed_max_request_bytes is 16 MiB): the body goes into piece buffers as it arrives,
+   * so the size bounds the pieces one request holds, not memory.
+   */
+  readonly webSeedRequestBytes: number;
+  /** Requests to one web seed at once (each its own keep-alive connection). Default 2. */
+  readonly webSeedRequestsPerSeed: number;
+  /** Web seeds used at once per torrent (a torrent may list up to 100); 0 turns them off. Default 4. */
+  readonly maxWebSeeds: number;
+  /**
+   * A web-seed request that receives no byte for this long is aborted. Default 20,000 ms
+   * (libtorrent's urlseed_timeout).
+   */
+  readonly webSeedTimeoutMs: number;
+  /**
+   * First pause after a web-seed failure (an HTTP error, a short or overlong body, a server
+   * that ignores Range); doubles per consecutive failure. Default 5,000 ms.
+   */
+  readonly webSeedRetryBaseMs: number;
+  /**
+   * Consecutive failures after which a web seed is dropped for the session. Default 6
+   * (about 2.5 minutes of back-off): a seed that never works is never hammered.
+   */
+  readonly webSeedMaxFailures: number;
+  /** Redirects followed per web-seed request (http and https only). Default 5. */
+  readonly webSeedMaxRedirects: number;
+  /**
+   * Web seeds are asked for data only while fewer peers than this unchoke us, while the
+   * swarm gives less than `webSeedWhenRateBelowBps`, or while a reader waits for an
+   * overdue piece: one more source beside the swarm, never instead of it. Default 5.
+   */
+  readonly webSeedWhenPeersBelow: number;
+  /** See `webSeedWhenPeersBelow`: the swarm's rate below which web seeds help. Default 1 MiB/s. */
+  readonly webSeedWhenRateBelowBps: number;
 }
 
 /** The defaults. */
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   listenPort: 6881,
   listenHost: "0.0.0.0",
+  encryption: "prefer",
+  enableUtp: true,
+  enableTcp: true,
+  utpFallbackMs: 1_000,
   maxConnectionsPerTorrent: 80,
   maxConnections: 200,
   maxPendingHandshakes: 64,
@@ -196,12 +335,16 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   recycledBufferBytes: 32 * 1024 * 1024,
   writeRetryBaseMs: 5_000,
   writeRetryMaxMs: 300_000,
+  writeRetryLimit: 3,
+  writeConfirmMs: 1_000,
   maxStrikeRecords: 10_000,
   maxSendBufferBytes: 4 * 1024 * 1024,
   writeCoalesceBytes: 256 * 1024,
   readBufferBytes: 256 * 1024,
   tickIntervalMs: 1_000,
   resumeSaveIntervalMs: 30_000,
+  resumeSpotCheckPieces: 16,
+  fileCheckIntervalMs: 5_000,
   reconnectBaseMs: 2_000,
   allowLocalPeers: false,
   enableDht: true,
@@ -213,6 +356,20 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
     "dht.libtorrent.org:25401",
   ]),
   dhtAnnounceIntervalMs: 15 * 60_000,
+  dhtStarvedRetryMs: 10_000,
+  maxStreamReaders: 16,
+  streamReadAheadBytes: 4 * 1024 * 1024,
+  streamRateBytesPerSecond: 1024 * 1024,
+  streamReadChunkBytes: 256 * 1024,
+  webSeedRequestBytes: 4 * 1024 * 1024,
+  webSeedRequestsPerSeed: 2,
+  maxWebSeeds: 4,
+  webSeedTimeoutMs: 20_000,
+  webSeedRetryBaseMs: 5_000,
+  webSeedMaxFailures: 6,
+  webSeedMaxRedirects: 5,
+  webSeedWhenPeersBelow: 5,
+  webSeedWhenRateBelowBps: 1024 * 1024,
 });
 
 /** Settings for tests and the local demo: loopback peers allowed, no DHT, short timeouts. */
@@ -238,6 +395,7 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "maxHalfOpen",
   "maxPeerListSize",
   "connectTimeoutMs",
+  "utpFallbackMs",
   "handshakeTimeoutMs",
   "idleTimeoutMs",
   "keepAliveIntervalMs",
@@ -262,14 +420,29 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "recycledBufferBytes",
   "writeRetryBaseMs",
   "writeRetryMaxMs",
+  "writeRetryLimit",
+  "writeConfirmMs",
   "maxStrikeRecords",
   "maxSendBufferBytes",
   "writeCoalesceBytes",
   "readBufferBytes",
   "tickIntervalMs",
   "resumeSaveIntervalMs",
+  "resumeSpotCheckPieces",
+  "fileCheckIntervalMs",
   "reconnectBaseMs",
   "dhtAnnounceIntervalMs",
+  "dhtStarvedRetryMs",
+  "maxStreamReaders",
+  "streamReadAheadBytes",
+  "streamRateBytesPerSecond",
+  "streamReadChunkBytes",
+  "webSeedRequestBytes",
+  "webSeedRequestsPerSeed",
+  "webSeedTimeoutMs",
+  "webSeedRetryBaseMs",
+  "webSeedMaxFailures",
+  "webSeedWhenRateBelowBps",
 ];
 
 /**
@@ -289,10 +462,24 @@ export function validateSettings(partial: Partial<Settings>): Settings {
   if (!Number.isInteger(s.listenPort) || s.listenPort < 0 || s.listenPort > 65535) {
     throw new RangeError(`Invalid setting listenPort: ${s.listenPort}`);
   }
-  for (const key of ["maxUploadBytesPerSecond", "maxDownloadBytesPerSecond"] as const) {
+  for (
+    const key of [
+      "maxUploadBytesPerSecond",
+      "maxDownloadBytesPerSecond",
+      "maxWebSeeds", // 0: web seeds off
+      "webSeedMaxRedirects",
+      "webSeedWhenPeersBelow",
+    ] as const
+  ) {
     if (!Number.isSafeInteger(s[key]) || s[key] < 0) {
       throw new RangeError(`Invalid setting ${key}: ${s[key]}`);
     }
+  }
+  if (!s.enableUtp && !s.enableTcp) {
+    throw new RangeError("Invalid settings: enableUtp and enableTcp are both off");
+  }
+  if (!["prefer", "require", "plaintext"].includes(s.encryption)) {
+    throw new RangeError(`Invalid setting encryption: "${s.encryption}"`);
   }
   if (s.minRequestQueue > s.maxRequestQueue) {
     throw new RangeError("Invalid settings: minRequestQueue is above maxRequestQueue");

@@ -14,7 +14,7 @@
  */
 import type { MagnetLink, Metainfo } from "../metainfo/mod.ts";
 import type { MetadataMessage } from "../extensions/mod.ts";
-import { type CloseReason, PeerConnection } from "../net/peer_connection.ts";
+import type { CloseReason } from "../net/peer_connection.ts";
 import type { HandshakeResult } from "../net/handshake_io.ts";
 import { every } from "../util/every.ts";
 import type { Clock, Conn, PeerAddress, Timer } from "../runtime/types.ts";
@@ -29,25 +29,18 @@ import { type ExtensionHost, ExtensionHub } from "./extension_hub.ts";
 import { MetadataPhase, type MetadataPhaseHost } from "./metadata_phase.ts";
 import { TransferCounter } from "./transfer_counter.ts";
 import {
+  dataOptionsFor,
   errorText,
   TorrentData,
   type TorrentDataHost,
-  type TorrentDataOptions,
+  type TorrentOptions,
+  type TorrentSource,
 } from "./torrent_data.ts";
-import { type PeerInfo, peerInfo } from "./peer_info.ts";
+import type { PeerInfo } from "./peer_info.ts";
+import { assertTorrentInvariants, peerInfos, torrentStats } from "./torrent_stats.ts";
+import { type LifecycleHost, TorrentLifecycle } from "./torrent_lifecycle.ts";
 
-/** Per-torrent options. */
-export interface TorrentOptions extends TorrentDataOptions {
-  /** Keep seeding after completion (the caller decides when to stop). */
-  readonly seed: boolean;
-  /** Per-torrent download cap, bytes/s (0 = none). */
-  readonly maxDownloadBytesPerSecond?: number;
-  /** For a magnet link: download only these file indices (BEP 53 `so`). */
-  readonly selectOnly?: readonly number[];
-}
-
-/** What a torrent starts from: a parsed `.torrent`, or a magnet link. */
-export type TorrentSource = { readonly meta: Metainfo } | { readonly link: MagnetLink };
+export type { TorrentOptions, TorrentSource } from "./torrent_data.ts";
 
 /** The engine state of one torrent. */
 export class TorrentRuntime
@@ -58,8 +51,6 @@ export class TorrentRuntime
   readonly infoHash: Uint8Array;
   /** Hex info-hash. */
   readonly infoHashHex: string;
-  /** Options it was added with. */
-  readonly options: TorrentOptions;
   /** Candidate addresses. */
   readonly peerList: PeerList;
   /** Live connections by id. */
@@ -76,17 +67,20 @@ export class TorrentRuntime
   #metadata: MetadataPhase | undefined;
   readonly #handler: PeerMessageHandler;
   readonly #dialer: PeerDialer;
-  readonly #cleanups: (() => void | Promise<void>)[] = [];
   #trackerStatus: (() => readonly TrackerSummary[]) | undefined;
   #resolveDone!: () => void;
   #rejectDone!: (e: Error) => void;
   #ticker: Timer | undefined;
-  #stopped = false;
+  #options: TorrentOptions;
+  /** Pause, resume, recheck, move and stop, one at a time (documented on `Torrent`). */
+  readonly lifecycle: TorrentLifecycle;
+  #checkedPieces = 0;
+  #error: string | undefined;
 
   /** Builds the runtime; call {@linkcode start} next. */
   constructor(ctx: TorrentContext, source: TorrentSource, options: TorrentOptions) {
     this.ctx = ctx;
-    this.options = options;
+    this.#options = options;
     const s = ctx.settings;
     this.peerList = new PeerList({
       maxSize: s.maxPeerListSize,
@@ -99,7 +93,7 @@ export class TorrentRuntime
       this.infoHash = source.meta.infoHash;
       this.infoHashHex = source.meta.infoHashHex;
       this.#state = "checking";
-      this.#data = new TorrentData(this, source.meta, options);
+      this.#data = new TorrentData(this, source.meta, dataOptionsFor(source.meta, options));
     } else {
       this.infoHash = source.link.infoHash;
       this.infoHashHex = source.link.infoHashHex;
@@ -114,6 +108,7 @@ export class TorrentRuntime
       this.#rejectDone = reject;
     });
     this.done.catch(() => {}); // observed through events too; never an unhandled rejection
+    this.lifecycle = new TorrentLifecycle(this.#lifecycleHost());
   }
 
   /** Lifecycle state. */
@@ -131,19 +126,24 @@ export class TorrentRuntime
     return this.#data?.meta;
   }
 
-  /** Engine settings. */
-  get settings(): Settings {
-    return this.ctx.settings;
-  }
-
-  /** The session's clock. */
-  get clock(): Clock {
-    return this.ctx.clock;
-  }
-
-  /** True once stopping or stopped. */
+  /** True once stopping or stopped, and while paused: no peers, no sources, files closed. */
   get isStopped(): boolean {
-    return this.#stopped;
+    return this.lifecycle.stopped || this.lifecycle.paused;
+  }
+
+  /** Current options (save path, file priorities and limits follow runtime changes). */
+  get options(): TorrentOptions {
+    return this.#options;
+  }
+
+  /** The last error that stopped the torrent, until it is resumed. */
+  get error(): string | undefined {
+    return this.#error;
+  }
+
+  /** Pieces hashed by the check in progress (or the last one). */
+  get checkedPieces(): number {
+    return this.#checkedPieces;
   }
 
   /** BEP 27 private flag (a magnet counts as public until its metadata says otherwise). */
@@ -156,42 +156,83 @@ export class TorrentRuntime
     return this.#data?.meta.infoBytes;
   }
 
-  /** Starts the periodic work, then checks the data (`.torrent`) or fetches the metadata. */
-  async start(): Promise<void> {
+  /**
+   * Starts: checks the data (`.torrent`) or fetches the metadata, and starts the peer
+   * sources (`startSources`, run again on each resume). With `paused`, a `.torrent` is
+   * checked (so its progress is known), then paused; a magnet waits paused.
+   */
+  start(startSources: () => void, paused = false): Promise<void> {
+    const hex = this.infoHashHex;
     this.ctx.hub.emit({
       type: "torrent-added",
       category: "torrent",
-      infoHash: this.infoHashHex,
+      infoHash: hex,
       name: this.name,
     });
-    this.#ticker = every(
-      this.ctx.clock,
-      this.ctx.settings.tickIntervalMs,
-      () => this.#tick(),
-      // A bug must not stop the schedule: report it and keep ticking.
-      (e) => this.warn(`Internal error in the periodic task: ${errorText(e)}`),
-    );
-    if (this.#link) {
-      this.addPeers(this.#link.peers, "magnet");
-      return;
+    return this.lifecycle.start(startSources, paused);
+  }
+
+  /**
+   * Sets file priorities at runtime (0 skips a file; 1..7, higher first): interest and the
+   * wanted bytes follow; a seed that now wants more downloads again.
+   * @throws {RangeError} for a wrong count or a priority outside 0..7
+   */
+  setFilePriorities(priorities: readonly number[]): void {
+    const data = this.#data;
+    data?.setFilePriorities(priorities); // throws on a bad count or priority
+    this.#options = { ...this.#options, filePriorities: [...priorities] };
+    if (!data || this.isStopped) return;
+    if (this.#state === "seeding" && !data.picker.isComplete) {
+      this.#state = "downloading";
+      this.#connectMore();
+    } else if (this.#state === "downloading" && data.picker.isComplete) {
+      return this.downloadComplete();
     }
-    await this.#check();
+    if (this.#state === "downloading") this.#handler.checked(); // interest, then requests
+  }
+
+  /** Changes the torrent's own rate limits, bytes/s (0 = none; undefined leaves one as is). */
+  setRateLimits(limits: { download?: number; upload?: number }): void {
+    const { download, upload } = limits;
+    if (download !== undefined) this.transfer.setDownloadLimit(download);
+    if (upload !== undefined) this.#data?.setUploadLimit(upload);
+    this.#options = {
+      ...this.#options,
+      ...(download !== undefined ? { maxDownloadBytesPerSecond: download } : {}),
+      ...(upload !== undefined ? { maxUploadBytesPerSecond: upload } : {}),
+    };
+  }
+
+  /** The piece work (metainfo, picker, files' progress, streaming readers), once known. */
+  get pieceWork(): TorrentData | undefined {
+    return this.#data;
   }
 
   /**
    * The one door for peer addresses, from any source.
+   * @param via the tracker, DHT node or PEX peer that gave them (the source-scope rule)
    * @returns how many were new
    */
-  addPeers(addrs: Iterable<PeerAddress>, source: PeerSource, _via?: PeerAddress): number {
-    if (this.#stopped) return 0;
-    const added = this.#dialer.addCandidates(addrs, source);
+  addPeers(addrs: Iterable<PeerAddress>, source: PeerSource, via?: PeerAddress | string): number {
+    if (this.isStopped) return 0;
+    const host = typeof via === "string" ? via : via?.host;
+    const added = this.#dialer.addCandidates(addrs, source, host);
     if (added > 0) this.#connectMore();
     return added;
   }
 
   /** Runs `fn` when the torrent stops, before its connections close (peer sources). */
   onStop(fn: () => void | Promise<void>): void {
-    this.#cleanups.push(fn);
+    this.lifecycle.onStop(fn);
+  }
+
+  /**
+   * Runs `fn` once a tick while the torrent wants peers and has none (peer sources ask
+   * again).
+   * @returns a function that unregisters `fn` (a source that stops calls it)
+   */
+  whenStarved(fn: () => void): () => void {
+    return this.lifecycle.whenStarved(fn);
   }
 
   /** Where tracker status for {@linkcode stats} comes from. */
@@ -202,7 +243,7 @@ export class TorrentRuntime
   /** Takes over a handshaken connection (incoming or outgoing). */
   attach(conn: Conn, hs: HandshakeResult, outgoing: boolean): Peer | undefined {
     const s = this.ctx.settings;
-    const refused = this.#stopped || this.#state === "checking" || this.#state === "error" ||
+    const refused = this.isStopped || this.#state === "checking" || this.#state === "error" ||
       this.peers.size >= s.maxConnectionsPerTorrent || this.peerList.isBanned(conn.remoteAddr) ||
       // without BEP 10 a peer cannot give us the metadata
       (this.#state === "metadata" && !hs.remote.extensionProtocol) ||
@@ -212,85 +253,38 @@ export class TorrentRuntime
       return undefined;
     }
     const pieceCount = this.#data?.pieceCount;
-    const connection = new PeerConnection(conn, {
-      clock: this.ctx.clock,
-      remote: hs.remote,
-      outgoing,
-      pieceCount,
-      maxMessageBytes: s.maxMessageBytes,
-      readBufferBytes: s.readBufferBytes,
-      writeCoalesceBytes: s.writeCoalesceBytes,
-    });
-    const peer = new Peer(connection, {
-      settings: s,
-      pieceCount,
-      connectMs: hs.connectMs,
-      answeredAt: hs.answeredAt,
-    });
+    const peer = Peer.open(conn, hs, { outgoing, clock: this.ctx.clock, pieceCount, settings: s });
     this.#dialer.admitted(peer);
     this.#handler.greet(peer, this.ctx.dht()?.address.port);
-    connection.start({
+    peer.begin({
       onMessage: (m) => this.#handler.onMessage(peer, m),
       onClose: (reason, detail) => this.#peerClosed(peer, reason, detail),
-      beforeRead: () => this.#beforeRead(),
+      beforeRead: () => this.transfer.readGate(this.#data !== undefined),
     }, hs.leftover);
     return peer;
   }
 
   /** Statistics snapshot. */
   stats(): TorrentStats {
-    const now = this.ctx.clock.now();
-    let seeds = 0;
-    for (const p of this.peers.values()) if (p.isSeed) seeds++;
-    const d = this.#data;
-    const wanted = d?.bytesWanted ?? 0;
-    const trackers = this.#trackerStatus?.();
-    return {
-      infoHash: this.infoHashHex,
-      name: this.name,
-      bytesVerified: d ? Math.max(0, wanted - d.picker.wantedRemainingBytes) : 0,
-      bytesWanted: wanted,
-      piecesHave: d?.picker.haveCount ?? 0,
-      pieceCount: d?.pieceCount ?? 0,
-      ...this.transfer.rates(now),
-      bytesDownloaded: this.transfer.bytesDownloaded,
-      bytesUploaded: this.transfer.bytesUploaded,
-      peers: this.peers.size,
-      seeds,
-      knownPeers: this.peerList.size,
-      state: this.#state,
-      ...(trackers ? { trackers } : {}),
-    };
+    return torrentStats(this, this.#data, this.#state, this.#trackerStatus?.());
   }
 
   /** One line of state per connected peer (libtorrent's `get_peer_info`). */
   peerInfos(): PeerInfo[] {
-    const now = this.ctx.clock.now();
-    const picker = this.#data?.picker;
-    return [...this.peers.values()].map((p) => peerInfo(p, now, picker));
+    return peerInfos(this, this.#data?.picker);
   }
 
   /** Checks the engine's invariants for this torrent; throws on a violation. */
   assertInvariants(): void {
-    this.#data?.picker.assertInvariants();
-    this.peerList.assertInvariants();
-    for (const p of this.peers.values()) {
-      p.requests.assertInvariants();
-      p.uploads.assertInvariants();
-    }
+    assertTorrentInvariants(this, this.#data?.picker);
   }
 
-  /** Stops: peer sources first (a `stopped` announce), then peers, storage, resume data. */
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    this.#ticker?.cancel();
-    await Promise.all(this.#cleanups.map((fn) => fn()));
-    for (const p of [...this.peers.values()]) p.conn.close("shutdown");
-    await this.#data?.close();
-    if (this.#state !== "error") this.#state = "stopped";
-    this.ctx.hub.emit({ type: "torrent-stopped", category: "torrent", infoHash: this.infoHashHex });
-    this.#rejectDone(new Error("Torrent stopped before completion"));
+  /**
+   * Stops for good (removal, session close): peer sources first (a `stopped` announce),
+   * then peers, storage, resume data; `done` rejects if not complete.
+   */
+  stop(): Promise<void> {
+    return this.lifecycle.stop();
   }
 
   // ---- PeerMessageHost, ExtensionHost, MetadataPhaseHost, TorrentDataHost ------------------
@@ -334,7 +328,7 @@ export class TorrentRuntime
 
   /** The magnet's info dictionary verified: create the piece work; connections stay. */
   metadataReady(meta: Metainfo, infoBytes: Uint8Array): void {
-    if (this.#stopped) return;
+    if (this.isStopped) return;
     this.ctx.hub.emit({
       type: "metadata-received",
       category: "torrent",
@@ -344,10 +338,10 @@ export class TorrentRuntime
     });
     this.#metadata = undefined;
     this.#state = "checking";
-    const data = new TorrentData(this, meta, this.#dataOptions(meta));
+    const data = new TorrentData(this, meta, dataOptionsFor(meta, this.#options));
     this.#data = data;
     this.#handler.beginWork(data);
-    void this.#check();
+    void this.lifecycle.startCheck(false);
   }
 
   /** The verified info dictionary is not a usable torrent. */
@@ -362,57 +356,79 @@ export class TorrentRuntime
 
   /** A recovered storage problem. */
   warn(message: string): void {
-    this.ctx.logger.warn(message, { infoHash: this.infoHashHex });
-    this.ctx.hub.emit({
-      type: "storage-warning",
-      category: "storage",
-      infoHash: this.infoHashHex,
-      message,
-    });
+    const infoHash = this.infoHashHex;
+    this.ctx.logger.warn(message, { infoHash });
+    this.ctx.hub.emit({ type: "storage-warning", category: "storage", infoHash, message });
   }
 
-  /** The last wanted piece was verified. */
+  /** The last wanted piece was verified, and every verified byte is on disk. */
   downloadComplete(): void {
     this.#completed(true);
   }
 
+  /** Storage failed for good: the error state, every connection closed (verified data kept). */
+  storageFailed(message: string): void {
+    if (this.isStopped || this.#state === "error") return;
+    this.#fail(message);
+    for (const p of [...this.peers.values()]) p.conn.close("shutdown", message);
+  }
+
   // ---- lifecycle ----------------------------------------------------------------
 
-  /** File priorities for a magnet: BEP 53 `so` indices are known to match only now. */
-  #dataOptions(meta: Metainfo): TorrentOptions {
-    let options = this.options;
-    if (options.selectOnly) {
-      const wanted = new Set(options.selectOnly.filter((i) => i < meta.files.length));
-      options = { ...options, filePriorities: meta.files.map((_, i) => wanted.has(i) ? 4 : 0) };
-    }
-    if (options.filePriorities && options.filePriorities.length !== meta.files.length) {
-      const { filePriorities: _, ...rest } = options;
-      options = rest;
-    }
-    return options;
+  /** The primitives the lifecycle sequences. */
+  #lifecycleHost(): LifecycleHost {
+    return {
+      ctx: this.ctx,
+      infoHashHex: this.infoHashHex,
+      meta: () => this.meta,
+      state: () => this.#state,
+      setState: (state) => {
+        if (this.#state === "error") this.#error = undefined;
+        this.#state = state;
+      },
+      dir: () => this.#options.dir,
+      setDir: (dir) => this.#options = { ...this.#options, dir },
+      rejectDone: (e) => this.#rejectDone(e),
+      tick: (on) => {
+        this.#ticker?.cancel();
+        // A bug must not stop the schedule: report it and keep ticking.
+        const fail = (e: unknown) =>
+          this.warn(`Internal error in the periodic task: ${errorText(e)}`);
+        this.#ticker = on
+          ? every(this.ctx.clock, this.ctx.settings.tickIntervalMs, () => this.#tick(), fail)
+          : undefined;
+      },
+      renewData: (first) => {
+        const old = this.#data;
+        if (!old || first) return old !== undefined;
+        this.#data = new TorrentData(this, old.meta, dataOptionsFor(old.meta, this.#options));
+        this.#handler.beginWork(this.#data);
+        return true;
+      },
+      check: (signal, ignoreResume) => this.#check(signal, ignoreResume),
+      addMagnetPeers: () => void (this.#link && this.addPeers(this.#link.peers, "magnet")),
+      closePeers: () => {
+        for (const p of [...this.peers.values()]) p.conn.close("shutdown");
+      },
+      closeData: async () => await this.#data?.close(),
+    };
   }
 
   /** Checks existing data, then downloads or seeds. */
-  async #check(): Promise<void> {
+  async #check(signal: AbortSignal, ignoreResume: boolean): Promise<void> {
     const data = this.#data!;
+    this.#checkedPieces = 0;
     try {
-      const opened = await data.open();
-      if (opened.warning) this.warn(opened.warning);
-      this.ctx.hub.emit({
-        type: "check-finished",
-        category: "storage",
-        infoHash: this.infoHashHex,
-        piecesHave: opened.have.count,
-        usedResume: opened.usedResume,
-      });
+      await data.open({ ignoreResume, onProgress: (n) => this.#checkedPieces = n, signal });
     } catch (e) {
-      this.#fail(`Cannot open storage: ${errorText(e)}`);
+      if (!signal.aborted) this.#fail(`Cannot open storage: ${errorText(e)}`);
       return;
     }
-    if (this.#stopped) return;
+    if (this.isStopped || signal.aborted) return;
     this.#state = data.picker.isComplete ? "seeding" : "downloading";
     if (this.#state === "seeding") this.#completed(false);
     this.#handler.checked();
+    this.lifecycle.startSources();
     this.#connectMore();
   }
 
@@ -442,17 +458,7 @@ export class TorrentRuntime
     this.#metadata?.peerClosed(peer);
     this.extensions.forget(peer);
     if (!peer.amChoking) this.slotsChanged();
-    if (!this.#stopped) this.refillAll();
-  }
-
-  /** Before each socket read: wait for disk capacity and the download limits. */
-  #beforeRead(): Promise<void> | undefined {
-    const { disk, clock } = this.ctx;
-    const wait = this.transfer.downloadWaitMs(clock.now());
-    const full = this.#data && disk.queuedBytes() > 0 ? disk.waitForCapacity() : undefined;
-    if (wait <= 0) return full;
-    const delay = new Promise<void>((r) => clock.schedule(wait, r));
-    return full ? Promise.all([full, delay]).then(() => {}) : delay;
+    if (!this.isStopped) this.refillAll();
   }
 
   #tick(): void {
@@ -464,17 +470,20 @@ export class TorrentRuntime
     if (this.#state === "downloading" || this.#state === "seeding") this.#data!.tick(now);
     this.extensions.tick(now);
     this.#connectMore();
+    const wantsPeers = this.#state === "metadata" || this.#state === "downloading";
+    if (wantsPeers && this.peers.size === 0) this.lifecycle.starved();
     this.ctx.hub.emit({ type: "progress", category: "stats", stats: this.stats() });
   }
 
   #connectMore(): void {
-    if (this.#stopped || this.#state === "checking" || this.#state === "error") return;
+    if (this.isStopped || this.#state === "checking" || this.#state === "error") return;
     // A finished download that is not seeding dials nobody new.
-    this.#dialer.connectMore(this.#state !== "seeding" || this.options.seed);
+    this.#dialer.connectMore(this.#state !== "seeding" || this.#options.seed);
   }
 
   #fail(message: string): void {
     this.#state = "error";
+    this.#error = message;
     this.ctx.hub.emit({
       type: "torrent-error",
       category: "torrent",

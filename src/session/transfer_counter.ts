@@ -10,6 +10,8 @@ import type { Peer } from "./peer.ts";
 import { TokenBucket } from "../util/token_bucket.ts";
 import type { TorrentContext } from "./context.ts";
 
+const MAX_SENDERS = 100_000;
+
 /** Payload counters of one torrent. */
 export class TransferCounter {
   readonly #ctx: TorrentContext;
@@ -18,6 +20,8 @@ export class TransferCounter {
   readonly #uploadMeter = new RateMeter();
   #bytesDownloaded = 0;
   #bytesUploaded = 0;
+  /** Peers (by connection id) that sent payload; bounded, it only feeds a count. */
+  readonly #senders = new Set<string>();
 
   /**
    * @param maxDownloadBytesPerSecond the torrent's own download limit (0 = none)
@@ -37,12 +41,26 @@ export class TransferCounter {
     return this.#bytesUploaded;
   }
 
-  /** Counts payload from `peer` and charges the download limits. */
-  countDownload(peer: Peer, bytes: number): void {
+  /** Changes the torrent's own download limit, bytes/s (0 = none). */
+  setDownloadLimit(bytesPerSecond: number): void {
+    this.#downloadBucket.setRate(bytesPerSecond, this.#ctx.clock.now());
+  }
+
+  /** Distinct peers (and web seeds) that sent payload so far (counted up to 100,000). */
+  get peersUsed(): number {
+    return this.#senders.size;
+  }
+
+  /** Counts payload from `source` (a peer or a web seed) and charges the download limits. */
+  countDownload(
+    source: { readonly id: string; readonly downloadMeter: RateMeter },
+    bytes: number,
+  ): void {
     const now = this.#ctx.clock.now();
-    peer.downloadMeter.add(bytes, now);
+    source.downloadMeter.add(bytes, now);
     this.#downloadMeter.add(bytes, now);
     this.#bytesDownloaded += bytes;
+    if (this.#senders.size < MAX_SENDERS) this.#senders.add(source.id);
     this.#downloadBucket.take(bytes, now);
     this.#ctx.downloadBucket.take(bytes, now);
   }
@@ -58,6 +76,19 @@ export class TransferCounter {
   /** How long reading must wait for the torrent's and the session's download limits, ms. */
   downloadWaitMs(now: number): number {
     return Math.max(this.#downloadBucket.waitMs(now), this.#ctx.downloadBucket.waitMs(now));
+  }
+
+  /**
+   * Before each socket read: waits for disk capacity (once the torrent has piece work) and
+   * for the download limits; `undefined` when reading may go on at once.
+   */
+  readGate(hasPieceWork: boolean): Promise<void> | undefined {
+    const { disk, clock } = this.#ctx;
+    const wait = this.downloadWaitMs(clock.now());
+    const full = hasPieceWork && disk.queuedBytes() > 0 ? disk.waitForCapacity() : undefined;
+    if (wait <= 0) return full;
+    const delay = new Promise<void>((r) => clock.schedule(wait, r));
+    return full ? Promise.all([full, delay]).then(() => {}) : delay;
   }
 
   /** Torrent rates over the meters' window, bytes/s. */

@@ -234,6 +234,37 @@ export class MemoryDiskIo implements DiskIo {
     return file?.bytes.slice(0, file.size);
   }
 
+  /**
+   * Moves files from below `from` to below `to` (the session's `StorageFiles`).
+   * @param from old save path
+   * @param to new save path
+   * @param paths each file's components below the save path
+   */
+  moveFiles(from: string, to: string, paths: readonly (readonly string[])[]): Promise<void> {
+    for (const path of paths) {
+      const file = this.#files.get(`${from}/${path.join("/")}`);
+      if (!file) continue;
+      this.#files.delete(`${from}/${path.join("/")}`);
+      this.#files.set(`${to}/${path.join("/")}`, file);
+    }
+    return Promise.resolve();
+  }
+
+  /**
+   * Deletes files below `root` (the session's `StorageFiles`).
+   * @param root save path
+   * @param paths each file's components below it
+   */
+  deleteFiles(root: string, paths: readonly (readonly string[])[]): Promise<void> {
+    for (const path of paths) this.#files.delete(`${root}/${path.join("/")}`);
+    return Promise.resolve();
+  }
+
+  /** Test helper: whether a file exists at `root/path`. */
+  hasFile(root: string, path: readonly string[]): boolean {
+    return this.#files.has(`${root}/${path.join("/")}`);
+  }
+
   #key(id: StorageId, fileIndex: number): string {
     const key = this.#storage(id, "access").keys[fileIndex];
     if (key === undefined) throw new RangeError(`File ${fileIndex} is not in storage ${id}`);

@@ -22,6 +22,18 @@ async function setup() {
   return { disk, id, pieceHashes, layout, tick: (ms: number) => (now = ms) };
 }
 
+/** Resume data recording every piece of `setup()` as verified, as a clean stop saves it. */
+async function fullResume(ctx: Awaited<ReturnType<typeof setup>>): Promise<Uint8Array> {
+  const { disk, id, pieceHashes, layout } = ctx;
+  const checked = await checkExistingData(disk, id, {
+    pieceHashes,
+    layout,
+    resume: undefined,
+    infoHash: INFO_HASH,
+  });
+  return await captureResume(disk, id, { infoHash: INFO_HASH, have: checked.have });
+}
+
 Deno.test("checkExistingData() verifies everything without resume data", async () => {
   const { disk, id, pieceHashes, layout } = await setup();
   const result = await checkExistingData(disk, id, {
@@ -86,15 +98,9 @@ Deno.test("checkExistingData() ignores bad resume data with a warning and verifi
 });
 
 Deno.test("checkExistingData() trusts nothing recorded once the file is gone", async () => {
-  const { disk, id, pieceHashes, layout } = await setup();
-  const full = (await checkExistingData(disk, id, {
-    pieceHashes,
-    layout,
-    resume: undefined,
-    infoHash: INFO_HASH,
-  }))
-    .have;
-  const resume = await captureResume(disk, id, { infoHash: INFO_HASH, have: full });
+  const ctx = await setup();
+  const { disk, id, pieceHashes, layout } = ctx;
+  const resume = await fullResume(ctx);
   disk.removeFile(id, 2);
   const result = await checkExistingData(disk, id, {
     pieceHashes,
@@ -103,5 +109,62 @@ Deno.test("checkExistingData() trusts nothing recorded once the file is gone", a
     infoHash: INFO_HASH,
   });
   assertEquals([result.usedResume, result.rechecked, result.have.count], [true, 0, 8]);
+  await disk.shutdown();
+});
+
+Deno.test("checkExistingData() spot-checks resume data: a piece edited with the mtime put back is caught", async () => {
+  const ctx = await setup();
+  const { disk, id, pieceHashes, layout } = ctx;
+  const resume = await fullResume(ctx);
+  const stat = (await disk.statFiles(id))[1]!;
+  const bytes = disk.fileBytes(id, 1)!;
+  bytes[17]! ^= 0x40; // piece 6; same size, same mtime: the stat check passes
+  disk.putFile(id, 1, bytes, stat.mtimeMs);
+  const trusting = await checkExistingData(disk, id, {
+    pieceHashes,
+    layout,
+    resume,
+    infoHash: INFO_HASH,
+  });
+  assertEquals([trusting.usedResume, trusting.have.has(6)], [true, true], "without a spot check");
+  const spotCheck = { pieces: 16, random: new SeededRandom(1) }; // covers all 12 pieces
+  const checked = await checkExistingData(disk, id, {
+    pieceHashes,
+    layout,
+    resume,
+    infoHash: INFO_HASH,
+    spotCheck,
+  });
+  assertEquals([checked.usedResume, checked.rechecked, checked.have.count], [false, 12, 11]);
+  assert(!checked.have.has(6), "the edited piece is not trusted");
+  assert(checked.warning?.includes("piece 6 fails its hash"), checked.warning);
+  await disk.shutdown();
+});
+
+Deno.test("checkExistingData() hashes a random sample of trusted pieces, the rest stays trusted", async () => {
+  const ctx = await setup();
+  const { disk, id, pieceHashes, layout } = ctx;
+  const resume = await fullResume(ctx);
+  const hashed: number[] = [];
+  const hashPieces = disk.hashPieces.bind(disk);
+  disk.hashPieces = (storage, first, count) => {
+    for (let i = first; i < first + count; i++) hashed.push(i);
+    return hashPieces(storage, first, count);
+  };
+  const seen = new Set<number>();
+  for (let seed = 1; seed <= 20; seed++) {
+    hashed.length = 0;
+    const result = await checkExistingData(disk, id, {
+      pieceHashes,
+      layout,
+      resume,
+      infoHash: INFO_HASH,
+      spotCheck: { pieces: 3, random: new SeededRandom(seed) },
+    });
+    assertEquals([result.usedResume, result.rechecked, result.have.count], [true, 3, 12]);
+    assertEquals(new Set(hashed).size, 3, `seed ${seed}: ${hashed}`);
+    for (const i of hashed) seen.add(i);
+  }
+  assert(seen.size >= 10, `samples differ between runs: ${[...seen]}`);
   await disk.shutdown();
 });

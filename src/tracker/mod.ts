@@ -116,6 +116,7 @@ export * from "./server/mod.ts";
 export type {
   Clock,
   Datagram,
+  DatagramInfo,
   Logger,
   PeerAddress,
   Random,

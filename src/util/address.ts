@@ -1,12 +1,64 @@
 /**
- * The rule that peers learned from the network are never loopback, private, link-local,
- * multicast or port 0 (RELIABILITY EX7, D7), except in test mode. Address parsing and
- * classification live in ip.ts.
+ * Addresses as peers and sources: the one text form (`formatAddress`) and parser
+ * (`parseHostPort`), and the source-scope rule for addresses learned from the network
+ * (RELIABILITY EX7, D7): an address is usable when the source that gave it is at least as
+ * local. A tracker, DHT node or PEX peer on a loopback address may give loopback, private
+ * and public addresses; one on a private network private and public ones; a public source
+ * public ones only — so a public tracker cannot make us dial into the user's LAN, while a
+ * LAN or loopback swarm forms with default settings. Special addresses (unspecified,
+ * multicast, broadcast) and port 0 are never usable. Address parsing and classification
+ * live in ip.ts.
  *
  * Layer: core.
  * @module
  */
-import { isLocalHost } from "./ip.ts";
+import { classifyHost, isLocalHost } from "./ip.ts";
+
+/** Locality of a host: 2 loopback, 1 private, 0 global, -1 never usable (special). */
+export type Locality = -1 | 0 | 1 | 2;
+
+/**
+ * How local a host is: loopback (and `localhost`) 2; private (RFC 1918, CGNAT,
+ * link-local, ULA) 1; global, or a DNS name, 0; special (unspecified, multicast,
+ * broadcast) -1.
+ * @param host an IP literal or a DNS name
+ * @returns the locality
+ */
+export function localityOf(host: string): Locality {
+  switch (classifyHost(host)) {
+    case "loopback":
+      return 2;
+    case "private":
+      return 1;
+    case "special":
+      return -1;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * The source-scope rule: whether an address learned from `source` may be used.
+ * @param addr the address learned
+ * @param source the host that gave it (a tracker, DHT node or PEX peer)
+ * @returns true when the port is valid and `source` is at least as local as `addr`
+ * @example
+ * ```ts
+ * import { isWithinScope } from "./address.ts";
+ * import { strictEqual } from "node:assert";
+ * strictEqual(isWithinScope({ host: "192.168.1.5", port: 6881 }, "127.0.0.1"), true);
+ * strictEqual(isWithinScope({ host: "127.0.0.2", port: 6881 }, "192.168.1.1"), false);
+ * strictEqual(isWithinScope({ host: "10.0.0.7", port: 6881 }, "203.0.113.9"), false);
+ * ```
+ */
+export function isWithinScope(
+  addr: { readonly host: string; readonly port: number },
+  source: string,
+): boolean {
+  if (!isValidPort(addr.port)) return false;
+  const locality = localityOf(addr.host);
+  return locality >= 0 && locality <= localityOf(source);
+}
 
 /** True for loopback, private (RFC 1918, CGNAT, link-local, ULA) and special addresses, and `localhost`. */
 export function isLocalAddress(host: string): boolean {

@@ -1,96 +1,26 @@
 /**
  * `get` and `seed` as a user runs them, over real loopback TCP: a selective download
  * with --files, an interrupted download that resumes from its resume data (SIGTERM keeps
- * verified data), and the exit codes for bad input and for no peers in time.
+ * verified data), and the exit codes for bad input and for no peers in time (whose error
+ * names every source tried and what it answered).
  * @module
  */
 import { join } from "node:path";
-import { createHash } from "node:crypto";
 import { assert, assertEquals } from "../assert.ts";
+import {
+  closedPort,
+  digestOf,
+  runCli as run,
+  spawnCli as deno,
+  withSeeder as withFiles,
+} from "./_cli_swarm.ts";
+import type { SeederContext } from "./_cli_swarm.ts";
 
-const MOD = new URL("../../mod.ts", import.meta.url).pathname;
 const FILES: [string, number][] = [["a.bin", 700_000], ["b.bin", 1_300_000], ["c.bin", 500_000]];
 
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
-function deno(args: string[], signal?: AbortSignal): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MOD, ...args],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-    ...(signal ? { signal } : {}),
-  }).spawn();
-}
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await deno(args, AbortSignal.timeout(60_000)).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-/** A payload of three files, its torrent, and a seeder process on 127.0.0.1:port. */
-async function withSeeder(
-  fn: (ctx: { root: string; torrent: string; port: number; digests: string[] }) => Promise<void>,
-): Promise<void> {
-  const root = await Deno.makeTempDir({ prefix: "swarmd-get-" });
-  const src = join(root, "src", "payload");
-  await Deno.mkdir(src, { recursive: true });
-  const digests: string[] = [];
-  for (const [i, [name, length]] of FILES.entries()) {
-    const data = new Uint8Array(length).map((_, j) => (j * 7 + i * 13) & 0xff);
-    await Deno.writeFile(join(src, name), data);
-    digests.push(sha256(data));
-  }
-  const torrent = join(root, "p.torrent");
-  const made = await run(["create", src, "-o", torrent, "--piece-length", "65536"]);
-  assertEquals(made.code, 0, made.stderr);
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const seeder = deno([
-    "seed",
-    torrent,
-    join(root, "src"),
-    "--port",
-    String(port),
-    "--host",
-    "127.0.0.1",
-    "--quiet",
-  ]);
-  try {
-    await waitForPort(port);
-    await fn({ root, torrent, port, digests });
-  } finally {
-    seeder.kill("SIGTERM");
-    const status = await seeder.status;
-    await seeder.stdout.cancel().catch(() => {});
-    await seeder.stderr.cancel().catch(() => {});
-    assertEquals(status.code, 0, "the seeder stops cleanly on SIGTERM with exit 0");
-    await Deno.remove(root, { recursive: true });
-  }
-}
-
-/** Resolves once something listens on 127.0.0.1:port (bounded: 20 s). */
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`nothing listens on port ${port}`);
-}
-
-async function digestOf(path: string): Promise<string | undefined> {
-  try {
-    return sha256(await Deno.readFile(path));
-  } catch {
-    return undefined;
-  }
+/** The three-file payload, seeded. */
+function withSeeder(fn: (ctx: SeederContext) => Promise<void>): Promise<void> {
+  return withFiles(FILES, fn);
 }
 
 Deno.test("get --files downloads only the chosen files, verified", async () => {
@@ -155,7 +85,7 @@ Deno.test("get stopped by SIGTERM keeps verified pieces and resumes from resume 
   });
 });
 
-Deno.test("get: bad input exits 2, no peers in time exits 1", async () => {
+Deno.test("get: bad input exits 2, no peers in time exits 1 and says why", async () => {
   const root = await Deno.makeTempDir({ prefix: "swarmd-get-bad-" });
   try {
     const garbage = join(root, "bad.torrent");
@@ -171,6 +101,8 @@ Deno.test("get: bad input exits 2, no peers in time exits 1", async () => {
     assertEquals(badPeer.code, 2, badPeer.stderr);
     const badFiles = await run(["get", torrent, "--files", "3"]);
     assertEquals(badFiles.code, 2, badFiles.stderr);
+    // No peer anywhere: the error explains every source tried, and what it answered.
+    const tracker = `http://127.0.0.1:${closedPort()}/announce`;
     const lonely = await run([
       "get",
       torrent,
@@ -181,11 +113,20 @@ Deno.test("get: bad input exits 2, no peers in time exits 1", async () => {
       "--host",
       "127.0.0.1",
       "--timeout",
-      "1",
+      "2",
       "--no-dht",
+      "--tracker",
+      tracker,
     ]);
     assertEquals(lonely.code, 1, lonely.stderr);
-    assert(lonely.stderr.includes("not complete after 1 s"), lonely.stderr);
+    // (tracker warnings come first; the tracker client words them)
+    const errors = lonely.stderr.trimEnd().split("\n").filter((l) => !l.startsWith("warning: "));
+    assertEquals(errors.length, 1, lonely.stderr);
+    const line = errors[0]!;
+    assert(line.startsWith("error: not complete after 2 s (0 of 100000 bytes); no peers after "));
+    assert(line.includes(`trackers: ${tracker} (`) && line.includes("failure"), line);
+    assert(line.includes("DHT: off (--no-dht); PEX: no connected peer to ask"), line);
+    assert(/Stopped: one\.bin, 0 B of 97\.7 KiB verified/.test(lonely.stdout), lonely.stdout);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -54,7 +54,7 @@ async function withSwarm(kind: "http" | "udp", fn: (s: Swarm) => Promise<void>) 
     host: "127.0.0.1",
     workers: 1,
     stateDir: null,
-    settings: { enableDht: false, allowLocalPeers: true },
+    settings: { enableDht: false },
   });
   try {
     const seed = await seeder.add(torrent, { dir: join(root, "src"), seed: true });
@@ -77,7 +77,7 @@ for (const kind of ["http", "udp"] as const) {
         "0",
         "--host",
         "127.0.0.2",
-        "--allow-local-peers",
+        // default flags: a tracker on loopback may hand out loopback peers (the scope rule)
         "--no-dht",
         "--no-pex",
         "--timeout",

@@ -158,3 +158,21 @@ export async function runPythonJson<T>(
   }
   return JSON.parse(result.stdout) as T;
 }
+
+/**
+ * Whether every path in `paths` exists (a program, a web client); when one is missing and
+ * interop is not required, prints `skipLine` and the test is ignored.
+ * @param paths files that must exist
+ * @param skipLine what to print when skipping
+ * @returns `present`, and `ignore` for `Deno.test`
+ */
+export async function requireFiles(
+  paths: readonly string[],
+  skipLine: string,
+): Promise<{ present: boolean; ignore: boolean }> {
+  let present = true;
+  for (const path of paths) present &&= await Deno.stat(path).then(() => true, () => false);
+  const ignore = !present && !interopRequired();
+  if (ignore) console.log(skipLine);
+  return { present, ignore };
+}

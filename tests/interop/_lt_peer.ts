@@ -19,12 +19,26 @@ export interface LibtorrentPeerOptions {
   readonly dht?: boolean;
   /** Download cap in bytes/s. */
   readonly downloadLimit?: number;
+  /** Upload cap in bytes/s (a rate-limited seeder). */
+  readonly uploadLimit?: number;
   /** Print an `incoming` line for each connection it accepts. */
   readonly reportConnections?: boolean;
+  /** MSE/PE policy for both directions (libtorrent's default: enabled). */
+  readonly encryption?: "forced" | "enabled" | "disabled";
+  /** Methods MSE may select (libtorrent's default: both). */
+  readonly encryptionLevel?: "rc4" | "plaintext" | "both";
+  /** As responder, select RC4 when offered both (libtorrent's default: plaintext). */
+  readonly preferRc4?: boolean;
+  /** Connect and accept over uTP only (BEP 29; TCP off both ways). */
+  readonly utpOnly?: boolean;
+  /** No MSE/PE either way. */
+  readonly plaintext?: boolean;
 }
 
 /** A running libtorrent peer. */
 export interface LibtorrentPeer {
+  /** Its process id (benchmarks read its CPU time). */
+  readonly pid: number;
   /** Resolves with its listen port. */
   readonly port: Promise<number>;
   /** Resolves with the exit code (0 = completed). */
@@ -50,7 +64,13 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
   args.push("--timeout", String(o.timeoutS ?? 90));
   if (o.dht) args.push("--dht", "--dht-announce-interval", "3");
   if (o.downloadLimit) args.push("--download-limit", String(o.downloadLimit));
+  if (o.uploadLimit) args.push("--upload-limit", String(o.uploadLimit));
   if (o.reportConnections) args.push("--report-connections");
+  if (o.encryption) args.push("--enc", o.encryption);
+  if (o.encryptionLevel) args.push("--enc-level", o.encryptionLevel);
+  if (o.preferRc4) args.push("--prefer-rc4");
+  if (o.utpOnly) args.push("--utp-only");
+  if (o.plaintext) args.push("--plaintext");
   const child = new Deno.Command(PYTHON, { args, stdout: "piped", stderr: "piped", stdin: "null" })
     .spawn();
   const lines: string[] = [];
@@ -88,6 +108,7 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
     return status.code;
   })();
   return {
+    pid: child.pid,
     port,
     exited,
     lines,

@@ -105,7 +105,7 @@ await interopTest(
         "0",
         "--host",
         "127.0.0.22",
-        "--allow-local-peers",
+        // default flags: the local bootstrap node may point us at local peers (the scope rule)
         "--no-pex",
         "--timeout",
         "120",
@@ -155,7 +155,7 @@ await interopTest("interop: PEX leads us from an empty libtorrent peer to the se
       "0",
       "--host",
       "127.0.0.33",
-      "--allow-local-peers",
+      // default flags: a PEX peer on loopback may tell us of loopback peers (the scope rule)
       "--no-dht",
       "--timeout",
       "120",

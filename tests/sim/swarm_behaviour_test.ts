@@ -228,13 +228,13 @@ Deno.test("swarm: a super-seeding seed (BEP 16) uploads each piece about once", 
   await swarm.close();
 });
 
-Deno.test("swarm: write errors pause downloading with back-off, then the download completes (F3)", async () => {
+Deno.test("swarm: write errors a retry may fix pause downloading with back-off, then the download completes (F12)", async () => {
   const t = makeSimTorrent(16, 32 * 1024, 13);
   const swarm = new SimSwarm({ seed: 13, latencyMs: 10, uploadBytesPerSecond: 512 * 1024 });
   const seeder = await swarm.addPeer(0, {}, await seededDisk(t, "/seed"));
   await swarm.clock.runUntil(seeder.session.add(t.meta, { dir: "/seed", seed: true }), 5000);
   let failures = 0;
-  // The disk is "full" for the first three writes, then has room again.
+  // The first three writes fail in a way a retry may fix (not a permission or a full disk).
   const disk = new MemoryDiskIo({ failWrites: () => failures++ < 3 });
   const leecher = await swarm.addPeer(1, {}, disk);
   const events: EngineEvent[] = [];

@@ -13,6 +13,7 @@ import { SeededRandom } from "../../src/util/prng.ts";
 import { sha1 } from "../../src/util/sha1.ts";
 import { concatBytes } from "../../src/util/bytes.ts";
 import type { PeerAddress } from "../../src/runtime/types.ts";
+import type { ResumeStore } from "../../src/session/context.ts";
 import { VirtualClock } from "./virtual_clock.ts";
 import { SimNetwork } from "./sim_network.ts";
 
@@ -68,6 +69,7 @@ export class SimSwarm {
     n: number,
     settings: Partial<Settings> = {},
     disk?: MemoryDiskIo,
+    resumeStore?: ResumeStore,
   ): Promise<SimPeer> {
     const host = `10.0.${Math.floor(n / 250)}.${(n % 250) + 1}`;
     const d = disk ?? new MemoryDiskIo();
@@ -77,6 +79,8 @@ export class SimSwarm {
       clock: this.clock,
       random: new SeededRandom(this.#seed * 1000 + n),
       disk: d,
+      storageFiles: d,
+      ...(resumeStore ? { resumeStore } : {}),
     });
     const address = await session.listen();
     const peer: SimPeer = {

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Benchmark (issue: MSE/PE): our `get` (a fresh process, default flags, progress to a file)
+# downloads the same torrent from two python3-libtorrent seeders on loopback: one that
+# forces RC4 both ways (allowed_enc_level rc4), one with encryption disabled. The two
+# alternate, ROUNDS rounds; reports wall time, CPU time (user+sys) and peak RSS of each
+# run, then min/median/max per kind and the encrypted/plaintext ratio of the medians.
+#   usage: scripts/bench_encryption.sh [SIZE_MIB=256] [ROUNDS=5]
+# Needs: deno, /usr/bin/python3 with libtorrent, /usr/bin/time.
+set -euo pipefail
+size_mib=${1:-256}
+rounds=${2:-5}
+here=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/swarmd-bench-enc.XXXXXX)
+seeders=()
+cleanup() {
+  for pid in "${seeders[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+payload="$work/payload.bin"
+head -c "$((size_mib * 1024 * 1024))" /dev/urandom > "$payload"
+torrent="$work/payload.torrent"
+deno run -A "$here/mod.ts" create "$payload" -o "$torrent" --piece-length 1048576 >/dev/null
+
+start_seeder() { # address, extra flags...; prints the port
+  local addr=$1; shift
+  local log="$work/seeder-$addr.log"
+  /usr/bin/python3 "$here/scripts/interop/lt_peer.py" --torrent "$torrent" --save "$work" \
+    --listen "$addr:0" --seed-mode --timeout 3600 "$@" > "$log" 2>&1 &
+  seeders+=("$!")
+  for _ in $(seq 1 100); do grep -q '"started"' "$log" 2>/dev/null && break; sleep 0.1; done
+  grep -o '"port": [0-9]*' "$log" | head -1 | grep -o '[0-9]*$'
+}
+rc4_port=$(start_seeder 127.0.0.52 --enc forced --enc-level rc4)
+plain_port=$(start_seeder 127.0.0.53 --enc disabled)
+echo "libtorrent seeders: RC4-only 127.0.0.52:$rc4_port, plaintext 127.0.0.53:$plain_port;" \
+  "$size_mib MiB; $rounds rounds"
+
+results="$work/results.txt"
+: > "$results"
+measure() { # kind, seeder address
+  local kind=$1 peer=$2 dl="$work/dl-$1" log="$work/time-$1.log"
+  rm -rf "$dl"
+  /usr/bin/time -v deno run -A "$here/mod.ts" get "$torrent" --peer "$peer" --port 0 \
+    --host 127.0.0.1 --no-dht -o "$dl" > "$work/progress-$kind.log" 2> "$log" ||
+    { echo "$kind failed"; tail -5 "$log"; return 1; }
+  cmp -s "$dl/payload.bin" "$payload" || { echo "$kind: data differs"; return 1; }
+  local wall user sys rss
+  wall=$(grep "Elapsed (wall clock)" "$log" | awk '{print $NF}')
+  user=$(grep "User time" "$log" | awk '{print $NF}')
+  sys=$(grep "System time" "$log" | awk '{print $NF}')
+  rss=$(grep "Maximum resident" "$log" | awk '{print $NF}')
+  echo "$kind wall=$wall cpu=$(echo "$user + $sys" | bc) rss_mb=$((rss / 1024))" |
+    tee -a "$results"
+  rm -rf "$dl"
+}
+measure warmup "127.0.0.53:$plain_port" > /dev/null
+: > "$results"
+for _ in $(seq 1 "$rounds"); do
+  measure rc4 "127.0.0.52:$rc4_port"
+  measure plaintext "127.0.0.53:$plain_port"
+done
+python3 - "$results" <<'EOF'
+import statistics, sys
+def secs(t):
+    return sum(float(p) * 60 ** i for i, p in enumerate(reversed(t.split(":"))))
+rows = {}
+for line in open(sys.argv[1]):
+    kind, *kv = line.split()
+    r = dict(x.split("=") for x in kv)
+    rows.setdefault(kind, []).append((secs(r["wall"]), float(r["cpu"]), int(r["rss_mb"])))
+med = {}
+for kind, rs in rows.items():
+    walls = sorted(w for w, _, _ in rs)
+    med[kind] = statistics.median(walls)
+    print(f"{kind:9} wall min/median/max {walls[0]:.2f} / {med[kind]:.2f} / {walls[-1]:.2f} s;"
+          f" cpu median {statistics.median(c for _, c, _ in rs):.2f} s;"
+          f" peak rss median {statistics.median(m for _, _, m in rs)} MB")
+print(f"rc4 / plaintext (medians): {med['rc4'] / med['plaintext']:.2f}")
+EOF

@@ -1,0 +1,200 @@
+/**
+ * Helpers for tests that run the CLI as a user does: `deno run -A mod.ts ...` as a child
+ * process (bounded by a kill switch), a payload with its torrent, and a `seed` process on
+ * 127.0.0.1 that is stopped (SIGTERM) in `finally`.
+ * @module
+ */
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { assertEquals } from "../assert.ts";
+
+const MOD = new URL("../../mod.ts", import.meta.url).pathname;
+
+/** What a finished CLI run printed. */
+export interface CliRun {
+  /** Exit code. */
+  readonly code: number;
+  /** Standard output. */
+  readonly stdout: string;
+  /** Standard error. */
+  readonly stderr: string;
+  /** Wall time from spawn to exit, ms. */
+  readonly ms: number;
+}
+
+/** SHA-256 hex of `bytes`. */
+export function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Starts `deno run -A mod.ts ...args` with piped output. */
+export function spawnCli(args: string[], signal?: AbortSignal): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MOD, ...args],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+    ...(signal ? { signal } : {}),
+  }).spawn();
+}
+
+/** Runs the CLI to its end (killed after `timeoutMs`). */
+export async function runCli(args: string[], timeoutMs = 60_000): Promise<CliRun> {
+  const started = performance.now();
+  const out = await spawnCli(args, AbortSignal.timeout(timeoutMs)).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+    ms: Math.round(performance.now() - started),
+  };
+}
+
+/** Deterministic contents of file number `i` of a payload. */
+export function fileContent(length: number, i: number): Uint8Array {
+  return new Uint8Array(length).map((_, j) => (j * 7 + i * 13 + (j >> 12)) & 0xff);
+}
+
+/** A payload, its torrent and a seeder, as {@linkcode withSeeder} hands them over. */
+export interface SeederContext {
+  /** A temporary directory holding everything (removed afterwards). */
+  readonly root: string;
+  /** The .torrent file. */
+  readonly torrent: string;
+  /** The seeder's port on 127.0.0.1. */
+  readonly port: number;
+  /** SHA-256 of each file. */
+  readonly digests: string[];
+  /** `--peer 127.0.0.1:port --port 0 --host 127.0.0.1 --no-dht`: a get that only sees the seeder. */
+  readonly peerArgs: string[];
+}
+
+/**
+ * Makes `files` under `<root>/src/payload`, their torrent, and seeds them on 127.0.0.1.
+ * @param files names and lengths
+ * @param fn the test
+ * @param pieceLength the torrent's piece length (default 64 KiB)
+ */
+export async function withSeeder(
+  files: readonly (readonly [string, number])[],
+  fn: (ctx: SeederContext) => Promise<void>,
+  pieceLength = 65536,
+): Promise<void> {
+  const root = await Deno.makeTempDir({ prefix: "swarmd-cli-" });
+  const src = join(root, "src", "payload");
+  await Deno.mkdir(src, { recursive: true });
+  const digests: string[] = [];
+  for (const [i, [name, length]] of files.entries()) {
+    const data = fileContent(length, i);
+    await Deno.writeFile(join(src, name), data);
+    digests.push(sha256(data));
+  }
+  const torrent = join(root, "p.torrent");
+  const made = await runCli(["create", src, "-o", torrent, "--piece-length", String(pieceLength)]);
+  assertEquals(made.code, 0, made.stderr);
+  // Port 0: the seeder takes a free port and names it ("Seeding ... on port N").
+  const seedArgs = ["seed", torrent, join(root, "src"), "--port", "0", "--no-dht"];
+  const seeder = spawnCli([...seedArgs, "--host", "127.0.0.1"]);
+  const seederOut = new Lines(seeder.stdout);
+  try {
+    const first = await seederOut.until((line) => / on port \d+$/.test(line));
+    const named = first.find((line) => / on port \d+$/.test(line)) ?? "";
+    const port = Number(/ on port (\d+)$/.exec(named)?.[1]);
+    if (!(port > 0)) throw new Error(`the seeder did not start: ${first.join("\n")}`);
+    await waitForPort(port);
+    const peerArgs = ["--peer", `127.0.0.1:${port}`, "--port", "0", "--host", "127.0.0.1"];
+    await fn({ root, torrent, port, digests, peerArgs: [...peerArgs, "--no-dht"] });
+  } finally {
+    seeder.kill("SIGTERM");
+    const status = await seeder.status;
+    await seederOut.cancel();
+    await seeder.stderr.cancel().catch(() => {});
+    assertEquals(status.code, 0, "the seeder stops cleanly on SIGTERM with exit 0");
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+/** A local port with nothing listening (bound, then released). */
+export function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** Resolves once something listens on 127.0.0.1:port (bounded: 20 s). */
+export async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
+/** SHA-256 of a file, or `undefined` when it cannot be read. */
+export async function digestOf(path: string): Promise<string | undefined> {
+  try {
+    return sha256(await Deno.readFile(path));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads a child's output line by line, as far as a test needs, then to its end. */
+export class Lines {
+  readonly #reader: ReadableStreamDefaultReader<string>;
+  readonly #lines: string[] = [];
+  #buffered = "";
+  #ended = false;
+
+  /** Reads from `stream` (a child's piped stdout or stderr). */
+  constructor(stream: ReadableStream<Uint8Array<ArrayBuffer>>) {
+    this.#reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  }
+
+  /** Every line read so far. */
+  get lines(): readonly string[] {
+    return this.#lines;
+  }
+
+  /**
+   * Reads until `stop` is true for a new line, or the output ends.
+   * @returns every line read so far
+   */
+  async until(stop: (line: string) => boolean): Promise<readonly string[]> {
+    while (!this.#ended) {
+      const { value, done } = await this.#reader.read();
+      if (done) {
+        this.#ended = true;
+        if (this.#buffered) this.#lines.push(this.#buffered);
+        break;
+      }
+      this.#buffered += value;
+      const parts = this.#buffered.split("\n");
+      this.#buffered = parts.pop()!;
+      let stopped = false;
+      for (const line of parts) {
+        this.#lines.push(line);
+        stopped ||= stop(line);
+      }
+      if (stopped) break;
+    }
+    return this.#lines;
+  }
+
+  /** Reads to the end. */
+  rest(): Promise<readonly string[]> {
+    return this.until(() => false);
+  }
+
+  /** Stops reading (the rest is discarded). */
+  async cancel(): Promise<void> {
+    await this.#reader.cancel().catch(() => {});
+  }
+}
