@@ -17,7 +17,7 @@ import { constants } from "node:fs";
 import { StorageError } from "../errors.ts";
 import { concatBytes } from "../util/bytes.ts";
 import { classifyStorageError } from "../storage/fault.ts";
-import { resolveSafePath } from "./worker_ops.ts";
+import { resolveSafePath } from "./safe_path.ts";
 
 /**
  * Reads a whole file, refusing to read more than `maxBytes` (RELIABILITY rule 1).
