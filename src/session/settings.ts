@@ -131,20 +131,22 @@ export interface Settings {
   readonly readCacheBytes: number;
   /**
    * Bytes of disk jobs (hash, write, read) queued in the workers before sockets stop being
-   * read (backpressure). Default 32 MiB: it absorbs the workers' scheduling gaps on a busy
-   * machine and keeps a 1 GiB download under 150 MiB of peak RSS. Measured (1 GiB from one
-   * libtorrent seed on loopback, 2 cores shared with other work, 5 alternating runs each,
-   * with `recycledBufferBytes` beside it): 64 MiB median 4.1–4.4 s, peak RSS 137–208 MiB;
-   * 32 MiB 4.1 s, 145–151 MiB; 24 MiB 5.1 s, 133–146 MiB; 16 MiB 4.9 s, 126–137 MiB. Of the
-   * RSS, 82 MiB is the runtime, the library and two workers before any data.
+   * read (backpressure). Default 24 MiB: it absorbs the workers' scheduling gaps on a busy
+   * machine (the kernel's socket buffers absorb the rest) and keeps a 1 GiB download near
+   * 150 MiB of peak RSS, of which 84 MiB is the runtime, the library and two workers before
+   * any data. Measured (1 GiB from one libtorrent seed on loopback, 2 cores shared with other
+   * work, runs alternating, `recycledBufferBytes` equal; median time, peak RSS): 64 MiB 4.1–4.4
+   * s, 137–208 MiB; 32 MiB 3.4–4.1 s, 142–154 MiB; 24 MiB 3.3–5.1 s, 133–148 MiB; 16 MiB
+   * 4.5–4.9 s, 126–139 MiB. Between 16 and 64 MiB the time is within the machine's noise; the
+   * memory is not.
    */
   readonly diskQueueBytes: number;
   /**
    * Bytes of finished piece buffers kept for reuse (fresh ones cost page faults: 0.47 against
-   * 0.20 CPU-s per GiB read into fresh or reused 1 MiB buffers here). Default 32 MiB, as
+   * 0.20 CPU-s per GiB read into fresh or reused 1 MiB buffers here). Default 24 MiB, as
    * `diskQueueBytes`: the buffers of a drained queue are kept instead of being dropped and
-   * allocated again (with 64/32 MiB, 104 of 1,024 pieces were dropped and 136 allocated fresh;
-   * with 16/16 MiB, 2 and 18).
+   * allocated again (with a 64 MiB queue and 32 MiB here, 104 of 1,024 pieces were dropped
+   * and 136 allocated fresh; with 16 and 16 MiB, 2 and 18).
    */
   readonly recycledBufferBytes: number;
   /**
@@ -331,8 +333,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   maxDownloadBytesPerSecond: 0,
   hashFailStrikes: 5,
   readCacheBytes: 64 * 1024 * 1024,
-  diskQueueBytes: 32 * 1024 * 1024,
-  recycledBufferBytes: 32 * 1024 * 1024,
+  diskQueueBytes: 24 * 1024 * 1024,
+  recycledBufferBytes: 24 * 1024 * 1024,
   writeRetryBaseMs: 5_000,
   writeRetryMaxMs: 300_000,
   writeRetryLimit: 3,
