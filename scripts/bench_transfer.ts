@@ -8,7 +8,8 @@
  *   deno run -A scripts/bench_transfer.ts upload
  *   common: [--size-mib 1024] [--rounds 5] [--piece-length 1048576] [--dir /tmp/swarmd-bench]
  *           [--keep] (keep the payload file; it is deleted otherwise) [--leecher-args "..."] (more lt_peer.py flags for
- *           libtorrent's leecher, e.g. an encryption policy)
+ *           libtorrent's leecher, e.g. an encryption policy) [--swarmd-args "..."] (more
+ *           flags for our get or seed, e.g. --no-utp)
  *
  * - `download --via tracker` (default): a python3-libtorrent seed announces to a tracker
  *   on loopback (Debian's opentracker, or `mod.ts tracker` with `--tracker swarmd`); our
@@ -49,6 +50,7 @@ const { positionals, values } = parseArgs({
     dir: { type: "string", default: "/tmp/swarmd-bench" },
     keep: { type: "boolean", default: false },
     "leecher-args": { type: "string", default: "" },
+    "swarmd-args": { type: "string", default: "" },
   },
 });
 const mode = positionals[0] ?? "download";
@@ -56,6 +58,7 @@ const sizeMib = Number(values["size-mib"]);
 const rounds = Number(values.rounds);
 const work = values.dir!;
 const leecherArgs = values["leecher-args"]!.split(" ").filter((a) => a !== "");
+const swarmdArgs = values["swarmd-args"]!.split(" ").filter((a) => a !== "");
 
 /** One timed run. */
 interface Sample {
@@ -359,7 +362,7 @@ async function download(): Promise<void> {
           "--no-dht",
           "--allow-local-peers",
           ...peerArgs,
-          ...(Deno.env.get("BENCH_JSON") ? ["--json"] : []),
+          ...swarmdArgs,
         ],
         output: (dl) => join(dl, name),
       },
@@ -416,6 +419,7 @@ async function upload(): Promise<void> {
       "--host",
       "127.0.0.5",
       "--no-dht",
+      ...swarmdArgs,
     ], oursLog);
     await waitFor("our seed", 60_000, async () => {
       const text = await Deno.readTextFile(oursLog).catch(() => "");
