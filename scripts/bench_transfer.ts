@@ -7,8 +7,8 @@
  *   deno run -A scripts/bench_transfer.ts download [--via tracker|peer] [--tracker opentracker|swarmd]
  *   deno run -A scripts/bench_transfer.ts upload
  *   common: [--size-mib 1024] [--rounds 5] [--piece-length 1048576] [--dir /tmp/swarmd-bench]
- *           [--keep] (keep the payload file; it is deleted otherwise) [--leecher-args "..."] (more lt_peer.py flags for
- *           libtorrent's leecher, e.g. an encryption policy) [--swarmd-args "..."] (more
+ *           [--keep] (keep the payload file; it is deleted otherwise) [--leecher-args="..."] (more lt_peer.py flags for
+ *           libtorrent's leecher, e.g. an encryption policy) [--swarmd-args="..."] (more
  *           flags for our get or seed, e.g. --no-utp)
  *
  * - `download --via tracker` (default): a python3-libtorrent seed announces to a tracker
