@@ -126,7 +126,7 @@ function secondsOf(nowMs: number): number {
  * const result = store.announce(0, hash, { ip: "192.0.2.2", port: 6882, peerId: new Uint8Array(20).fill(2), left: 9 });
  * assertEquals(result.peers.map(addressOf), [{ host: "192.0.2.1", port: 6881 }]);
  * assertEquals([result.complete, result.incomplete, result.intervalS], [1, 1, 600]);
- * assertEquals(store.sweep(1_200_001), 2); // both missed two intervals
+ * assertEquals(store.sweep(1_201_000), 2); // both missed two intervals
  * ```
  */
 export class SwarmStore {
