@@ -19,12 +19,14 @@ const MAX_DATAGRAM_BYTES = 65_507;
 class DenoUdpSocket implements UdpSocketLike {
   readonly addr: PeerAddress;
   #conn: Deno.DatagramConn;
+  readonly #maxBytes: number;
   /** Receive buffers not in use; one per concurrent `receive`, kept for reuse. */
   readonly #spare: Uint8Array[] = [];
   #closed = false;
 
-  constructor(conn: Deno.DatagramConn) {
+  constructor(conn: Deno.DatagramConn, maxBytes: number) {
     this.#conn = conn;
+    this.#maxBytes = maxBytes;
     const a = conn.addr as Deno.NetAddr;
     this.addr = { host: a.hostname, port: a.port };
   }
@@ -40,7 +42,7 @@ class DenoUdpSocket implements UdpSocketLike {
 
   async receive(): Promise<Datagram | null> {
     if (this.#closed) return null;
-    const buffer = this.#spare.pop() ?? new Uint8Array(MAX_DATAGRAM_BYTES);
+    const buffer = this.#spare.pop() ?? new Uint8Array(this.#maxBytes);
     try {
       const [data, from] = await this.#conn.receive(buffer);
       const a = from as Deno.NetAddr;
@@ -89,9 +91,15 @@ class NodeUdpSocket implements UdpSocketLike {
     socket.on("error", () => {/* lossy by contract; send errors are per datagram */});
   }
 
-  static bind(addr: PeerAddress): Promise<UdpSocketLike> {
+  static bind(addr: PeerAddress, maxBytes: number): Promise<UdpSocketLike> {
     return new Promise((resolve, reject) => {
-      const socket = dgram.createSocket(addr.host.includes(":") ? "udp6" : "udp4");
+      const type = addr.host.includes(":") ? "udp6" : "udp4";
+      // Deno's node:dgram (2.9.6) allocates `recvBufferSize` bytes (default 64 KiB, doubled
+      // on Linux as Node reports it) for every datagram it receives and only records the
+      // option (no SO_RCVBUF); a tracker under a flood would make 64 KiB of garbage a packet.
+      const socket = maxBytes < MAX_DATAGRAM_BYTES
+        ? dgram.createSocket({ type, recvBufferSize: Math.ceil(maxBytes / 2) })
+        : dgram.createSocket(type);
       socket.once("error", reject);
       socket.bind(addr.port, addr.host, () => {
         socket.off("error", reject);
@@ -134,16 +142,33 @@ export function isNativeUdp(): boolean {
   return typeof Deno.listenDatagram === "function";
 }
 
+/** Options of {@linkcode bindUdp}. */
+export interface BindUdpOptions {
+  /**
+   * Largest datagram to receive whole, bytes; longer ones are cut. Default 65,507. A server
+   * that expects small requests (BEP 15: at most 1,496 B) sets it to keep the per-datagram
+   * receive buffer small.
+   */
+  readonly maxDatagramBytes?: number;
+  /** `"node"` forces the `node:dgram` binding (tests); default: `Deno.listenDatagram` when available. */
+  readonly backend?: "deno" | "node";
+}
+
 /**
  * Binds a UDP socket.
  * @param addr local address; port 0 picks a free port
+ * @param options largest datagram, binding
  * @returns the socket; `addr` holds the bound port
  * @throws {Deno.errors.AddrInUse} when the port is taken
  */
-export async function bindUdp(addr: PeerAddress): Promise<UdpSocketLike> {
-  if (!isNativeUdp()) return await NodeUdpSocket.bind(addr);
+export async function bindUdp(
+  addr: PeerAddress,
+  options: BindUdpOptions = {},
+): Promise<UdpSocketLike> {
+  const maxBytes = Math.min(MAX_DATAGRAM_BYTES, options.maxDatagramBytes ?? MAX_DATAGRAM_BYTES);
+  if (options.backend === "node" || !isNativeUdp()) return await NodeUdpSocket.bind(addr, maxBytes);
   const conn = Deno.listenDatagram({ transport: "udp", hostname: addr.host, port: addr.port });
-  return await Promise.resolve(new DenoUdpSocket(conn));
+  return await Promise.resolve(new DenoUdpSocket(conn, maxBytes));
 }
 
 /**
