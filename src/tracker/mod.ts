@@ -88,7 +88,7 @@ export {
   type TrackerStatus,
   type TransferStats,
 } from "./tracker_client.ts";
-export { TrackerFailureError, TrackerSyntaxError } from "./tracker_errors.ts";
+export { quoteTrackerText, TrackerFailureError, TrackerSyntaxError } from "./tracker_errors.ts";
 export type { AnnounceEvent, AnnounceParams, AnnounceResponse, ScrapeEntry } from "./types.ts";
 export { UdpTrackerClient, type UdpTrackerClientOptions } from "./udp_client.ts";
 export {
