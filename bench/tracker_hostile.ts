@@ -8,7 +8,9 @@
  * - `quiet`: nothing but the honest client;
  * - `swarms`: 100,000 one-peer swarms announced over UDP, then five concurrent `/stats`;
  * - `flood`: a UDP connect flood from 16 /24s (127.1–16.0.1) for `--flood-seconds`;
- * - `idle`: 10,000 idle HTTP connections held open.
+ * - `idle`: 10,000 idle HTTP connections held open;
+ * - `slowloris`: 500 connections sending a request line a byte every second; the note gives
+ *   how long the server took to close them (min/median/max s, or how many stayed 40 s).
  *
  * Targets: `ours` (`deno run -A --no-config mod.ts tracker`, as from JSR: UDP on node:dgram),
  * `ours-native` (the same with `--unstable-net`), `opentracker` (when installed), and
@@ -309,6 +311,39 @@ async function openIdle(
   return conns;
 }
 
+/** `count` connections dribbling a request line; when the server closed each, over `limitMs`. */
+async function slowloris(
+  to: { host: string; port: number },
+  count: number,
+  limitMs: number,
+): Promise<string> {
+  const conns = await openIdle(to, count);
+  const start = performance.now();
+  const dribble = setInterval(() => {
+    for (const c of conns) c.write(new Uint8Array([0x61])).catch(() => {});
+  }, 1000);
+  for (const c of conns) {
+    c.write(new TextEncoder().encode("GET /announce?info_hash=")).catch(() => {});
+  }
+  const closedAfter = await Promise.all(conns.map(async (c) => {
+    const timer = setTimeout(() => c.close(), limitMs);
+    try {
+      while ((await c.read(new Uint8Array(512))) !== null) { /* an error page: read on */ }
+      return (performance.now() - start) / 1000;
+    } catch {
+      return performance.now() - start >= limitMs - 50
+        ? Infinity
+        : (performance.now() - start) / 1000;
+    } finally {
+      clearTimeout(timer);
+    }
+  }));
+  clearInterval(dribble);
+  const open = closedAfter.filter((t) => t === Infinity).length;
+  return `slowloris: ${conns.length} opened, closed after ${fmt(closedAfter)} s` +
+    (open > 0 ? `, ${open} still open after ${limitMs / 1000} s` : "");
+}
+
 async function runFlood(to: { host: string; port: number }, seconds: number): Promise<string> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -353,6 +388,11 @@ async function scenario(name: string, target: Target, o: Options): Promise<Sampl
         // the server closed it
       }
     }
+  } else if (name === "slowloris") {
+    const closing = slowloris(target.http, 500, 40_000);
+    await sleep(1000);
+    lat = await latencies(target);
+    note = await closing;
   } else {
     lat = await latencies(target);
   }
@@ -423,7 +463,7 @@ async function main(): Promise<void> {
     options: {
       rounds: { type: "string", default: "3" },
       targets: { type: "string", default: "ours,ours-native,opentracker" },
-      scenarios: { type: "string", default: "quiet,swarms,flood,idle" },
+      scenarios: { type: "string", default: "quiet,swarms,flood,idle,slowloris" },
       swarms: { type: "string", default: "100000" },
       idle: { type: "string", default: "10000" },
       "flood-seconds": { type: "string", default: "10" },

@@ -225,10 +225,10 @@ export class TrackerHttpServer {
   }
 
   async #serve(conn: Conn): Promise<void> {
-    const remote = { host: conn.remoteAddr.hostname, port: conn.remoteAddr.port };
     let buffer: Uint8Array = new Uint8Array(FIRST_BUFFER_BYTES);
     let end = 0;
     try {
+      const remote = { host: conn.remoteAddr.hostname, port: conn.remoteAddr.port };
       conn.setNoDelay(true);
       for (;;) {
         let head: HttpRequestHead | undefined;
