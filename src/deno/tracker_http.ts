@@ -178,7 +178,7 @@ export class TrackerHttpServer {
         // Out of descriptors (EMFILE/ENFILE): close the longest-idle connection and try
         // again at once; with nothing to close, or on any other error, back off.
         const outOfFds = /EMFILE|ENFILE|Too many open files/.test(String((e as Error)?.message)) ||
-          ["EMFILE", "ENFILE"].includes((e as { code?: string }).code ?? "");
+          ["EMFILE", "ENFILE"].includes((e as { code?: string } | undefined)?.code ?? "");
         const victim = outOfFds ? this.#table.longestWaiting() : undefined;
         if (victim) {
           this.#drop(victim);

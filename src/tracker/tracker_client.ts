@@ -314,7 +314,7 @@ export class TrackerClient {
       if (signal.aborted && event !== "stopped") return;
       const now = this.#o.clock.now();
       const reason = String((e as Error)?.message ?? e);
-      const isNewState = reason !== row.lastError;
+      const isNewState = this.#failsOf(url) === 0 || reason !== row.lastError;
       row.lastError = reason;
       row.lastErrorAt = this.#o.clock.wallNow();
       const failure = e instanceof TrackerFailureError ? e : undefined;
@@ -326,19 +326,23 @@ export class TrackerClient {
       if (this.#current === url) this.#current = undefined;
       this.#schedule.onFailure(this.#tiers.next(now)?.at);
       const shown = redact(url);
-      const fails = this.#tiers.entries().find((t) => t.url === url)?.fails ?? 0;
-      const fields = { url: shown, event, error: reason, fails };
+      const fields = { url: shown, event, error: reason, fails: this.#failsOf(url) };
       const message = `Cannot announce to "${shown}": ${asDetail(reason)}`;
       if (isNewState) this.#log.warn(message, fields);
       else this.#log.debug(message, fields);
     }
   }
 
+  /** Consecutive announce failures of `url`. */
+  #failsOf(url: string): number {
+    return this.#tiers.entries().find((t) => t.url === url)?.fails ?? 0;
+  }
+
   #onResponse(url: string, event: AnnounceEvent | undefined, response: AnnounceResponse): void {
     const now = this.#o.clock.now();
     const row = this.#rows.get(url)!;
-    if (row.lastError !== undefined) {
-      const fails = this.#tiers.entries().find((t) => t.url === url)?.fails ?? 0;
+    const fails = this.#failsOf(url);
+    if (fails > 0) {
       const after = `${fails} failure${fails === 1 ? "" : "s"}`;
       this.#log.info(`Announced to "${redact(url)}" again after ${after}`, {
         url: redact(url),

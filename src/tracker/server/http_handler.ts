@@ -36,7 +36,7 @@ export interface HttpHandlerOptions {
   readonly extraStats?: () => Record<string, number>;
 }
 
-/** A tracker request handler, e.g. for `Deno.serve`. */
+/** A tracker request handler on web-standard `Request`/`Response` (e.g. for `Deno.serve`). */
 export type TrackerHttpHandler = (request: Request, remote: PeerAddress) => Response;
 
 /** One response of {@linkcode TrackerRequestHandler}. */
