@@ -7,12 +7,8 @@
  * @module
  */
 import { assert, assertEquals } from "../assert.ts";
-import { HttpTrackerClient } from "../../src/tracker/http_client.ts";
-import { UdpTrackerClient } from "../../src/tracker/udp_client.ts";
 import type { AnnounceParams } from "../../src/tracker/types.ts";
-import { SECURE_RANDOM, SYSTEM_CLOCK } from "../../src/deno/clock.ts";
-import { DenoHttpFetcher } from "../../src/deno/http.ts";
-import { bindUdp } from "../../src/deno/udp.ts";
+import { trackerClients } from "../tracker_clients.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -98,22 +94,6 @@ function params(n: number): AnnounceParams {
   };
 }
 
-async function clients() {
-  const http = new HttpTrackerClient({
-    fetcher: new DenoHttpFetcher(),
-    timeoutMs: 10_000,
-    allowLocalAnyPath: true,
-  });
-  const udp = new UdpTrackerClient({
-    socket: await bindUdp({ host: "127.0.0.1", port: 0 }),
-    clock: SYSTEM_CLOCK,
-    random: SECURE_RANDOM,
-    retransmitBaseMs: 500,
-    maxRetransmits: 3,
-  });
-  return { http, udp };
-}
-
 /** True while the child has not exited. */
 async function isRunning(child: Deno.ChildProcess): Promise<boolean> {
   const exited = await Promise.race([
@@ -125,7 +105,7 @@ async function isRunning(child: Deno.ChildProcess): Promise<boolean> {
 
 Deno.test("tracker runs as a JSR user runs it (--no-config) and answers HTTP and UDP announces", async () => {
   const tracker = await startTracker();
-  const { http, udp } = await clients();
+  const { http, udp } = await trackerClients(10_000);
   try {
     const a = await http.announce(tracker.http, params(1));
     const b = await udp.announce(tracker.udp, params(2));
@@ -144,7 +124,7 @@ Deno.test("tracker survives running out of file descriptors (ulimit -n 256, 400 
   // Deno.serve's accept loop ended the process on EMFILE:
   // `Uncaught (in promise) Http: Error: Too many open files`.
   const tracker = await startTracker("ulimit -n 256; ");
-  const { http, udp } = await clients();
+  const { http, udp } = await trackerClients(10_000);
   const port = Number(new URL(tracker.http).port);
   const idle: Deno.TcpConn[] = [];
   try {
