@@ -2,8 +2,8 @@
  * Every limit, timeout and interval of the tracker server in one flat object, like the
  * engine's `Settings` (STYLE §2): names carry units, each field gives its default and why.
  * Defaults follow /shared/reference/PARAMETERS.md §2.5 (what clients do) and RELIABILITY.md
- * TS1–TS6 (what a hostile client may do); memory figures were measured with
- * `bench/tracker_hostile.ts` on Deno 2.9.6.
+ * TS1–TS6 (what a hostile client may do); heap figures are the store alone (100,000
+ * announces into a fresh `SwarmStore`, after a full GC) on Deno 2.9.6.
  *
  * Layer: core (data only).
  * @module
@@ -32,16 +32,17 @@ export interface TrackerSettings {
   readonly maxNumwant: number;
   /**
    * Most swarms (info-hashes) held; beyond it the least recently announced swarm is
-   * evicted with its peers. Default 100,000: about 55 MiB of heap as one-peer swarms
-   * (≈ 560 B each), the shape of a fake-info-hash flood (TS4).
+   * evicted with its peers. Default 100,000: 53 MiB of heap as one-peer swarms (551 B
+   * each), the shape of a fake-info-hash flood (TS4); the tracker process then holds about
+   * 100–150 MiB more than idle (bench/tracker_hostile.ts, `swarms`).
    */
   readonly maxSwarms: number;
   /** Most peers per swarm; beyond it the stalest peer is evicted. Default 50,000. */
   readonly maxPeersPerSwarm: number;
   /**
    * Most peers across swarms; beyond it the stalest peer of the least recently announced
-   * swarm is evicted. Default 500,000: about 110 MiB of heap (≈ 220 B a peer in large
-   * swarms), so swarms and peers together stay under about 170 MiB of heap.
+   * swarm is evicted. Default 500,000: 95 MiB of heap in swarms of 500 (199 B a peer), so
+   * at both caps the store holds at most about 150 MiB of heap (was 2,000,000, ≈ 400 MiB).
    */
   readonly maxPeers: number;
   /** Most info-hashes in one HTTP scrape. Default 100 (UDP: 74 by BEP 15's packet size). */
