@@ -1,13 +1,23 @@
 /**
- * `tracker [--host IP]... [--http-port N] [--udp-port N] [--allow HEX]... [--interval S]`:
+ * `tracker [--host IP]... [--http-port N] [--udp-port N] [--allow HEX]... [--interval S]
+ * [--max-swarms N] [--max-peers N] [--max-http-connections N] [--header-timeout S]`:
  * runs the built-in tracker (HTTP BEP 3/23/7 and UDP BEP 15) until SIGINT or SIGTERM, then
- * closes cleanly. `--allow` makes it a private tracker for the listed info-hashes.
+ * closes cleanly. `--allow` makes it a private tracker for the listed info-hashes. The
+ * settings behind the flags, and the rest, are in `src/tracker/server/settings.ts`.
  *
  * Layer: platform (CLI).
  * @module
  */
 import { parseArgs } from "node:util";
 import { TrackerServer, type TrackerServerOptions } from "../deno/tracker_server.ts";
+import { isNativeUdp } from "../deno/udp.ts";
+import {
+  DEFAULT_TRACKER_SETTINGS as DEFAULTS,
+  MAX_ANNOUNCE_INTERVAL_S,
+  MIN_ANNOUNCE_INTERVAL_S,
+  MIN_PEER_TTL_S,
+  validateTrackerSettings,
+} from "../tracker/server/settings.ts";
 
 /** Where the command writes, one line at a time. */
 export interface TrackerCommandIo {
@@ -32,7 +42,8 @@ export interface TrackerCommandOptions {
 /** Usage text of `tracker`. */
 export const TRACKER_USAGE: string =
   `Usage: deno run -A mod.ts tracker [--host IP]... [--http-port N] [--udp-port N]
-    [--allow HEX]... [--interval S]
+    [--allow HEX]... [--interval S] [--max-swarms N] [--max-peers N]
+    [--max-http-connections N] [--header-timeout S]
 
 Runs a BitTorrent tracker (HTTP announce/scrape/stats and UDP BEP 15) until interrupted.
 
@@ -41,8 +52,21 @@ Options:
   --http-port N    HTTP port, 0 = any free port (default 6969)
   --udp-port N     UDP port, 0 = any free port (default 6969)
   --allow HEX      serve only this 40-hex-digit info-hash (private tracker), repeatable
-  --interval S     announce interval told to clients, seconds (default 1800)
-  -h, --help       show this help`;
+  --interval S     announce interval told to clients, ${MIN_ANNOUNCE_INTERVAL_S}..${MAX_ANNOUNCE_INTERVAL_S} seconds
+                   (default ${DEFAULTS.intervalS}); peers stay listed max(2 × S, ${MIN_PEER_TTL_S}) seconds
+  --max-swarms N   info-hashes held; the least recently announced goes first
+                   (default ${DEFAULTS.maxSwarms})
+  --max-peers N    peers held across swarms (default ${DEFAULTS.maxPeers})
+  --max-http-connections N
+                   HTTP connections open at once; at the cap the longest idle one
+                   is closed (default ${DEFAULTS.maxHttpConnections})
+  --header-timeout S
+                   seconds a client has to send a whole request head (default ${
+    DEFAULTS.httpHeaderTimeoutMs / 1000
+  })
+  -h, --help       show this help
+
+Without --unstable-net (e.g. run from JSR with --no-config) UDP uses node:dgram.`;
 
 class UsageError extends Error {}
 
@@ -66,6 +90,10 @@ function parse(args: string[]): TrackerServerOptions | "help" {
       "udp-port": { type: "string" },
       allow: { type: "string", multiple: true },
       interval: { type: "string" },
+      "max-swarms": { type: "string" },
+      "max-peers": { type: "string" },
+      "max-http-connections": { type: "string" },
+      "header-timeout": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -75,19 +103,59 @@ function parse(args: string[]): TrackerServerOptions | "help" {
       throw new UsageError(`--allow needs 40 hex digits, got "${hex}"`);
     }
   }
-  const interval = values.interval === undefined ? undefined : Number(values.interval);
-  if (
-    interval !== undefined && !(Number.isInteger(interval) && interval >= 1 && interval <= 86_400)
-  ) {
-    throw new UsageError(`--interval must be 1..86400 seconds, got "${values.interval}"`);
+  const interval = count(values.interval, "--interval", MIN_ANNOUNCE_INTERVAL_S);
+  if (interval !== undefined && interval > MAX_ANNOUNCE_INTERVAL_S) {
+    throw new UsageError(
+      `--interval must be at most ${MAX_ANNOUNCE_INTERVAL_S} seconds, got "${interval}"`,
+    );
+  }
+  const headerTimeoutS = values["header-timeout"];
+  const headerTimeoutMs = headerTimeoutS === undefined ? undefined : Number(headerTimeoutS) * 1000;
+  if (headerTimeoutMs !== undefined && !(headerTimeoutMs >= 1 && headerTimeoutMs <= 3_600_000)) {
+    throw new UsageError(`--header-timeout must be 0.001..3600 seconds, got "${headerTimeoutS}"`);
+  }
+  const settings = {
+    ...optional("intervalS", interval),
+    ...optional("maxSwarms", count(values["max-swarms"], "--max-swarms", 1)),
+    ...optional("maxPeers", count(values["max-peers"], "--max-peers", 1)),
+    ...optional(
+      "maxHttpConnections",
+      count(values["max-http-connections"], "--max-http-connections", 1),
+    ),
+    ...optional("httpHeaderTimeoutMs", headerTimeoutMs && Math.round(headerTimeoutMs)),
+  };
+  try {
+    validateTrackerSettings(settings);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
   return {
     host: values.host ?? ["0.0.0.0"],
     httpPort: port(values["http-port"], "--http-port") ?? 6969,
     udpPort: port(values["udp-port"], "--udp-port") ?? 6969,
     ...(values.allow ? { allowlist: values.allow } : {}),
-    ...(interval === undefined ? {} : { intervalS: interval }),
+    ...settings,
   };
+}
+
+/** An integer flag ≥ `min`, or `undefined` when absent. */
+function count(text: string | undefined, flag: string, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) {
+    const why = flag === "--interval"
+      ? ` (clients wait at least ${MIN_ANNOUNCE_INTERVAL_S} s between announces)`
+      : "";
+    throw new UsageError(`${flag} must be an integer ≥ ${min}${why}, got "${text}"`);
+  }
+  return n;
+}
+
+function optional<K extends string>(
+  key: K,
+  value: number | undefined,
+): { [k in K]?: number } {
+  return value === undefined ? {} : { [key]: value } as { [k in K]: number };
 }
 
 function waitForStop(signal: AbortSignal | undefined): Promise<void> {
@@ -134,6 +202,9 @@ export async function trackerCommand(
     return 1;
   }
   for (const url of server.announceUrls()) io.stdout(`tracker listening on ${url}`);
+  if (server.udpAddrs.length > 0 && !isNativeUdp()) {
+    io.stderr("tracker: UDP runs on node:dgram; pass --unstable-net for Deno's faster UDP");
+  }
   for (const a of server.httpAddrs) {
     io.stdout(`stats on http://${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}/stats`);
   }

@@ -16,7 +16,14 @@ Deno.test("trackerCommand() rejects bad flags with one line and exit code 2", as
     [["--http-port", "70000"], "--http-port must be a port number"],
     [["--udp-port", "-1"], "--udp-port"],
     [["--allow", "abc"], "--allow needs 40 hex digits"],
-    [["--interval", "0"], "--interval must be 1..86400"],
+    [["--interval", "0"], "--interval must be an integer ≥ 60"],
+    // `--interval 10` once made the tracker drop a live seeder after 20 s: no client
+    // announces more often than once a minute, so such an interval is refused.
+    [["--interval", "10"], "clients wait at least 60 s between announces"],
+    [["--interval", "100000"], "--interval must be at most 86400"],
+    [["--max-swarms", "0"], "--max-swarms must be an integer ≥ 1"],
+    [["--max-http-connections", "many"], "--max-http-connections must be an integer"],
+    [["--header-timeout", "0"], "--header-timeout must be 0.001..3600 seconds"],
     [["extra"], "positional"],
   ];
   for (const [args, message] of cases) {

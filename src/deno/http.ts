@@ -2,7 +2,10 @@
  * Deno binding of the tracker's {@linkcode HttpFetcher}: `fetch` with `redirect: "manual"`
  * (the tracker client follows at most 5 redirects itself, after its SSRF checks), the body
  * read incrementally and aborted past `maxBytes` of decompressed data (RELIABILITY TC1),
- * and a timeout. Only http: and https: URLs are fetched.
+ * and a timeout. Only http: and https: URLs are fetched. Failures become a `TrackerError`
+ * whose message is the reason alone, never the URL (it may hold a passkey, RELIABILITY
+ * C4): `Connection refused`, `Cannot resolve "host"`, `Timed out after 30 s`,
+ * `Connection reset`, `TLS error: …`, else `Network error: …` with URLs cut out.
  *
  * It is also the web seeds' {@linkcode RangeFetcher} (BEP 19): a GET with `Range` and
  * `Accept-Encoding: identity` (a compressed body would not be the bytes asked for),
@@ -20,6 +23,7 @@ import type {
   RangeFetchOptions,
   RangeResponse,
 } from "../session/web_seed_transport.ts";
+import { formatWait } from "../tracker/tracker_errors.ts";
 
 /** Options of {@linkcode DenoHttpFetcher}. */
 export interface DenoHttpFetcherOptions {
@@ -102,7 +106,7 @@ export class DenoHttpFetcher implements HttpFetcher, RangeFetcher {
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) controller.abort();
     const timer = setTimeout(
-      () => controller.abort(new TrackerError("Tracker request timed out")),
+      () => controller.abort(new TrackerError(`Timed out after ${formatWait(options.timeoutMs)}`)),
       options.timeoutMs,
     );
     try {
@@ -122,12 +126,33 @@ export class DenoHttpFetcher implements HttpFetcher, RangeFetcher {
       if (e instanceof TrackerError) throw e;
       const reason = controller.signal.reason;
       if (reason instanceof TrackerError) throw reason;
-      throw new TrackerError(`Tracker request failed: ${(e as Error).message}`, { cause: e });
+      if (options.signal?.aborted) throw new TrackerError("Aborted", { cause: e });
+      throw new TrackerError(networkReason(e, new URL(url).hostname), { cause: e });
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
     }
   }
+}
+
+/** The reason of a failed `fetch`, from Deno's error text (its message and its cause's). */
+function networkReason(e: unknown, host: string): string {
+  const err = e as Error & { cause?: { message?: unknown } };
+  const text = `${err?.message ?? e} ${err?.cause?.message ?? ""}`;
+  if (/Connection refused|ECONNREFUSED|os error 111\b/i.test(text)) return "Connection refused";
+  if (
+    /dns error|failed to lookup address|Name or service not known|No address associated/i.test(text)
+  ) {
+    return `Cannot resolve "${host.replace(/^\[|\]$/g, "")}"`;
+  }
+  if (/Connection reset|ECONNRESET|os error 104\b/i.test(text)) return "Connection reset";
+  if (/unreachable|os error 113\b|os error 101\b/i.test(text)) return "Host unreachable";
+  if (/Connection timed out|os error 110\b/i.test(text)) return "Connection timed out";
+  const detail = (err?.cause?.message ? String(err.cause.message) : String(err?.message ?? e))
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s)]*/gi, "<url>") // no passkeys in logs (C4)
+    .replace(/^error sending request for url \(<url>\):\s*/i, "")
+    .slice(0, 200);
+  return /certificate|tls|ssl/i.test(detail) ? `TLS error: ${detail}` : `Network error: ${detail}`;
 }
 
 async function readCapped(

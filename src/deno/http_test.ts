@@ -72,7 +72,7 @@ Deno.test("DenoHttpFetcher.fetch() times out, honours abort and refuses other sc
     await assertRejects(
       () => fetcher.fetch(`${base}/hang`, { maxBytes: 1024, timeoutMs: 50 }),
       TrackerError,
-      "timed out",
+      "Timed out after 50 ms",
     );
     const abort = new AbortController();
     const pending = fetcher.fetch(`${base}/hang`, {

@@ -1,34 +1,42 @@
 /**
- * Deno binding of the tracker server: HTTP via `Deno.serve`, UDP (BEP 15) via
- * `Deno.listenDatagram`, both on every configured host (IPv4 and IPv6, e.g. `::1`), around
- * the pure `SwarmStore`, `UdpTrackerHandler` and HTTP handler. Peers expire on a timer.
- *
- * Not covered here (TS5): Deno.serve has no header timeout or connection cap of its own;
- * put a reverse proxy in front of a public deployment.
+ * Deno binding of the tracker server: HTTP through the tracker's own HTTP/1.1 server
+ * (`tracker_http.ts`: connection cap, header and write timeouts, accept back-off), UDP
+ * (BEP 15) through `bindUdp` (`Deno.listenDatagram` when `--unstable-net` is on, else
+ * `node:dgram`, so `deno run -A --no-config` works as a JSR user runs it), both on every
+ * configured host (IPv4 and IPv6, e.g. `::1`), around the pure `SwarmStore`,
+ * `UdpTrackerHandler` and HTTP handler. Peers expire on a timer. No socket error ends the
+ * process: a failed receive, send or accept is counted and the loop goes on.
  *
  * Layer: platform.
  * @module
  */
-import type { PeerAddress } from "../runtime/types.ts";
+import type { PeerAddress, UdpSocketLike } from "../runtime/types.ts";
 import { SeededRandom } from "../util/prng.ts";
 import { ConnectionIds } from "../tracker/server/connection_ids.ts";
-import { createHttpTrackerHandler } from "../tracker/server/http_handler.ts";
-import { SwarmStore, type SwarmStoreOptions } from "../tracker/server/swarm_store.ts";
+import { createTrackerRequestHandler } from "../tracker/server/http_handler.ts";
+import type { TrackerSettings } from "../tracker/server/settings.ts";
+import { SwarmStore } from "../tracker/server/swarm_store.ts";
 import { UdpTrackerHandler } from "../tracker/server/udp_handler.ts";
+import { TrackerHttpServer } from "./tracker_http.ts";
+import { bindUdp, isNativeUdp } from "./udp.ts";
 
-/** Options of {@linkcode TrackerServer.start}. */
-export interface TrackerServerOptions extends Omit<SwarmStoreOptions, "random"> {
+/** Options of {@linkcode TrackerServer.start}: addresses, and any {@linkcode TrackerSettings}. */
+export interface TrackerServerOptions extends Partial<TrackerSettings> {
   /** Address(es) to bind (default `"127.0.0.1"`); `"::1"` or `"::"` for IPv6. */
   readonly host?: string | readonly string[];
   /** HTTP port (0 = any free port; `false` = no HTTP). Default 6969. */
   readonly httpPort?: number | false;
   /** UDP port (0 = any free port; `false` = no UDP). Default 6969. */
   readonly udpPort?: number | false;
-  /** Connects answered per second per /24; 0 = unlimited. Default 1000. */
-  readonly connectsPerSecondPerPrefix?: number;
-  /** Concurrent receive loops per UDP socket (default 8). */
-  readonly udpReceivers?: number;
+  /** Private tracker: only these info-hashes (20 bytes or 40 hex digits). */
+  readonly allowlist?: Iterable<Uint8Array | string>;
 }
+
+/**
+ * Largest UDP request read whole, bytes: a BEP 15 scrape of 74 info-hashes is 1,496 B, an
+ * announce 98 B plus BEP 41 options; longer datagrams are cut and then refused.
+ */
+const MAX_REQUEST_BYTES = 2048;
 
 function randomBytes(length: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(length));
@@ -42,94 +50,86 @@ export class TrackerServer {
   readonly httpAddrs: readonly PeerAddress[];
   /** Bound UDP addresses. */
   readonly udpAddrs: readonly PeerAddress[];
-  readonly #http: Deno.HttpServer<Deno.NetAddr>[];
-  readonly #udp: Deno.DatagramConn[];
+  /** `"deno"` (`Deno.listenDatagram`) or `"node"` (`node:dgram`, without `--unstable-net`). */
+  readonly udpBackend: "deno" | "node";
+  readonly #http: TrackerHttpServer | undefined;
+  readonly #udp: UdpSocketLike[];
   readonly #loops: Promise<void>[];
   readonly #sweeper: ReturnType<typeof setInterval>;
-  readonly #abort: AbortController;
   #closed = false;
 
   private constructor(
     store: SwarmStore,
-    http: Deno.HttpServer<Deno.NetAddr>[],
-    udp: Deno.DatagramConn[],
+    http: TrackerHttpServer | undefined,
+    udp: UdpSocketLike[],
     loops: Promise<void>[],
-    sweeper: ReturnType<typeof setInterval>,
-    abort: AbortController,
   ) {
     this.store = store;
     this.#http = http;
     this.#udp = udp;
     this.#loops = loops;
-    this.#sweeper = sweeper;
-    this.#abort = abort;
-    this.httpAddrs = http.map((s) => ({ host: s.addr.hostname, port: s.addr.port }));
-    this.udpAddrs = udp.map((s) => {
-      const a = s.addr as Deno.NetAddr;
-      return { host: a.hostname, port: a.port };
-    });
+    this.httpAddrs = http?.addrs ?? [];
+    this.udpAddrs = udp.map((s) => s.addr);
+    this.udpBackend = isNativeUdp() ? "deno" : "node";
+    const ttlMs = store.settings.peerTtlS * 1000;
+    const now = () => performance.now();
+    this.#sweeper = setInterval(() => store.sweep(now()), Math.min(60_000, ttlMs / 4));
   }
 
   /**
    * Binds the sockets and starts serving.
-   * @param options hosts, ports, interval, caps and allowlist
+   * @param options hosts, ports, settings and allowlist
    * @returns the running server
    * @throws {Deno.errors.AddrInUse} when a port is taken (sockets already bound are closed)
+   * @throws {RangeError} when a setting is out of range
    */
-  static start(options: TrackerServerOptions = {}): Promise<TrackerServer> {
-    try {
-      return Promise.resolve(TrackerServer.#bind(options));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-
-  static #bind(options: TrackerServerOptions): TrackerServer {
-    const hosts = typeof options.host === "string" ? [options.host] : options.host ?? ["127.0.0.1"];
+  static async start(options: TrackerServerOptions = {}): Promise<TrackerServer> {
+    const { host, httpPort, udpPort, ...rest } = options;
+    const hosts = typeof host === "string" ? [host] : host ?? ["127.0.0.1"];
     const seed = new DataView(randomBytes(4).buffer).getUint32(0);
-    const store = new SwarmStore({ ...options, random: new SeededRandom(seed) });
-    const ids = new ConnectionIds(randomBytes(32));
-    const udpHandler = new UdpTrackerHandler({
-      store,
-      ids,
-      ...(options.connectsPerSecondPerPrefix === undefined
-        ? {}
-        : { connectsPerSecondPerPrefix: options.connectsPerSecondPerPrefix }),
-    });
+    const store = new SwarmStore({ ...rest, random: new SeededRandom(seed) });
+    const s = store.settings;
+    const udpHandler = new UdpTrackerHandler({ store, ids: new ConnectionIds(randomBytes(32)) });
     const now = () => performance.now();
-    const handler = createHttpTrackerHandler({
+    let http: TrackerHttpServer | undefined;
+    const handler = createTrackerRequestHandler({
       store,
       now,
-      extraStats: () => prefixed(udpHandler.stats()),
+      extraStats: () => ({
+        ...prefixed("udp", udpHandler.stats()),
+        ...(http ? prefixed("http", http.stats()) : {}),
+        ...memory(),
+      }),
     });
-    const abort = new AbortController();
-    const http: Deno.HttpServer<Deno.NetAddr>[] = [];
-    const udp: Deno.DatagramConn[] = [];
+    const udp: UdpSocketLike[] = [];
     try {
-      for (const hostname of hosts) {
-        if (options.httpPort !== false) {
-          http.push(serveHttp(hostname, options.httpPort ?? 6969, abort.signal, handler));
-        }
-        if (options.udpPort !== false) {
-          udp.push(
-            Deno.listenDatagram({ transport: "udp", hostname, port: options.udpPort ?? 6969 }),
-          );
+      if (httpPort !== false) {
+        http = TrackerHttpServer.listen({
+          hostnames: hosts,
+          port: httpPort ?? 6969,
+          handler,
+          maxConnections: s.maxHttpConnections,
+          headerTimeoutMs: s.httpHeaderTimeoutMs,
+          writeTimeoutMs: s.httpWriteTimeoutMs,
+          maxRequestLineBytes: s.maxHttpRequestLineBytes,
+          maxRequestHeadBytes: s.maxHttpRequestHeadBytes,
+        });
+      }
+      if (udpPort !== false) {
+        for (const hostname of hosts) {
+          const addr = { host: hostname, port: udpPort ?? 6969 };
+          udp.push(await bindUdp(addr, { maxDatagramBytes: MAX_REQUEST_BYTES }));
         }
       }
     } catch (e) {
-      abort.abort();
-      for (const s of udp) s.close();
+      for (const socket of udp) socket.close();
+      await http?.close();
       throw e;
     }
-    const loops = udp.flatMap((s) =>
-      Array.from({ length: options.udpReceivers ?? 8 }, () => udpLoop(s, udpHandler, now))
+    const loops = udp.flatMap((socket) =>
+      Array.from({ length: s.udpReceivers }, () => udpLoop(socket, udpHandler, now))
     );
-    const ttlMs = (options.peerTtlS ?? 2 * (options.intervalS ?? 1800)) * 1000;
-    const sweeper = setInterval(
-      () => store.sweep(now()),
-      Math.max(1000, Math.min(60_000, ttlMs / 4)),
-    );
-    return new TrackerServer(store, http, udp, loops, sweeper, abort);
+    return new TrackerServer(store, http, udp, loops);
   }
 
   /** The first HTTP address, if HTTP is on. */
@@ -157,64 +157,58 @@ export class TrackerServer {
   }
 
   /**
-   * Stops serving: closes the sockets and waits for the HTTP servers to finish.
+   * Stops serving: closes the sockets and waits for every connection and loop to finish.
    * @returns resolves when everything is closed; idempotent
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#sweeper);
-    this.#abort.abort();
     for (const s of this.#udp) s.close();
-    await Promise.all([...this.#http.map((s) => s.finished), ...this.#loops]);
+    await Promise.all([this.#http?.close(), ...this.#loops]);
   }
 }
 
-function prefixed(stats: object): Record<string, number> {
-  return Object.fromEntries(Object.entries(stats).map(([k, v]) => [`udp_${k}`, v as number]));
+/** The process's resident set and V8 heap, in MiB, for `/stats`. */
+function memory(): Record<string, number> {
+  const m = Deno.memoryUsage();
+  const mib = (bytes: number) => Math.round(bytes / 104857.6) / 10;
+  return { rss_mib: mib(m.rss), heap_used_mib: mib(m.heapUsed), heap_total_mib: mib(m.heapTotal) };
 }
 
-function serveHttp(
-  hostname: string,
-  port: number,
-  signal: AbortSignal,
-  handler: ReturnType<typeof createHttpTrackerHandler>,
-): Deno.HttpServer<Deno.NetAddr> {
-  return Deno.serve(
-    {
-      hostname,
-      port,
-      signal,
-      onListen: () => {/* the caller prints addresses */},
-      onError: () => new Response("Internal error\n", { status: 500 }),
-    },
-    (request, info) =>
-      handler(request, { host: info.remoteAddr.hostname, port: info.remoteAddr.port }),
+/** `{ acceptErrors: 1 }` → `{ http_accept_errors: 1 }`, the style of the store's own counters. */
+function prefixed(prefix: string, stats: object): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(stats).map((
+      [k, v],
+    ) => [`${prefix}_${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`, v as number]),
   );
 }
 
+/** Answers datagrams until the socket closes; no packet and no socket error ends it early. */
 async function udpLoop(
-  socket: Deno.DatagramConn,
+  socket: UdpSocketLike,
   handler: UdpTrackerHandler,
   now: () => number,
 ): Promise<void> {
-  const buffer = new Uint8Array(2048);
-  for (;;) {
-    let data: Uint8Array, addr: Deno.Addr;
+  for (let errors = 0;;) {
+    let datagram;
     try {
-      [data, addr] = await socket.receive(buffer);
+      datagram = await socket.receive();
+      errors = 0;
     } catch {
-      return; // socket closed
+      // A receive error (e.g. Windows' WSAECONNRESET after an ICMP unreachable) concerns one
+      // datagram, not the socket: go on, pausing up to 100 ms if errors repeat.
+      await new Promise((r) => setTimeout(r, Math.min(100, errors++)));
+      continue;
     }
-    const from = addr as Deno.NetAddr;
+    if (!datagram) return; // closed
     let reply: Uint8Array | undefined;
     try {
-      reply = handler.handle(data, { host: from.hostname, port: from.port }, now());
+      reply = handler.handle(datagram.data, datagram.from, now());
     } catch {
       continue; // a hostile packet must never stop the loop (RELIABILITY rule 3)
     }
-    if (reply) {
-      await socket.send(reply, from).catch(() => {/* unreachable sender: nothing to do */});
-    }
+    if (reply) await socket.send(reply, datagram.from); // the binding drops send errors
   }
 }

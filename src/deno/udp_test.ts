@@ -75,3 +75,25 @@ Deno.test("DhtNode over real UDP: a node announces and another finds it on loopb
     for (const n of nodes) n.close();
   }
 });
+
+Deno.test("bindUdp() through node:dgram (as without --unstable-net): concurrent receives, maxDatagramBytes", async () => {
+  // The tracker runs 8 receive loops per socket; the node:dgram binding kept one waiter and
+  // lost the others. It reads each datagram into a 4 KiB buffer when told the largest.
+  const a = await bindUdp({ host: "127.0.0.1", port: 0 }, { backend: "node" });
+  const b = await bindUdp({ host: "127.0.0.1", port: 0 }, {
+    backend: "node",
+    maxDatagramBytes: 2048,
+  });
+  try {
+    const waiting = [b.receive(), b.receive(), b.receive()];
+    for (const n of [1, 1496, 2048]) await a.send(new Uint8Array(n).fill(n & 0xff), b.addr);
+    const got = await Promise.all(waiting);
+    assertEquals(got.map((d) => d?.data.length).sort((x, y) => x! - y!), [1, 1496, 2048]);
+    const last = b.receive();
+    b.close();
+    assertEquals(await last, null);
+  } finally {
+    a.close();
+    b.close();
+  }
+});

@@ -2,7 +2,10 @@
  * HTTP tracker client (BEP 3, 7, 23, 48) over a small {@linkcode HttpFetcher} interface:
  * follows at most 5 redirects itself (http/https only, SSRF rule M4/TC6 via
  * `url_policy.ts`), caps the body at 1 MiB (TC1), treats HTTP 410 as "stop using this
- * URL" (TC4), and turns every failure into a `TrackerError`.
+ * URL" (TC4), and turns every failure into a `TrackerError` whose message is the reason
+ * without the URL (which may carry a passkey): `Tracker answered HTTP 500`,
+ * `Tracker refused: "…"` (the tracker's text escaped), `Tracker gone (HTTP 410)`, or the
+ * fetcher's reason (`Connection refused`, `Cannot resolve "host"`, `Timed out after 30 s`).
  *
  * Layer: driver (I/O only through the injected fetcher).
  * @module
@@ -15,7 +18,7 @@ import {
   parseAnnounceResponse,
   parseScrapeResponse,
 } from "./http_codec.ts";
-import { TrackerFailureError } from "./tracker_errors.ts";
+import { quoteTrackerText, TrackerFailureError } from "./tracker_errors.ts";
 import type { AnnounceParams, AnnounceResponse, ScrapeEntry } from "./types.ts";
 import { checkHttpTrackerUrl, checkRedirect, type UrlPolicyOptions } from "./url_policy.ts";
 
@@ -166,7 +169,7 @@ export class HttpTrackerClient {
       const result = await this.#fetch(url.href, signal);
       if (REDIRECTS.has(result.status) && result.location !== undefined) {
         if (hop >= maxRedirects) {
-          throw new TrackerError(`Too many redirects from "${redact(first)}"`);
+          throw new TrackerError(`Too many redirects (over ${maxRedirects})`);
         }
         url = checkRedirect(url, result.location, this.#options);
         continue;
@@ -188,9 +191,7 @@ export class HttpTrackerClient {
       });
     } catch (e) {
       if (e instanceof TrackerError) throw e;
-      throw new TrackerError(`Cannot reach tracker "${redact(url)}": ${(e as Error).message}`, {
-        cause: e,
-      });
+      throw new TrackerError(`Network error: ${(e as Error)?.message ?? e}`, { cause: e });
     }
   }
 }
@@ -199,7 +200,7 @@ function failureError(f: HttpTrackerFailure): TrackerFailureError {
   const options = f.retryInS === undefined
     ? { permanent: f.permanent }
     : { permanent: f.permanent, retryInS: f.retryInS };
-  return new TrackerFailureError(`Tracker refused: ${f.reason}`, options);
+  return new TrackerFailureError(`Tracker refused: ${quoteTrackerText(f.reason)}`, options);
 }
 
 function statusError(result: HttpFetchResult): TrackerError {

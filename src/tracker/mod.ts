@@ -5,16 +5,16 @@
  * - BEP 3: HTTP announce with every parameter; responses with dictionary peers.
  * - BEP 7: IPv6 peers (`peers6`, 18-byte UDP entries).
  * - BEP 12: tiers shuffled once, tried in order, the answering tracker moved to the front.
- * - BEP 15: UDP tracker protocol, client (retransmission 15·2^n s) and server (stateless
- *   HMAC connection ids).
+ * - BEP 15: UDP tracker protocol, client (retransmission 15·2^n s, n ≤ 1 by default) and
+ *   server (stateless HMAC connection ids).
  * - BEP 23: compact peer lists.
  * - BEP 48: scrape URL convention and raw 20-byte `files` keys.
  *
  * Pure cores (codecs, `TrackerTiers`, `AnnounceSchedule`, `SwarmStore`) take bytes and
  * `now`; the clients (`HttpTrackerClient`, `UdpTrackerClient`, `TrackerClient`) talk
  * through injected `HttpFetcher`, `UdpSocketLike`, `Clock` and `Random`. Deno bindings:
- * `DenoHttpFetcher` (`src/runtime/deno_http.ts`) and `TrackerServer`
- * (`src/runtime/deno_tracker_server.ts`).
+ * `DenoHttpFetcher` (`src/deno/http.ts`) and `TrackerServer` (`src/deno/tracker_server.ts`,
+ * with its own HTTP/1.1 server in `src/deno/tracker_http.ts`).
  *
  * @example
  * ```ts
@@ -88,7 +88,7 @@ export {
   type TrackerStatus,
   type TransferStats,
 } from "./tracker_client.ts";
-export { TrackerFailureError, TrackerSyntaxError } from "./tracker_errors.ts";
+export { quoteTrackerText, TrackerFailureError, TrackerSyntaxError } from "./tracker_errors.ts";
 export type { AnnounceEvent, AnnounceParams, AnnounceResponse, ScrapeEntry } from "./types.ts";
 export { UdpTrackerClient, type UdpTrackerClientOptions } from "./udp_client.ts";
 export {

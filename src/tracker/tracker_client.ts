@@ -5,6 +5,22 @@
  * tracker and never throw out: a torrent keeps downloading from other peer sources
  * (RELIABILITY F7). Peers go to `onPeers`; `status()` is a snapshot per tracker.
  *
+ * Failures are reported once per change of state, not once per retry: the logger gets a
+ * `warn` when a tracker starts failing or fails for another reason, `debug` when it fails
+ * again for the same reason, and `info` when it answers again. The message names the URL
+ * (query redacted) and the reason; the session shows it as a `tracker-warning`:
+ *
+ *     Cannot announce to "http://t.example/announce": connection refused
+ *     Cannot announce to "http://t.example/announce": tracker answered HTTP 500
+ *     Cannot announce to "http://t.example/announce": tracker refused: "unregistered torrent"
+ *     Cannot announce to "http://t.example/announce": timed out after 30 s
+ *     Cannot announce to "udp://t.example:6969": cannot resolve "t.example"
+ *     Cannot announce to "udp://t.example:6969": timed out after 45 s (2 tries)
+ *     Announced to "udp://t.example:6969" again after 3 failures
+ *
+ * Fields: `url`, `event`, `error` (the reason alone, as in `TrackerStatus.lastError`) and
+ * `fails`.
+ *
  * Layer: driver (timers via the injected `Clock`; I/O via the transport clients).
  * @module
  */
@@ -43,8 +59,10 @@ export interface TrackerStatus {
   readonly seeders: number | undefined;
   /** Leechers from the last announce or scrape. */
   readonly leechers: number | undefined;
-  /** Last error message, cleared by a success. */
+  /** Last error message (the reason, without the URL), cleared by a success. */
   readonly lastError: string | undefined;
+  /** Wall-clock time of the last failure, kept after a success. */
+  readonly lastErrorAt: number | undefined;
   /** Last `warning message`. */
   readonly warning: string | undefined;
   /** Wall-clock time this tracker will next be contacted, when planned. */
@@ -91,6 +109,7 @@ interface Row {
   seeders: number | undefined;
   leechers: number | undefined;
   lastError: string | undefined;
+  lastErrorAt: number | undefined;
   warning: string | undefined;
   trackerId: Uint8Array | undefined;
 }
@@ -124,6 +143,7 @@ export class TrackerClient {
         seeders: undefined,
         leechers: undefined,
         lastError: undefined,
+        lastErrorAt: undefined,
         warning: undefined,
         trackerId: undefined,
       });
@@ -220,6 +240,7 @@ export class TrackerClient {
         seeders: row.seeders,
         leechers: row.leechers,
         lastError: row.lastError,
+        lastErrorAt: row.lastErrorAt,
         warning: row.warning,
         nextAnnounceAt: at === undefined || e.isDead ? undefined : wall + (at - now),
         fails: e.fails,
@@ -292,7 +313,10 @@ export class TrackerClient {
     } catch (e) {
       if (signal.aborted && event !== "stopped") return;
       const now = this.#o.clock.now();
-      row.lastError = (e as Error).message;
+      const reason = String((e as Error)?.message ?? e);
+      const isNewState = this.#failsOf(url) === 0 || reason !== row.lastError;
+      row.lastError = reason;
+      row.lastErrorAt = this.#o.clock.wallNow();
       const failure = e instanceof TrackerFailureError ? e : undefined;
       this.#tiers.onFailure(url, now, {
         permanent: failure?.permanent ?? false,
@@ -301,13 +325,31 @@ export class TrackerClient {
       if (failure?.permanent) this.#schedule.forget(url);
       if (this.#current === url) this.#current = undefined;
       this.#schedule.onFailure(this.#tiers.next(now)?.at);
-      this.#log.warn("tracker announce failed", { url: redact(url), event, error: row.lastError });
+      const shown = redact(url);
+      const fields = { url: shown, event, error: reason, fails: this.#failsOf(url) };
+      const message = `Cannot announce to "${shown}": ${asDetail(reason)}`;
+      if (isNewState) this.#log.warn(message, fields);
+      else this.#log.debug(message, fields);
     }
+  }
+
+  /** Consecutive announce failures of `url`. */
+  #failsOf(url: string): number {
+    return this.#tiers.entries().find((t) => t.url === url)?.fails ?? 0;
   }
 
   #onResponse(url: string, event: AnnounceEvent | undefined, response: AnnounceResponse): void {
     const now = this.#o.clock.now();
     const row = this.#rows.get(url)!;
+    const fails = this.#failsOf(url);
+    if (fails > 0) {
+      const after = `${fails} failure${fails === 1 ? "" : "s"}`;
+      this.#log.info(`Announced to "${redact(url)}" again after ${after}`, {
+        url: redact(url),
+        event,
+        fails,
+      });
+    }
     this.#tiers.onSuccess(url, now);
     this.#schedule.onSuccess(url, event, now, response);
     this.#current = url;
@@ -327,4 +369,9 @@ export class TrackerClient {
       this.#log.error("onPeers callback threw", { error: String(e) });
     }
   }
+}
+
+/** An error message as the detail after a colon: `Connection refused` → `connection refused`. */
+function asDetail(reason: string): string {
+  return /^[A-Z][a-z]/.test(reason) ? reason[0]!.toLowerCase() + reason.slice(1) : reason;
 }

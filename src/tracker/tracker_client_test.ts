@@ -1,7 +1,6 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { VirtualClock } from "../../tests/sim/virtual_clock.ts";
 import { encode } from "../bencode/mod.ts";
-import type { PeerAddress } from "../runtime/types.ts";
 import { SeededRandom } from "../util/prng.ts";
 import { encodeCompactPeers } from "./compact_peers.ts";
 import {
@@ -10,9 +9,11 @@ import {
   type HttpFetchResult,
   HttpTrackerClient,
 } from "./http_client.ts";
-import { TrackerClient } from "./tracker_client.ts";
+import { TrackerClient, type TrackerClientOptions } from "./tracker_client.ts";
+import type { Logger, PeerAddress, UdpSocketLike } from "../runtime/types.ts";
+import { UdpTrackerClient } from "./udp_client.ts";
 
-type Behaviour = "ok" | "down" | "gone" | "hang";
+type Behaviour = "ok" | "down" | "gone" | "hang" | "error500" | "refuse";
 
 /** HTTP trackers by host name, each with a scripted behaviour; records every request. */
 class Trackers implements HttpFetcher {
@@ -31,6 +32,13 @@ class Trackers implements HttpFetcher {
     const b = this.behaviour.get(host) ?? "ok";
     if (b === "down") return Promise.reject(new Error("connection refused"));
     if (b === "gone") return Promise.resolve({ status: 410, body: new Uint8Array(0) });
+    if (b === "error500") return Promise.resolve({ status: 500, body: new Uint8Array(0) });
+    if (b === "refuse") {
+      return Promise.resolve({
+        status: 200,
+        body: encode({ "failure reason": "unregistered\u001b[2J" }),
+      });
+    }
     if (b === "hang") {
       return new Promise((_, reject) =>
         options.signal?.addEventListener("abort", () => reject(new Error("aborted")))
@@ -44,8 +52,26 @@ class Trackers implements HttpFetcher {
   }
 }
 
-function setup(tiers: string[][]) {
-  const clock = new VirtualClock();
+/** Log lines as `level message`. */
+function recordingLogger(lines: string[]): Logger {
+  return {
+    debug: (m) => lines.push(`debug ${m}`),
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
+}
+
+function setup(hosts: string[][], extra: Partial<TrackerClientOptions> = {}) {
+  const tiers = hosts.map((t) => t.map((h) => `http://${h}/announce`));
+  return setupWith(new VirtualClock(), tiers, extra);
+}
+
+function setupWith(
+  clock: VirtualClock,
+  tiers: string[][],
+  extra: Partial<TrackerClientOptions> = {},
+) {
   const trackers = new Trackers(clock);
   const got: { peers: PeerAddress[]; source: string }[] = [];
   let left = 100;
@@ -53,12 +79,13 @@ function setup(tiers: string[][]) {
     infoHash: new Uint8Array(20).fill(3),
     peerId: new Uint8Array(20).fill(4),
     port: 6881,
-    trackers: tiers.map((t) => t.map((h) => `http://${h}/announce`)),
+    trackers: tiers,
     clock,
     random: new SeededRandom(11),
     http: new HttpTrackerClient({ fetcher: trackers }),
     stats: () => ({ uploaded: 0, downloaded: 100 - left, left }),
     onPeers: (peers, source) => got.push({ peers, source }),
+    ...extra,
   });
   return { clock, trackers, got, client, finish: () => (left = 0) };
 }
@@ -150,4 +177,72 @@ Deno.test("TrackerClient drops a tracker that answers 410 and keeps going when a
   assertEquals(trackers.log.filter((l) => l.host === "a.example").length, 1);
   assert(b.fails >= 5 && b.fails < 30, `b.example tried ${b.fails} times in an hour`);
   assertEquals(b.nextAnnounceAt !== undefined, true);
+});
+
+Deno.test("TrackerClient warns once per change of state, naming the URL and the reason", async () => {
+  // A dead tracker once gave `warning: tracker announce failed` on every retry, with no URL
+  // or reason.
+  const log: string[] = [];
+  const { clock, trackers, client } = setup([["a.example"]], { logger: recordingLogger(log) });
+  const url = `"http://a.example/announce"`;
+  trackers.behaviour.set("a.example", "down");
+  client.start();
+  await clock.advance(3_600_000); // about ten retries
+  assert(client.status()[0]!.fails >= 5, `fails ${client.status()[0]!.fails}`);
+  assertEquals(log.filter((l) => l.startsWith("warn")), [
+    `warn Cannot announce to ${url}: network error: connection refused`,
+  ]);
+  assert(log.filter((l) => l.startsWith("debug")).length >= 4); // the repeats, quietly
+  trackers.behaviour.set("a.example", "error500");
+  await clock.advance(3_600_000);
+  trackers.behaviour.set("a.example", "refuse");
+  await clock.advance(3_600_000);
+  trackers.behaviour.set("a.example", "ok");
+  await clock.advance(3_600_000);
+  const status = client.status()[0]!;
+  assertEquals([status.lastError, status.lastErrorAt !== undefined], [undefined, true]);
+  trackers.behaviour.set("a.example", "down");
+  await clock.advance(3_600_000);
+  assertEquals(
+    log.filter((l) => !l.startsWith("debug")).map((l) => l.replace(/\d+ failures/, "N failures")),
+    [
+      `warn Cannot announce to ${url}: network error: connection refused`,
+      `warn Cannot announce to ${url}: tracker answered HTTP 500`,
+      `warn Cannot announce to ${url}: tracker refused: "unregistered\\u{1b}[2J"`, // escaped (C3)
+      `info Announced to ${url} again after N failures`,
+      `warn Cannot announce to ${url}: network error: connection refused`,
+    ],
+  );
+});
+
+Deno.test("TrackerClient: a dead UDP tracker first in its tier yields to the next within 45 s", async () => {
+  // With BEP 15's full schedule (15·2^n s, n ≤ 8) the UDP client waited 2 h 8 min before
+  // failing, with the torrent's one announce in flight: no tracker was tried meanwhile.
+  const clock = new VirtualClock();
+  const silent: UdpSocketLike = {
+    addr: { host: "127.0.0.1", port: 40000 },
+    send: () => Promise.resolve(),
+    receive: () => new Promise<null>((resolve) => (closeSilent = () => resolve(null))),
+    close: () => closeSilent(),
+  };
+  let closeSilent = () => {};
+  const udp = new UdpTrackerClient({ socket: silent, clock, random: new SeededRandom(3) });
+  const log: string[] = [];
+  const { trackers, client } = setupWith(clock, [[
+    "udp://10.0.0.1:6969",
+    "http://b.example/announce",
+  ]], {
+    udp,
+    logger: recordingLogger(log),
+    random: new SeededRandom(2), // tier order: the UDP tracker first
+  });
+  assertEquals(client.status()[0]!.url, "udp://10.0.0.1:6969");
+  const start = clock.now();
+  client.start();
+  await clock.advance(45_001);
+  assertEquals(trackers.log.map((l) => [l.host, l.at - start]), [["b.example", 45_000]]);
+  assertEquals(log.filter((l) => l.startsWith("warn")), [
+    `warn Cannot announce to "udp://10.0.0.1:6969": timed out after 45 s (2 tries)`,
+  ]);
+  udp.close();
 });

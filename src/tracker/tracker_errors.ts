@@ -69,3 +69,33 @@ export class TrackerFailureError extends TrackerError {
     this.retryInS = options.retryInS;
   }
 }
+
+/** Characters that could drive a terminal or reorder text: C0/C1 controls, zero-width, bidi. */
+// deno-lint-ignore no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text a tracker sent (`failure reason`, a UDP error message), quoted for a log line or a
+ * terminal: unprintable characters escaped (RELIABILITY C3), at most 200 characters.
+ * @param text what the tracker said
+ * @returns the text in double quotes
+ * @example
+ * ```ts
+ * import { quoteTrackerText } from "./mod.ts";
+ * import { deepStrictEqual as assertEquals } from "node:assert";
+ * assertEquals(quoteTrackerText("not registered\u001b[31m"), '"not registered\\u{1b}[31m"');
+ * ```
+ */
+export function quoteTrackerText(text: string): string {
+  const cut = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  return `"${cut.replace(UNPRINTABLE, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`)}"`;
+}
+
+/**
+ * A wait as a failure reason shows it: `Timed out after 30 s`, `… 1.5 s`, `… 300 ms`.
+ * @param ms the time waited
+ * @returns `"30 s"`, `"1.5 s"` or `"300 ms"`
+ */
+export function formatWait(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${Number((ms / 1000).toFixed(1))} s`;
+}

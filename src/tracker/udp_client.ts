@@ -1,9 +1,18 @@
 /**
  * UDP tracker client (BEP 15) over an injected {@linkcode UdpSocketLike}, `Clock` and
  * `Random`: random transaction ids; connection ids reused for at most 60 s; each attempt
- * n waits base·2^n (base 15 s, n ≤ 8 by default, both configurable) and retransmits;
- * replies with the wrong transaction id, source or length are ignored (RELIABILITY TC5);
- * an error action rejects with `TrackerFailureError`.
+ * n waits base·2^n and retransmits; replies with the wrong transaction id, source or
+ * length are ignored (RELIABILITY TC5); an error action rejects with `TrackerFailureError`.
+ *
+ * By default an exchange gives up after two attempts, 15 s + 30 s (BEP 15's base, n ≤ 1),
+ * like Transmission's 45 s announce timeout (libtorrent: 30 s, aria2: 15 s; PARAMETERS
+ * §2.5), and the caller's back-off takes over (`TrackerTiers`: 5 s + 12.5 s·fails², up to
+ * 60 min). BEP 15's full schedule (n ≤ 8) waits 2 h 8 min before a failure can be reported,
+ * and the tracker client holds one announce in flight per torrent, so a dead UDP tracker
+ * first in its tier kept every other tracker of the torrent waiting for that long.
+ *
+ * Failure messages are reasons without the URL: `Timed out after 45 s (2 tries)`,
+ * `Cannot resolve "host"`, `Tracker refused: "…"` (the tracker's text escaped).
  *
  * One client owns one socket (one address family) and serves every UDP tracker of the
  * process; replies are matched to requests by transaction id and source address.
@@ -16,7 +25,7 @@ import type { Clock, PeerAddress, Random, Timer, UdpSocketLike } from "../runtim
 import { clampIntervalS } from "./announce_schedule.ts";
 import type { IpFamily } from "./compact_peers.ts";
 import { normalizeHost, parseIp } from "../util/ip.ts";
-import { TrackerFailureError } from "./tracker_errors.ts";
+import { formatWait, quoteTrackerText, TrackerFailureError } from "./tracker_errors.ts";
 import type { AnnounceParams, AnnounceResponse, ScrapeEntry } from "./types.ts";
 import {
   decodeUdpResponse,
@@ -37,7 +46,7 @@ export interface UdpTrackerClientOptions {
   readonly random: Random;
   /** First retransmission timeout in ms (BEP 15: 15 s). */
   readonly retransmitBaseMs?: number;
-  /** Highest n in base·2^n (BEP 15: 8). */
+  /** Highest n in base·2^n: retransmissions before giving up (default 1; BEP 15 allows 8). */
   readonly maxRetransmits?: number;
   /** How long a connection id is reused, ms (BEP 15: at most 60 s). */
   readonly connectionIdTtlMs?: number;
@@ -95,7 +104,7 @@ export class UdpTrackerClient {
     this.#clock = options.clock;
     this.#random = options.random;
     this.#baseMs = options.retransmitBaseMs ?? 15_000;
-    this.#maxN = Math.min(8, options.maxRetransmits ?? 8);
+    this.#maxN = Math.min(8, options.maxRetransmits ?? 1);
     this.#ttlMs = Math.min(60_000, options.connectionIdTtlMs ?? 60_000);
     this.#maxPeers = options.maxPeers ?? 2000;
     this.#resolve = options.resolve;
@@ -201,7 +210,9 @@ export class UdpTrackerClient {
     const ip = parseIp(to.host);
     if (ip) {
       if ((ip.length === 4 ? 4 : 6) !== this.#family) {
-        throw new TrackerError(`Cannot reach "${url}": socket is IPv${this.#family}`);
+        throw new TrackerError(
+          `Cannot reach an IPv${ip.length === 4 ? 4 : 6} tracker from an IPv${this.#family} socket`,
+        );
       }
       return { host: normalizeHost(to.host), port: to.port };
     }
@@ -233,11 +244,12 @@ export class UdpTrackerClient {
       if (!reply) continue;
       if (reply.action === "error") {
         this.#connections.delete(keyOf(to));
-        throw new TrackerFailureError(`Tracker refused: ${reply.message}`);
+        throw new TrackerFailureError(`Tracker refused: ${quoteTrackerText(reply.message)}`);
       }
       return reply;
     }
-    throw new TrackerError(`UDP tracker ${to.host}:${to.port} did not answer`);
+    const waited = formatWait(this.#baseMs * (2 ** (this.#maxN + 1) - 1));
+    throw new TrackerError(`Timed out after ${waited} (${this.#maxN + 1} tries)`);
   }
 
   async #connectionId(
@@ -257,7 +269,7 @@ export class UdpTrackerClient {
     );
     if (!reply) return undefined;
     if (reply.action === "error") {
-      throw new TrackerFailureError(`Tracker refused: ${reply.message}`);
+      throw new TrackerFailureError(`Tracker refused: ${quoteTrackerText(reply.message)}`);
     }
     if (reply.action !== "connect") return undefined;
     this.#connections.set(keyOf(to), { id: reply.connectionId, at: sentAt });

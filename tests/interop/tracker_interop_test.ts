@@ -14,12 +14,11 @@
 import { assert, assertEquals } from "../assert.ts";
 import { interopRequired, libtorrentAvailable, PYTHON } from "./_harness.ts";
 import { opentrackerAvailable, startOpentracker } from "./_opentracker.ts";
+import { trackerClients } from "../tracker_clients.ts";
 import { SECURE_RANDOM, SYSTEM_CLOCK } from "../../src/deno/clock.ts";
-import { DenoHttpFetcher } from "../../src/deno/http.ts";
 import { TrackerServer } from "../../src/deno/tracker_server.ts";
-import { bindUdp } from "../../src/deno/udp.ts";
 import type { PeerAddress } from "../../src/runtime/types.ts";
-import { HttpTrackerClient, TrackerClient, UdpTrackerClient } from "../../src/tracker/mod.ts";
+import { TrackerClient } from "../../src/tracker/mod.ts";
 import type { AnnounceParams } from "../../src/tracker/mod.ts";
 import { fromHex, toHex } from "../../src/util/bytes.ts";
 
@@ -67,18 +66,6 @@ function params(n: number): AnnounceParams {
 }
 
 const ports = (peers: PeerAddress[]) => peers.map((p) => p.port).sort();
-
-/** Our UDP and HTTP tracker clients with test-speed retransmission and timeouts. */
-async function trackerClients(): Promise<{ udp: UdpTrackerClient; http: HttpTrackerClient }> {
-  const udp = new UdpTrackerClient({
-    socket: await bindUdp({ host: "127.0.0.1", port: 0 }),
-    clock: SYSTEM_CLOCK,
-    random: SECURE_RANDOM,
-    retransmitBaseMs: 500,
-    maxRetransmits: 3,
-  });
-  return { udp, http: new HttpTrackerClient({ fetcher: new DenoHttpFetcher(), timeoutMs: 5000 }) };
-}
 
 await gate(
   "interop: our HTTP and UDP clients announce to opentracker and see each other",

@@ -1,8 +1,9 @@
 /**
  * The tracker server's pure core: in-memory swarms (`SwarmStore`), stateless UDP
- * connection ids (`ConnectionIds`), the BEP 15 packet handler (`UdpTrackerHandler`) and
- * the HTTP request handler (`createHttpTrackerHandler`: `/announce`, `/scrape`, `/stats`).
- * The sockets live in `src/runtime/deno_tracker_server.ts` (`TrackerServer`).
+ * connection ids (`ConnectionIds`), the BEP 15 packet handler (`UdpTrackerHandler`),
+ * the HTTP request handler (`createTrackerRequestHandler`: `/announce`, `/scrape`, `/stats`),
+ * the HTTP/1.1 request-head reader and connection table its server uses, and every limit in
+ * one `TrackerSettings`. The sockets live in `src/deno/tracker_server.ts` (`TrackerServer`).
  *
  * BEPs: 3 (announce), 7 (IPv6 peers), 15 (UDP tracker), 23 (compact peers), 48 (scrape).
  *
@@ -20,9 +21,28 @@
 export { type ConnectionIdOptions, ConnectionIds } from "./connection_ids.ts";
 export {
   createHttpTrackerHandler,
+  createTrackerRequestHandler,
   type HttpHandlerOptions,
   type TrackerHttpHandler,
+  type TrackerHttpResponse,
+  type TrackerRequestHandler,
 } from "./http_handler.ts";
+export { type HttpConnectionLimits, HttpConnectionTable } from "./http_connections.ts";
+export {
+  formatResponseHead,
+  type HttpHeadLimits,
+  type HttpRequestHead,
+  HttpRequestSyntaxError,
+  parseRequestHead,
+} from "./http_request_head.ts";
+export {
+  DEFAULT_TRACKER_SETTINGS,
+  MAX_ANNOUNCE_INTERVAL_S,
+  MIN_ANNOUNCE_INTERVAL_S,
+  MIN_PEER_TTL_S,
+  type TrackerSettings,
+  validateTrackerSettings,
+} from "./settings.ts";
 export { MAX_QUERY_PARAMS, parseQuery, percentDecodeLatin1 } from "./query.ts";
 export {
   type PeerAnnounce,

@@ -41,7 +41,7 @@ export class PeerRecord implements StoredPeer {
    * @param port 1..65535
    * @param peerId peer id bytes as latin1
    * @param isSeed whether `left` was 0
-   * @param lastSeen time of the last announce, ms
+   * @param lastSeenS time of the last announce, whole seconds
    * @param index slot in its swarm's family list
    */
   constructor(
@@ -49,7 +49,7 @@ export class PeerRecord implements StoredPeer {
     port: number,
     public peerId: string,
     public isSeed: boolean,
-    public lastSeen: number,
+    public lastSeenS: number,
     public index: number,
   ) {
     this.setAddress(ipKey, port);

@@ -22,27 +22,17 @@ import { PeerRecord, type StoredPeer } from "./stored_peer.ts";
 import { ipKeyOf } from "../../util/ip.ts";
 import { TrackerFailureError } from "../tracker_errors.ts";
 import type { AnnounceEvent } from "../types.ts";
+import { type TrackerSettings, validateTrackerSettings } from "./settings.ts";
+import { Swarm } from "./swarm.ts";
 
-/** Options of a {@linkcode SwarmStore}. */
-export interface SwarmStoreOptions {
+/**
+ * Options of a {@linkcode SwarmStore}: randomness, an optional allowlist, and the store's
+ * part of {@linkcode TrackerSettings} (intervals, peer lifetime, numwant and caps; defaults
+ * in `DEFAULT_TRACKER_SETTINGS`).
+ */
+export interface SwarmStoreOptions extends Partial<TrackerSettings> {
   /** Peer selection. */
   readonly random: Random;
-  /** Announce interval told to clients, seconds (default 1800). */
-  readonly intervalS?: number;
-  /** Minimum interval told to clients, seconds (default 60). */
-  readonly minIntervalS?: number;
-  /** A peer is dropped after this long without announcing, seconds (default 2 × interval). */
-  readonly peerTtlS?: number;
-  /** Peers returned when the client does not say (default 50). */
-  readonly defaultNumwant?: number;
-  /** Most peers returned (default 100, TS4). */
-  readonly maxNumwant?: number;
-  /** Most swarms; the least recently announced is evicted (default 100,000). */
-  readonly maxSwarms?: number;
-  /** Most peers per swarm; the stalest is evicted (default 50,000). */
-  readonly maxPeersPerSwarm?: number;
-  /** Most peers in total (default 2,000,000). */
-  readonly maxPeers?: number;
   /** Private tracker: only these info-hashes (20 bytes or 40 hex digits). */
   readonly allowlist?: Iterable<Uint8Array | string>;
 }
@@ -106,12 +96,9 @@ export interface StoreStats {
 /** Which peers an asker can use: UDP sockets answer one family, HTTP both. */
 export type PeerFamily = 4 | 6 | "any";
 
-class Swarm {
-  readonly peers = new Map<string, PeerRecord>();
-  readonly list4: PeerRecord[] = [];
-  readonly list6: PeerRecord[] = [];
-  seeders = 0;
-  downloaded = 0;
+/** Peer times are whole seconds, so V8 keeps them as small integers rather than boxed doubles. */
+function secondsOf(nowMs: number): number {
+  return Math.floor(nowMs / 1000);
 }
 
 /**
@@ -127,20 +114,13 @@ class Swarm {
  * const result = store.announce(0, hash, { ip: "192.0.2.2", port: 6882, peerId: new Uint8Array(20).fill(2), left: 9 });
  * assertEquals(result.peers.map(addressOf), [{ host: "192.0.2.1", port: 6881 }]);
  * assertEquals([result.complete, result.incomplete, result.intervalS], [1, 1, 600]);
- * assertEquals(store.sweep(1_200_001), 2); // both missed two intervals
+ * assertEquals(store.sweep(1_201_000), 2); // both missed two intervals
  * ```
  */
 export class SwarmStore {
   /** xorshift32 state, seeded from the injected `Random`: selection draws ~50 numbers per announce. */
   #rng: number;
-  readonly #intervalS: number;
-  readonly #minIntervalS: number;
-  readonly #ttlMs: number;
-  readonly #defaultNumwant: number;
-  readonly #maxNumwant: number;
-  readonly #maxSwarms: number;
-  readonly #maxPerSwarm: number;
-  readonly #maxPeers: number;
+  readonly #settings: TrackerSettings;
   readonly #allow: Set<string> | undefined;
   readonly #swarms = new Map<string, Swarm>();
   #peers = 0;
@@ -153,17 +133,12 @@ export class SwarmStore {
    * Builds an empty store.
    * @param options randomness, timing, caps and allowlist
    * @throws {SyntaxError} when an allowlist entry is not 20 bytes or 40 hex digits
+   * @throws {RangeError} when a setting is out of range (see `validateTrackerSettings`)
    */
   constructor(options: SwarmStoreOptions) {
     this.#rng = (options.random.int(0xffffffff) | 0) || 0x9e3779b9;
-    this.#intervalS = options.intervalS ?? 1800;
-    this.#minIntervalS = Math.min(options.minIntervalS ?? 60, this.#intervalS);
-    this.#ttlMs = (options.peerTtlS ?? 2 * this.#intervalS) * 1000;
-    this.#defaultNumwant = options.defaultNumwant ?? 50;
-    this.#maxNumwant = options.maxNumwant ?? 100;
-    this.#maxSwarms = options.maxSwarms ?? 100_000;
-    this.#maxPerSwarm = options.maxPeersPerSwarm ?? 50_000;
-    this.#maxPeers = options.maxPeers ?? 2_000_000;
+    const { random: _, allowlist: __, ...settings } = options;
+    this.#settings = validateTrackerSettings(settings);
     if (options.allowlist) {
       this.#allow = new Set();
       for (const h of options.allowlist) {
@@ -178,7 +153,12 @@ export class SwarmStore {
 
   /** Interval told to clients, seconds. */
   get intervalS(): number {
-    return this.#intervalS;
+    return this.#settings.intervalS;
+  }
+
+  /** The settings in force (defaults filled in). */
+  get settings(): TrackerSettings {
+    return this.#settings;
   }
 
   /**
@@ -226,9 +206,9 @@ export class SwarmStore {
     const peer = this.#upsert(swarm, peerKey, ipKey, input.port, peerId, input.left === 0, now);
     if (input.event === "completed") swarm.downloaded++;
     const numwant = input.numwant === undefined || input.numwant < 0
-      ? this.#defaultNumwant
+      ? this.#settings.defaultNumwant
       : input.numwant;
-    const want = Math.min(numwant, this.#maxNumwant);
+    const want = Math.min(numwant, this.#settings.maxNumwant);
     const own = ipKey.length === 4 ? 4 : 6;
     const first = family === "any" ? own : family;
     return this.#result(
@@ -255,9 +235,10 @@ export class SwarmStore {
    */
   sweep(now: number): number {
     let dropped = 0;
+    const oldest = secondsOf(now) - this.#settings.peerTtlS;
     for (const [hashKey, swarm] of this.#swarms) {
       for (const [key, peer] of swarm.peers) {
-        if (now - peer.lastSeen <= this.#ttlMs) break;
+        if (peer.lastSeenS >= oldest) break;
         this.#remove(hashKey, swarm, key, peer);
         this.#evicted++;
         dropped++;
@@ -288,9 +269,20 @@ export class SwarmStore {
    * @returns hex info-hashes with counts, most peers first
    */
   topSwarms(limit: number): (SwarmCounts & { readonly infoHash: string })[] {
-    const all = [...this.#swarms].map(([k, s]) => ({ infoHash: hexOf(k), ...this.#counts(s) }));
-    all.sort((a, b) => b.complete + b.incomplete - (a.complete + a.incomplete));
-    return all.slice(0, limit);
+    // One pass keeping the `limit` largest: O(limit) memory however many swarms there are
+    // (a sorted copy of 100,000 swarms per /stats request took the process to 750 MiB).
+    const top: [string, Swarm][] = [];
+    for (const entry of this.#swarms) {
+      const size = entry[1].peers.size;
+      if (top.length === limit && (limit === 0 || size <= top[limit - 1]![1].peers.size)) continue;
+      let at = top.length === limit ? limit - 1 : top.length;
+      while (at > 0 && top[at - 1]![1].peers.size < size) {
+        top[at] = top[at - 1]!;
+        at--;
+      }
+      top[at] = entry;
+    }
+    return top.map(([k, s]) => ({ infoHash: hexOf(k), ...this.#counts(s) }));
   }
 
   /**
@@ -303,18 +295,22 @@ export class SwarmStore {
       let s = 0;
       for (const p of swarm.peers.values()) {
         const list = p.addr6 === undefined ? swarm.list4 : swarm.list6;
-        if (list[p.index] !== p) throw new Error("Peer index out of sync");
+        if (list?.[p.index] !== p) throw new Error("Peer index out of sync");
         if (p.isSeed) s++;
       }
-      if (swarm.list4.length + swarm.list6.length !== swarm.peers.size) {
+      if ((swarm.list4?.length ?? 0) + (swarm.list6?.length ?? 0) !== swarm.peers.size) {
         throw new Error("Peer lists out of sync");
       }
+      if (swarm.peers.size > this.#settings.maxPeersPerSwarm) throw new Error("Swarm over its cap");
       if (s !== swarm.seeders) throw new Error(`Seeder count ${swarm.seeders}, actual ${s}`);
       if (swarm.peers.size === 0) throw new Error("Empty swarm kept");
       total += swarm.peers.size;
       seeders += s;
     }
     if (total !== this.#peers || seeders !== this.#seeders) throw new Error("Totals out of sync");
+    if (total > this.#settings.maxPeers || this.#swarms.size > this.#settings.maxSwarms) {
+      throw new Error("Store over its caps");
+    }
   }
 
   #checkedHash(infoHash: Uint8Array): string {
@@ -332,7 +328,7 @@ export class SwarmStore {
       this.#swarms.set(hashKey, swarm);
       return swarm;
     }
-    if (this.#swarms.size >= this.#maxSwarms) this.#evictSwarm();
+    if (this.#swarms.size >= this.#settings.maxSwarms) this.#evictSwarm();
     const created = new Swarm();
     this.#swarms.set(hashKey, created);
     return created;
@@ -351,21 +347,21 @@ export class SwarmStore {
     if (peer) {
       swarm.peers.delete(key);
       if ((peer.addr6 === undefined) !== (ipKey.length === 4)) {
-        this.#unlist(swarm, peer);
+        swarm.unlist(peer);
         peer.setAddress(ipKey, port);
-        this.#list(swarm, peer);
+        swarm.list(peer);
       } else {
         peer.setAddress(ipKey, port);
       }
       peer.peerId = peerId;
       if (peer.isSeed !== isSeed) this.#addSeeders(swarm, isSeed ? 1 : -1);
       peer.isSeed = isSeed;
-      peer.lastSeen = now;
+      peer.lastSeenS = secondsOf(now);
     } else {
-      if (swarm.peers.size >= this.#maxPerSwarm) this.#evictOldest(swarm);
-      if (this.#peers >= this.#maxPeers) this.#evictGlobal(swarm);
-      peer = new PeerRecord(ipKey, port, peerId, isSeed, now, 0);
-      this.#list(swarm, peer);
+      if (swarm.peers.size >= this.#settings.maxPeersPerSwarm) this.#evictOldest(swarm);
+      if (this.#peers >= this.#settings.maxPeers) this.#evictGlobal(swarm);
+      peer = new PeerRecord(ipKey, port, peerId, isSeed, secondsOf(now), 0);
+      swarm.list(peer);
       this.#peers++;
       if (isSeed) this.#addSeeders(swarm, 1);
     }
@@ -378,24 +374,9 @@ export class SwarmStore {
     this.#seeders += delta;
   }
 
-  #list(swarm: Swarm, peer: PeerRecord): void {
-    const list = peer.addr6 === undefined ? swarm.list4 : swarm.list6;
-    peer.index = list.length;
-    list.push(peer);
-  }
-
-  #unlist(swarm: Swarm, peer: PeerRecord): void {
-    const list = peer.addr6 === undefined ? swarm.list4 : swarm.list6;
-    const last = list.pop()!;
-    if (last !== peer) {
-      list[peer.index] = last;
-      last.index = peer.index;
-    }
-  }
-
   #remove(hashKey: string, swarm: Swarm, key: string, peer: PeerRecord): void {
     swarm.peers.delete(key);
-    this.#unlist(swarm, peer);
+    swarm.unlist(peer);
     this.#peers--;
     if (peer.isSeed) this.#addSeeders(swarm, -1);
     if (swarm.peers.size === 0) this.#swarms.delete(hashKey);
@@ -405,7 +386,7 @@ export class SwarmStore {
     const first = swarm.peers.entries().next();
     if (first.done) return;
     swarm.peers.delete(first.value[0]);
-    this.#unlist(swarm, first.value[1]);
+    swarm.unlist(first.value[1]);
     this.#peers--;
     if (first.value[1].isSeed) this.#addSeeders(swarm, -1);
     this.#evicted++;
@@ -443,7 +424,7 @@ export class SwarmStore {
   ): StoredPeer[] {
     const out: StoredPeer[] = [];
     for (let f = first; f !== 0; f = f === second ? 0 : second) {
-      const list = f === 4 ? swarm.list4 : swarm.list6;
+      const list = (f === 4 ? swarm.list4 : swarm.list6) ?? [];
       const n = list.length;
       let x = this.#rng;
       for (let i = 0; i < n && out.length < want; i++) {
@@ -481,8 +462,8 @@ export class SwarmStore {
       incomplete: swarm ? swarm.peers.size - seeders : 0,
       downloaded: swarm ? swarm.downloaded : 0,
       peers,
-      intervalS: this.#intervalS,
-      minIntervalS: this.#minIntervalS,
+      intervalS: this.#settings.intervalS,
+      minIntervalS: this.#settings.minIntervalS,
     };
   }
 }

@@ -93,18 +93,35 @@ Deno.test("SwarmStore.announce() refuses port 0, bad ids and unlisted hashes", (
 });
 
 Deno.test("SwarmStore.sweep() expires peers that missed their announces (2 × interval)", () => {
-  const s = store();
+  const s = store({ intervalS: 1800 }); // TTL 3,600 s
   s.announce(0, HASH, peer(1));
-  s.announce(100_000, HASH, peer(2));
-  s.announce(150_000, OTHER, peer(3));
-  assertEquals(s.sweep(200_000), 0);
-  assertEquals(s.sweep(200_001), 1);
+  s.announce(1_000_000, HASH, peer(2));
+  s.announce(1_500_000, OTHER, peer(3));
+  assertEquals(s.sweep(3_600_999), 0);
+  assertEquals(s.sweep(3_601_000), 1);
   assertEquals(s.scrape(HASH).incomplete, 1);
-  s.announce(250_000, HASH, peer(2)); // re-announce refreshes
-  assertEquals(s.sweep(350_001), 1); // peer 3 (OTHER) expired, its swarm removed
+  s.announce(2_500_000, HASH, peer(2)); // re-announce refreshes
+  assertEquals(s.sweep(5_101_000), 1); // peer 3 (OTHER) expired, its swarm removed
   assertEquals(s.stats().swarms, 1);
   assertEquals(s.stats().evicted, 2);
   s.assertInvariants();
+});
+
+Deno.test("SwarmStore keeps a peer 900 s however short the interval: clients announce every 60–300 s", () => {
+  // `tracker --interval 10` once dropped peers after 20 s, while libtorrent waits at least
+  // 300 s between announces (min_announce_interval), Transmission 120 s and we 60 s.
+  const s = store({ intervalS: 60 });
+  assertEquals([s.settings.intervalS, s.settings.minIntervalS, s.settings.peerTtlS], [60, 60, 900]);
+  s.announce(0, HASH, peer(1, { left: 0 })); // a libtorrent seeder, announcing every 300 s
+  for (let t = 300_000; t <= 3_000_000; t += 300_000) {
+    assertEquals(s.sweep(t - 1), 0);
+    if (t !== 600_000) s.announce(t, HASH, peer(1, { left: 0 })); // one announce lost at 600 s
+    assertEquals(s.scrape(HASH).complete, 1, `at ${t / 1000} s`);
+  }
+  assertEquals(s.sweep(3_901_000), 1); // gone once 900 s passed since its last announce
+  for (const bad of [{ intervalS: 10 }, { intervalS: 59 }, { peerTtlS: 120 }]) {
+    assertThrows(() => store(bad), RangeError);
+  }
 });
 
 Deno.test("SwarmStore caps swarms, peers per swarm and total peers with LRU eviction (TS4)", () => {

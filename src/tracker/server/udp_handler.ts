@@ -27,7 +27,7 @@ export interface UdpHandlerOptions {
   readonly store: SwarmStore;
   /** Connection id issuer. */
   readonly ids: ConnectionIds;
-  /** Connect requests answered per second per /24 (/48 for IPv6); 0 = unlimited. Default 1000. */
+  /** Connect requests answered per second per /24 (/48 for IPv6); 0 = unlimited. Default: the store's setting (1,000). */
   readonly connectsPerSecondPerPrefix?: number;
 }
 
@@ -84,7 +84,8 @@ export class UdpTrackerHandler {
   constructor(options: UdpHandlerOptions) {
     this.#store = options.store;
     this.#ids = options.ids;
-    this.#limit = options.connectsPerSecondPerPrefix ?? 1000;
+    this.#limit = options.connectsPerSecondPerPrefix ??
+      options.store.settings.connectsPerSecondPerPrefix;
   }
 
   /**
