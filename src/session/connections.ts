@@ -159,16 +159,24 @@ export class ConnectionManager {
     return true;
   }
 
-  /** The transports to try for `key`, in order: uTP first unless TCP is what worked. */
-  #transportOrder(key: string, only: Transport | undefined): Transport[] {
+  /**
+   * The transports to try for `key`, preferred first, and the head start of the first: a
+   * peer we know nothing about is dialled over uTP and TCP at once (uTP preferred); one
+   * that worked over uTP gets uTP with TCP after `utpFallbackMs`; one that worked over
+   * TCP gets TCP, and uTP only if TCP fails.
+   */
+  #transportPlan(
+    key: string,
+    only: Transport | undefined,
+  ): { order: Transport[]; headStartMs: number } {
     const s = this.#o.settings;
     const utp = s.enableUtp && this.#utp !== undefined;
-    if (only) return only === "utp" && !utp ? [] : [only];
-    const order: Transport[] = [];
-    if (utp && this.#worked.get(key)?.transport !== "tcp") order.push("utp");
-    if (s.enableTcp) order.push("tcp");
-    if (utp && !order.includes("utp")) order.push("utp");
-    return order;
+    if (only) return { order: only === "utp" && !utp ? [] : [only], headStartMs: 0 };
+    const worked = this.#worked.get(key)?.transport;
+    if (!utp) return { order: s.enableTcp ? ["tcp"] : [], headStartMs: 0 };
+    if (!s.enableTcp) return { order: ["utp"], headStartMs: 0 };
+    if (worked === "tcp") return { order: ["tcp", "utp"], headStartMs: s.connectTimeoutMs };
+    return { order: ["utp", "tcp"], headStartMs: worked === "utp" ? s.utpFallbackMs : 0 };
   }
 
   /**
@@ -197,8 +205,8 @@ export class ConnectionManager {
         network,
         utp: this.#utp,
         clock,
-        order: this.#transportOrder(key, only),
-        fallbackMs: settings.utpFallbackMs,
+        ...this.#transportPlan(key, only),
+        graceMs: settings.utpGraceMs,
         signal: abort.signal,
       });
       timer.cancel();

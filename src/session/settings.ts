@@ -49,13 +49,19 @@ export interface Settings {
   /** Peer connections over TCP: accepted, and dialled. Default true. */
   readonly enableTcp: boolean;
   /**
-   * When a dial tries uTP first, TCP starts after this long without a uTP connection and
-   * the first transport to connect wins: a peer without uTP costs about this much, not a
-   * full uTP timeout (libtorrent waits the whole SYN timeout: a default libtorrent leecher
-   * took 5.25 s instead of 1.21 s for 256 MiB from a TCP-only peer). Default 1,000 ms, the
-   * uTP SYN resend interval.
+   * A peer that connected over uTP before is dialled over uTP again, and TCP starts after
+   * this long without a uTP connection. Default 1,000 ms, the uTP SYN resend interval.
+   * (A peer we know nothing about is dialled over both at once: see `utpGraceMs`.)
    */
   readonly utpFallbackMs: number;
+  /**
+   * When both transports are dialled and TCP connects first, uTP (preferred, as in the
+   * libtorrent family) still wins if it connects within max(this, TCP's connect time);
+   * else TCP is kept. A TCP-only peer costs a round trip plus this, not a uTP timeout
+   * (libtorrent waits 3 s; a default libtorrent leecher took 5.25 s instead of 1.21 s for
+   * 256 MiB from a TCP-only peer). Default 50 ms.
+   */
+  readonly utpGraceMs: number;
   /** TCP connect timeout. Default 15,000 ms (libtorrent). */
   readonly connectTimeoutMs: number;
   /** Handshake must complete within this. Default 10,000 ms (libtorrent). */
@@ -304,6 +310,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   enableUtp: true,
   enableTcp: true,
   utpFallbackMs: 1_000,
+  utpGraceMs: 50,
   maxConnectionsPerTorrent: 80,
   maxConnections: 200,
   maxPendingHandshakes: 64,
@@ -398,6 +405,7 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "maxPeerListSize",
   "connectTimeoutMs",
   "utpFallbackMs",
+  "utpGraceMs",
   "handshakeTimeoutMs",
   "idleTimeoutMs",
   "keepAliveIntervalMs",
