@@ -41,6 +41,11 @@ export interface LibtorrentPeer {
   readonly pid: number;
   /** Resolves with its listen port. */
   readonly port: Promise<number>;
+  /**
+   * Resolves once its torrent has started: an auto-managed torrent refuses peers for
+   * about 0.5 s after the "listening" line. Rejects if the process exits first.
+   */
+  readonly started: Promise<void>;
   /** Resolves with the exit code (0 = completed). */
   readonly exited: Promise<number>;
   /** Output lines so far (for failure messages). */
@@ -81,6 +86,13 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
     rejectPort = rej;
   });
   port.catch(() => {});
+  let resolveStarted!: () => void;
+  let rejectStarted!: (e: Error) => void;
+  const started = new Promise<void>((res, rej) => {
+    resolveStarted = res;
+    rejectStarted = rej;
+  });
+  started.catch(() => {});
   const reading = (async () => {
     const decoder = new TextDecoder();
     let buf = "";
@@ -94,6 +106,7 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
         try {
           const e = JSON.parse(line);
           if (e.event === "listening") resolvePort(e.port);
+          if (e.event === "started") resolveStarted();
         } catch { /* not JSON: kept in lines for diagnostics */ }
       }
     }
@@ -104,12 +117,15 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
     await reading;
     const err = await stderr;
     if (err.trim()) lines.push(`stderr: ${err.trim()}`);
-    rejectPort(new Error(`libtorrent peer exited (${status.code}): ${lines.join("\n")}`));
+    const exit = new Error(`libtorrent peer exited (${status.code}): ${lines.join("\n")}`);
+    rejectPort(exit);
+    rejectStarted(exit);
     return status.code;
   })();
   return {
     pid: child.pid,
     port,
+    started,
     exited,
     lines,
     async stop() {
