@@ -1,9 +1,17 @@
 /**
  * Starts `scripts/interop/lt_peer.py` (a python3-libtorrent peer) as a child process and
  * follows its JSON lines. Every process is killed in `stop()`; every wait is bounded.
+ * Also the two whole-engine transfers interop tests repeat with different libtorrent
+ * settings: our `get` from a libtorrent seeder, and a libtorrent leecher from our seed.
  * @module
  */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { assertEquals } from "../assert.ts";
+import { runCli } from "../integration/_cli_swarm.ts";
+import { Client } from "../../src/deno/client.ts";
 import { PYTHON } from "./_harness.ts";
+import type { TorrentDir } from "./_wire_peer.ts";
 
 /** Options for {@linkcode startLibtorrentPeer}. */
 export interface LibtorrentPeerOptions {
@@ -135,4 +143,90 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
       await exited;
     },
   };
+}
+
+/** libtorrent's side of a transfer: its address and what it turns on or off. */
+export type LibtorrentSide = Omit<LibtorrentPeerOptions, "torrent" | "save" | "listen"> & {
+  /** Its IP on loopback (it listens on port 0). */
+  readonly host: string;
+};
+
+async function assertDownloaded(dir: TorrentDir, saveDir: string): Promise<void> {
+  const got = await Deno.readFile(join(saveDir, dir.name));
+  assertEquals(createHash("sha256").update(got).digest("hex"), dir.sha256);
+}
+
+/**
+ * Our `get` (the CLI, a fresh state directory) downloads `dir` into `<root>/dl` from a
+ * libtorrent seeder, as its only peer; checked by SHA-256.
+ * @param dir the payload and its torrent, seeded from `<root>/src`
+ * @param o the seeder, and `get`'s flags beyond the defaults
+ * @throws {Error} when `get` fails or the file differs
+ */
+export async function getFromLibtorrent(
+  dir: TorrentDir,
+  o: { seeder: LibtorrentSide; args?: readonly string[] },
+): Promise<void> {
+  const { host, ...flags } = o.seeder;
+  const seeder = startLibtorrentPeer({
+    torrent: dir.torrentPath,
+    save: join(dir.root, "src"),
+    listen: `${host}:0`,
+    seedMode: true,
+    timeoutS: 90,
+    ...flags,
+  });
+  try {
+    const port = await seeder.port;
+    const dl = join(dir.root, "dl");
+    const out = await runCli([
+      "get",
+      dir.torrentPath,
+      ...["-o", dl, "--peer", `${host}:${port}`, "--port", "0", "--host", "127.0.0.1"],
+      ...["--no-dht", "--quiet", "--timeout", "60", ...o.args ?? []],
+    ], { env: { XDG_CACHE_HOME: join(dir.root, "cache") }, timeoutMs: 90_000 });
+    const detail = `get failed: ${out.stderr}\n${seeder.lines.slice(-5).join("\n")}`;
+    assertEquals(out.code, 0, detail);
+    await assertDownloaded(dir, dl);
+  } finally {
+    await seeder.stop();
+  }
+}
+
+/**
+ * A libtorrent leecher downloads `dir` into `<root>/lt` from our library `Client` seeding
+ * it on 127.0.0.1 (no DHT, no state directory); checked by SHA-256.
+ * @param dir the payload and its torrent, seeded from `<root>/src`
+ * @param leecher the leecher
+ * @throws {Error} when the leecher fails or its file differs
+ */
+export async function libtorrentLeechesFromUs(
+  dir: TorrentDir,
+  leecher: LibtorrentSide,
+): Promise<void> {
+  const { host, ...flags } = leecher;
+  const client = new Client({
+    port: 0,
+    host: "127.0.0.1",
+    stateDir: null,
+    settings: { enableDht: false },
+  });
+  let lt: LibtorrentPeer | undefined;
+  try {
+    await client.add(dir.torrentPath, { dir: join(dir.root, "src"), seed: true });
+    lt = startLibtorrentPeer({
+      torrent: dir.torrentPath,
+      save: join(dir.root, "lt"),
+      listen: `${host}:0`,
+      peers: [`127.0.0.1:${client.port}`],
+      exitWhenComplete: true,
+      timeoutS: 60,
+      ...flags,
+    });
+    assertEquals(await lt.exited, 0, lt.lines.slice(-5).join("\n"));
+    await assertDownloaded(dir, join(dir.root, "lt"));
+  } finally {
+    await lt?.stop();
+    await client.close();
+  }
 }
