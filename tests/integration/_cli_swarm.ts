@@ -33,6 +33,19 @@ export interface CliOptions {
   readonly env?: Record<string, string>;
 }
 
+/**
+ * Environment for a CLI run with a fresh state directory under `root` (no resume data or
+ * DHT routing table from an earlier run). Deno's own cache stays where it is: it moves
+ * with XDG_CACHE_HOME too, and a fresh one means fetching and compiling everything again.
+ * @param root a test's temporary directory
+ * @returns `XDG_CACHE_HOME` and `DENO_DIR`
+ */
+export function freshStateEnv(root: string): Record<string, string> {
+  const env = Deno.env.toObject();
+  const cache = env.XDG_CACHE_HOME ?? join(env.HOME ?? "/root", ".cache");
+  return { XDG_CACHE_HOME: join(root, "cache"), DENO_DIR: env.DENO_DIR ?? join(cache, "deno") };
+}
+
 /** Starts `deno run -A mod.ts ...args` with piped output. */
 export function spawnCli(
   args: string[],

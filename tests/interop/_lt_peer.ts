@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { assertEquals } from "../assert.ts";
-import { runCli } from "../integration/_cli_swarm.ts";
+import { freshStateEnv, runCli } from "../integration/_cli_swarm.ts";
 import { Client } from "../../src/deno/client.ts";
 import { PYTHON } from "./_harness.ts";
 import type { TorrentDir } from "./_wire_peer.ts";
@@ -184,7 +184,7 @@ export async function getFromLibtorrent(
       dir.torrentPath,
       ...["-o", dl, "--peer", `${host}:${port}`, "--port", "0", "--host", "127.0.0.1"],
       ...["--no-dht", "--quiet", "--timeout", "60", ...o.args ?? []],
-    ], { env: { XDG_CACHE_HOME: join(dir.root, "cache") }, timeoutMs: 90_000 });
+    ], { env: freshStateEnv(dir.root), timeoutMs: 90_000 });
     const detail = `get failed: ${out.stderr}\n${seeder.lines.slice(-5).join("\n")}`;
     assertEquals(out.code, 0, detail);
     await assertDownloaded(dir, dl);
