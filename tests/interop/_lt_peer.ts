@@ -145,6 +145,15 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
   };
 }
 
+/**
+ * Our library `Client` on 127.0.0.1 (any port), with no DHT and no state directory: the
+ * other side of a libtorrent peer in these tests.
+ * @returns a client; close it
+ */
+export function loopbackClient(): Client {
+  return new Client({ port: 0, host: "127.0.0.1", stateDir: null, settings: { enableDht: false } });
+}
+
 /** libtorrent's side of a transfer: its address and what it turns on or off. */
 export type LibtorrentSide = Omit<LibtorrentPeerOptions, "torrent" | "save" | "listen"> & {
   /** Its IP on loopback (it listens on port 0). */
@@ -195,7 +204,7 @@ export async function getFromLibtorrent(
 
 /**
  * A libtorrent leecher downloads `dir` into `<root>/lt` from our library `Client` seeding
- * it on 127.0.0.1 (no DHT, no state directory); checked by SHA-256.
+ * it ({@linkcode loopbackClient}); checked by SHA-256.
  * @param dir the payload and its torrent, seeded from `<root>/src`
  * @param leecher the leecher
  * @throws {Error} when the leecher fails or its file differs
@@ -205,12 +214,7 @@ export async function libtorrentLeechesFromUs(
   leecher: LibtorrentSide,
 ): Promise<void> {
   const { host, ...flags } = leecher;
-  const client = new Client({
-    port: 0,
-    host: "127.0.0.1",
-    stateDir: null,
-    settings: { enableDht: false },
-  });
+  const client = loopbackClient();
   let lt: LibtorrentPeer | undefined;
   try {
     await client.add(dir.torrentPath, { dir: join(dir.root, "src"), seed: true });

@@ -11,9 +11,13 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { assertEquals } from "../assert.ts";
 import { interopTest, within } from "./_harness.ts";
-import { getFromLibtorrent, libtorrentLeechesFromUs, startLibtorrentPeer } from "./_lt_peer.ts";
+import {
+  getFromLibtorrent,
+  libtorrentLeechesFromUs,
+  loopbackClient,
+  startLibtorrentPeer,
+} from "./_lt_peer.ts";
 import { type TorrentDir, withTorrentDir } from "./_wire_peer.ts";
-import { Client } from "../../src/deno/client.ts";
 
 const SIZE = 3 * 1024 * 1024 + 777;
 
@@ -33,12 +37,7 @@ await interopTest("interop: our Client downloads from a uTP-only libtorrent seed
       utpOnly: true,
       timeoutS: 60,
     });
-    const c = new Client({
-      port: 0,
-      host: "127.0.0.1",
-      stateDir: null,
-      settings: { enableDht: false },
-    });
+    const c = loopbackClient();
     try {
       const port = await seeder.port;
       const t = await c.add(torrentPath, {
