@@ -105,10 +105,7 @@ async function round(
   });
   try {
     const port = await seeder.port;
-    for (let polls = 0; polls < 300; polls++) {
-      if (seeder.lines.some((l) => l.includes('"event": "started"'))) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await seeder.started;
     const raw = await DENO_NETWORK.dial({ host: "127.0.0.2", port });
     try {
       const cpu0 = process.cpuUsage();
@@ -127,7 +124,7 @@ async function round(
       } else {
         await conn.write(handshake);
       }
-      const { leftover } = await readPeerHandshake(conn, new Uint8Array(0));
+      const { leftover } = await readPeerHandshake(conn);
       const bytes = await downloadAll(conn, pieceCount, leftover);
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);

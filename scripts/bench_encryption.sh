@@ -9,30 +9,13 @@
 set -euo pipefail
 size_mib=${1:-256}
 rounds=${2:-5}
-here=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d /tmp/swarmd-bench-enc.XXXXXX)
-seeders=()
-cleanup() {
-  for pid in "${seeders[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-payload="$work/payload.bin"
-head -c "$((size_mib * 1024 * 1024))" /dev/urandom > "$payload"
-torrent="$work/payload.torrent"
-deno run -A "$here/mod.ts" create "$payload" -o "$torrent" --piece-length 1048576 >/dev/null
-
-start_seeder() { # address, extra flags...; prints the port
-  local addr=$1; shift
-  local log="$work/seeder-$addr.log"
-  /usr/bin/python3 "$here/scripts/interop/lt_peer.py" --torrent "$torrent" --save "$work" \
-    --listen "$addr:0" --seed-mode --timeout 3600 "$@" > "$log" 2>&1 &
-  seeders+=("$!")
-  for _ in $(seq 1 100); do grep -q '"started"' "$log" 2>/dev/null && break; sleep 0.1; done
-  grep -o '"port": [0-9]*' "$log" | head -1 | grep -o '[0-9]*$'
-}
-rc4_port=$(start_seeder 127.0.0.52 --enc forced --enc-level rc4)
-plain_port=$(start_seeder 127.0.0.53 --enc disabled)
+bench_name=enc
+# shellcheck source=scripts/_bench_lt.sh
+source "$(dirname "$0")/_bench_lt.sh"
+start_lt_seeder 127.0.0.52 --enc forced --enc-level rc4
+rc4_port=$seeder_port
+start_lt_seeder 127.0.0.53 --enc disabled
+plain_port=$seeder_port
 echo "libtorrent seeders: RC4-only 127.0.0.52:$rc4_port, plaintext 127.0.0.53:$plain_port;" \
   "$size_mib MiB; $rounds rounds"
 

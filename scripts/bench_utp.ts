@@ -18,11 +18,10 @@
  *       [--piece-kib 1024] [--only deno→deno,lt→deno,lt→lt,deno→lt] [--timeout-s 180]
  * @module
  */
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { buildTorrent } from "../src/metainfo/create.ts";
 import { startLibtorrentPeer } from "../tests/interop/_lt_peer.ts";
+import { writeSingleFileTorrent } from "../tests/interop/_wire_peer.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -48,31 +47,21 @@ interface Run {
 }
 
 async function makePayload(root: string): Promise<{ torrent: string; file: string }> {
-  const file = join(root, "seed", "payload.bin");
-  await Deno.mkdir(join(root, "seed"), { recursive: true });
   const content = new Uint8Array(BYTES);
   let x = 0x2545f491;
   const words = new Uint32Array(content.buffer);
   for (let i = 0; i < words.length; i++) words[i] = x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-  await Deno.writeFile(file, content);
-  const hashes = new Uint8Array(Math.ceil(BYTES / PIECE) * 20);
-  for (let i = 0; i * PIECE < BYTES; i++) {
-    hashes.set(
-      createHash("sha1").update(content.subarray(i * PIECE, (i + 1) * PIECE)).digest(),
-      i * 20,
-    );
-  }
   const torrent = join(root, "payload.torrent");
-  await Deno.writeFile(
-    torrent,
-    buildTorrent({
-      name: "payload.bin",
-      files: [{ path: [], length: BYTES }],
-      pieceLength: PIECE,
-      pieceHashes: hashes,
-    }),
-  );
-  return { torrent, file };
+  const dataDir = join(root, "seed");
+  const name = "payload.bin";
+  await writeSingleFileTorrent({
+    dataDir,
+    torrentPath: torrent,
+    name,
+    data: content,
+    pieceLength: PIECE,
+  });
+  return { torrent, file: join(dataDir, name) };
 }
 
 /** Our peer process; resolves its JSON events. */

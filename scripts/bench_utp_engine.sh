@@ -13,36 +13,20 @@
 set -euo pipefail
 size_mib=${1:-256}
 rounds=${2:-5}
-here=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d /tmp/swarmd-bench-utp.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-payload="$work/payload.bin"
-head -c "$((size_mib * 1024 * 1024))" /dev/urandom > "$payload"
-torrent="$work/payload.torrent"
-deno run -A "$here/mod.ts" create "$payload" -o "$torrent" --piece-length 1048576 >/dev/null
-lt="/usr/bin/python3 $here/scripts/interop/lt_peer.py --torrent $torrent"
+bench_name=utp
+# shellcheck source=scripts/_bench_lt.sh
+source "$(dirname "$0")/_bench_lt.sh"
 
-start_lt_seeder() { # address, extra flags...; prints the port
-  local addr=$1; shift
-  local log="$work/seeder-$addr.log"
-  $lt --save "$work" --listen "$addr:0" --seed-mode --timeout 7200 "$@" > "$log" 2>&1 &
-  pids+=("$!")
-  for _ in $(seq 1 100); do grep -q '"started"' "$log" 2>/dev/null && break; sleep 0.1; done
-  grep -o '"port": [0-9]*' "$log" | head -1 | grep -o '[0-9]*$'
-}
-start_our_seed() { # address; prints the port
+start_our_seed() { # address; sets our_port (not in $(...): see start_lt_seeder)
   local addr=$1 log="$work/our-seed-$1.log"
   deno run -A "$here/mod.ts" seed "$torrent" "$work" --port 0 --host "$addr" --no-dht \
     --json > "$log" 2>&1 &
-  pids+=("$!")
+  local pid=$!
+  pids+=("$pid")
   for _ in $(seq 1 300); do grep -q '"check-finished"' "$log" 2>/dev/null && break; sleep 0.1; done
-  grep -o 'on port [0-9]*\|"port":[0-9]*' "$log" | head -1 | grep -o '[0-9]*$' ||
-    ss -ltnp | grep "$addr" | grep -o "$addr:[0-9]*" | head -1 | cut -d: -f2
+  # its own listener: another seed on the same address must not be taken for it
+  our_port=$(grep -o 'on port [0-9]*\|"port":[0-9]*' "$log" | head -1 | grep -o '[0-9]*$' ||
+    ss -ltnp | grep "pid=$pid," | grep -o "$addr:[0-9]*" | head -1 | cut -d: -f2)
 }
 
 results="$work/results.txt"
@@ -63,12 +47,14 @@ ours_get() { deno run -A "$here/mod.ts" get "$torrent" --peer "$1" --port 0 --ho
 lt_get() { # peer, extra flags..., save dir (last)
   local peer=$1; shift
   local args=("$@"); local save=${args[-1]}; unset 'args[-1]'
-  $lt --listen 127.0.0.79:0 --peer "$peer" --exit-when-complete --timeout 600 "${args[@]}" --save "$save"
+  "${lt[@]}" --listen 127.0.0.79:0 --peer "$peer" --exit-when-complete --timeout 600 "${args[@]}" --save "$save"
 }
 
-lt_utp_port=$(start_lt_seeder 127.0.0.71 --utp-only)
-lt_default_port=$(start_lt_seeder 127.0.0.72)
-our_port=$(start_our_seed 127.0.0.73)
+start_lt_seeder 127.0.0.71 --utp-only
+lt_utp_port=$seeder_port
+start_lt_seeder 127.0.0.72
+lt_default_port=$seeder_port
+start_our_seed 127.0.0.73
 echo "seeders: lt uTP-only 127.0.0.71:$lt_utp_port, lt default 127.0.0.72:$lt_default_port," \
   "ours 127.0.0.73:$our_port; $size_mib MiB; $rounds rounds"
 for _ in $(seq 1 "$rounds"); do

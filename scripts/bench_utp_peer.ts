@@ -19,7 +19,7 @@ import { SECURE_RANDOM, SYSTEM_CLOCK } from "../src/deno/clock.ts";
 import { bindUdp } from "../src/deno/udp.ts";
 import { parseTorrent } from "../src/metainfo/mod.ts";
 import { UtpSocket } from "../src/net/utp/utp_socket.ts";
-import { downloadAll, seedAll } from "../tests/interop/_transfer_peer.ts";
+import { downloadAll, seedAll } from "../tests/interop/_wire_peer.ts";
 
 const { positionals, values } = parseArgs({
   args: Deno.args,

@@ -27,22 +27,48 @@ export function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
+/** Options for {@linkcode spawnCli} and {@linkcode runCli}. */
+export interface CliOptions {
+  /** More environment (e.g. `XDG_CACHE_HOME`, for a fresh state directory). */
+  readonly env?: Record<string, string>;
+}
+
+/**
+ * Environment for a CLI run with a fresh state directory under `root` (no resume data or
+ * DHT routing table from an earlier run). Deno's own cache stays where it is: it moves
+ * with XDG_CACHE_HOME too, and a fresh one means fetching and compiling everything again.
+ * @param root a test's temporary directory
+ * @returns `XDG_CACHE_HOME` and `DENO_DIR`
+ */
+export function freshStateEnv(root: string): Record<string, string> {
+  const env = Deno.env.toObject();
+  const cache = env.XDG_CACHE_HOME ?? join(env.HOME ?? "/root", ".cache");
+  return { XDG_CACHE_HOME: join(root, "cache"), DENO_DIR: env.DENO_DIR ?? join(cache, "deno") };
+}
+
 /** Starts `deno run -A mod.ts ...args` with piped output. */
-export function spawnCli(args: string[], signal?: AbortSignal): Deno.ChildProcess {
+export function spawnCli(
+  args: string[],
+  options: CliOptions & { signal?: AbortSignal } = {},
+): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", MOD, ...args],
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...options.env },
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
-    ...(signal ? { signal } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   }).spawn();
 }
 
-/** Runs the CLI to its end (killed after `timeoutMs`). */
-export async function runCli(args: string[], timeoutMs = 60_000): Promise<CliRun> {
+/** Runs the CLI to its end (killed after `timeoutMs`, default 60 s). */
+export async function runCli(
+  args: string[],
+  options: CliOptions & { timeoutMs?: number } = {},
+): Promise<CliRun> {
   const started = performance.now();
-  const out = await spawnCli(args, AbortSignal.timeout(timeoutMs)).output();
+  const signal = AbortSignal.timeout(options.timeoutMs ?? 60_000);
+  const out = await spawnCli(args, { ...options, signal }).output();
   const dec = new TextDecoder();
   return {
     code: out.code,

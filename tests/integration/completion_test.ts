@@ -20,7 +20,7 @@ Deno.test("get: a download folder deleted mid-download is an error, not a comple
     const dl = join(root, "dl");
     // 128 KiB/s: about 12 s for the whole payload; the folder goes after 3 pieces.
     const args = ["get", torrent, "-o", dl, ...peerArgs, "--max-download", "128K", "--json"];
-    const child = spawnCli([...args, "--timeout", "60"], AbortSignal.timeout(60_000));
+    const child = spawnCli([...args, "--timeout", "60"], { signal: AbortSignal.timeout(60_000) });
     const out = new Lines(child.stdout);
     let verified = 0;
     await out.until((line) => line.includes('"piece-verified"') && ++verified >= 3);

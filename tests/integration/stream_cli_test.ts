@@ -10,36 +10,18 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
 import { makeVideo, startGet, timedRange } from "../interop/_stream_helpers.ts";
+import { spawnCli } from "./_cli_swarm.ts";
 
-const MOD = new URL("../../mod.ts", import.meta.url).pathname;
 const SIZE = 6 * 1024 * 1024;
 
 Deno.test("get --stream serves a downloading file: seeks, a sequential read, hang-ups, 416", async () => {
   const root = await Deno.makeTempDir({ prefix: "swarmd-stream-cli-" });
   const video = await makeVideo(root, SIZE, 128 * 1024);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const seeder = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      MOD,
-      "seed",
-      video.torrentPath,
-      join(root, "src"),
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-      "--no-dht",
-      "--max-upload",
-      "1M",
-      "--quiet",
-    ],
-    stdout: "null",
-    stderr: "piped",
-    stdin: "null",
-  }).spawn();
+  const seeder = spawnCli([
+    ...["seed", video.torrentPath, join(root, "src"), "--port", String(port)],
+    ...["--host", "127.0.0.1", "--no-dht", "--max-upload", "1M", "--quiet"],
+  ]);
   const peer = ["--peer", `127.0.0.1:${port}`, "--port", "0", "--host", "127.0.0.1", "--no-dht"];
   const get = startGet(video.torrentPath, ["-o", join(root, "dl"), ...peer, "--stream"]);
   try {
@@ -79,24 +61,8 @@ Deno.test("get --stream serves a downloading file: seeks, a sequential read, han
     assertEquals((await timedRange(url, 7, 99)).body, video.data.subarray(7, 100));
     assertEquals(await get.stop(), 0);
     // the finished download, streamed again from disk, with text output
-    const text = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        MOD,
-        "get",
-        video.torrentPath,
-        "-o",
-        join(root, "dl"),
-        ...peer,
-        "--stream",
-        "--quiet",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-      stdin: "null",
-    }).spawn();
+    const fromDisk = ["-o", join(root, "dl"), ...peer, "--stream", "--quiet"];
+    const text = spawnCli(["get", video.torrentPath, ...fromDisk]);
     const lines = text.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let out = "";
     while (!out.includes("playlist: ")) {
@@ -116,6 +82,7 @@ Deno.test("get --stream serves a downloading file: seeks, a sequential read, han
     await get.stop();
     seeder.kill("SIGTERM");
     await seeder.status;
+    await seeder.stdout.cancel().catch(() => {});
     await seeder.stderr.cancel().catch(() => {});
     await Deno.remove(root, { recursive: true });
   }

@@ -16,8 +16,8 @@ import { createTorrent } from "../../src/deno/create.ts";
 import type { Settings } from "../../src/session/settings.ts";
 import type { EngineEvent } from "../../src/session/events.ts";
 import { type RangeServer, startRangeServer, testTls } from "./_range_server.ts";
+import { runCli } from "./_cli_swarm.ts";
 
-const MOD = new URL("../../mod.ts", import.meta.url).pathname;
 const MULTI: [string[], number][] = [
   [["a file.bin"], 150_000],
   [["sub", "Ünïcode #1.bin"], 333_333],
@@ -147,45 +147,16 @@ Deno.test("web seed: get downloads a multi-file torrent from its url-list (the C
   await withServer(async (root, server) => {
     const { path, digests } = await payload(root, true);
     const torrentPath = join(root, "set.torrent");
-    const made = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        MOD,
-        "create",
-        path,
-        "-o",
-        torrentPath,
-        "--web-seed",
-        `${server.origin}/redirect/`,
-      ],
-    }).output();
-    assertEquals(made.code, 0, new TextDecoder().decode(made.stderr));
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        MOD,
-        "get",
-        torrentPath,
-        "-o",
-        join(root, "dl"),
-        "--port",
-        "0",
-        "--host",
-        "127.0.0.1",
-        "--no-dht",
-        "--allow-local-peers",
-        "--timeout",
-        "60",
-        "--quiet",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    const webSeed = `${server.origin}/redirect/`;
+    const made = await runCli(["create", path, "-o", torrentPath, "--web-seed", webSeed]);
+    assertEquals(made.code, 0, made.stderr);
+    const out = await runCli([
+      "get",
+      torrentPath,
+      ...["-o", join(root, "dl"), "--port", "0", "--host", "127.0.0.1", "--no-dht"],
+      ...["--allow-local-peers", "--timeout", "60", "--quiet"],
+    ], { timeoutMs: 90_000 });
+    assertEquals(out.code, 0, out.stderr);
     assertEquals(await digestsOf(join(root, "dl"), true), digests);
     assert(server.counts.get("redirect")! >= 1 && server.counts.get("ok")! >= 1);
   });

@@ -176,3 +176,29 @@ export async function requireFiles(
   if (ignore) console.log(skipLine);
   return { present, ignore };
 }
+
+/**
+ * Settles as `work` does, or rejects once `ms` have passed, whichever comes first.
+ * @param work what to wait for
+ * @param o the bound in ms, and what the error says (a function is called only then: a
+ *   state dump for the failure message)
+ * @returns what `work` resolves with
+ * @throws {Error} `No result in N ms: <detail>` when the bound passes first
+ */
+export async function within<T>(
+  work: Promise<T>,
+  o: { ms: number; detail: string | (() => string) },
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const detail = typeof o.detail === "string" ? o.detail : o.detail();
+      reject(new Error(`No result in ${o.ms} ms: ${detail}`));
+    }, o.ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -4,11 +4,10 @@
  * timed HTTP range reads. Every process is killed in `stop()`; every wait is bounded.
  * @module
  */
-import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { buildTorrent } from "../../src/metainfo/create.ts";
-import { parseTorrent } from "../../src/metainfo/mod.ts";
+import { toHex } from "../../src/util/bytes.ts";
 import { startLibtorrentPeer } from "./_lt_peer.ts";
+import { writeSingleFileTorrent } from "./_wire_peer.ts";
 
 const MOD = new URL("../../mod.ts", import.meta.url).pathname;
 
@@ -30,22 +29,15 @@ export async function makeVideo(root: string, size: number, pieceLength: number)
   const data = new Uint8Array(size);
   let x = 99;
   for (let i = 0; i < size; i++) data[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
-  await Deno.mkdir(join(root, "src"), { recursive: true });
-  await Deno.writeFile(join(root, "src", "video.mp4"), data);
-  const hashes = new Uint8Array(Math.ceil(size / pieceLength) * 20);
-  for (let i = 0; i * pieceLength < size; i++) {
-    const piece = data.subarray(i * pieceLength, (i + 1) * pieceLength);
-    hashes.set(createHash("sha1").update(piece).digest(), i * 20);
-  }
-  const bytes = buildTorrent({
-    name: "video.mp4",
-    files: [{ path: [], length: size }],
-    pieceLength,
-    pieceHashes: hashes,
-  });
   const torrentPath = join(root, "video.torrent");
-  await Deno.writeFile(torrentPath, bytes);
-  return { torrentPath, data, infoHash: parseTorrent(bytes).infoHashHex };
+  const { infoHash } = await writeSingleFileTorrent({
+    dataDir: join(root, "src"),
+    torrentPath,
+    name: "video.mp4",
+    data,
+    pieceLength,
+  });
+  return { torrentPath, data, infoHash: toHex(infoHash) };
 }
 
 /**

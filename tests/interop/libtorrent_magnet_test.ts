@@ -8,10 +8,9 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { assertEquals } from "../assert.ts";
 import { interopTest } from "./_harness.ts";
-import { startLibtorrentPeer } from "./_lt_peer.ts";
+import { loopbackClient, startLibtorrentPeer } from "./_lt_peer.ts";
 import { buildTorrent } from "../../src/metainfo/create.ts";
 import { parseMagnet, parseTorrent } from "../../src/metainfo/mod.ts";
-import { Client } from "../../src/deno/client.ts";
 
 const PIECE = 64 * 1024;
 const LENGTH = 3 * 1024 * 1024 + 12_345;
@@ -48,12 +47,7 @@ await interopTest(
       reportConnections: true,
       timeoutS: 60,
     });
-    const client = new Client({
-      port: 0,
-      host: "127.0.0.1",
-      stateDir: null,
-      settings: { enableDht: false },
-    });
+    const client = loopbackClient();
     try {
       const port = await seeder.port;
       const link = `magnet:?xt=urn:btih:${meta.infoHashHex}&x.pe=127.0.0.2:${port}`;

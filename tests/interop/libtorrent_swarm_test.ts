@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { assertEquals } from "../assert.ts";
 import { interopTest } from "./_harness.ts";
 import { type LibtorrentPeer, startLibtorrentPeer } from "./_lt_peer.ts";
+import { pieceHashesOf } from "./_wire_peer.ts";
+import { runCli } from "../integration/_cli_swarm.ts";
 import { buildTorrent } from "../../src/metainfo/create.ts";
 import { parseTorrent } from "../../src/metainfo/mod.ts";
 import { Client } from "../../src/deno/client.ts";
@@ -41,18 +43,11 @@ async function makePayload(root: string): Promise<{ torrentPath: string; digests
     all.set(c, at);
     at += c.length;
   }
-  const hashes = new Uint8Array(Math.ceil(all.length / PIECE) * 20);
-  for (let i = 0; i * PIECE < all.length; i++) {
-    hashes.set(
-      createHash("sha1").update(all.subarray(i * PIECE, (i + 1) * PIECE)).digest(),
-      i * 20,
-    );
-  }
   const torrent = buildTorrent({
     name: "payload",
     files: FILES.map(([path, length]) => ({ path, length })),
     pieceLength: PIECE,
-    pieceHashes: hashes,
+    pieceHashes: pieceHashesOf(all, PIECE),
   });
   const torrentPath = join(root, "payload.torrent");
   await Deno.writeFile(torrentPath, torrent);
@@ -82,30 +77,14 @@ await interopTest(
     });
     try {
       const port = await seeder.port;
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          new URL("../../mod.ts", import.meta.url).pathname,
-          "get",
-          torrentPath,
-          "-o",
-          join(root, "dl"),
-          "--peer",
-          `127.0.0.2:${port}`,
-          "--port",
-          "0",
-          "--host",
-          "127.0.0.1",
-          "--timeout",
-          "60",
-          "--quiet",
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const stderr = new TextDecoder().decode(out.stderr);
-      assertEquals(out.code, 0, `get failed: ${stderr}\n${seeder.lines.slice(-5).join("\n")}`);
+      const out = await runCli([
+        "get",
+        torrentPath,
+        ...["-o", join(root, "dl"), "--peer", `127.0.0.2:${port}`, "--port", "0"],
+        ...["--host", "127.0.0.1", "--timeout", "60", "--quiet"],
+      ], { timeoutMs: 90_000 });
+      const detail = `get failed: ${out.stderr}\n${seeder.lines.slice(-5).join("\n")}`;
+      assertEquals(out.code, 0, detail);
       assertEquals(await digestsUnder(join(root, "dl")), digests);
     } finally {
       await seeder.stop();

@@ -12,60 +12,23 @@ import { join } from "node:path";
 import { assertEquals } from "../assert.ts";
 import { interopTest } from "./_harness.ts";
 import { startLibtorrentPeer } from "./_lt_peer.ts";
-import { buildTorrent } from "../../src/metainfo/create.ts";
+import { makeTorrentDir } from "./_wire_peer.ts";
+import { type CliRun, freshStateEnv, runCli } from "../integration/_cli_swarm.ts";
 import { formatMagnet, parseTorrent } from "../../src/metainfo/mod.ts";
 
-const MOD = new URL("../../mod.ts", import.meta.url).pathname;
 const SIZE = 3_000_000;
-const PIECE = 64 * 1024;
 
-async function payload(root: string) {
+async function payload(prefix: string) {
   const data = new Uint8Array(SIZE);
   for (let i = 0; i < SIZE; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
-  await Deno.mkdir(join(root, "src"), { recursive: true });
-  await Deno.writeFile(join(root, "src", "data.bin"), data);
-  const hashes = new Uint8Array(Math.ceil(SIZE / PIECE) * 20);
-  for (let i = 0; i * PIECE < SIZE; i++) {
-    hashes.set(
-      createHash("sha1").update(data.subarray(i * PIECE, (i + 1) * PIECE)).digest(),
-      i * 20,
-    );
-  }
-  const bytes = buildTorrent({
-    name: "data.bin",
-    files: [{ path: [], length: SIZE }],
-    pieceLength: PIECE,
-    pieceHashes: hashes,
-  });
-  const torrentPath = join(root, "data.torrent");
-  await Deno.writeFile(torrentPath, bytes);
-  return {
-    torrentPath,
-    meta: parseTorrent(bytes),
-    digest: createHash("sha256").update(data).digest("hex"),
-  };
-}
-
-/** Deno's own cache, so that moving XDG_CACHE_HOME for our state does not move it too. */
-function denoDir(): string {
-  const env = Deno.env.toObject();
-  return env.DENO_DIR ?? join(env.XDG_CACHE_HOME ?? join(env.HOME ?? "/root", ".cache"), "deno");
+  const dir = await makeTorrentDir({ prefix, name: "data.bin", data, pieceLength: 64 * 1024 });
+  const meta = parseTorrent(await Deno.readFile(dir.torrentPath));
+  return { root: dir.root, torrentPath: dir.torrentPath, meta, digest: dir.sha256 };
 }
 
 /** Runs `get` with a fresh state directory (no DHT routing table from an earlier run) under `root`. */
-async function get(
-  root: string,
-  args: string[],
-): Promise<{ code: number; stderr: string; stdout: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MOD, "get", ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { XDG_CACHE_HOME: join(root, "cache"), DENO_DIR: denoDir() },
-    signal: AbortSignal.timeout(150_000),
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stderr: dec.decode(out.stderr), stdout: dec.decode(out.stdout) };
+function get(root: string, args: string[]): Promise<CliRun> {
+  return runCli(["get", ...args], { env: freshStateEnv(root), timeoutMs: 150_000 });
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -75,8 +38,7 @@ async function sha256File(path: string): Promise<string> {
 await interopTest(
   "interop: magnet download with the DHT only, from a libtorrent seeder",
   async () => {
-    const root = await Deno.makeTempDir({ prefix: "swarmd-dht-magnet-" });
-    const { torrentPath, meta, digest } = await payload(root);
+    const { root, torrentPath, meta, digest } = await payload("swarmd-dht-magnet-");
     const seeder = startLibtorrentPeer({
       torrent: torrentPath,
       save: join(root, "src"),
@@ -123,8 +85,7 @@ await interopTest(
 );
 
 await interopTest("interop: PEX leads us from an empty libtorrent peer to the seeder", async () => {
-  const root = await Deno.makeTempDir({ prefix: "swarmd-pex-" });
-  const { torrentPath, digest } = await payload(root);
+  const { root, torrentPath, digest } = await payload("swarmd-pex-");
   const seeder = startLibtorrentPeer({
     torrent: torrentPath,
     save: join(root, "src"),

@@ -1,22 +1,23 @@
 /**
  * MSE/PE against a real independent client (python3-libtorrent), standalone: our
- * `initiateMse` dials libtorrent seeders and fetches blocks over the encrypted (or
- * plaintext-selected) stream; libtorrent leechers dial our `acceptMse` listener and
- * download a whole torrent from a minimal seed, verified by SHA-256; a libtorrent peer
- * with encryption disabled is taken as plain BitTorrent, and our MSE dial to it fails
- * fast with a ProtocolError. Skips without libtorrent unless SWARMD_REQUIRE_INTEROP=1.
+ * `initiateMse` dials libtorrent seeders and downloads every piece (SHA-1 checked) over
+ * the encrypted (or plaintext-selected) stream; libtorrent leechers dial our `acceptMse`
+ * listener and download a whole torrent from a minimal seed, verified by SHA-256; a
+ * libtorrent peer with encryption disabled is taken as plain BitTorrent, and our MSE dial
+ * to it fails fast with a ProtocolError. Skips without libtorrent unless
+ * SWARMD_REQUIRE_INTEROP=1.
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { interopTest } from "./_harness.ts";
+import { interopTest, within } from "./_harness.ts";
 import { type LibtorrentPeer, startLibtorrentPeer } from "./_lt_peer.ts";
 import {
-  fetchBlocks,
+  downloadAll,
+  makeTorrentDir,
   ourHandshake,
-  seedOne,
-  type TestTorrent,
-  writeSingleFileTorrent,
+  seedAll,
+  type TorrentDir,
 } from "./_wire_peer.ts";
 import { DENO_NETWORK } from "../../src/deno/tcp.ts";
 import { SECURE_RANDOM, SYSTEM_CLOCK } from "../../src/deno/clock.ts";
@@ -38,61 +39,21 @@ const LENGTH = 1024 * 1024 + 12_345;
 const PEER_ID = new TextEncoder().encode("-SD0001-mseinterop01");
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
-interface Fixture {
-  readonly root: string;
-  readonly torrentPath: string;
-  readonly torrent: TestTorrent;
-  readonly sha256: string;
-}
-
-async function makeFixture(prefix: string): Promise<Fixture> {
-  const root = await Deno.makeTempDir({ prefix });
+function makeFixture(prefix: string): Promise<TorrentDir> {
   const data = new Uint8Array(LENGTH);
   let seed = 4242;
   for (let i = 0; i < LENGTH; i++) {
     seed = (seed * 1103515245 + 12345) >>> 0;
     data[i] = seed >>> 24;
   }
-  const torrentPath = join(root, "mse.torrent");
-  const torrent = await writeSingleFileTorrent({
-    dataDir: join(root, "src"),
-    torrentPath,
-    name: "mse.bin",
-    data,
-    pieceLength: PIECE,
-  });
-  return {
-    root,
-    torrentPath,
-    torrent,
-    sha256: createHash("sha256").update(data).digest("hex"),
-  };
+  return makeTorrentDir({ prefix, name: "mse.bin", data, pieceLength: PIECE });
 }
 
-/** Rejects after `ms`, else settles as `promise` does. */
-async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result in ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * Waits until a libtorrent seeder's torrent has started: its "listening" line comes
- * about 0.5 s before an auto-managed torrent accepts connections.
- */
+/** Waits until a libtorrent seeder's torrent accepts peers; returns its port. */
 async function torrentStarted(seeder: LibtorrentPeer): Promise<number> {
-  const port = await within(15_000, seeder.port, "libtorrent start");
-  for (let polls = 0; polls < 300; polls++) {
-    if (seeder.lines.some((line) => line.includes('"event": "started"'))) return port;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`libtorrent torrent not started after 15 s:\n${seeder.lines.join("\n")}`);
+  const detail = () => `libtorrent start\n${seeder.lines.join("\n")}`;
+  await within(seeder.started, { ms: 15_000, detail });
+  return await seeder.port;
 }
 
 const DIAL_CASES: [string, "forced" | "enabled", "rc4" | "both", MseAllow, boolean, string][] = [
@@ -116,7 +77,7 @@ const DIAL_CASES: [string, "forced" | "enabled", "rc4" | "both", MseAllow, boole
 async function withSeeder(
   prefix: string,
   encryption: { policy: "forced" | "enabled" | "disabled"; level?: "rc4" | "both" },
-  body: (fx: Fixture, connect: () => Promise<Conn>) => Promise<void>,
+  body: (fx: TorrentDir, connect: () => Promise<Conn>) => Promise<void>,
 ): Promise<void> {
   const fx = await makeFixture(prefix);
   const seeder = startLibtorrentPeer({
@@ -151,7 +112,7 @@ async function withSeeder(
  */
 async function dialMse(
   connect: () => Promise<Conn>,
-  fx: Fixture,
+  fx: TorrentDir,
   allow: MseAllow,
   preferRc4: boolean,
 ): Promise<InitiateResult> {
@@ -164,7 +125,7 @@ async function dialMse(
   }
 }
 
-function dialOnce(conn: Conn, fx: Fixture, allow: MseAllow, preferRc4: boolean) {
+function dialOnce(conn: Conn, fx: TorrentDir, allow: MseAllow, preferRc4: boolean) {
   return initiateMse(conn, {
     infoHash: fx.torrent.infoHash,
     random: SECURE_RANDOM,
@@ -177,15 +138,21 @@ function dialOnce(conn: Conn, fx: Fixture, allow: MseAllow, preferRc4: boolean) 
 }
 
 for (const [name, policy, level, allow, preferRc4, expected] of DIAL_CASES) {
-  await interopTest(`interop: initiateMse fetches blocks from ${name} (${expected})`, async () => {
-    await withSeeder("swarmd-mse-dial-", { policy, level }, async (fx, connect) => {
-      const dialed = await dialMse(connect, fx, allow, preferRc4);
-      assertEquals(dialed.selected, expected);
-      const got = await within(30_000, fetchBlocks(dialed.conn, fx.torrent, 24), "fetch");
-      assertEquals(toHex(got.handshake.infoHash), toHex(fx.torrent.infoHash));
-      assertEquals(got.verified, 24);
-    });
-  });
+  await interopTest(
+    `interop: initiateMse downloads every piece from ${name} (${expected})`,
+    async () => {
+      await withSeeder("swarmd-mse-dial-", { policy, level }, async (fx, connect) => {
+        const dialed = await dialMse(connect, fx, allow, preferRc4);
+        assertEquals(dialed.selected, expected);
+        const download = downloadAll(dialed.conn, fx.torrent, {
+          pieceHashes: fx.torrent.pieceHashes, // our handshake went out as MSE's IA
+        });
+        const got = await within(download, { ms: 30_000, detail: "download" });
+        assertEquals(toHex(got.handshake.infoHash), toHex(fx.torrent.infoHash));
+        assertEquals(got.verifiedPieces, fx.torrent.pieceCount);
+      });
+    },
+  );
 }
 
 const ACCEPT_CASES: [string, "forced" | "disabled", "rc4" | "both", boolean, string][] = [
@@ -226,7 +193,11 @@ for (const [name, policy, level, preferRc4, expected] of ACCEPT_CASES) {
                   : undefined,
             });
             accepted.push(result);
-            await seedOne(result.conn, fx.torrent, result.initialPayload, PEER_ID);
+            await seedAll(result.conn, fx.torrent, {
+              peerId: PEER_ID,
+              content: fx.torrent.data,
+              first: result.initialPayload,
+            });
           } catch (e) {
             failures.push(e);
           } finally {
@@ -262,7 +233,10 @@ for (const [name, policy, level, preferRc4, expected] of ACCEPT_CASES) {
       await leecher.stop();
       listener.close();
       for (const c of conns) c.close();
-      await within(10_000, Promise.all([acceptLoop, ...serving]), "accept loop shutdown");
+      await within(Promise.all([acceptLoop, ...serving]), {
+        ms: 10_000,
+        detail: "accept loop shutdown",
+      });
       await Deno.remove(fx.root, { recursive: true });
     }
   });

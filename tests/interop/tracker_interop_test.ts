@@ -15,6 +15,7 @@ import { assert, assertEquals } from "../assert.ts";
 import { interopRequired, libtorrentAvailable, PYTHON } from "./_harness.ts";
 import { opentrackerAvailable, startOpentracker } from "./_opentracker.ts";
 import { trackerClients } from "../tracker_clients.ts";
+import { type CliRun, runCli } from "../integration/_cli_swarm.ts";
 import { SECURE_RANDOM, SYSTEM_CLOCK } from "../../src/deno/clock.ts";
 import { TrackerServer } from "../../src/deno/tracker_server.ts";
 import type { PeerAddress } from "../../src/runtime/types.ts";
@@ -225,35 +226,12 @@ function spawnPython(script: string, args: string[]) {
 }
 
 /** `get` from the CLI, on 127.0.0.4, with `url` as its only peer source. */
-async function ourGet(work: string, url: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      new URL("../../mod.ts", import.meta.url).pathname,
-      "get",
-      `${work}/payload.torrent`,
-      "-o",
-      `${work}/ours`,
-      "--tracker",
-      url,
-      "--host",
-      "127.0.0.4",
-      "--port",
-      "0",
-      "--allow-local-peers",
-      "--no-dht",
-      "--no-pex",
-      "--timeout",
-      "45",
-      "--quiet",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+function ourGet(work: string, url: string): Promise<CliRun> {
+  return runCli([
+    ...["get", `${work}/payload.torrent`, "-o", `${work}/ours`, "--tracker", url],
+    ...["--host", "127.0.0.4", "--port", "0", "--allow-local-peers", "--no-dht", "--no-pex"],
+    ...["--timeout", "45", "--quiet"],
+  ]);
 }
 
 async function libtorrentSwarm(transport: "http" | "udp"): Promise<void> {
