@@ -136,6 +136,9 @@ await interopTest(
   },
 );
 
-await interopTest("interop: get --encryption require from a default libtorrent seeder", async () => {
-  await getFromSeeder({}, ["--encryption", "require"], "127.0.0.44");
-});
+await interopTest(
+  "interop: get --encryption require from a default libtorrent seeder",
+  async () => {
+    await getFromSeeder({}, ["--encryption", "require"], "127.0.0.44");
+  },
+);
