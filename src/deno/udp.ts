@@ -13,6 +13,7 @@ import type { Datagram, PeerAddress, UdpSocketLike } from "../runtime/types.ts";
 class DenoUdpSocket implements UdpSocketLike {
   readonly addr: PeerAddress;
   #conn: Deno.DatagramConn;
+  readonly #buffer = new Uint8Array(65536);
   #closed = false;
 
   constructor(conn: Deno.DatagramConn) {
@@ -33,9 +34,9 @@ class DenoUdpSocket implements UdpSocketLike {
   async receive(): Promise<Datagram | null> {
     if (this.#closed) return null;
     try {
-      const [data, from] = await this.#conn.receive();
+      const [data, from] = await this.#conn.receive(this.#buffer);
       const a = from as Deno.NetAddr;
-      return { data, from: { host: a.hostname, port: a.port } };
+      return { data: data.slice(), from: { host: a.hostname, port: a.port } };
     } catch (e) {
       if (
         this.#closed || e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted

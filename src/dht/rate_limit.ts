@@ -102,7 +102,10 @@ export class IpRateLimiter {
   }
 }
 
-/** A token bucket of bytes: the global DHT output budget. */
+/**
+ * A token bucket: the global DHT output budget in bytes, and (counting one per datagram)
+ * the node's budget of queries it handles.
+ */
 export class ByteBudget {
   #rate: number;
   #burst: number;
@@ -133,6 +136,16 @@ export class ByteBudget {
     this.#burst = burstBytes;
     this.#tokens = burstBytes;
     this.#at = now;
+  }
+
+  /**
+   * What could be spent now, without spending it.
+   * @param now current clock ms
+   * @returns the balance (Infinity when unlimited)
+   */
+  available(now: number): number {
+    if (this.#rate === Infinity) return Infinity;
+    return Math.min(this.#burst, this.#tokens + Math.max(0, now - this.#at) * this.#rate / 1000);
   }
 
   /**

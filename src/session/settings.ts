@@ -22,8 +22,10 @@ export interface Settings {
   /** Connections across the session. Default 200 (libtorrent). */
   readonly maxConnections: number;
   /**
-   * Incoming connections still in the BEP 3 handshake, at most; more are closed at once
-   * (RELIABILITY PW11). Default 64.
+   * Incoming connections still in their handshake (MSE or BEP 3), at most (RELIABILITY
+   * PW11). When full, a new connection is still admitted: the oldest pending handshake of
+   * the address holding the most is dropped for it, so a burst of connections that never
+   * finish their handshake cannot keep an honest peer out. Default 64.
    */
   readonly maxPendingHandshakes: number;
   /** Outgoing dials in progress at once. Default 32 (RELIABILITY: 64 half-open; anacrolix 25/torrent). */
@@ -130,7 +132,10 @@ export interface Settings {
   readonly writeRetryMaxMs: number;
   /** Peers whose hash-failure strikes are remembered per torrent (advisory; reset when full). Default 10,000. */
   readonly maxStrikeRecords: number;
-  /** Bytes a peer's unsent data may reach before we stop serving its requests. Default 4 MiB (PW7). */
+  /**
+   * Bytes a peer's unsent data may reach before we stop serving its requests (the most
+   * its watermark, half a second of its rate, may grow to). Default 4 MiB (PW7).
+   */
   readonly maxSendBufferBytes: number;
   /** Coalesce outgoing messages into writes of at least this size when busy. Default 256 KiB (DENO-PERFORMANCE §7). */
   readonly writeCoalesceBytes: number;
@@ -171,6 +176,22 @@ export interface Settings {
    * minutes). Default 10,000 ms.
    */
   readonly dhtStarvedRetryMs: number;
+  /**
+   * DHT queries handled per second, across all senders, beyond a burst of twice that;
+   * the rest are dropped before decoding (replies to our own queries always pass).
+   * The per-IP limit (5/s, libtorrent's dos_blocker) cannot stop a flood from many
+   * addresses, and our replies are capped at 8 kB/s anyway (a few dozen per second), so
+   * more queries only cost CPU and garbage: a flood of 10,000/s from 2,000 addresses grew
+   * the node by 140 MiB before this cap. Default 500.
+   */
+  readonly dhtMaxQueriesPerSecond: number;
+  /**
+   * Peers other nodes announced to us (BEP 5 `announce_peer`) kept in total, across at
+   * most 2,000 info-hashes × 500 peers (libtorrent's limits); the least recently
+   * announced info-hash loses its oldest peer first. Default 100,000 (about 15 MiB at
+   * ~150 bytes each; the full 2,000 × 500 would take ~140 MiB).
+   */
+  readonly dhtMaxStoredPeers: number;
   /** Enable peer exchange. Default true. */
   readonly enablePex: boolean;
 }
@@ -231,6 +252,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   ]),
   dhtAnnounceIntervalMs: 15 * 60_000,
   dhtStarvedRetryMs: 10_000,
+  dhtMaxQueriesPerSecond: 500,
+  dhtMaxStoredPeers: 100_000,
 });
 
 /** Settings for tests and the local demo: loopback peers allowed, no DHT, short timeouts. */
@@ -289,6 +312,8 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "reconnectBaseMs",
   "dhtAnnounceIntervalMs",
   "dhtStarvedRetryMs",
+  "dhtMaxQueriesPerSecond",
+  "dhtMaxStoredPeers",
 ];
 
 /**
