@@ -49,6 +49,21 @@ export interface Settings {
   readonly handshakeTimeoutMs: number;
   /** Close a connection that sent nothing for this long. Default 120,000 ms (libtorrent peer_timeout). */
   readonly idleTimeoutMs: number;
+  /**
+   * A message whose first bytes arrived must be whole within this, plus its length at
+   * `minMessageBytesPerSecond`, and never later than `idleTimeoutMs` (RELIABILITY PW10);
+   * else the peer is closed (`"timeout"`). Only time spent waiting on the socket counts,
+   * never our own rate limits. Default 20,000 ms (libtorrent's piece_timeout): a 13-byte
+   * REQUEST then has 20 s, a 16 KiB block 52 s, about libtorrent's 60 s request timeout.
+   * Without it a peer that drips one byte a second is never idle and holds its slot (and
+   * a frame buffer) forever.
+   */
+  readonly messageTimeoutMs: number;
+  /**
+   * The floor rate of a message's bytes, see `messageTimeoutMs`. Default 512 bytes/s: a
+   * peer slower than that is of no use as a source and costs a connection slot.
+   */
+  readonly minMessageBytesPerSecond: number;
   /** Send a keep-alive after this long without sending. Default 60,000 ms (half the idle timeout). */
   readonly keepAliveIntervalMs: number;
   /** A peer with requests out and no block for this long is snubbed. Default 60,000 ms (issue text; libtorrent 20 s). */
@@ -137,6 +152,14 @@ export interface Settings {
    * its watermark, half a second of its rate, may grow to). Default 4 MiB (PW7).
    */
   readonly maxSendBufferBytes: number;
+  /**
+   * Bytes queued for one peer that its socket has not taken, at most: a peer past it
+   * stopped reading while messages kept coming, and is closed (`"timeout"`). Piece data
+   * stops at `maxSendBufferBytes` and every other reply is capped, so only a peer that
+   * does not read reaches it. Default 8 MiB (twice `maxSendBufferBytes`); at least
+   * `maxSendBufferBytes` + 64 KiB.
+   */
+  readonly maxSendQueueBytes: number;
   /** Coalesce outgoing messages into writes of at least this size when busy. Default 256 KiB (DENO-PERFORMANCE §7). */
   readonly writeCoalesceBytes: number;
   /** Socket read buffer size. Default 256 KiB. */
@@ -209,6 +232,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   connectTimeoutMs: 15_000,
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 120_000,
+  messageTimeoutMs: 20_000,
+  minMessageBytesPerSecond: 512,
   keepAliveIntervalMs: 60_000,
   snubTimeoutMs: 60_000,
   requestQueueTimeMs: 300,
@@ -236,6 +261,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   writeRetryMaxMs: 300_000,
   maxStrikeRecords: 10_000,
   maxSendBufferBytes: 4 * 1024 * 1024,
+  maxSendQueueBytes: 8 * 1024 * 1024,
   writeCoalesceBytes: 256 * 1024,
   readBufferBytes: 256 * 1024,
   tickIntervalMs: 1_000,
@@ -281,6 +307,8 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "connectTimeoutMs",
   "handshakeTimeoutMs",
   "idleTimeoutMs",
+  "messageTimeoutMs",
+  "minMessageBytesPerSecond",
   "keepAliveIntervalMs",
   "snubTimeoutMs",
   "requestQueueTimeMs",
@@ -305,6 +333,7 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "writeRetryMaxMs",
   "maxStrikeRecords",
   "maxSendBufferBytes",
+  "maxSendQueueBytes",
   "writeCoalesceBytes",
   "readBufferBytes",
   "tickIntervalMs",
@@ -343,6 +372,11 @@ export function validateSettings(partial: Partial<Settings>): Settings {
   }
   if (s.minRequestQueue > s.maxRequestQueue) {
     throw new RangeError("Invalid settings: minRequestQueue is above maxRequestQueue");
+  }
+  if (s.maxSendQueueBytes < s.maxSendBufferBytes + 64 * 1024) {
+    throw new RangeError(
+      "Invalid settings: maxSendQueueBytes must exceed maxSendBufferBytes + 64 KiB",
+    );
   }
   if (s.maxMessageBytes < 16 * 1024 + 13) {
     throw new RangeError("Invalid setting maxMessageBytes: must hold a 16 KiB block");

@@ -225,9 +225,7 @@ export class TorrentRuntime
       remote: hs.remote,
       outgoing,
       pieceCount,
-      maxMessageBytes: s.maxMessageBytes,
-      readBufferBytes: s.readBufferBytes,
-      writeCoalesceBytes: s.writeCoalesceBytes,
+      limits: s,
     });
     const peer = new Peer(connection, {
       settings: s,

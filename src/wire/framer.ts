@@ -100,6 +100,15 @@ export class WireFramer {
   }
 
   /**
+   * Total size (length prefix included) of the partial frame held, once its prefix is
+   * known; 0 when nothing is held or the prefix is incomplete. A driver uses it to give a
+   * slow peer time in proportion to the message (RELIABILITY PW10).
+   */
+  get heldFrameBytes(): number {
+    return this.#held >= 4 ? this.#frameSize : 0;
+  }
+
+  /**
    * Parses every whole message `chunk` completes and calls `onMessage` for each, in
    * order. Byte fields of a message are views valid only during its callback. After
    * it throws (or `onMessage` throws), the framer is dead: every later call rethrows.

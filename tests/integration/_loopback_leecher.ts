@@ -1,6 +1,6 @@
 /** A real Session over loopback TCP, downloading one torrent into memory, for wire-level tests. */
 import { Session } from "../../src/session/session.ts";
-import { testSettings } from "../../src/session/settings.ts";
+import { type Settings, testSettings } from "../../src/session/settings.ts";
 import { DENO_NETWORK } from "../../src/deno/tcp.ts";
 import { SECURE_RANDOM, SYSTEM_CLOCK } from "../../src/deno/clock.ts";
 import { MemoryDiskIo } from "../../src/storage/mod.ts";
@@ -14,14 +14,15 @@ export interface LoopbackLeecher {
   readonly torrent: Torrent;
 }
 
-/** Runs `fn` against a fresh leecher of `meta`, then closes it. */
+/** Runs `fn` against a fresh leecher of `meta` (with `overrides` to its settings), then closes it. */
 export async function withLoopbackLeecher(
   meta: Metainfo,
   fn: (leecher: LoopbackLeecher) => Promise<void>,
+  overrides: Partial<Settings> = {},
 ): Promise<void> {
   const disk = new MemoryDiskIo();
   const session = new Session({
-    settings: testSettings({ listenHost: "127.0.0.1", listenPort: 0 }),
+    settings: testSettings({ listenHost: "127.0.0.1", listenPort: 0, ...overrides }),
     network: DENO_NETWORK,
     clock: SYSTEM_CLOCK,
     random: SECURE_RANDOM,
