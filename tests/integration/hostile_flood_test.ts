@@ -1,0 +1,77 @@
+/**
+ * Request floods against a real seeding Session over loopback TCP (RELIABILITY PW7):
+ * what one peer can make the seed queue is bounded, the flooder is closed, and an honest
+ * peer that ignores refusals (as libtorrent does) still gets its blocks at once.
+ */
+import { assert } from "../assert.ts";
+import { makeSimTorrent } from "../sim/swarm_harness.ts";
+import { RawPeer, withLoopbackSeed } from "./_hostile_peer.ts";
+
+const BLOCK = 16 * 1024;
+const t = makeSimTorrent(64, 2 * BLOCK, 31);
+
+/** `count` valid requests cycling over every block of the torrent, from piece `first` on. */
+function requests(count: number, first = 0) {
+  return Array.from({ length: count }, (_, i) => {
+    const block = (first * 2 + i) % (t.meta.pieceCount * 2);
+    return {
+      type: "request" as const,
+      index: block >> 1,
+      begin: (block & 1) * BLOCK,
+      length: BLOCK,
+    };
+  });
+}
+
+Deno.test("PW7: a peer that floods 100,000 valid requests without reading is closed after its cap plus the invalid-request limit", async () => {
+  await withLoopbackSeed(t, {}, async ({ port }) => {
+    const flooder = await RawPeer.connect(port, t);
+    try {
+      await flooder.send({ type: "interested" });
+      assert(await flooder.readUntil((m) => m.type === "unchoke", 5000), "unchoked");
+      const started = Date.now();
+      // sent in slices, so the session can close us before the whole flood is written
+      for (let i = 0; i < 100 && !flooder.closed; i++) {
+        await flooder.send(...requests(1000, i)).catch(() => flooder.closed = true);
+      }
+      assert(await flooder.closedWithin(5000), "the flooder was closed");
+      const rejects = flooder.messages.filter((m) => m.type === "reject").length;
+      assert(rejects <= 300, `${rejects} rejects queued for it`); // the rest was never queued
+      assert(Date.now() - started < 5000);
+    } finally {
+      flooder.close();
+    }
+  });
+});
+
+Deno.test("PW7: a peer that re-asks at once for a refused block is served, though a peer that never reads holds that piece", async () => {
+  await withLoopbackSeed(t, {}, async ({ port }) => {
+    const pinner = await RawPeer.connect(port, t);
+    const honest = await RawPeer.connect(port, t);
+    try {
+      await pinner.send({ type: "interested" });
+      assert(await pinner.readUntil((m) => m.type === "unchoke", 5000));
+      // 500 requests (our reqq): pieces 0..63 are all "being sent" to a peer that never
+      // reads, so first-copy screening leaves them to it and refuses them to others
+      await pinner.send(...requests(500));
+      await honest.send({ type: "have-none" }, { type: "interested" });
+      assert(await honest.readUntil((m) => m.type === "unchoke", 5000));
+      const want = requests(1)[0]!;
+      let rejects = 0;
+      await honest.send(want);
+      // as libtorrent does: ask again for the same block as soon as it is refused
+      const got = await honest.readUntil((m) => {
+        if (m.type === "reject" && rejects < 1000) {
+          rejects++;
+          void honest.send(want);
+        }
+        return m.type === "piece" && m.index === want.index && m.begin === want.begin;
+      }, 5000);
+      assert(got, `the block never came (${rejects} rejects)`);
+      assert(rejects <= 1, `${rejects} rejects before the block`);
+    } finally {
+      pinner.close();
+      honest.close();
+    }
+  });
+});
