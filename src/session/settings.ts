@@ -160,6 +160,15 @@ export interface Settings {
    * `maxSendBufferBytes` + 64 KiB.
    */
   readonly maxSendQueueBytes: number;
+  /**
+   * ut_metadata (BEP 9) data replies per second to one peer, beyond a burst of twice the
+   * info dictionary's pieces (so any peer may fetch it whole, twice, at once). Requests
+   * over the rate, or while the peer's unsent data is over 64 KiB, get a ut_metadata
+   * reject; more than `invalidRequestLimit` rejected requests close the peer (RELIABILITY
+   * EX5). Default 4 (64 KiB/s): 100,000 requests for a 4 KB dictionary used to queue
+   * 403 MB of replies for a peer that never read them.
+   */
+  readonly maxMetadataRepliesPerSecond: number;
   /** Coalesce outgoing messages into writes of at least this size when busy. Default 256 KiB (DENO-PERFORMANCE §7). */
   readonly writeCoalesceBytes: number;
   /** Socket read buffer size. Default 256 KiB. */
@@ -262,6 +271,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   maxStrikeRecords: 10_000,
   maxSendBufferBytes: 4 * 1024 * 1024,
   maxSendQueueBytes: 8 * 1024 * 1024,
+  maxMetadataRepliesPerSecond: 4,
   writeCoalesceBytes: 256 * 1024,
   readBufferBytes: 256 * 1024,
   tickIntervalMs: 1_000,
@@ -334,6 +344,7 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "maxStrikeRecords",
   "maxSendBufferBytes",
   "maxSendQueueBytes",
+  "maxMetadataRepliesPerSecond",
   "writeCoalesceBytes",
   "readBufferBytes",
   "tickIntervalMs",

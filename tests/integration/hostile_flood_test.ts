@@ -1,9 +1,10 @@
 /**
- * Request floods against a real seeding Session over loopback TCP (RELIABILITY PW7):
+ * Request floods against a real seeding Session over loopback TCP (RELIABILITY PW7, EX5):
  * what one peer can make the seed queue is bounded, the flooder is closed, and an honest
  * peer that ignores refusals (as libtorrent does) still gets its blocks at once.
  */
-import { assert } from "../assert.ts";
+import { assert, assertEquals } from "../assert.ts";
+import { decodeMetadataMessage, encodeMetadataRequest } from "../../src/extensions/mod.ts";
 import { makeSimTorrent } from "../sim/swarm_harness.ts";
 import { RawPeer, withLoopbackSeed } from "./_hostile_peer.ts";
 
@@ -72,6 +73,33 @@ Deno.test("PW7: a peer that re-asks at once for a refused block is served, thoug
     } finally {
       pinner.close();
       honest.close();
+    }
+  });
+});
+
+Deno.test("EX5: 100,000 ut_metadata requests from a peer that never reads are rejected past a burst, and the peer is closed", async () => {
+  await withLoopbackSeed(t, {}, async ({ port }) => {
+    const flooder = await RawPeer.connect(port, t, { extensions: true });
+    try {
+      const payload = encodeMetadataRequest(0);
+      const flood = Array.from({ length: 10_000 }, () => ({
+        type: "extended" as const,
+        extendedId: 1, // the seed's ut_metadata id (LOCAL_EXTENSION_IDS)
+        payload,
+      }));
+      for (let i = 0; i < 10 && !flooder.closed; i++) {
+        await flooder.send(...flood).catch(() => flooder.closed = true);
+      }
+      assert(await flooder.closedWithin(5000), "the flooder was closed");
+      const replies = flooder.messages.filter((m) => m.type === "extended" && m.extendedId === 3)
+        .map((m) => decodeMetadataMessage((m as { payload: Uint8Array }).payload).type);
+      // what got out before the close (the close drops the rest): a burst of twice the
+      // dictionary's pieces, 4/s after it, and at most 301 rejects
+      const data = replies.filter((r) => r === "data").length;
+      assert(data <= 2 * Math.ceil(t.meta.infoBytes.length / BLOCK) + 8, `${data} data replies`);
+      assertEquals(replies.length - data <= 301, true);
+    } finally {
+      flooder.close();
     }
   });
 });
