@@ -28,6 +28,13 @@ export interface Settings {
    * finish their handshake cannot keep an honest peer out. Default 64.
    */
   readonly maxPendingHandshakes: number;
+  /**
+   * Pending handshakes from one IP address, at most; a new one from that address drops
+   * its oldest. Default 4: one address never holds more than a sixteenth of
+   * `maxPendingHandshakes`, while a peer that dials twice (libtorrent's MSE then plain
+   * retry) or shares a NAT with a few others still gets in.
+   */
+  readonly maxPendingHandshakesPerIp: number;
   /** Outgoing dials in progress at once. Default 32 (RELIABILITY: 64 half-open; anacrolix 25/torrent). */
   readonly maxHalfOpen: number;
   /** Peer addresses remembered per torrent. Default 3,000 (libtorrent max_peerlist_size). */
@@ -236,6 +243,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   maxConnectionsPerTorrent: 80,
   maxConnections: 200,
   maxPendingHandshakes: 64,
+  maxPendingHandshakesPerIp: 4,
   maxHalfOpen: 32,
   maxPeerListSize: 3000,
   connectTimeoutMs: 15_000,
@@ -312,6 +320,7 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "maxConnectionsPerTorrent",
   "maxConnections",
   "maxPendingHandshakes",
+  "maxPendingHandshakesPerIp",
   "maxHalfOpen",
   "maxPeerListSize",
   "connectTimeoutMs",
