@@ -32,13 +32,12 @@ for (const target of FUZZ_TARGETS) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["test", "-A", "--filter", "fuzz", target.test],
     cwd: root,
-    env: { FUZZ_CASES: cases },
+    env: { FUZZ_CASES: cases, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
   const text = new TextDecoder().decode(out.stdout);
-  const lines = text.split("\n").map((l) => l.replace(/\x1b\[[0-9;]*m/g, "").trim())
-    .map((l) => LINE.exec(l)).filter((m) => m !== null);
+  const lines = text.split("\n").map((l) => LINE.exec(l.trim())).filter((m) => m !== null);
   if (out.code !== 0 || lines.length < target.names.length) {
     failed = true;
     console.error(`${target.test}: exit ${out.code}, ${lines.length} summary lines\n${text}`);
