@@ -36,6 +36,7 @@ export {
 export type { SkippedEntry, WalkedFile, WalkResult } from "./src/deno/walk.ts";
 export {
   DEFAULT_SETTINGS,
+  type EncryptionMode,
   type Settings,
   testSettings,
   validateSettings,
