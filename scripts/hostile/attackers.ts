@@ -5,7 +5,6 @@
  * DHT query flood from many addresses. Every loop is bounded in count and time.
  * @module
  */
-import net from "node:net";
 import {
   encodeExtensionHandshake,
   encodeHandshake,
@@ -103,55 +102,55 @@ async function writeAll(conn: Deno.Conn, messages: WireMessage[], slice = 1000):
   }
 }
 
-/** An unchoked peer sends `count` valid REQUESTs and reads nothing until they are written. */
-export async function requestFlood(
+/** Opens a peer, writes `messages` without reading, then reads until closed or timed out. */
+async function flood(
   t: Target,
-  o: { count: number; timeoutMs: number },
+  o: { extensions?: boolean; unchoke?: boolean },
+  messages: WireMessage[],
+  timeoutMs: number,
 ): Promise<FloodResult> {
-  const conn = await open(t, { unchoke: true });
+  const conn = await open(t, o);
   try {
     const started = Date.now();
-    await writeAll(conn, blockRequests(t, o.count));
-    const { bytes, eof } = await drain(conn, started + o.timeoutMs);
+    await writeAll(conn, messages);
+    const { bytes, eof } = await drain(conn, started + timeoutMs);
     return { closedAfterMs: eof ? Date.now() - started : undefined, bytesAnswered: bytes };
   } finally {
-    try {
-      conn.close();
-    } catch { /* closed by the seed */ }
+    closeQuietly(conn);
   }
 }
 
-/** A peer sends `count` ut_metadata requests and reads nothing until they are written. */
-export async function metadataFlood(
-  t: Target,
-  o: { count: number; timeoutMs: number },
-): Promise<FloodResult> {
-  const conn = await open(t, { extensions: true });
+function closeQuietly(conn: Deno.Conn): void {
   try {
-    const started = Date.now();
-    const payload = encodeMetadataRequest(0);
-    const message: WireMessage = { type: "extended", extendedId: 1, payload };
-    await writeAll(conn, Array.from({ length: o.count }, () => message));
-    const { bytes, eof } = await drain(conn, started + o.timeoutMs);
-    return { closedAfterMs: eof ? Date.now() - started : undefined, bytesAnswered: bytes };
-  } finally {
-    try {
-      conn.close();
-    } catch { /* closed by the seed */ }
-  }
+    conn.close();
+  } catch { /* closed by the seed */ }
+}
+
+/** An unchoked peer sends `count` valid REQUESTs and reads nothing until they are written. */
+export function requestFlood(t: Target, o: { count: number; timeoutMs: number }) {
+  return flood(t, { unchoke: true }, blockRequests(t, o.count), o.timeoutMs);
+}
+
+/** A peer sends `count` ut_metadata requests and reads nothing until they are written. */
+export function metadataFlood(t: Target, o: { count: number; timeoutMs: number }) {
+  const message: WireMessage = {
+    type: "extended",
+    extendedId: 1, // the seed's ut_metadata id
+    payload: encodeMetadataRequest(0),
+  };
+  return flood(
+    t,
+    { extensions: true },
+    Array.from({ length: o.count }, () => message),
+    o.timeoutMs,
+  );
 }
 
 /** A peer that queues `count` requests (at most the seed's cap) and then never reads. */
 export async function pinner(t: Target, count = 500): Promise<{ close(): void }> {
   const conn = await open(t, { unchoke: true });
   await writeAll(conn, blockRequests(t, count));
-  return {
-    close() {
-      try {
-        conn.close();
-      } catch { /* closed by the seed */ }
-    },
-  };
+  return { close: () => closeQuietly(conn) };
 }
 
 /** Drips a REQUEST one byte every `intervalMs`, reading all the while; ms until closed. */
@@ -172,55 +171,11 @@ export async function drip(
     await reading;
     return closed ? Date.now() - started : undefined;
   } finally {
-    try {
-      conn.close();
-    } catch { /* closed by the seed */ }
+    closeQuietly(conn);
   }
 }
 
-/**
- * Keeps `count` silent connections to `port` open from `addresses`, reopening each as
- * soon as it is closed, until `stop()` (or 10,000 rounds each).
- */
-export function connectionBurst(port: number, o: { count: number; addresses: string[] }) {
-  let stopped = false, opened = 0;
-  const open = new Set<net.Socket>();
-  const loops = Array.from({ length: o.count }, async (_, i) => {
-    for (let round = 0; round < 10_000 && !stopped; round++) {
-      const s = await new Promise<net.Socket | undefined>((resolve) => {
-        const c = net.connect({
-          host: "127.0.0.1",
-          port,
-          localAddress: o.addresses[i % o.addresses.length],
-        });
-        c.once("connect", () => resolve(c));
-        c.once("error", () => resolve(undefined));
-      });
-      if (!s) {
-        await sleep(20);
-        continue;
-      }
-      opened++;
-      open.add(s);
-      s.on("data", () => {});
-      await new Promise<void>((r) => {
-        s.once("close", () => r());
-        s.once("error", () => r());
-      });
-      open.delete(s);
-    }
-  });
-  return {
-    get opened() {
-      return opened;
-    },
-    async stop() {
-      stopped = true;
-      for (const s of open) s.destroy();
-      await Promise.all(loops);
-    },
-  };
-}
+export { connectionBurst } from "../../tests/integration/_hostile_peer.ts";
 
 /** Sends DHT queries at `rate` per second for `seconds` from `addresses` (127.x.y.z). */
 export async function dhtFlood(

@@ -1,13 +1,12 @@
 /**
- * Hand-written peers for hostile-peer tests over real loopback TCP, and a seeding Session
- * to point them at. Every wait is bounded in time; every socket is closed by its owner.
+ * Hand-written peers for hostile-peer tests over real loopback TCP (and the benchmark,
+ * scripts/bench_hostile.ts), and a seeding Session to point them at. Every wait is
+ * bounded in time; every socket is closed by its owner.
  * @module
  */
-import { Session } from "../../src/session/session.ts";
-import { type Settings, testSettings } from "../../src/session/settings.ts";
-import { DENO_NETWORK } from "../../src/deno/tcp.ts";
-import { SECURE_RANDOM, SYSTEM_CLOCK } from "../../src/deno/clock.ts";
-import type { Torrent } from "../../src/session/torrent_handle.ts";
+import net from "node:net";
+import type { Settings } from "../../src/session/settings.ts";
+import { SECURE_RANDOM } from "../../src/deno/clock.ts";
 import {
   encodeExtensionHandshake,
   encodeHandshake,
@@ -18,37 +17,19 @@ import {
 } from "../../src/wire/mod.ts";
 import { concatBytes } from "../../src/util/bytes.ts";
 import { seededDisk, type SimTorrent } from "../sim/swarm_harness.ts";
-
-/** What a test gets: the seed's port, session and torrent. */
-export interface LoopbackSeed {
-  readonly port: number;
-  readonly session: Session;
-  readonly torrent: Torrent;
-}
+import { type LoopbackLeecher, withLoopbackSession } from "./_loopback_leecher.ts";
 
 /** Runs `fn` against a fresh seed of `t` (data in memory), then closes it. */
 export async function withLoopbackSeed(
   t: SimTorrent,
   overrides: Partial<Settings>,
-  fn: (seed: LoopbackSeed) => Promise<void>,
+  fn: (seed: LoopbackLeecher) => Promise<void>,
 ): Promise<void> {
   const disk = await seededDisk(t, "/seed");
-  const session = new Session({
-    settings: testSettings({ listenHost: "127.0.0.1", listenPort: 0, ...overrides }),
-    network: DENO_NETWORK,
-    clock: SYSTEM_CLOCK,
-    random: SECURE_RANDOM,
-    disk,
+  await withLoopbackSession(t.meta, { disk, dir: "/seed", seed: true, overrides }, async (s) => {
+    for (let i = 0; i < 100 && s.torrent.stats().state !== "seeding"; i++) await sleep(20);
+    await fn(s);
   });
-  try {
-    const addr = await session.listen();
-    const torrent = await session.add(t.meta, { dir: "/seed", seed: true });
-    for (let i = 0; i < 100 && torrent.stats().state !== "seeding"; i++) await sleep(20);
-    await fn({ port: addr.port, session, torrent });
-  } finally {
-    await session.close();
-    await disk.shutdown();
-  }
 }
 
 /** Resolves after `ms`. */
@@ -167,4 +148,62 @@ function copy(m: WireMessage): WireMessage {
   if (m.type === "bitfield") return { ...m, bitfield: m.bitfield.slice() };
   if (m.type === "extended") return { ...m, payload: m.payload.slice() };
   return m;
+}
+
+/** A TCP connection from `localAddress` (node:net can pick the source address). */
+export function connectFrom(localAddress: string, port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: "127.0.0.1", port, localAddress });
+    s.once("connect", () => resolve(s));
+    s.once("error", reject);
+  });
+}
+
+/** A running burst of silent connections. */
+export interface ConnectionBurst {
+  /** Connections opened so far. */
+  readonly opened: number;
+  /** Stops reopening and closes what is open. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Keeps `count` silent connections to `port` open from `addresses`, reopening each as
+ * soon as the other side closes it (at most 10,000 times each), until `stop()`.
+ */
+export function connectionBurst(
+  port: number,
+  o: { count: number; addresses: readonly string[] },
+): ConnectionBurst {
+  let stopped = false, opened = 0;
+  const open = new Set<net.Socket>();
+  const loops = Array.from({ length: o.count }, async (_, i) => {
+    for (let round = 0; round < 10_000 && !stopped; round++) {
+      const s = await connectFrom(o.addresses[i % o.addresses.length]!, port).catch(() =>
+        undefined
+      );
+      if (!s) {
+        await sleep(10);
+        continue;
+      }
+      opened++;
+      open.add(s);
+      s.on("data", () => {}); // never answers
+      await new Promise<void>((r) => {
+        s.once("close", () => r());
+        s.once("error", () => r());
+      });
+      open.delete(s);
+    }
+  });
+  return {
+    get opened() {
+      return opened;
+    },
+    async stop() {
+      stopped = true;
+      for (const s of open) s.destroy();
+      await Promise.all(loops);
+    },
+  };
 }

@@ -3,61 +3,14 @@
  * while 1,000 connections that never send their handshake keep coming back, an honest
  * peer from another address still gets its handshake answered at once.
  */
-import net from "node:net";
 import { assert } from "../assert.ts";
 import { SECURE_RANDOM } from "../../src/deno/clock.ts";
 import { encodeHandshake, HANDSHAKE_LENGTH } from "../../src/wire/mod.ts";
 import { makeSimTorrent } from "../sim/swarm_harness.ts";
-import { sleep } from "./_hostile_peer.ts";
+import { connectFrom, connectionBurst, sleep } from "./_hostile_peer.ts";
 import { withLoopbackLeecher } from "./_loopback_leecher.ts";
 
 const t = makeSimTorrent(4, 32 * 1024, 51);
-
-/** A TCP connection from `localAddress` (node:net can pick the source address). */
-function connectFrom(localAddress: string, port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host: "127.0.0.1", port, localAddress });
-    s.once("connect", () => resolve(s));
-    s.once("error", reject);
-  });
-}
-
-/**
- * Keeps `count` silent connections open from the given addresses, reopening each as soon
- * as the session closes it, until `stop()`.
- */
-function burst(port: number, addresses: readonly string[], count: number) {
-  let stopped = false;
-  const open = new Set<net.Socket>();
-  let opened = 0;
-  const loops = Array.from({ length: count }, async (_, i) => {
-    for (let round = 0; round < 10_000 && !stopped; round++) {
-      const s = await connectFrom(addresses[i % addresses.length]!, port).catch(() => undefined);
-      if (!s) {
-        await sleep(10);
-        continue;
-      }
-      opened++;
-      open.add(s);
-      s.on("data", () => {}); // never answers
-      await new Promise<void>((r) => {
-        s.once("close", () => r());
-        s.once("error", () => r());
-      });
-      open.delete(s);
-    }
-  });
-  return {
-    get opened() {
-      return opened;
-    },
-    async stop() {
-      stopped = true;
-      for (const s of open) s.destroy();
-      await Promise.all(loops);
-    },
-  };
-}
 
 /** Connects from `address`, sends a handshake and times the session's answer (ms, or -1). */
 async function handshakeTime(port: number, address: string, timeoutMs: number): Promise<number> {
@@ -88,7 +41,7 @@ for (
 ) {
   Deno.test(`PW11: during a burst of 1,000 silent connections from ${what}, an honest peer is answered at once`, async () => {
     await withLoopbackLeecher(t.meta, async ({ port }) => {
-      const flood = burst(port, addresses, 1000);
+      const flood = connectionBurst(port, { count: 1000, addresses });
       try {
         for (let i = 0; i < 100 && flood.opened < 1000; i++) await sleep(20);
         assert(flood.opened >= 1000, `only ${flood.opened} connections opened`);
