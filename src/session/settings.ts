@@ -90,11 +90,17 @@ export interface Settings {
   readonly minRequestQueue: number;
   /** Outstanding requests to one peer, upper bound. Default 500 (libtorrent max_out_request_queue). */
   readonly maxRequestQueue: number;
-  /** Requests we queue from one peer before dropping more. Default 500 (RELIABILITY PW7). */
+  /**
+   * Requests we queue from one peer, at most; it is told so as BEP 10 `reqq`, and more
+   * are refused (REJECT) and count against `invalidRequestLimit`. Default 500 (RELIABILITY
+   * PW7).
+   */
   readonly maxIncomingRequests: number;
   /**
-   * Invalid requests (or requests while we choke it) a peer may send before it is closed.
-   * Default 300 (RELIABILITY PW6).
+   * Invalid requests, requests while we choke it, or requests past the full queue a peer
+   * may send before it is closed; also the refused ut_metadata requests it may send.
+   * Default 300 (RELIABILITY PW6): 100,000 valid requests from a peer that never read
+   * queued 100,000 REJECTs for it before.
    */
   readonly invalidRequestLimit: number;
   /** Blocks we never requested a peer may send before it is closed. Default 64 (PW8). */
