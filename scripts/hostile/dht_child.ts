@@ -21,4 +21,9 @@ const node = new DhtNode({
 });
 node.start();
 console.log(JSON.stringify({ event: "ready", port: socket.addr.port }));
-setInterval(() => console.log(JSON.stringify({ event: "stats", ...node.stats })), 2000);
+setInterval(() => {
+  const memory = Object.fromEntries(
+    Object.entries(Deno.memoryUsage()).map(([k, v]) => [k, Math.round(v / 2 ** 20)]),
+  );
+  console.log(JSON.stringify({ event: "stats", ...node.stats, memoryMiB: memory }));
+}, 2000);

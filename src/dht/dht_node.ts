@@ -202,14 +202,18 @@ export class DhtNode {
   #onDatagram(d: Datagram): void {
     const now = this.#clock.now();
     this.#stats.bytesReceived += d.data.length;
+    // A query when the budget is spent is dropped before anything is looked up for its
+    // sender; a sender the per-IP limiter stops spends none of the budget.
+    const query = !this.#rpc.mayBeAnswer(d);
+    if (query && this.#queryBudget.available(now) < 1) {
+      this.#stats.droppedOverQueryBudget++;
+      return;
+    }
     if (!this.#limiter.allow(d.from.host, now)) {
       this.#stats.droppedRateLimited++;
       return;
     }
-    if (!this.#rpc.mayBeAnswer(d) && !this.#queryBudget.tryTake(1, now)) {
-      this.#stats.droppedOverQueryBudget++;
-      return;
-    }
+    if (query) this.#queryBudget.tryTake(1, now);
     let msg: KrpcMessage;
     try {
       msg = decodeKrpc(d.data);
