@@ -60,10 +60,11 @@ export interface Settings {
    * A message whose first bytes arrived must be whole within this, plus its length at
    * `minMessageBytesPerSecond`, and never later than `idleTimeoutMs` (RELIABILITY PW10);
    * else the peer is closed (`"timeout"`). Only time spent waiting on the socket counts,
-   * never our own rate limits. Default 20,000 ms (libtorrent's piece_timeout): a 13-byte
-   * REQUEST then has 20 s, a 16 KiB block 52 s, about libtorrent's 60 s request timeout.
-   * Without it a peer that drips one byte a second is never idle and holds its slot (and
-   * a frame buffer) forever.
+   * never our own rate limits. Default 10,000 ms: a 17-byte REQUEST then has 10 s, a
+   * 16 KiB block 42 s (libtorrent's request timeout is 60 s). An honest small message
+   * comes in one segment, or two a retransmission apart (about a second); with 20 s a
+   * peer dripping a REQUEST a byte a second finished each in 17 s and was never closed.
+   * Without it such a peer is never idle and holds its slot (and a frame buffer) forever.
    */
   readonly messageTimeoutMs: number;
   /**
@@ -255,7 +256,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   connectTimeoutMs: 15_000,
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 120_000,
-  messageTimeoutMs: 20_000,
+  messageTimeoutMs: 10_000,
   minMessageBytesPerSecond: 512,
   keepAliveIntervalMs: 60_000,
   snubTimeoutMs: 60_000,
