@@ -59,6 +59,12 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
 }
 
+/** CPU seconds (user + system) a process used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
+}
+
 /** Samples a process's RSS every 100 ms; `stop()` returns the peak. */
 function rssPeak(pid: number) {
   let peak = rssMiB(pid);
@@ -181,9 +187,11 @@ for (let run = 1; run <= runs; run++) {
       })();
       const pin = mode === "a pinning peer" ? await pinner(t) : undefined;
       try {
+        const cpu = cpuSeconds(s.pid);
         const r = await honest(torrentPath, s.port);
         record(`honest leecher, ${mode}: first byte (s)`, r?.[0] ?? Infinity);
         record(`honest leecher, ${mode}: complete (s)`, r?.[1] ?? Infinity);
+        record(`honest leecher, ${mode}: seed CPU during it (s)`, cpuSeconds(s.pid) - cpu);
       } finally {
         stop = true;
         await floods;
@@ -209,9 +217,11 @@ for (let run = 1; run <= runs; run++) {
         : connectionBurst(s.port, { count: 1000, addresses: ["127.0.0.1"] });
       try {
         if (burst) { for (let i = 0; i < 100 && burst.opened < 1000; i++) await sleep(50); }
+        const cpu = cpuSeconds(s.pid);
         const r = await honest(torrentPath, s.port);
         record(`burst, ${mode}: honest first byte (s)`, r?.[0] ?? Infinity);
         record(`burst, ${mode}: honest complete (s)`, r?.[1] ?? Infinity);
+        record(`burst, ${mode}: seed CPU during it (s)`, cpuSeconds(s.pid) - cpu);
       } finally {
         await burst?.stop();
         await s.stop();

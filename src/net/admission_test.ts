@@ -13,14 +13,14 @@ function run(spec: string, maxPending: number, maxPerAddress: number): string[] 
   return dropped;
 }
 
-Deno.test("HandshakeAdmission.admit() makes room: the address's own oldest, then the heaviest address's", () => {
+Deno.test("HandshakeAdmission.admit() refuses past an address's share and makes room from the heaviest address", () => {
   const cases: [string, number, number, string[]][] = [
-    ["a1 a2 a3", 8, 2, ["a1"]],
+    ["a1 a2 a3", 8, 2, ["a3"]],
     ["a1 a2 b1 c1", 3, 4, ["a1"]],
     ["a1 b1 b2 c1", 3, 4, ["b1"]],
     ["a1 b1 c1 d1", 3, 4, ["a1"]], // a tie: the first admitted address
     ["a1 a2 a3 a4 b1", 4, 4, ["a1"]],
-    ["a1 a2 a3 a4 a5 a6 b1 c1", 4, 4, ["a1", "a2", "a3", "a4"]],
+    ["a1 a2 a3 a4 a5 a6 b1 c1", 4, 4, ["a5", "a6", "a1", "a2"]],
   ];
   for (const [spec, max, perAddress, dropped] of cases) {
     assertEquals(run(spec, max, perAddress), dropped, spec);

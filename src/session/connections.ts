@@ -1,8 +1,8 @@
 /**
  * The session's connections before a torrent takes them: the listen socket's accept loop
  * with its admission policy (total connections, and the pending-handshake slots of
- * src/net/admission.ts, where a new connection displaces the oldest handshake of the
- * heaviest address instead of being refused: RELIABILITY PW11), outgoing dials
+ * src/net/admission.ts: at most a few per address, and a new address displaces the oldest
+ * handshake of the heaviest rather than being refused: RELIABILITY PW11), outgoing dials
  * with the connect timeout, message stream encryption (MSE/PE, src/net/mse) and the BEP 3
  * handshake both ways. A connection that passes is handed to the torrent its info-hash
  * names, as a `Conn` that may decrypt beneath the peer connection.
@@ -99,7 +99,7 @@ export class ConnectionManager {
         break;
       }
       // PW11: pending handshakes and attached connections share maxConnections; a new
-      // connection takes the slot of an older pending one rather than being refused.
+      // address takes the slot of an older pending handshake rather than being refused.
       const room = this.#o.settings.maxConnections - this.#o.attachedCount();
       const dropped = this.#admission.admit(conn.remoteAddr.host, conn, room);
       for (const old of dropped) old.close(); // its #accept() fails and ends

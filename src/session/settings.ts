@@ -23,14 +23,16 @@ export interface Settings {
   readonly maxConnections: number;
   /**
    * Incoming connections still in their handshake (MSE or BEP 3), at most (RELIABILITY
-   * PW11). When full, a new connection is still admitted: the oldest pending handshake of
-   * the address holding the most is dropped for it, so a burst of connections that never
-   * finish their handshake cannot keep an honest peer out. Default 64.
+   * PW11). When full, a new connection from another address is still admitted: the oldest
+   * pending handshake of the address holding the most is dropped for it, so a burst of
+   * connections that never finish their handshake cannot keep an honest peer out.
+   * Default 64.
    */
   readonly maxPendingHandshakes: number;
   /**
-   * Pending handshakes from one IP address, at most; a new one from that address drops
-   * its oldest. Default 4: one address never holds more than a sixteenth of
+   * Pending handshakes from one IP address, at most; a new one from that address is
+   * closed at once (a flooder reconnecting at once costs an accept and a close, not a
+   * handshake). Default 4: one address never holds more than a sixteenth of
    * `maxPendingHandshakes`, while a peer that dials twice (libtorrent's MSE then plain
    * retry) or shares a NAT with a few others still gets in.
    */
