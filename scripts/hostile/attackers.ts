@@ -13,6 +13,7 @@ import {
   type WireMessage,
 } from "../../src/wire/mod.ts";
 import { encodeMetadataRequest } from "../../src/extensions/mod.ts";
+import { LOCAL_EXTENSION_IDS } from "../../src/session/extension_hub.ts";
 import { encodeKrpc, type KrpcQuery } from "../../src/dht/krpc.ts";
 import { concatBytes } from "../../src/util/bytes.ts";
 
@@ -135,7 +136,7 @@ export function requestFlood(t: Target, o: { count: number; timeoutMs: number })
 export function metadataFlood(t: Target, o: { count: number; timeoutMs: number }) {
   const message: WireMessage = {
     type: "extended",
-    extendedId: 1, // the seed's ut_metadata id
+    extendedId: LOCAL_EXTENSION_IDS.ut_metadata, // the id a swarmd seed tells its peers
     payload: encodeMetadataRequest(0),
   };
   return flood(

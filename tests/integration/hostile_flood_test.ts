@@ -5,6 +5,7 @@
  */
 import { assert, assertEquals } from "../assert.ts";
 import { decodeMetadataMessage, encodeMetadataRequest } from "../../src/extensions/mod.ts";
+import { LOCAL_EXTENSION_IDS } from "../../src/session/extension_hub.ts";
 import { makeSimTorrent } from "../sim/swarm_harness.ts";
 import { RawPeer, withLoopbackSeed } from "./_hostile_peer.ts";
 
@@ -84,7 +85,7 @@ Deno.test("EX5: 100,000 ut_metadata requests from a peer that never reads are re
       const payload = encodeMetadataRequest(0);
       const flood = Array.from({ length: 10_000 }, () => ({
         type: "extended" as const,
-        extendedId: 1, // the seed's ut_metadata id (LOCAL_EXTENSION_IDS)
+        extendedId: LOCAL_EXTENSION_IDS.ut_metadata, // the id the seed told us
         payload,
       }));
       for (let i = 0; i < 10 && !flooder.closed; i++) {
