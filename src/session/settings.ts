@@ -169,11 +169,12 @@ export interface Settings {
    */
   readonly maxSendBufferBytes: number;
   /**
-   * Bytes queued for one peer that its socket has not taken, at most: a peer past it
-   * stopped reading while messages kept coming, and is closed (`"timeout"`). Piece data
-   * stops at `maxSendBufferBytes` and every other reply is capped, so only a peer that
-   * does not read reaches it. Default 8 MiB (twice `maxSendBufferBytes`); at least
-   * `maxSendBufferBytes` + 64 KiB.
+   * Bytes queued for one peer that its socket has not taken (a write in progress
+   * included), at most: a peer past it stopped reading while messages kept coming, and is
+   * closed (`"timeout"`). Piece data stops at `maxSendBufferBytes` of queued bytes, which
+   * may wait behind a write of as many, and every other reply is capped, so only a peer
+   * that does not read reaches it. Default 16 MiB; at least twice `maxSendBufferBytes`
+   * plus 1 MiB, so a fast peer that pauses is never taken for one.
    */
   readonly maxSendQueueBytes: number;
   /**
@@ -287,7 +288,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   writeRetryMaxMs: 300_000,
   maxStrikeRecords: 10_000,
   maxSendBufferBytes: 4 * 1024 * 1024,
-  maxSendQueueBytes: 8 * 1024 * 1024,
+  maxSendQueueBytes: 16 * 1024 * 1024,
   maxMetadataRepliesPerSecond: 4,
   writeCoalesceBytes: 256 * 1024,
   readBufferBytes: 256 * 1024,
@@ -402,9 +403,9 @@ export function validateSettings(partial: Partial<Settings>): Settings {
   if (s.minRequestQueue > s.maxRequestQueue) {
     throw new RangeError("Invalid settings: minRequestQueue is above maxRequestQueue");
   }
-  if (s.maxSendQueueBytes < s.maxSendBufferBytes + 64 * 1024) {
+  if (s.maxSendQueueBytes < 2 * s.maxSendBufferBytes + 1024 * 1024) {
     throw new RangeError(
-      "Invalid settings: maxSendQueueBytes must exceed maxSendBufferBytes + 64 KiB",
+      "Invalid settings: maxSendQueueBytes must be at least twice maxSendBufferBytes + 1 MiB",
     );
   }
   if (s.maxMessageBytes < 16 * 1024 + 13) {
