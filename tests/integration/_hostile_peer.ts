@@ -168,12 +168,14 @@ export interface ConnectionBurst {
 }
 
 /**
- * Keeps `count` silent connections to `port` open from `addresses`, reopening each as
- * soon as the other side closes it (at most 10,000 times each), until `stop()`.
+ * Keeps `count` silent connections to `port` open from `addresses`, reopening each
+ * `reconnectDelayMs` after the other side closes it (at most 10,000 times each), until
+ * `stop()`. A test that runs the session in the same process gives a delay, so the
+ * attackers' own reconnect loop does not take the CPU the session needs.
  */
 export function connectionBurst(
   port: number,
-  o: { count: number; addresses: readonly string[] },
+  o: { count: number; addresses: readonly string[]; reconnectDelayMs?: number },
 ): ConnectionBurst {
   let stopped = false, opened = 0;
   const open = new Set<net.Socket>();
@@ -186,6 +188,10 @@ export function connectionBurst(
         await sleep(10);
         continue;
       }
+      if (stopped) {
+        s.destroy(); // connected after stop() closed the others
+        break;
+      }
       opened++;
       open.add(s);
       s.on("data", () => {}); // never answers
@@ -194,6 +200,7 @@ export function connectionBurst(
         s.once("error", () => r());
       });
       open.delete(s);
+      if (o.reconnectDelayMs) await sleep(o.reconnectDelayMs);
     }
   });
   return {

@@ -10,7 +10,7 @@ import { RawPeer, sleep, withLoopbackSeed } from "./_hostile_peer.ts";
 import { withLoopbackLeecher } from "./_loopback_leecher.ts";
 
 const t = makeSimTorrent(4, 32 * 1024, 41);
-const big = makeSimTorrent(8, 32 * 1024, 42);
+const big = makeSimTorrent(4, 32 * 1024, 42);
 
 Deno.test("PW10: a peer that sends one byte every 300 ms inside a message is closed once the message is late", async () => {
   // 1 s for a message, plus its length at 512 bytes/s: a 17-byte REQUEST has ~1.03 s
@@ -34,7 +34,7 @@ Deno.test("PW10: a peer that sends one byte every 300 ms inside a message is clo
         assert(dripper.closed, "the dripping peer was closed");
         assert(sent < bytes.length, `it sent all ${sent} bytes first`);
         const closedAfter = Date.now() - started;
-        assert(closedAfter >= 1000 && closedAfter < 4000, `closed after ${closedAfter} ms`);
+        assert(closedAfter >= 1000 && closedAfter < 6000, `closed after ${closedAfter} ms`);
       } finally {
         dripper.close();
       }
@@ -43,13 +43,13 @@ Deno.test("PW10: a peer that sends one byte every 300 ms inside a message is clo
 });
 
 Deno.test("PW10: a download held back by our own rate limit never makes the seeding peer late", async () => {
-  // 50 ms per message and a floor rate no peer could miss: only socket waits may count.
-  // Reads of 8 KiB at 64 KiB/s make every block straddle three reads, with ~125 ms of our
-  // rate limit between each; the timeouts are checked every 100 ms.
+  // 300 ms per message and a floor rate no peer could miss: only socket waits may count
+  // (peer_connection_test.ts checks that rule on a hand-set clock; this checks that a real
+  // rate-limited download with blocks straddling 8 KiB reads never trips it).
   const overrides = {
-    messageTimeoutMs: 50,
+    messageTimeoutMs: 300,
     minMessageBytesPerSecond: 100_000_000,
-    maxDownloadBytesPerSecond: 64 * 1024,
+    maxDownloadBytesPerSecond: 16 * 1024,
     readBufferBytes: 8 * 1024,
     tickIntervalMs: 100,
   };
@@ -65,7 +65,7 @@ Deno.test("PW10: a download held back by our own rate limit never makes the seed
     })();
     try {
       await seed.send({ type: "have-all" }, { type: "unchoke" });
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + 30_000;
       while (torrent.stats().piecesHave < t.meta.pieceCount && Date.now() < deadline) {
         const asked: { index: number; begin: number; length: number }[] = [];
         await seed.readUntil((m) => {
