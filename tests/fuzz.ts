@@ -2,6 +2,13 @@
  * Seeded fuzz harness (STYLE §7): runs `FUZZ_CASES` cases (default 2,000) per codec,
  * each from its own seed, and replays saved crashers from `tests/fixtures/fuzz/<name>/`.
  * A failure names its seed so it can be replayed with `FUZZ_SEED`.
+ *
+ * Long mode (`deno task fuzz`: 200,000 cases, every test named "fuzz"): a case that
+ * takes longer than `FUZZ_CASE_MS` (default 5,000) fails as a hang, naming its seed, and
+ * each run prints `fuzz <name>: <cases> cases, <replayed> replayed in <s> s, slowest
+ * <ms> ms (seed <n>)`. `scripts/fuzz_report.ts` runs every target of
+ * `tests/fuzz_targets.ts` and tabulates those lines; a new parser (uTP's packet parser
+ * is next) gets a target there and a `fuzzCases()` test beside its code.
  * @module
  */
 import { SeededRandom } from "../src/util/prng.ts";
@@ -72,19 +79,103 @@ export function fuzzCases(
   generated: (random: SeededRandom) => void,
   replay?: (bytes: Uint8Array) => void,
 ): void {
-  const count = Number(Deno.env.get("FUZZ_CASES") ?? 2000);
-  const only = Deno.env.get("FUZZ_SEED");
-  const seeds = only ? [Number(only)] : Array.from({ length: count }, (_, i) => i + 1);
-  for (const seed of seeds) {
+  const run = new FuzzRun(name);
+  for (const seed of run.seeds) {
+    const at = performance.now();
     try {
       generated(new SeededRandom(seed));
     } catch (e) {
-      throw new Error(`fuzz ${name}: seed ${seed} failed (replay: FUZZ_SEED=${seed})`, {
-        cause: e,
-      });
+      run.fail(seed, e);
+    }
+    run.done(seed, at);
+  }
+  run.finish(replay ? replayCorpus(name, replay) : 0);
+}
+
+/**
+ * {@linkcode fuzzCases} for a parser whose outcome is read asynchronously (a `Response`).
+ * @param name codec name; the corpus folder
+ * @param generated one case from a seeded PRNG
+ * @param replay one saved input
+ */
+export async function fuzzCasesAsync(
+  name: string,
+  generated: (random: SeededRandom) => Promise<void>,
+  replay?: (bytes: Uint8Array) => Promise<void>,
+): Promise<void> {
+  const run = new FuzzRun(name);
+  for (const seed of run.seeds) {
+    const at = performance.now();
+    try {
+      await generated(new SeededRandom(seed));
+    } catch (e) {
+      run.fail(seed, e);
+    }
+    run.done(seed, at);
+  }
+  let replayed = 0;
+  for (const bytes of corpus(name)) {
+    await replay?.(bytes);
+    replayed++;
+  }
+  run.finish(replay ? replayed : 0);
+}
+
+/** The seeds, the hang check and the summary line of one fuzz run. */
+class FuzzRun {
+  readonly seeds: number[];
+  readonly #name: string;
+  readonly #maxCaseMs = Number(Deno.env.get("FUZZ_CASE_MS") ?? 5000);
+  readonly #started = performance.now();
+  #slowest = 0;
+  #slowestSeed = 0;
+
+  constructor(name: string) {
+    this.#name = name;
+    const count = Number(Deno.env.get("FUZZ_CASES") ?? 2000);
+    const only = Deno.env.get("FUZZ_SEED");
+    this.seeds = only ? [Number(only)] : Array.from({ length: count }, (_, i) => i + 1);
+  }
+
+  fail(seed: number, e: unknown): never {
+    throw new Error(`fuzz ${this.#name}: seed ${seed} failed (replay: FUZZ_SEED=${seed})`, {
+      cause: e,
+    });
+  }
+
+  done(seed: number, startedAt: number): void {
+    const ms = performance.now() - startedAt;
+    if (ms > this.#slowest) [this.#slowest, this.#slowestSeed] = [ms, seed];
+    if (ms > this.#maxCaseMs) {
+      throw new Error(
+        `fuzz ${this.#name}: seed ${seed} took ${Math.round(ms)} ms, over FUZZ_CASE_MS ` +
+          `${this.#maxCaseMs}: a hang or a blow-up (replay: FUZZ_SEED=${seed})`,
+      );
     }
   }
-  if (!replay) return;
+
+  finish(replayed: number): void {
+    if (Deno.env.get("FUZZ_CASES") === undefined) return;
+    const s = ((performance.now() - this.#started) / 1000).toFixed(1);
+    console.log(
+      `fuzz ${this.#name}: ${this.seeds.length} cases, ${replayed} replayed in ${s} s, ` +
+        `slowest ${this.#slowest.toFixed(1)} ms (seed ${this.#slowestSeed})`,
+    );
+  }
+}
+
+/** Replays `tests/fixtures/fuzz/<name>/`; returns how many inputs it held. */
+function replayCorpus(name: string, replay: (bytes: Uint8Array) => void): number {
+  let n = 0;
+  for (const bytes of corpus(name)) {
+    replay(bytes);
+    n++;
+  }
+  return n;
+}
+
+/** The saved inputs of `tests/fixtures/fuzz/<name>/` (none when the folder is absent). */
+function* corpus(name: string): Generator<Uint8Array> {
   const dir = new URL(`./fixtures/fuzz/${name}/`, import.meta.url);
   let entries: Deno.DirEntry[] = [];
   try {
@@ -93,6 +184,6 @@ export function fuzzCases(
     return; // no corpus yet
   }
   for (const entry of entries) {
-    if (entry.isFile) replay(Deno.readFileSync(new URL(entry.name, dir)));
+    if (entry.isFile) yield Deno.readFileSync(new URL(entry.name, dir));
   }
 }

@@ -15,6 +15,14 @@
  * from a lost request). In the swarm simulator, with 16 seeding slots, screening made the
  * difference between 1.28x and 1.6-1.8x the bound.
  *
+ * A peer that asks again for a refused block within a second does not take the REJECT as
+ * a hint, and is served (other blocks of the piece, pipelined behind the first before our
+ * REJECT arrived, are no sign of that). libtorrent asks again at once, so a piece held elsewhere for
+ * long (queued for a peer that never reads its socket) made REQUEST and REJECT ping-pong
+ * until libtorrent's 60 s request timeout, and its download stalled for a minute
+ * (RELIABILITY PW7). Our own leecher leaves a refused piece alone for `refusedPieceMs`
+ * (5 s), so it is screened as before (the swarm simulator's figures are unchanged).
+ *
  * Invariants (`assertInvariants()`): a piece's in-flight count equals the number of
  * peers whose started set holds it; a piece's score is at least its outstanding
  * suggestions.
@@ -31,6 +39,8 @@ const SUGGESTED_BYTES = 1024 * 1024;
 const MAX_SCAN = 1024;
 /** A full rescan for the minimum score happens at most this often. */
 const RESCAN_MS = 1_000;
+/** A refused block asked for again sooner than this is served: the peer ignores refusals. */
+const IGNORED_WITHIN_MS = 1_000;
 
 /** What the suggester needs from its torrent. */
 export interface SeedSuggestSource {
@@ -75,6 +85,8 @@ export class SeedSuggester {
    * pruned whenever a piece to it completes, so a set stays about the size of its queue.
    */
   readonly #started = new Map<string, Set<number>>();
+  /** When each block (`index · 2^32 + begin`) was last refused to each connected peer (ms). */
+  readonly #refused = new Map<string, Map<number, number>>();
   /** Connected peers each piece is in a `#started` set of. */
   readonly #inflight: Uint16Array;
   #exclusive = true;
@@ -125,15 +137,25 @@ export class SeedSuggester {
    * Whether to refuse `peer`'s request for piece `index`: while some of our pieces are
    * held by no connected peer, a piece another peer has, or is getting from us, is left
    * to the swarm (the peer gets a REJECT and suggestions instead). Only peers that speak
-   * the fast extension can be refused; a piece we began sending to `peer` is finished.
+   * the fast extension can be refused; a piece we began sending to `peer` is finished;
+   * a block it asks for again within a second (it ignores refusals) is served.
    * Nothing is tracked while inactive (leeching): a leecher's requests cost no bookkeeping.
+   * @param begin the block's offset (default 0)
    */
-  refuses(peer: SeedPeer, index: number): boolean {
+  refuses(peer: SeedPeer, index: number, begin = 0): boolean {
     if (!this.#source.active()) return false;
     const started = this.#startedOf(peer.id);
     if (started.has(index)) return false;
     if (peer.fast && this.#hasExclusive() && this.#heldElsewhere(peer, index)) {
-      return true;
+      let refused = this.#refused.get(peer.id);
+      if (!refused) this.#refused.set(peer.id, refused = new Map());
+      const now = this.#source.now();
+      const block = index * 2 ** 32 + begin;
+      const last = refused.get(block);
+      if (last === undefined || now - last >= IGNORED_WITHIN_MS) {
+        refused.set(block, now);
+        return true;
+      }
     }
     started.add(index);
     if (this.#inflight[index]! < 0xffff) this.#inflight[index]!++;
@@ -157,6 +179,7 @@ export class SeedSuggester {
   /** Forgets a closed peer. */
   forget(id: string): void {
     this.#dropSuggestions(id);
+    this.#refused.delete(id);
     for (const index of this.#started.get(id) ?? []) this.#inflight[index]!--;
     this.#started.delete(id);
   }

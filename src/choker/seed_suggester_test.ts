@@ -106,6 +106,21 @@ Deno.test("SeedSuggester.refuses() leaves a piece someone else has or is getting
   assert(s.refuses(fakePeer(4), 2));
 });
 
+Deno.test("SeedSuggester.refuses() serves a peer that asks again for a refused piece at once (PW7)", () => {
+  let now = 0;
+  const held = new Set([0]);
+  const s = suggester(4, 16 * 1024, () => true, (i) => held.has(i) ? 1 : 0, () => now);
+  const a = fakePeer(4), b = fakePeer(4);
+  assert(s.refuses(a, 0));
+  assert(!s.refuses(a, 0)); // it ignores the hint (libtorrent asks again at once)
+  assert(!s.refuses(a, 0)); // and is now getting it
+  assert(s.refuses(b, 0)); // another peer is still refused
+  now += 5_000; // b waited for the refusal to lapse, as our leecher does: refused again
+  assert(s.refuses(b, 0));
+  s.forget(b);
+  assert(s.refuses(fakePeer(4), 0));
+});
+
 Deno.test("SeedSuggester.refuses() serves everything once every piece is held elsewhere", () => {
   let now = 0;
   const s = suggester(2, 16 * 1024, () => true, () => 1, () => now);

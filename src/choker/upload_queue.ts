@@ -6,8 +6,12 @@
  * - it is queued only while we unchoke the peer, the queue is under its cap (libtorrent's
  *   max_allowed_in_request_queue) and the seed policy does not leave the piece to others;
  * - everything else is refused: a fast-extension peer gets a REJECT, any other peer never
- *   hears back (BEP 3 has no way to say no), and a request that was invalid or came while
- *   we choked counts against the peer: past `invalidRequestLimit` the peer is closed;
+ *   hears back (BEP 3 has no way to say no), and a request that was invalid, came while
+ *   we choked, or found the queue full counts against the peer: past
+ *   `invalidRequestLimit` the peer is closed. A full queue means the peer ignored the
+ *   `reqq` we told it (BEP 10, the same cap), so a peer that floods valid requests is
+ *   closed after the cap plus the limit, and what it can make us send back (its REJECTs)
+ *   is bounded too;
  * - a choke drops the whole queue (the driver rejects each dropped request for a
  *   fast-extension peer), a CANCEL drops one request.
  *
@@ -39,8 +43,11 @@ export interface RequestContext {
   pieceSize(index: number): number;
   /** We choke the peer. */
   readonly choking: boolean;
-  /** The seed policy leaves this piece to other peers (BEP 6 first-copy screening). */
-  refuses(index: number): boolean;
+  /**
+   * The seed policy leaves this piece to other peers (BEP 6 first-copy screening); `begin`
+   * tells a block asked for again from one pipelined behind the first.
+   */
+  refuses(index: number, begin: number): boolean;
 }
 
 /** What to do with an arrived request. */
@@ -56,7 +63,7 @@ export type RequestVerdict =
 export interface UploadQueueOptions {
   /** Requests queued at most (RELIABILITY PW7: 500). */
   readonly maxIncomingRequests: number;
-  /** Invalid requests, or requests while choked, tolerated before closing (PW6: 300). */
+  /** Invalid requests, requests while choked or over the cap, tolerated before closing (PW6: 300). */
   readonly invalidRequestLimit?: number;
 }
 
@@ -103,17 +110,16 @@ export class UploadQueue {
     const valid = r.index < ctx.pieceCount && r.length > 0 &&
       r.length <= MAX_REQUEST_LENGTH && ctx.canServe(r.index) &&
       r.begin + r.length <= ctx.pieceSize(r.index);
-    if (valid && !ctx.choking && this.#queue.length < this.#options.maxIncomingRequests) {
-      if (!ctx.refuses(r.index)) {
+    const full = this.#queue.length >= this.#options.maxIncomingRequests;
+    if (valid && !ctx.choking && !full) {
+      if (!ctx.refuses(r.index, r.begin)) {
         this.#queue.push({ index: r.index, begin: r.begin, length: r.length });
         this.#lastRequestAt = now;
         return "queued";
       }
       return "refused";
     }
-    if (!valid || ctx.choking) {
-      if (++this.#invalid > (this.#options.invalidRequestLimit ?? 300)) return "close";
-    }
+    if (++this.#invalid > (this.#options.invalidRequestLimit ?? 300)) return "close";
     return "refused";
   }
 

@@ -38,7 +38,7 @@ Deno.test("UploadQueue caps its queue and closes a peer after 300 bad requests (
   const q = new UploadQueue({ maxIncomingRequests: 3 });
   const r = { index: 0, begin: 0, length: 16 * KIB };
   const verdicts = [0, 1, 2, 3].map(() => q.offer(r, context(), 0));
-  assertEquals(verdicts, ["queued", "queued", "queued", "refused"]); // full: refused, not counted
+  assertEquals(verdicts, ["queued", "queued", "queued", "refused"]);
   q.assertInvariants();
   const bad = new UploadQueue({ maxIncomingRequests: 3 });
   let closedAt = 0;
@@ -46,6 +46,21 @@ Deno.test("UploadQueue caps its queue and closes a peer after 300 bad requests (
     if (bad.offer(r, context({ choking: true }), 0) === "close") closedAt = i;
   }
   assertEquals(closedAt, 301);
+});
+
+Deno.test("UploadQueue closes a peer that floods valid requests past the cap it was told (PW7)", () => {
+  const q = new UploadQueue({ maxIncomingRequests: 500, invalidRequestLimit: 300 });
+  const verdicts = new Map<string, number>();
+  let closedAt = 0;
+  for (let i = 1; i <= 100_000 && closedAt === 0; i++) {
+    const v = q.offer({ index: i % 3, begin: 0, length: 16 * KIB }, context(), 0);
+    verdicts.set(v, (verdicts.get(v) ?? 0) + 1);
+    if (v === "close") closedAt = i;
+  }
+  assertEquals(closedAt, 801); // 500 queued, 300 refused, then closed
+  assertEquals(q.length, 500);
+  assertEquals(verdicts.get("refused"), 300);
+  q.assertInvariants();
 });
 
 Deno.test("UploadQueue: CANCEL drops one request, a choke all of them, a failed read its piece", () => {

@@ -6,7 +6,15 @@
  * Layer: driver. Private to `src/dht/`.
  * @module
  */
-import type { Clock, Logger, PeerAddress, Random, Timer, UdpSocketLike } from "../runtime/types.ts";
+import type {
+  Clock,
+  Datagram,
+  Logger,
+  PeerAddress,
+  Random,
+  Timer,
+  UdpSocketLike,
+} from "../runtime/types.ts";
 import type { DhtStats } from "./_stats.ts";
 import { TransactionTable } from "./_transactions.ts";
 import {
@@ -17,6 +25,12 @@ import {
   type KrpcResponse,
 } from "./krpc.ts";
 import { ByteBudget } from "./rate_limit.ts";
+
+/** `1:y1:`, the last key of a KRPC message before its one-letter kind. */
+const Y_KEY = [0x31, 0x3a, 0x79, 0x31, 0x3a];
+
+/** The smallest reply we send (a bare `ping` answer is about 50 bytes). */
+const MIN_REPLY_BYTES = 64;
 
 /** What to do with the answer to one query. */
 export interface Handlers {
@@ -77,6 +91,30 @@ export class RpcChannel {
   /** Queries awaiting an answer. */
   get pending(): number {
     return this.#tx.size;
+  }
+
+  /**
+   * Whether a datagram is likely the answer to one of our queries, without decoding it:
+   * a query to its source is outstanding and it ends as a KRPC response or error does
+   * (`1:y1:re` or `1:y1:ee`: keys are sorted, and `y` comes last). Such datagrams skip
+   * the query budget; a query from an address we pinged does not.
+   * @param d the datagram
+   * @returns true when it may be an answer
+   */
+  mayBeAnswer(d: Datagram): boolean {
+    const b = d.data, n = b.length;
+    if (n < 8 || b[n - 1] !== 0x65 || (b[n - 2] !== 0x72 && b[n - 2] !== 0x65)) return false;
+    for (let i = 0; i < 5; i++) if (b[n - 7 + i] !== Y_KEY[i]) return false;
+    return this.#tx.awaits(d.from);
+  }
+
+  /**
+   * Whether the output budget could send a small reply now: when it could not, a query
+   * is dropped before any work is spent on its answer.
+   * @returns true when at least a bare reply's bytes are left
+   */
+  canReply(): boolean {
+    return this.#budget.available(this.#o.clock.now()) >= MIN_REPLY_BYTES;
   }
 
   /**

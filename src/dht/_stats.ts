@@ -40,6 +40,8 @@ export interface DhtStats {
   droppedUnexpected: number;
   /** Datagrams dropped by the per-IP limiter (D2). */
   droppedRateLimited: number;
+  /** Unsolicited datagrams (queries) dropped over the node's query budget. */
+  droppedOverQueryBudget: number;
   /** Replies not sent because of the output budget (D2). */
   droppedOverBudget: number;
   /** UDP payload bytes sent. */
@@ -74,6 +76,7 @@ export function emptyStats(): DhtStats {
     droppedUnexpected: 0,
     droppedRateLimited: 0,
     droppedOverBudget: 0,
+    droppedOverQueryBudget: 0,
     bytesSent: 0,
     bytesReceived: 0,
     lookups: 0,

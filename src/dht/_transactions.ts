@@ -31,6 +31,8 @@ export class TransactionTable<T> {
   #random: Random;
   #max: number;
   #pending = new Map<string, Pending<T> & { key: string }>();
+  /** Outstanding queries per destination address key. */
+  #perAddress = new Map<string, number>();
 
   /**
    * Creates an empty table.
@@ -48,6 +50,15 @@ export class TransactionTable<T> {
   }
 
   /**
+   * Whether a query to `address` is outstanding (a datagram from it is likely an answer).
+   * @param address a datagram's source
+   * @returns true when we await an answer from it
+   */
+  awaits(address: PeerAddress): boolean {
+    return this.#perAddress.has(addressKey(address));
+  }
+
+  /**
    * Registers a query about to be sent.
    * @param address its destination
    * @param now current clock ms
@@ -60,13 +71,9 @@ export class TransactionTable<T> {
       const transactionId = this.#random.bytes(TRANSACTION_ID_LENGTH);
       const id = toLatin1(transactionId);
       if (this.#pending.has(id)) continue;
-      this.#pending.set(id, {
-        transactionId,
-        address,
-        sentAt: now,
-        context,
-        key: addressKey(address),
-      });
+      const key = addressKey(address);
+      this.#pending.set(id, { transactionId, address, sentAt: now, context, key });
+      this.#perAddress.set(key, (this.#perAddress.get(key) ?? 0) + 1);
       return transactionId;
     }
     return undefined;
@@ -82,7 +89,7 @@ export class TransactionTable<T> {
     const id = toLatin1(transactionId);
     const p = this.#pending.get(id);
     if (!p || p.key !== addressKey(from)) return undefined;
-    this.#pending.delete(id);
+    this.#remove(id, p.key);
     return p;
   }
 
@@ -94,7 +101,7 @@ export class TransactionTable<T> {
   cancel(transactionId: Uint8Array): Pending<T> | undefined {
     const id = toLatin1(transactionId);
     const p = this.#pending.get(id);
-    this.#pending.delete(id);
+    if (p) this.#remove(id, p.key);
     return p;
   }
 
@@ -105,6 +112,14 @@ export class TransactionTable<T> {
   drain(): Pending<T>[] {
     const all = [...this.#pending.values()];
     this.#pending.clear();
+    this.#perAddress.clear();
     return all;
+  }
+
+  #remove(id: string, key: string): void {
+    this.#pending.delete(id);
+    const n = this.#perAddress.get(key)! - 1;
+    if (n > 0) this.#perAddress.set(key, n);
+    else this.#perAddress.delete(key);
   }
 }

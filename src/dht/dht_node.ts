@@ -7,6 +7,12 @@
  * and restores its routing table. Policy lives in the cores; this file only moves
  * bytes and timer firings.
  *
+ * Under a query flood (RELIABILITY D2) every stage is bounded: a datagram that is not
+ * plainly an answer to one of our queries is dropped unless both the per-IP limiter and
+ * the node's query budget (`maxQueriesPerSecond`) let it through; a query is dropped
+ * before any work when the reply budget is spent; the routing table, peer store, limiter
+ * and transaction table are capped. Answers to our own queries are never budgeted out.
+ *
  * Layer: driver.
  * @module
  */
@@ -31,7 +37,7 @@ import { decodeKrpc, type KrpcMessage, type KrpcQuery, KrpcSyntaxError } from ".
 import { Lookup, type LookupResult } from "./lookup.ts";
 import { bep42NodeId, compareDistance, NODE_ID_LENGTH } from "./node_id.ts";
 import { PeerStore } from "./peer_store.ts";
-import { IpRateLimiter } from "./rate_limit.ts";
+import { ByteBudget, IpRateLimiter } from "./rate_limit.ts";
 import { RoutingTable, type RoutingTableOptions } from "./routing_table.ts";
 import {
   type DhtAnnounceOptions,
@@ -83,6 +89,8 @@ export class DhtNode {
   #tokens: TokenSecrets;
   #peers: PeerStore;
   #limiter: IpRateLimiter;
+  /** Queries handled per second, counted one per datagram. */
+  #queryBudget: ByteBudget;
   #rpc: RpcChannel;
   #stats = emptyStats();
   #bootstrapAddrs: PeerAddress[];
@@ -123,6 +131,8 @@ export class DhtNode {
     this.#tokens = new TokenSecrets(this.#random, now);
     this.#peers = new PeerStore(options.store);
     this.#limiter = new IpRateLimiter(options.rateLimit);
+    const qps = this.#o.maxQueriesPerSecond;
+    this.#queryBudget = new ByteBudget(qps, qps * 2, now);
     this.#rpc = new RpcChannel({
       socket: this.#socket,
       clock: this.#clock,
@@ -192,10 +202,18 @@ export class DhtNode {
   #onDatagram(d: Datagram): void {
     const now = this.#clock.now();
     this.#stats.bytesReceived += d.data.length;
+    // A query when the budget is spent is dropped before anything is looked up for its
+    // sender; a sender the per-IP limiter stops spends none of the budget.
+    const query = !this.#rpc.mayBeAnswer(d);
+    if (query && this.#queryBudget.available(now) < 1) {
+      this.#stats.droppedOverQueryBudget++;
+      return;
+    }
     if (!this.#limiter.allow(d.from.host, now)) {
       this.#stats.droppedRateLimited++;
       return;
     }
+    if (query) this.#queryBudget.tryTake(1, now);
     let msg: KrpcMessage;
     try {
       msg = decodeKrpc(d.data);
@@ -219,6 +237,10 @@ export class DhtNode {
 
   #onQuery(q: KrpcQuery, d: Datagram, now: number): void {
     this.#stats.queriesReceived++;
+    if (!this.#rpc.canReply()) {
+      this.#stats.droppedOverBudget++; // no answer could go out: spend nothing on it
+      return;
+    }
     if (!q.readOnly) {
       const result = this.#table.insert({ id: q.id, address: d.from }, now, "query");
       // verify newcomers with a ping, but never let (spoofed) queriers crowd out our lookups

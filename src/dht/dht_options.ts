@@ -54,6 +54,13 @@ export interface DhtNodeOptions {
   readonly maxBootstrapRetryMs?: number;
   /** Global reply budget in bytes per second (D2). Default 8,000. */
   readonly maxReplyBytesPerSecond?: number;
+  /**
+   * Queries handled per second from all senders, beyond a burst of twice that; the rest
+   * are dropped undecoded (answers to our queries always pass). Default 500: the reply
+   * budget sends a few dozen answers a second, and the per-IP limit alone cannot stop a
+   * flood from many addresses.
+   */
+  readonly maxQueriesPerSecond?: number;
   /** Client version sent as `v`. Default `"SD" 0 1`. */
   readonly version?: Uint8Array;
   /** Routing table tunables (`allowLocalAddresses` and `k` are taken from here when unset). */
@@ -132,6 +139,7 @@ export function settingsOf(o: DhtNodeOptions): NodeSettings {
     bootstrapRetryMs: 10_000,
     maxBootstrapRetryMs: 5 * 60_000,
     maxReplyBytesPerSecond: 8000,
+    maxQueriesPerSecond: 500,
     version: new Uint8Array([0x53, 0x44, 0, 1]), // "SD" 0.1
     ...defined,
   } as NodeSettings;

@@ -1,11 +1,14 @@
 /**
  * The peers other nodes announced to us (BEP 5 `announce_peer`), bounded as
  * RELIABILITY D4 asks: at most 2,000 info-hashes (least recently announced evicted
- * first) × 500 peers each (oldest announce evicted first), entries expire after
- * 30 minutes, and a `get_peers` reply carries at most 100 of them, picked at random.
+ * first) × 500 peers each (oldest announce evicted first), and at most `maxPeers` in all
+ * (the least recently announced info-hash loses its oldest peer first): a full 2,000 ×
+ * 500 would hold ~140 MiB at ~150 bytes an entry. Entries expire after 30 minutes, and a
+ * `get_peers` reply carries at most 100 of them, picked at random.
  *
  * Invariants: no info-hash holds zero or more than `maxPeersPerInfoHash` peers; at most
- * `maxInfoHashes` info-hashes; within an info-hash, peers are ordered by announce time.
+ * `maxInfoHashes` info-hashes and `maxPeers` peers, counted exactly; within an
+ * info-hash, peers are ordered by announce time.
  *
  * Layer: core (pure; time and randomness are injected).
  * @module
@@ -20,6 +23,8 @@ export interface PeerStoreOptions {
   readonly maxInfoHashes?: number;
   /** Peers kept per info-hash. Default 500. */
   readonly maxPeersPerInfoHash?: number;
+  /** Peers kept in all. Default 100,000. */
+  readonly maxPeers?: number;
   /** An announce is forgotten after this long. Default 30 min. */
   readonly peerTtlMs?: number;
   /** Peers returned per reply. Default 100. */
@@ -35,6 +40,7 @@ interface Stored {
 export class PeerStore {
   #opts: Required<PeerStoreOptions>;
   #swarms = new Map<string, Map<string, Stored>>();
+  #total = 0;
 
   /**
    * Creates an empty store.
@@ -55,6 +61,7 @@ export class PeerStore {
     this.#opts = {
       maxInfoHashes: 2000,
       maxPeersPerInfoHash: 500,
+      maxPeers: 100_000,
       peerTtlMs: 30 * 60_000,
       maxReplyPeers: 100,
       ...options,
@@ -64,6 +71,11 @@ export class PeerStore {
   /** Number of info-hashes held. */
   get infoHashCount(): number {
     return this.#swarms.size;
+  }
+
+  /** Number of peers held, across all info-hashes. */
+  get peerCount(): number {
+    return this.#total;
   }
 
   /**
@@ -79,12 +91,26 @@ export class PeerStore {
     else swarm = new Map();
     this.#swarms.set(key, swarm);
     const peerKey = addressKey(peer);
-    swarm.delete(peerKey);
+    if (!swarm.delete(peerKey)) this.#total++;
     swarm.set(peerKey, { address: { host: peer.host, port: peer.port }, at: now });
-    if (swarm.size > this.#opts.maxPeersPerInfoHash) swarm.delete(swarm.keys().next().value!);
-    if (this.#swarms.size > this.#opts.maxInfoHashes) {
-      this.#swarms.delete(this.#swarms.keys().next().value!);
+    if (swarm.size > this.#opts.maxPeersPerInfoHash) {
+      swarm.delete(swarm.keys().next().value!);
+      this.#total--;
     }
+    if (this.#swarms.size > this.#opts.maxInfoHashes) {
+      this.#dropSwarm(this.#swarms.keys().next().value!);
+    }
+    while (this.#total > this.#opts.maxPeers) {
+      const [oldestKey, oldest] = this.#swarms.entries().next().value!;
+      oldest.delete(oldest.keys().next().value!);
+      this.#total--;
+      if (oldest.size === 0) this.#swarms.delete(oldestKey);
+    }
+  }
+
+  #dropSwarm(key: string): void {
+    this.#total -= this.#swarms.get(key)?.size ?? 0;
+    this.#swarms.delete(key);
   }
 
   /**
@@ -111,6 +137,7 @@ export class PeerStore {
     for (const [peerKey, stored] of swarm) {
       if (now - stored.at < this.#opts.peerTtlMs) break; // ordered by announce time
       swarm.delete(peerKey);
+      this.#total--;
     }
     if (swarm.size === 0) this.#swarms.delete(key);
   }
@@ -129,6 +156,11 @@ export class PeerStore {
    */
   assertInvariants(): void {
     if (this.#swarms.size > this.#opts.maxInfoHashes) throw new Error("PeerStore: too many hashes");
+    let total = 0;
+    for (const swarm of this.#swarms.values()) total += swarm.size;
+    if (total !== this.#total || total > this.#opts.maxPeers) {
+      throw new Error(`PeerStore: ${total} peers held, ${this.#total} counted`);
+    }
     for (const swarm of this.#swarms.values()) {
       if (swarm.size === 0 || swarm.size > this.#opts.maxPeersPerInfoHash) {
         throw new Error(`PeerStore: a swarm holds ${swarm.size} peers`);

@@ -35,6 +35,29 @@ Deno.test("PeerStore keeps at most 500 peers per info-hash and replies with at m
   store.assertInvariants();
 });
 
+Deno.test("PeerStore keeps at most maxPeers in all, the least recently announced hash losing first (D4)", () => {
+  const store = new PeerStore();
+  // 200,000 distinct announces over 2,000 hashes (each under its 500-peer cap)
+  for (let i = 0; i < 200_000; i++) store.announce(hash(i % 2000), peer(i), i);
+  assertEquals(store.peerCount, 100_000);
+  assertEquals(store.infoHashCount, 2000);
+  store.assertInvariants();
+  const small = new PeerStore({ maxPeers: 3 });
+  small.announce(hash(1), peer(1), 0);
+  small.announce(hash(1), peer(2), 1);
+  small.announce(hash(2), peer(3), 2);
+  small.announce(hash(2), peer(4), 3); // hash 1 is the least recently announced
+  const random = new SeededRandom(4);
+  assertEquals(small.peers(hash(1), 4, random), [peer(2)]);
+  assertEquals(small.peers(hash(2), 4, random).length, 2);
+  small.announce(hash(1), peer(2), 5); // a refresh adds nothing
+  assertEquals(small.peerCount, 3);
+  small.assertInvariants();
+  assertEquals(small.peers(hash(2), 31 * MIN, random), []); // expiry counts down too
+  assertEquals(small.peerCount, 1);
+  small.assertInvariants();
+});
+
 Deno.test("PeerStore forgets announces after 30 minutes; a re-announce refreshes", () => {
   const store = new PeerStore();
   const random = new SeededRandom(3);

@@ -17,7 +17,11 @@ export interface IpRateLimitOptions {
   readonly burstPackets?: number;
   /** How long an IP that went over is ignored. Default 5 min. */
   readonly blockMs?: number;
-  /** IPs tracked at once; the least recently seen is forgotten first. Default 1,000. */
+  /**
+   * IPs tracked at once; those not seen for longest are forgotten first (in two
+   * generations of half each: a packet costs no Map deletion, which under a flood from
+   * many addresses churned more memory than the rest of the node). Default 1,000.
+   */
   readonly maxTrackedIps?: number;
 }
 
@@ -30,7 +34,10 @@ interface IpState {
 /** Per-IP packet limiter with a temporary block list. */
 export class IpRateLimiter {
   #opts: Required<IpRateLimitOptions>;
-  #ips = new Map<string, IpState>();
+  /** IPs seen in the current generation. */
+  #recent = new Map<string, IpState>();
+  /** IPs of the previous generation not seen since (a lookup copies one into `#recent`). */
+  #older = new Map<string, IpState>();
 
   /**
    * Creates a limiter.
@@ -68,12 +75,7 @@ export class IpRateLimiter {
    * @returns false when the packet must be dropped (over the rate, or blocked)
    */
   allow(host: string, now: number): boolean {
-    const key = canonicalHost(host);
-    let s = this.#ips.get(key);
-    if (s) this.#ips.delete(key); // re-insert: most recently seen last
-    else s = { tokens: this.#opts.burstPackets, at: now, blockedUntil: -Infinity };
-    this.#ips.set(key, s);
-    if (this.#ips.size > this.#opts.maxTrackedIps) this.#ips.delete(this.#ips.keys().next().value!);
+    const s = this.#state(canonicalHost(host), now);
     if (now < s.blockedUntil) return false;
     const elapsedMs = Math.max(0, now - s.at);
     s.tokens = Math.min(
@@ -97,12 +99,30 @@ export class IpRateLimiter {
    * @returns true while the block lasts
    */
   isBlocked(host: string, now: number): boolean {
-    const s = this.#ips.get(canonicalHost(host));
+    const key = canonicalHost(host);
+    const s = this.#recent.get(key) ?? this.#older.get(key);
     return s !== undefined && now < s.blockedUntil;
+  }
+
+  /** The state of `key`, now in the current generation (a fresh one when unknown). */
+  #state(key: string, now: number): IpState {
+    const seen = this.#recent.get(key);
+    if (seen) return seen;
+    const s = this.#older.get(key) ??
+      { tokens: this.#opts.burstPackets, at: now, blockedUntil: -Infinity };
+    if (this.#recent.size >= Math.max(1, Math.floor(this.#opts.maxTrackedIps / 2))) {
+      this.#older = this.#recent; // the previous generation is forgotten
+      this.#recent = new Map();
+    }
+    this.#recent.set(key, s);
+    return s;
   }
 }
 
-/** A token bucket of bytes: the global DHT output budget. */
+/**
+ * A token bucket: the global DHT output budget in bytes, and (counting one per datagram)
+ * the node's budget of queries it handles.
+ */
 export class ByteBudget {
   #rate: number;
   #burst: number;
@@ -133,6 +153,16 @@ export class ByteBudget {
     this.#burst = burstBytes;
     this.#tokens = burstBytes;
     this.#at = now;
+  }
+
+  /**
+   * What could be spent now, without spending it.
+   * @param now current clock ms
+   * @returns the balance (Infinity when unlimited)
+   */
+  available(now: number): number {
+    if (this.#rate === Infinity) return Infinity;
+    return Math.min(this.#burst, this.#tokens + Math.max(0, now - this.#at) * this.#rate / 1000);
   }
 
   /**

@@ -31,7 +31,6 @@ function answer(
   piece: number,
 ): MetadataDataResult | undefined {
   const reply = decodeMetadataMessage(server.request(id, piece));
-  server.sent(id);
   if (reply.type === "data") return asm.onData(id, reply.piece, reply.totalSize, reply.data);
   if (reply.type === "reject") asm.onReject(id, reply.piece);
   return undefined;

@@ -1,16 +1,16 @@
-import { assertEquals, assertThrows } from "../../tests/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { SeededRandom } from "../util/prng.ts";
-import {
-  decodeMetadataMessage,
-  DEFAULT_MAX_METADATA_QUEUED,
-  type MetadataMessage,
-  MetadataServer,
-} from "./mod.ts";
+import { decodeMetadataMessage, type MetadataMessage, MetadataServer } from "./mod.ts";
 
 const INFO = new SeededRandom(11).bytes(34256); // the BEP 9 example size: 3 pieces
 
-function ask(server: MetadataServer, peer: string, piece: number): MetadataMessage {
-  return decodeMetadataMessage(server.request(peer, piece));
+function ask(
+  server: MetadataServer,
+  peer: string,
+  piece: number,
+  context = { now: 0, unsentBytes: 0 },
+): MetadataMessage {
+  return decodeMetadataMessage(server.request(peer, piece, context));
 }
 
 Deno.test("MetadataServer reports the size and piece count for the handshake", () => {
@@ -31,7 +31,6 @@ for (const [piece, begin, length] of PIECES) {
       totalSize: 34256,
       data: INFO.subarray(begin, begin + length),
     });
-    assertEquals(server.queuedFor("p"), 1);
   });
 }
 
@@ -47,38 +46,47 @@ for (const [why, piece, rejected] of OUT_OF_RANGE) {
   Deno.test(`MetadataServer.request() rejects ${why}`, () => {
     const server = new MetadataServer(INFO);
     assertEquals(ask(server, "p", piece), { type: "reject", piece: rejected });
-    assertEquals(server.queuedFor("p"), 0);
   });
 }
 
-Deno.test("MetadataServer.request() queues at most 64 per peer and rejects the rest (EX5)", () => {
-  const server = new MetadataServer(INFO);
+Deno.test("MetadataServer.request() serves a burst of twice the pieces, then its rate (EX5)", () => {
+  const server = new MetadataServer(INFO, { repliesPerSecond: 4 });
   const counts = { data: 0, reject: 0 };
   for (let i = 0; i < 100_000; i++) {
     const m = ask(server, "flood", i % 3);
     if (m.type === "data" || m.type === "reject") counts[m.type]++;
   }
-  assertEquals(counts, { data: DEFAULT_MAX_METADATA_QUEUED, reject: 100_000 - 64 });
-  assertEquals(server.queuedFor("flood"), 64);
+  assertEquals(counts, { data: 6, reject: 100_000 - 6 }); // 2 × 3 pieces at once
+  assert(server.overLimit("flood"));
   assertEquals(ask(server, "other", 0).type, "data"); // other peers are unaffected
-  server.sent("flood");
-  assertEquals(ask(server, "flood", 1).type, "data");
-  assertEquals(ask(server, "flood", 1).type, "reject");
+  assertEquals(ask(server, "late", 0, { now: 0, unsentBytes: 0 }).type, "data");
+  for (let i = 0; i < 5; i++) ask(server, "late", 0);
+  assertEquals(ask(server, "late", 1, { now: 100, unsentBytes: 0 }).type, "reject");
+  assertEquals(ask(server, "late", 1, { now: 250, unsentBytes: 0 }).type, "data"); // 4/s
   server.assertInvariants();
   server.removePeer("flood");
-  assertEquals(server.queuedFor("flood"), 0);
+  assert(!server.overLimit("flood"));
 });
 
-Deno.test("MetadataServer.sent() never lets a count go below zero", () => {
-  const server = new MetadataServer(INFO, { maxQueuedPerPeer: 1 });
-  server.sent("p");
-  assertEquals(server.queuedFor("p"), 0);
-  assertEquals(ask(server, "p", 0).type, "data");
-  assertEquals(ask(server, "p", 0).type, "reject");
+Deno.test("MetadataServer.request() rejects a peer that has not read 64 KiB of what we sent", () => {
+  const server = new MetadataServer(INFO);
+  assertEquals(ask(server, "p", 0, { now: 0, unsentBytes: 64 * 1024 }).type, "data");
+  assertEquals(ask(server, "p", 0, { now: 0, unsentBytes: 64 * 1024 + 1 }).type, "reject");
+  assert(!server.overLimit("p"));
+});
+
+Deno.test("MetadataServer.overLimit() is true after more rejects than the limit", () => {
+  const server = new MetadataServer(INFO, { rejectLimit: 2 });
+  const full = { now: 0, unsentBytes: 1e9 };
+  for (let i = 0; i < 2; i++) ask(server, "p", 0, full);
+  assert(!server.overLimit("p"));
+  ask(server, "p", 99); // out of range counts too
+  assert(server.overLimit("p"));
   server.assertInvariants();
 });
 
-Deno.test("new MetadataServer() throws RangeError for empty info or a bad cap", () => {
+Deno.test("new MetadataServer() throws RangeError for empty info or a bad limit", () => {
   assertThrows(() => new MetadataServer(new Uint8Array(0)), RangeError, "empty info");
-  assertThrows(() => new MetadataServer(INFO, { maxQueuedPerPeer: 0 }), RangeError, "maxQueued");
+  assertThrows(() => new MetadataServer(INFO, { repliesPerSecond: 0 }), RangeError, "repliesPer");
+  assertThrows(() => new MetadataServer(INFO, { rejectLimit: -1 }), RangeError, "rejectLimit");
 });

@@ -4,7 +4,8 @@
  *
  * - BEP 9: the `request`/`data`/`reject` codec, {@linkcode MetadataAssembler}
  *   (magnet links: fetch, validate and SHA-1-check the info dictionary) and
- *   {@linkcode MetadataServer} (serve ours, at most 64 queued per peer)
+ *   {@linkcode MetadataServer} (serve ours, rate-limited per peer, never past a
+ *   peer's unsent-byte bound)
  * - BEP 10: these cores produce and consume extended-message payloads; the session
  *   wraps them in `extended` messages with the id the peer assigned in its extension
  *   handshake (`src/wire/`)
@@ -49,7 +50,8 @@ export {
   type MetadataDataResult,
 } from "./metadata_assembler.ts";
 export {
-  DEFAULT_MAX_METADATA_QUEUED,
+  DEFAULT_METADATA_REPLIES_PER_SECOND,
+  type MetadataRequestContext,
   MetadataServer,
   type MetadataServerOptions,
 } from "./metadata_server.ts";

@@ -5,8 +5,22 @@
  * state of a peer is a record its torrent owns (src/session/peer.ts). The `Conn` beneath
  * may be TCP, MSE/PE encryption over TCP or uTP, or an in-memory pipe in the simulator.
  *
+ * Byte-level timeouts and caps live here too, since only the transport sees bytes
+ * (RELIABILITY PW7, PW10; {@linkcode PeerConnection.checkTimeouts}):
+ * - idle: nothing received for `idleTimeoutMs`;
+ * - a slow message: a message whose first bytes arrived must be whole within
+ *   `messageTimeoutMs` plus its length at `minMessageBytesPerSecond` (at most
+ *   `idleTimeoutMs`), so a peer that drips one byte a second inside a message is closed
+ *   even though it is never idle. Only time spent waiting on the socket counts: while our
+ *   own rate limit or disk backpressure holds the read loop, the clock stops;
+ * - the send queue: bytes the socket has not taken (queued, or in a write that has not
+ *   completed) past `maxSendQueueBytes` close a peer that stopped reading while messages
+ *   kept coming. What the engine adds is bounded anyway (the uploader stops at its
+ *   watermark, rejects and metadata replies are capped); this is the backstop.
+ *
  * Invariants: `onClose` is called exactly once, after which nothing is read, written or
- * delivered; messages queued in one tick leave in one `Conn.write`.
+ * delivered; messages queued in one tick leave in one `Conn.write`;
+ * `unsentBytes ≤ maxSendQueueBytes` while open.
  *
  * Layer: driver.
  * @module
@@ -41,6 +55,24 @@ export interface PeerConnectionHandlers {
   beforeRead(): Promise<void> | undefined;
 }
 
+/** The transport's limits (the engine's Settings of the same names satisfy it). */
+export interface PeerTransportLimits {
+  /** Largest message accepted. */
+  readonly maxMessageBytes: number;
+  /** Read buffer size. */
+  readonly readBufferBytes: number;
+  /** Flush at once when this many bytes are queued. */
+  readonly writeCoalesceBytes: number;
+  /** Close when nothing was received for this long (ms). */
+  readonly idleTimeoutMs: number;
+  /** A begun message must be whole within this (ms), plus its length at the floor rate. */
+  readonly messageTimeoutMs: number;
+  /** The floor rate of a message's bytes (bytes/s). */
+  readonly minMessageBytesPerSecond: number;
+  /** Close when more than this many bytes wait for the socket. */
+  readonly maxSendQueueBytes: number;
+}
+
 /** Construction options. */
 export interface PeerConnectionOptions {
   /** Clock for timestamps. */
@@ -51,12 +83,8 @@ export interface PeerConnectionOptions {
   readonly outgoing: boolean;
   /** Piece count, when known (enables exact bitfield and HAVE checks in the framer). */
   readonly pieceCount: number | undefined;
-  /** Largest message accepted. */
-  readonly maxMessageBytes: number;
-  /** Read buffer size. */
-  readonly readBufferBytes: number;
-  /** Flush at once when this many bytes are queued. */
-  readonly writeCoalesceBytes: number;
+  /** Message, buffer and timeout limits. */
+  readonly limits: PeerTransportLimits;
 }
 
 /** A live connection to one peer: bytes in, messages out, and the other way round. */
@@ -75,15 +103,24 @@ export class PeerConnection {
   readonly #conn: Conn;
   readonly #clock: Clock;
   readonly #framer: WireFramer;
-  readonly #readBufferBytes: number;
-  readonly #coalesceBytes: number;
+  readonly #o: PeerTransportLimits;
   #handlers: PeerConnectionHandlers | undefined;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  /** Bytes of the write in progress (handed to the `Conn`, not yet taken). */
+  #writingBytes = 0;
   #flushing = false;
   #closed = false;
+  /** Set when the send queue overflowed: later sends are dropped until the close. */
+  #overflowed = false;
   #lastReceivedAt: number;
   #lastSentAt: number;
+  /** Clock ms the pending socket read began; undefined while not waiting on the socket. */
+  #readStartedAt: number | undefined;
+  /** Ms spent waiting on the socket since the held partial message began. */
+  #partialWaitMs = 0;
+  /** Messages delivered so far (a new partial message restarts its clock). */
+  #delivered = 0;
 
   /** Wraps a handshaken connection; call {@linkcode start} to begin reading. */
   constructor(conn: Conn, options: PeerConnectionOptions) {
@@ -94,11 +131,10 @@ export class PeerConnection {
     this.remote = options.remote;
     this.outgoing = options.outgoing;
     this.#framer = new WireFramer({
-      maxMessageLength: options.maxMessageBytes,
+      maxMessageLength: options.limits.maxMessageBytes,
       ...(options.pieceCount !== undefined ? { pieceCount: options.pieceCount } : {}),
     });
-    this.#readBufferBytes = options.readBufferBytes;
-    this.#coalesceBytes = options.writeCoalesceBytes;
+    this.#o = options.limits;
     this.connectedAt = this.#lastReceivedAt = this.#lastSentAt = this.#clock.now();
   }
 
@@ -107,9 +143,20 @@ export class PeerConnection {
     return this.#closed;
   }
 
-  /** Bytes queued and not yet written. */
+  /**
+   * Bytes queued and not yet handed to the socket (the uploader's watermark is on these:
+   * a write in progress is the kernel's, on a link that drains).
+   */
   get sendBufferBytes(): number {
     return this.#pendingBytes;
+  }
+
+  /**
+   * Bytes the socket has not taken yet: queued, or in a write that has not completed
+   * (for a peer that stopped reading, everything we ever queued past its socket buffer).
+   */
+  get unsentBytes(): number {
+    return this.#pendingBytes + this.#writingBytes;
   }
 
   /** Clock ms of the last bytes received. */
@@ -142,9 +189,19 @@ export class PeerConnection {
     this.sendRaw(encodeMessage(message));
   }
 
-  /** Queues encoded bytes (the caller gives them up). */
+  /**
+   * Queues encoded bytes (the caller gives them up). Past `maxSendQueueBytes` the peer is
+   * closed (in a microtask, so no caller sees its peer vanish mid-call) and the bytes
+   * are dropped.
+   */
   sendRaw(bytes: Uint8Array): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#overflowed) return;
+    if (this.unsentBytes + bytes.length > this.#o.maxSendQueueBytes) {
+      this.#overflowed = true;
+      const detail = `send queue over ${this.#o.maxSendQueueBytes} bytes: the peer does not read`;
+      queueMicrotask(() => this.close("timeout", detail));
+      return;
+    }
     this.#pending.push(bytes);
     this.#pendingBytes += bytes.length;
     if (!this.#flushing) {
@@ -153,43 +210,92 @@ export class PeerConnection {
     }
   }
 
+  /**
+   * How long the peer has kept us waiting inside one message: socket-wait ms since its
+   * first bytes arrived (0 when no partial message is held).
+   * @param now clock ms
+   * @returns the age in ms
+   */
+  partialMessageAgeMs(now: number): number {
+    if (this.#framer.bufferedBytes === 0) return 0;
+    const reading = this.#readStartedAt === undefined ? 0 : Math.max(0, now - this.#readStartedAt);
+    return this.#partialWaitMs + reading;
+  }
+
+  /**
+   * Closes a peer that went quiet (`"idle"`) or keeps a message unfinished past its time
+   * (`"timeout"`); the owner calls it once a tick.
+   * @param now clock ms
+   * @returns true when the connection is closed
+   */
+  checkTimeouts(now: number): boolean {
+    if (this.#closed) return true;
+    const o = this.#o;
+    if (now - this.#lastReceivedAt > o.idleTimeoutMs) {
+      this.close("idle");
+      return true;
+    }
+    const age = this.partialMessageAgeMs(now);
+    if (age === 0) return false;
+    const size = this.#framer.heldFrameBytes;
+    const allowed = Math.min(
+      o.idleTimeoutMs,
+      o.messageTimeoutMs + (size * 1000) / o.minMessageBytesPerSecond,
+    );
+    if (age <= allowed) return false;
+    const have = this.#framer.bufferedBytes;
+    this.close("timeout", `message stalled: ${have} of ${size || "?"} bytes in ${age} ms`);
+    return true;
+  }
+
   /** Closes the connection once; the owner hears about it through `onClose`. */
   close(reason: CloseReason, detail = ""): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#pending = [];
     this.#pendingBytes = 0;
+    this.#writingBytes = 0;
     this.#conn.close();
     this.#handlers?.onClose(reason, detail);
   }
 
   async #readLoop(): Promise<void> {
-    const buf = new Uint8Array(this.#readBufferBytes);
+    const buf = new Uint8Array(this.#o.readBufferBytes);
     while (!this.#closed) {
       const gate = this.#handlers!.beforeRead();
       if (gate) await gate;
       if (this.#closed) return;
       let n: number | null;
+      const startedAt = this.#readStartedAt = this.#clock.now();
       try {
         n = await this.#conn.read(buf);
       } catch (e) {
         this.close("io-error", e instanceof Error ? e.message : String(e));
         return;
+      } finally {
+        this.#readStartedAt = undefined;
       }
       if (n === null) {
         this.close("eof");
         return;
       }
-      this.#lastReceivedAt = this.#clock.now();
+      const now = this.#lastReceivedAt = this.#clock.now();
+      if (this.#framer.bufferedBytes > 0) this.#partialWaitMs += now - startedAt;
       this.#feed(buf.subarray(0, n));
     }
   }
 
   #feed(bytes: Uint8Array): void {
+    const delivered = this.#delivered;
     try {
       this.#framer.feed(bytes, (m) => {
+        this.#delivered++;
         if (!this.#closed) this.#handlers!.onMessage(m);
       });
+      // A message completed (or none is held): the held one, if any, is new.
+      if (this.#delivered !== delivered || this.#framer.bufferedBytes === 0) {
+        this.#partialWaitMs = 0;
+      }
     } catch (e) {
       // The one place peer misbehaviour (or a bug its bytes trigger) ends a connection:
       // never the process, and the owner always hears `onClose`.
@@ -203,11 +309,13 @@ export class PeerConnection {
       while (this.#pending.length > 0 && !this.#closed) {
         const parts = this.#pending;
         this.#pending = [];
+        this.#writingBytes = this.#pendingBytes;
         this.#pendingBytes = 0;
         const data = parts.length === 1 ? parts[0]! : concatBytes(parts);
         await this.#conn.write(data);
+        this.#writingBytes = 0;
         this.#lastSentAt = this.#clock.now();
-        if (this.#pendingBytes < this.#coalesceBytes) await Promise.resolve();
+        if (this.#pendingBytes < this.#o.writeCoalesceBytes) await Promise.resolve();
       }
     } catch (e) {
       this.close("io-error", e instanceof Error ? e.message : String(e));

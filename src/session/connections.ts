@@ -1,6 +1,8 @@
 /**
  * The session's connections before a torrent takes them: the listen socket's accept loop
- * with its caps (pending handshakes, total connections: RELIABILITY PW11), outgoing dials
+ * with its admission policy (total connections, and the pending-handshake slots of
+ * src/net/admission.ts: at most a few per address, and a new address displaces the oldest
+ * handshake of the heaviest rather than being refused: RELIABILITY PW11), outgoing dials
  * with the connect timeout, message stream encryption (MSE/PE, src/net/mse) and the BEP 3
  * handshake both ways. A connection that passes is handed to the torrent its info-hash
  * names, as a `Conn` that may decrypt beneath the peer connection.
@@ -27,6 +29,7 @@ import { dialTransport, type Transport } from "./transport_dial.ts";
 import { handshakeBytes, readHandshake, writeHandshake } from "../net/handshake_io.ts";
 import type { HandshakeResult } from "../net/handshake_io.ts";
 import { acceptMse, initiateMse, MseRetryError, PrefixedConn } from "../net/mse/mod.ts";
+import { HandshakeAdmission } from "../net/admission.ts";
 import { bytesEqual, toHex } from "../util/bytes.ts";
 import { formatAddress } from "../util/address.ts";
 import type { Settings } from "./settings.ts";
@@ -82,17 +85,22 @@ export class ConnectionManager {
   /** What worked when we dialled each address (MSE or plain, TCP or uTP), newest last. */
   readonly #worked = new Map<string, { mode: DialMode; transport: Transport }>();
   #utp: UtpTransport | undefined;
-  #pendingHandshakes = 0;
+  /** Incoming connections in their handshake (PW11). */
+  readonly #admission: HandshakeAdmission<Conn>;
   #closed = false;
 
   /** A manager with nothing listening yet. */
   constructor(options: ConnectionManagerOptions) {
     this.#o = options;
+    this.#admission = new HandshakeAdmission({
+      maxPending: options.settings.maxPendingHandshakes,
+      maxPerAddress: options.settings.maxPendingHandshakesPerIp,
+    });
   }
 
   /** Connections in the handshake (for the session-wide cap). */
   get pendingHandshakes(): number {
-    return this.#pendingHandshakes;
+    return this.#admission.size;
   }
 
   /** Accepts uTP connections from `utp` until it closes, and dials uTP from now on. */
@@ -103,19 +111,17 @@ export class ConnectionManager {
 
   /** Accepts from `listener` (TCP, or uTP) until it closes. */
   async acceptFrom(listener: AsyncIterable<Conn>, transport: Transport = "tcp"): Promise<void> {
-    const s = this.#o.settings;
     for await (const conn of listener) {
       if (this.#closed) {
         conn.close();
         break;
       }
-      // PW11: cap pending handshakes and total connections.
-      const total = this.#pendingHandshakes + this.#o.attachedCount();
-      if (this.#pendingHandshakes >= s.maxPendingHandshakes || total >= s.maxConnections) {
-        conn.close();
-        continue;
-      }
-      void this.#accept(conn, transport);
+      // PW11: pending handshakes and attached connections share maxConnections; a new
+      // address takes the slot of an older pending handshake rather than being refused.
+      const room = this.#o.settings.maxConnections - this.#o.attachedCount();
+      const dropped = this.#admission.admit(conn.remoteAddr.host, conn, room);
+      for (const old of dropped) old.close(); // its #accept() fails and ends
+      if (!dropped.includes(conn)) void this.#accept(conn, transport);
     }
   }
 
@@ -260,7 +266,6 @@ export class ConnectionManager {
 
   async #accept(conn: Conn, transport: Transport): Promise<void> {
     const { clock, random, settings } = this.#o;
-    this.#pendingHandshakes++;
     this.#conns.add(conn);
     try {
       const require = settings.encryption === "require";
@@ -292,7 +297,7 @@ export class ConnectionManager {
     } catch {
       conn.close(); // a bad handshake only costs the peer its own connection
     } finally {
-      this.#pendingHandshakes--;
+      this.#admission.done(conn);
       this.#conns.delete(conn);
     }
   }

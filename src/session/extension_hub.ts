@@ -1,6 +1,8 @@
 /**
  * BEP 10 extensions on a torrent's connections: our extension handshake, ut_pex
- * (BEP 11) sending and receiving with its limits, and ut_metadata (BEP 9) serving.
+ * (BEP 11) sending and receiving with its limits, and ut_metadata (BEP 9) serving, with
+ * its per-peer limits (the MetadataServer core decides; a peer past its reject limit is
+ * closed, RELIABILITY EX5).
  * Metadata *fetching* belongs to the magnet phase (metadata_fetcher.ts), which hands
  * ut_metadata replies to its assembler through `onMetadata`.
  *
@@ -48,6 +50,8 @@ export interface ExtensionHost {
 export class ExtensionHub {
   readonly #host: ExtensionHost;
   #server: MetadataServer | undefined;
+  /** Metadata requests refused per peer while we have no info dictionary ourselves. */
+  readonly #refusedBlind = new Map<string, number>();
 
   /** Binds to a host. */
   constructor(host: ExtensionHost) {
@@ -129,6 +133,7 @@ export class ExtensionHub {
   /** Forgets a closed peer (its PEX state goes with its record). */
   forget(peer: Peer): void {
     this.#server?.removePeer(peer.id);
+    this.#refusedBlind.delete(peer.id);
   }
 
   #onPex(peer: Peer, payload: Uint8Array): void {
@@ -142,14 +147,24 @@ export class ExtensionHub {
   #serveMetadata(peer: Peer, piece: number): void {
     const id = peer.extensionIds.get("ut_metadata");
     if (!id) return;
+    const { settings, clock } = this.#host.ctx;
     const info = this.#host.infoBytes();
+    let payload: Uint8Array, over: boolean;
     if (!info) {
-      peer.send({ type: "extended", extendedId: id, payload: encodeMetadataReject(piece) });
-      return;
+      const refused = (this.#refusedBlind.get(peer.id) ?? 0) + 1;
+      this.#refusedBlind.set(peer.id, refused);
+      payload = encodeMetadataReject(piece);
+      over = refused > settings.invalidRequestLimit;
+    } else {
+      this.#server ??= new MetadataServer(info, {
+        repliesPerSecond: settings.maxMetadataRepliesPerSecond,
+        rejectLimit: settings.invalidRequestLimit,
+      });
+      const context = { now: clock.now(), unsentBytes: peer.conn.unsentBytes };
+      payload = this.#server.request(peer.id, piece, context);
+      over = this.#server.overLimit(peer.id);
     }
-    this.#server ??= new MetadataServer(info);
-    const payload = this.#server.request(peer.id, piece);
+    if (over) return peer.conn.close("protocol", "ut_metadata: too many refused requests");
     peer.send({ type: "extended", extendedId: id, payload });
-    this.#server.sent(peer.id);
   }
 }

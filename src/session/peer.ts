@@ -18,7 +18,11 @@
 import { RateMeter } from "../choker/mod.ts";
 import { UploadQueue, type UploadQueueOptions } from "../choker/upload_queue.ts";
 import { RequestQueue, type RequestQueueOptions } from "../picker/request_queue.ts";
-import { PeerConnection, type PeerConnectionHandlers } from "../net/peer_connection.ts";
+import {
+  PeerConnection,
+  type PeerConnectionHandlers,
+  type PeerTransportLimits,
+} from "../net/peer_connection.ts";
 import type { HandshakeResult, RemoteHandshake } from "../net/handshake_io.ts";
 import type { Clock, Conn } from "../runtime/types.ts";
 import type { PexReceiver, PexSender } from "../extensions/mod.ts";
@@ -157,11 +161,7 @@ export class Peer {
       readonly outgoing: boolean;
       readonly clock: Clock;
       readonly pieceCount: number | undefined;
-      readonly settings: PeerOptions["settings"] & {
-        readonly maxMessageBytes: number;
-        readonly readBufferBytes: number;
-        readonly writeCoalesceBytes: number;
-      };
+      readonly settings: PeerOptions["settings"] & PeerTransportLimits;
     },
   ): Peer {
     const s = options.settings;
@@ -170,9 +170,7 @@ export class Peer {
       remote: hs.remote,
       outgoing: options.outgoing,
       pieceCount: options.pieceCount,
-      maxMessageBytes: s.maxMessageBytes,
-      readBufferBytes: s.readBufferBytes,
-      writeCoalesceBytes: s.writeCoalesceBytes,
+      limits: s,
     });
     return new Peer(connection, {
       settings: s,

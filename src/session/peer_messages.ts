@@ -190,16 +190,14 @@ export class PeerMessageHandler {
   }
 
   /**
-   * Per-peer timers, once a tick: idle close, keep-alive, refusals lapsing, and the snub
-   * rule (its requests are cancelled and go elsewhere).
+   * Per-peer timers, once a tick: the transport's timeouts (idle, a stalled message),
+   * keep-alive, refusals lapsing, and the snub rule (its requests are cancelled and go
+   * elsewhere).
    * @returns true when the peer was just snubbed (the caller refills the others)
    */
   tick(peer: Peer, now: number): boolean {
     const s = this.#host.ctx.settings;
-    if (now - peer.conn.lastReceivedAt > s.idleTimeoutMs) {
-      peer.conn.close("idle");
-      return false;
-    }
+    if (peer.conn.checkTimeouts(now)) return false;
     if (now - peer.conn.lastSentAt > s.keepAliveIntervalMs) peer.send({ type: "keep-alive" });
     if (!this.#work) return false;
     const t = peer.requests.tick(now, this.#work.picker.requestCount(peer.id));

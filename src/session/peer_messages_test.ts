@@ -32,6 +32,7 @@ function fakeConn(id: string, fast = true, outgoing = true) {
     lastReceivedAt: 0,
     lastSentAt: 0,
     sendBufferBytes: 0,
+    unsentBytes: 0,
     get isClosed() {
       return closed !== undefined;
     },
@@ -39,6 +40,9 @@ function fakeConn(id: string, fast = true, outgoing = true) {
     sendRaw: () => {},
     setPieceCount: () => {},
     close: (reason: string, detail = "") => closed ??= `${reason}${detail ? `: ${detail}` : ""}`,
+    // the transport's own timeouts: only the idle rule matters here
+    checkTimeouts: (now: number) =>
+      now > testSettings().idleTimeoutMs && conn.close("idle") !== undefined,
   };
   return { conn: conn as unknown as PeerConnection, sent, closed: () => closed };
 }
@@ -325,7 +329,7 @@ Deno.test("PeerMessageHandler reads the extension handshake: reqq, listen port, 
   ]);
 });
 
-Deno.test("PeerMessageHandler.tick() snubs a silent peer, cancelling its requests, and closes idle ones", () => {
+Deno.test("PeerMessageHandler.tick() snubs a silent peer, cancelling its requests, and lets the transport close idle ones", () => {
   const h = harness(4);
   const { peer, sent } = h.peer("10.0.0.1:6881");
   h.handler.onMessage(peer, { type: "have-all" });

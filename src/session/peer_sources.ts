@@ -78,6 +78,8 @@ export class PeerSources {
       random,
       bootstrapNodes,
       allowLocalAddresses: settings.allowLocalPeers,
+      maxQueriesPerSecond: settings.dhtMaxQueriesPerSecond,
+      store: { maxPeers: settings.dhtMaxStoredPeers },
       logger,
       // A peer announcing itself to our node for a torrent we fetch: a candidate at once
       // (it is its own source).

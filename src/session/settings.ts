@@ -22,10 +22,21 @@ export interface Settings {
   /** Connections across the session. Default 200 (libtorrent). */
   readonly maxConnections: number;
   /**
-   * Incoming connections still in the BEP 3 handshake, at most; more are closed at once
-   * (RELIABILITY PW11). Default 64.
+   * Incoming connections still in their handshake (MSE or BEP 3), at most (RELIABILITY
+   * PW11). When full, a new connection from another address is still admitted: the oldest
+   * pending handshake of the address holding the most is dropped for it, so a burst of
+   * connections that never finish their handshake cannot keep an honest peer out.
+   * Default 64.
    */
   readonly maxPendingHandshakes: number;
+  /**
+   * Pending handshakes from one IP address, at most; a new one from that address is
+   * closed at once (a flooder reconnecting at once costs an accept and a close, not a
+   * handshake). Default 4: one address never holds more than a sixteenth of
+   * `maxPendingHandshakes`, while a peer that dials twice (libtorrent's MSE then plain
+   * retry) or shares a NAT with a few others still gets in.
+   */
+  readonly maxPendingHandshakesPerIp: number;
   /** Outgoing dials in progress at once. Default 32 (RELIABILITY: 64 half-open; anacrolix 25/torrent). */
   readonly maxHalfOpen: number;
   /** Peer addresses remembered per torrent. Default 3,000 (libtorrent max_peerlist_size). */
@@ -68,6 +79,22 @@ export interface Settings {
   readonly handshakeTimeoutMs: number;
   /** Close a connection that sent nothing for this long. Default 120,000 ms (libtorrent peer_timeout). */
   readonly idleTimeoutMs: number;
+  /**
+   * A message whose first bytes arrived must be whole within this, plus its length at
+   * `minMessageBytesPerSecond`, and never later than `idleTimeoutMs` (RELIABILITY PW10);
+   * else the peer is closed (`"timeout"`). Only time spent waiting on the socket counts,
+   * never our own rate limits. Default 10,000 ms: a 17-byte REQUEST then has 10 s, a
+   * 16 KiB block 42 s (libtorrent's request timeout is 60 s). An honest small message
+   * comes in one segment, or two a retransmission apart (about a second); with 20 s a
+   * peer dripping a REQUEST a byte a second finished each in 17 s and was never closed.
+   * Without it such a peer is never idle and holds its slot (and a frame buffer) forever.
+   */
+  readonly messageTimeoutMs: number;
+  /**
+   * The floor rate of a message's bytes, see `messageTimeoutMs`. Default 512 bytes/s: a
+   * peer slower than that is of no use as a source and costs a connection slot.
+   */
+  readonly minMessageBytesPerSecond: number;
   /** Send a keep-alive after this long without sending. Default 60,000 ms (half the idle timeout). */
   readonly keepAliveIntervalMs: number;
   /** A peer with requests out and no block for this long is snubbed. Default 60,000 ms (issue text; libtorrent 20 s). */
@@ -87,11 +114,17 @@ export interface Settings {
   readonly minRequestQueue: number;
   /** Outstanding requests to one peer, upper bound. Default 500 (libtorrent max_out_request_queue). */
   readonly maxRequestQueue: number;
-  /** Requests we queue from one peer before dropping more. Default 500 (RELIABILITY PW7). */
+  /**
+   * Requests we queue from one peer, at most; it is told so as BEP 10 `reqq`, and more
+   * are refused (REJECT) and count against `invalidRequestLimit`. Default 500 (RELIABILITY
+   * PW7).
+   */
   readonly maxIncomingRequests: number;
   /**
-   * Invalid requests (or requests while we choke it) a peer may send before it is closed.
-   * Default 300 (RELIABILITY PW6).
+   * Invalid requests, requests while we choke it, or requests past the full queue a peer
+   * may send before it is closed; also the refused ut_metadata requests it may send.
+   * Default 300 (RELIABILITY PW6): 100,000 valid requests from a peer that never read
+   * queued 100,000 REJECTs for it before.
    */
   readonly invalidRequestLimit: number;
   /** Blocks we never requested a peer may send before it is closed. Default 64 (PW8). */
@@ -178,8 +211,29 @@ export interface Settings {
   readonly writeRetryLimit: number;
   /** Peers whose hash-failure strikes are remembered per torrent (advisory; reset when full). Default 10,000. */
   readonly maxStrikeRecords: number;
-  /** Bytes a peer's unsent data may reach before we stop serving its requests. Default 4 MiB (PW7). */
+  /**
+   * Bytes a peer's unsent data may reach before we stop serving its requests (the most
+   * its watermark, half a second of its rate, may grow to). Default 4 MiB (PW7).
+   */
   readonly maxSendBufferBytes: number;
+  /**
+   * Bytes queued for one peer that its socket has not taken (a write in progress
+   * included), at most: a peer past it stopped reading while messages kept coming, and is
+   * closed (`"timeout"`). Piece data stops at `maxSendBufferBytes` of queued bytes, which
+   * may wait behind a write of as many, and every other reply is capped, so only a peer
+   * that does not read reaches it. Default 16 MiB; at least twice `maxSendBufferBytes`
+   * plus 1 MiB, so a fast peer that pauses is never taken for one.
+   */
+  readonly maxSendQueueBytes: number;
+  /**
+   * ut_metadata (BEP 9) data replies per second to one peer, beyond a burst of twice the
+   * info dictionary's pieces (so any peer may fetch it whole, twice, at once). Requests
+   * over the rate, or while the peer's unsent data is over 64 KiB, get a ut_metadata
+   * reject; more than `invalidRequestLimit` rejected requests close the peer (RELIABILITY
+   * EX5). Default 4 (64 KiB/s): 100,000 requests for a 4 KB dictionary used to queue
+   * 403 MB of replies for a peer that never read them.
+   */
+  readonly maxMetadataRepliesPerSecond: number;
   /** Coalesce outgoing messages into writes of at least this size when busy. Default 256 KiB (DENO-PERFORMANCE §7). */
   readonly writeCoalesceBytes: number;
   /** Socket read buffer size. Default 256 KiB. */
@@ -237,6 +291,22 @@ export interface Settings {
    * minutes). Default 10,000 ms.
    */
   readonly dhtStarvedRetryMs: number;
+  /**
+   * DHT queries handled per second, across all senders, beyond a burst of twice that;
+   * the rest are dropped before decoding (replies to our own queries always pass).
+   * The per-IP limit (5/s, libtorrent's dos_blocker) cannot stop a flood from many
+   * addresses, and our replies are capped at 8 kB/s anyway (a few dozen per second), so
+   * more queries only cost CPU and garbage: a flood of 10,000/s from 2,000 addresses grew
+   * the node by 140 MiB before this cap. Default 500.
+   */
+  readonly dhtMaxQueriesPerSecond: number;
+  /**
+   * Peers other nodes announced to us (BEP 5 `announce_peer`) kept in total, across at
+   * most 2,000 info-hashes × 500 peers (libtorrent's limits); the least recently
+   * announced info-hash loses its oldest peer first. Default 100,000 (about 15 MiB at
+   * ~150 bytes each; the full 2,000 × 500 would take ~140 MiB).
+   */
+  readonly dhtMaxStoredPeers: number;
   /** Enable peer exchange. Default true. */
   readonly enablePex: boolean;
   /**
@@ -314,11 +384,14 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   maxConnectionsPerTorrent: 80,
   maxConnections: 200,
   maxPendingHandshakes: 64,
+  maxPendingHandshakesPerIp: 4,
   maxHalfOpen: 32,
   maxPeerListSize: 3000,
   connectTimeoutMs: 15_000,
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 120_000,
+  messageTimeoutMs: 10_000,
+  minMessageBytesPerSecond: 512,
   keepAliveIntervalMs: 60_000,
   snubTimeoutMs: 60_000,
   requestQueueTimeMs: 300,
@@ -348,6 +421,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   writeConfirmMs: 1_000,
   maxStrikeRecords: 10_000,
   maxSendBufferBytes: 4 * 1024 * 1024,
+  maxSendQueueBytes: 16 * 1024 * 1024,
+  maxMetadataRepliesPerSecond: 4,
   writeCoalesceBytes: 256 * 1024,
   readBufferBytes: 256 * 1024,
   tickIntervalMs: 1_000,
@@ -379,6 +454,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   webSeedMaxRedirects: 5,
   webSeedWhenPeersBelow: 5,
   webSeedWhenRateBelowBps: 1024 * 1024,
+  dhtMaxQueriesPerSecond: 500,
+  dhtMaxStoredPeers: 100_000,
 });
 
 /** Settings for tests and the local demo: loopback peers allowed, no DHT, short timeouts. */
@@ -401,6 +478,7 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "maxConnectionsPerTorrent",
   "maxConnections",
   "maxPendingHandshakes",
+  "maxPendingHandshakesPerIp",
   "maxHalfOpen",
   "maxPeerListSize",
   "connectTimeoutMs",
@@ -408,6 +486,8 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "utpGraceMs",
   "handshakeTimeoutMs",
   "idleTimeoutMs",
+  "messageTimeoutMs",
+  "minMessageBytesPerSecond",
   "keepAliveIntervalMs",
   "snubTimeoutMs",
   "requestQueueTimeMs",
@@ -434,6 +514,8 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "writeConfirmMs",
   "maxStrikeRecords",
   "maxSendBufferBytes",
+  "maxSendQueueBytes",
+  "maxMetadataRepliesPerSecond",
   "writeCoalesceBytes",
   "readBufferBytes",
   "tickIntervalMs",
@@ -453,6 +535,8 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "webSeedRetryBaseMs",
   "webSeedMaxFailures",
   "webSeedWhenRateBelowBps",
+  "dhtMaxQueriesPerSecond",
+  "dhtMaxStoredPeers",
 ];
 
 /**
@@ -493,6 +577,11 @@ export function validateSettings(partial: Partial<Settings>): Settings {
   }
   if (s.minRequestQueue > s.maxRequestQueue) {
     throw new RangeError("Invalid settings: minRequestQueue is above maxRequestQueue");
+  }
+  if (s.maxSendQueueBytes < 2 * s.maxSendBufferBytes + 1024 * 1024) {
+    throw new RangeError(
+      "Invalid settings: maxSendQueueBytes must be at least twice maxSendBufferBytes + 1 MiB",
+    );
   }
   if (s.maxMessageBytes < 16 * 1024 + 13) {
     throw new RangeError("Invalid setting maxMessageBytes: must hold a 16 KiB block");

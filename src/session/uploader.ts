@@ -71,7 +71,7 @@ export class Uploader {
       canServe: (i) => source.hasPiece(i) && source.reveals(peer, i),
       pieceSize: (i) => source.pieceSize(i),
       choking: peer.amChoking,
-      refuses: (i) => this.#seedPolicy.refuses(seedPeer(peer), i),
+      refuses: (i, begin) => this.#seedPolicy.refuses(seedPeer(peer), i, begin),
     }, this.#ctx.clock.now());
     if (verdict === "queued") return this.#wake(peer);
     if (peer.fast) peer.send({ type: "reject", ...r });

@@ -10,7 +10,9 @@
  * Limits (RELIABILITY PW2-PW5, EX1; rules in `_frame.ts`): the length prefix is checked
  * against the cap as soon as its 4 bytes are seen, and the per-type length as soon as
  * the id byte is seen, both before anything past the 5-byte header is buffered. So
- * the framer never holds more than `maxMessageLength + 4` bytes.
+ * the framer never holds more than `maxMessageLength + 4` bytes. Its buffer grows with
+ * the bytes that arrived (doubling, from room for a piece frame), never to a size the
+ * peer merely declared: a peer that drips a 1 MiB message costs what it sent (PW10).
  *
  * Invariants (checked by {@linkcode WireFramer.assertInvariants}): with `h` bytes of a
  * partial frame held, `h < 4` means its length is unknown; `h ≥ 4` means its length
@@ -99,6 +101,20 @@ export class WireFramer {
     return this.#held;
   }
 
+  /** Bytes the framer's buffer takes (what a slow peer costs us; for tests and benches). */
+  get capacityBytes(): number {
+    return this.#buffer.length;
+  }
+
+  /**
+   * Total size (length prefix included) of the partial frame held, once its prefix is
+   * known; 0 when nothing is held or the prefix is incomplete. A driver uses it to give a
+   * slow peer time in proportion to the message (RELIABILITY PW10).
+   */
+  get heldFrameBytes(): number {
+    return this.#held >= 4 ? this.#frameSize : 0;
+  }
+
   /**
    * Parses every whole message `chunk` completes and calls `onMessage` for each, in
    * order. Byte fields of a message are views valid only during its callback. After
@@ -171,8 +187,7 @@ export class WireFramer {
     const tail = chunk.length - pos;
     this.#frameSize = tail >= 4 ? 4 + readU32(chunk, pos) : 0;
     this.#frameStart = this.#streamOffset + pos;
-    // Room for the whole frame only once its id passed the header check.
-    this.#reserve(tail >= 5 ? this.#frameSize : tail);
+    this.#reserve(tail);
     this.#buffer.set(chunk.subarray(pos), 0);
     this.#held = tail;
   }
@@ -197,7 +212,7 @@ export class WireFramer {
       const headerError = frameHeaderError(chunk[pos]!, this.#frameSize - 4, this.#limits);
       this.#check(headerError, this.#frameStart);
     }
-    this.#reserve(this.#frameSize);
+    this.#reserve(this.#held + Math.min(this.#frameSize - this.#held, chunk.length - pos));
     pos = this.#append(chunk, pos, this.#frameSize - this.#held);
     if (this.#held < this.#frameSize) return pos;
     const buffer = this.#buffer, size = this.#frameSize;
@@ -215,10 +230,17 @@ export class WireFramer {
     return pos + take;
   }
 
-  /** Ensures room for `size` bytes (already checked against the cap), keeping held bytes. */
+  /**
+   * Ensures room for `size` bytes that arrived (within the checked frame), keeping held
+   * bytes: doubling, so a large frame costs O(its bytes) copies, and never past the frame.
+   */
   #reserve(size: number): void {
     if (size <= this.#buffer.length) return;
-    const next = new Uint8Array(Math.max(size, STANDARD_CAPACITY));
+    const grown = Math.min(
+      Math.max(size, 2 * this.#buffer.length),
+      Math.max(size, this.#frameSize),
+    );
+    const next = new Uint8Array(Math.max(grown, STANDARD_CAPACITY));
     next.set(this.#buffer.subarray(0, this.#held));
     this.#buffer = next;
   }

@@ -131,6 +131,24 @@ Deno.test("WireFramer.feed() drops a large buffer after a large straddling frame
   framer.assertInvariants(); // includes "no large buffer retained"
 });
 
+Deno.test("WireFramer.feed() buffers what a slow peer sent, never the size it declared (PW10)", () => {
+  const payload = new Uint8Array(1024 * 1024).fill(2);
+  const frame = encodeMessage({ type: "extended", extendedId: 1, payload });
+  const framer = new WireFramer();
+  const seen: WireMessage[] = [];
+  framer.feed(frame.subarray(0, 100), (m) => seen.push(copy(m)));
+  assertEquals(framer.heldFrameBytes, frame.length);
+  assertEquals(framer.capacityBytes, 4 + 9 + 16 * 1024); // room for a piece frame, not 1 MiB
+  let fed = 100;
+  for (; fed + 4096 < frame.length; fed += 4096) {
+    framer.feed(frame.subarray(fed, fed + 4096), (m) => seen.push(copy(m)));
+    assert(framer.capacityBytes <= Math.max(2 * (fed + 4096), 16 * 1024 + 17), `${fed}`);
+    framer.assertInvariants();
+  }
+  framer.feed(frame.subarray(fed), (m) => seen.push(copy(m)));
+  assertEquals(seen, [{ type: "extended", extendedId: 1, payload }]);
+});
+
 Deno.test("WireFramer.feed() accepts a bitfield of up to 2^21 bits before metadata", () => {
   const bitfield = new Uint8Array(MAX_PIECE_COUNT / 8).fill(0xff);
   const seen = feedAll(new WireFramer(), [encodeMessage({ type: "bitfield", bitfield })]);

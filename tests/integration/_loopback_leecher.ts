@@ -1,6 +1,6 @@
-/** A real Session over loopback TCP, downloading one torrent into memory, for wire-level tests. */
+/** A real Session over loopback TCP, downloading (or seeding) one torrent in memory, for wire-level tests. */
 import { Session } from "../../src/session/session.ts";
-import { testSettings } from "../../src/session/settings.ts";
+import { type Settings, testSettings } from "../../src/session/settings.ts";
 import { DENO_NETWORK } from "../../src/deno/tcp.ts";
 import { SECURE_RANDOM, SYSTEM_CLOCK } from "../../src/deno/clock.ts";
 import { MemoryDiskIo } from "../../src/storage/mod.ts";
@@ -14,14 +14,36 @@ export interface LoopbackLeecher {
   readonly torrent: Torrent;
 }
 
-/** Runs `fn` against a fresh leecher of `meta`, then closes it. */
-export async function withLoopbackLeecher(
+/** Runs `fn` against a fresh leecher of `meta` (with `overrides` to its settings), then closes it. */
+export function withLoopbackLeecher(
   meta: Metainfo,
   fn: (leecher: LoopbackLeecher) => Promise<void>,
+  overrides: Partial<Settings> = {},
 ): Promise<void> {
-  const disk = new MemoryDiskIo();
+  return withLoopbackSession(meta, { overrides }, fn);
+}
+
+/** Options of {@linkcode withLoopbackSession}. */
+export interface LoopbackSessionOptions {
+  /** The disk (default: an empty MemoryDiskIo). */
+  readonly disk?: MemoryDiskIo;
+  /** The torrent's save path on it (default `/dl`). */
+  readonly dir?: string;
+  /** Seed it (the disk holds its data). */
+  readonly seed?: boolean;
+  /** Settings over the test preset. */
+  readonly overrides?: Partial<Settings>;
+}
+
+/** Runs `fn` against a fresh session with `meta` added, listening on 127.0.0.1, then closes it. */
+export async function withLoopbackSession(
+  meta: Metainfo,
+  o: LoopbackSessionOptions,
+  fn: (session: LoopbackLeecher) => Promise<void>,
+): Promise<void> {
+  const disk = o.disk ?? new MemoryDiskIo();
   const session = new Session({
-    settings: testSettings({ listenHost: "127.0.0.1", listenPort: 0 }),
+    settings: testSettings({ listenHost: "127.0.0.1", listenPort: 0, ...o.overrides }),
     network: DENO_NETWORK,
     clock: SYSTEM_CLOCK,
     random: SECURE_RANDOM,
@@ -29,7 +51,7 @@ export async function withLoopbackLeecher(
   });
   try {
     const addr = await session.listen();
-    const torrent = await session.add(meta, { dir: "/dl" });
+    const torrent = await session.add(meta, { dir: o.dir ?? "/dl", seed: o.seed ?? false });
     await fn({ port: addr.port, disk, torrent });
   } finally {
     await session.close();
