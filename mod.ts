@@ -60,7 +60,9 @@ export {
 export type { SkippedEntry, WalkedFile, WalkResult } from "./src/deno/walk.ts";
 export {
   DEFAULT_SETTINGS,
+  type DhtSettings,
   type EncryptionMode,
+  type HttpSourceSettings,
   type Settings,
   testSettings,
   validateSettings,

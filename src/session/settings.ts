@@ -8,11 +8,21 @@
  * @module
  */
 
+import { DEFAULT_DHT_SETTINGS, DHT_INTEGER_FIELDS, type DhtSettings } from "./settings_dht.ts";
+import {
+  DEFAULT_HTTP_SOURCE_SETTINGS,
+  HTTP_SOURCE_INTEGER_FIELDS,
+  type HttpSourceSettings,
+} from "./settings_http.ts";
+
+export type { DhtSettings } from "./settings_dht.ts";
+export type { HttpSourceSettings } from "./settings_http.ts";
+
 /** How connections are encrypted (MSE/PE), see {@linkcode Settings.encryption}. */
 export type EncryptionMode = "prefer" | "require" | "plaintext";
 
 /** Engine settings. */
-export interface Settings {
+export interface Settings extends DhtSettings, HttpSourceSettings {
   /** TCP listen port; 0 picks a free one. If taken, the next 10 ports are tried. Default 6881. */
   readonly listenPort: number;
   /** Listen address. Default `"0.0.0.0"`. */
@@ -275,105 +285,14 @@ export interface Settings {
    * loopback swarm forms by itself. `--allow-local-peers` sets it.
    */
   readonly allowLocalPeers: boolean;
-  /** Enable the Mainline DHT. Default true. */
-  readonly enableDht: boolean;
-  /**
-   * DHT bootstrap nodes, `host:port`. Default: the public routers of PARAMETERS.md §2.4
-   * (router.bittorrent.com:6881, dht.transmissionbt.com:6881, router.utorrent.com:6881,
-   * dht.libtorrent.org:25401). Where none answers, the DHT says so once and retries.
-   */
-  readonly dhtBootstrapNodes: readonly string[];
-  /** How often each torrent looks itself up and announces on the DHT. Default 15 min (BEP 5 practice). */
-  readonly dhtAnnounceIntervalMs: number;
-  /**
-   * While a torrent has no peer, the DHT is asked again after this long, doubling up to
-   * `dhtAnnounceIntervalMs` (a swarm that is just forming is found in seconds, not in 15
-   * minutes). Default 10,000 ms.
-   */
-  readonly dhtStarvedRetryMs: number;
-  /**
-   * DHT queries handled per second, across all senders, beyond a burst of twice that;
-   * the rest are dropped before decoding (replies to our own queries always pass).
-   * The per-IP limit (5/s, libtorrent's dos_blocker) cannot stop a flood from many
-   * addresses, and our replies are capped at 8 kB/s anyway (a few dozen per second), so
-   * more queries only cost CPU and garbage: a flood of 10,000/s from 2,000 addresses grew
-   * the node by 140 MiB before this cap. Default 500.
-   */
-  readonly dhtMaxQueriesPerSecond: number;
-  /**
-   * Peers other nodes announced to us (BEP 5 `announce_peer`) kept in total, across at
-   * most 2,000 info-hashes × 500 peers (libtorrent's limits); the least recently
-   * announced info-hash loses its oldest peer first. Default 100,000 (about 15 MiB at
-   * ~150 bytes each; the full 2,000 × 500 would take ~140 MiB).
-   */
-  readonly dhtMaxStoredPeers: number;
   /** Enable peer exchange. Default true. */
   readonly enablePex: boolean;
-  /**
-   * Streaming readers open at once per torrent (`Torrent.createReadStream`, the HTTP
-   * stream routes); more are refused. Default 16: a media player opens one to three
-   * connections (it probes the end of the file, then seeks), a few players at once fit.
-   */
-  readonly maxStreamReaders: number;
-  /**
-   * Bytes past each reader's position whose pieces get deadlines (libtorrent's
-   * `set_piece_deadline`): the piece under the reader is due now, the following ones as a
-   * player at `streamRateBytesPerSecond` would reach them. Default 4 MiB: about 4 to 8 s
-   * of an HD video; every other piece stays rarest first, so the swarm stays healthy.
-   */
-  readonly streamReadAheadBytes: number;
-  /**
-   * The consumption rate that spaces a reader's deadlines: a piece N bytes ahead is due in
-   * N ÷ this seconds. Default 1 MiB/s (an HD video stream is 0.5–1 MiB/s); faster
-   * deadlines than the player needs would only buy duplicate requests.
-   */
-  readonly streamRateBytesPerSecond: number;
-  /**
-   * Largest read of verified data for a reader, through the disk workers. Default 256 KiB
-   * (the workers' fastest read size): a reader holds at most two such chunks.
-   */
-  readonly streamReadChunkBytes: number;
-  /**
-   * Most bytes asked of a web seed (BEP 19) in one HTTP Range request: one contiguous span
-   * of blocks, in one or more pieces, sized to about 2 s of the seed's measured rate (one
-   * piece, at least 256 KiB, before it is measured). Default 4 MiB (libtorrent's
-   * urlseed_max_request_bytes is 16 MiB): the body goes into piece buffers as it arrives,
-   * so the size bounds the pieces one request holds, not memory.
-   */
-  readonly webSeedRequestBytes: number;
-  /** Requests to one web seed at once (each its own keep-alive connection). Default 2. */
-  readonly webSeedRequestsPerSeed: number;
-  /** Web seeds used at once per torrent (a torrent may list up to 100); 0 turns them off. Default 4. */
-  readonly maxWebSeeds: number;
-  /**
-   * A web-seed request that receives no byte for this long is aborted. Default 20,000 ms
-   * (libtorrent's urlseed_timeout).
-   */
-  readonly webSeedTimeoutMs: number;
-  /**
-   * First pause after a web-seed failure (an HTTP error, a short or overlong body, a server
-   * that ignores Range); doubles per consecutive failure. Default 5,000 ms.
-   */
-  readonly webSeedRetryBaseMs: number;
-  /**
-   * Consecutive failures after which a web seed is dropped for the session. Default 6
-   * (about 2.5 minutes of back-off): a seed that never works is never hammered.
-   */
-  readonly webSeedMaxFailures: number;
-  /** Redirects followed per web-seed request (http and https only). Default 5. */
-  readonly webSeedMaxRedirects: number;
-  /**
-   * Web seeds are asked for data only while fewer peers than this unchoke us, while the
-   * swarm gives less than `webSeedWhenRateBelowBps`, or while a reader waits for an
-   * overdue piece: one more source beside the swarm, never instead of it. Default 5.
-   */
-  readonly webSeedWhenPeersBelow: number;
-  /** See `webSeedWhenPeersBelow`: the swarm's rate below which web seeds help. Default 1 MiB/s. */
-  readonly webSeedWhenRateBelowBps: number;
 }
 
 /** The defaults. */
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  ...DEFAULT_DHT_SETTINGS,
+  ...DEFAULT_HTTP_SOURCE_SETTINGS,
   listenPort: 6881,
   listenHost: "0.0.0.0",
   encryption: "prefer",
@@ -431,31 +350,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   fileCheckIntervalMs: 5_000,
   reconnectBaseMs: 2_000,
   allowLocalPeers: false,
-  enableDht: true,
   enablePex: true,
-  dhtBootstrapNodes: Object.freeze([
-    "router.bittorrent.com:6881",
-    "dht.transmissionbt.com:6881",
-    "router.utorrent.com:6881",
-    "dht.libtorrent.org:25401",
-  ]),
-  dhtAnnounceIntervalMs: 15 * 60_000,
-  dhtStarvedRetryMs: 10_000,
-  maxStreamReaders: 16,
-  streamReadAheadBytes: 4 * 1024 * 1024,
-  streamRateBytesPerSecond: 1024 * 1024,
-  streamReadChunkBytes: 256 * 1024,
-  webSeedRequestBytes: 4 * 1024 * 1024,
-  webSeedRequestsPerSeed: 2,
-  maxWebSeeds: 4,
-  webSeedTimeoutMs: 20_000,
-  webSeedRetryBaseMs: 5_000,
-  webSeedMaxFailures: 6,
-  webSeedMaxRedirects: 5,
-  webSeedWhenPeersBelow: 5,
-  webSeedWhenRateBelowBps: 1024 * 1024,
-  dhtMaxQueriesPerSecond: 500,
-  dhtMaxStoredPeers: 100_000,
 });
 
 /** Settings for tests and the local demo: loopback peers allowed, no DHT, short timeouts. */
@@ -523,20 +418,6 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
   "resumeSpotCheckPieces",
   "fileCheckIntervalMs",
   "reconnectBaseMs",
-  "dhtAnnounceIntervalMs",
-  "dhtStarvedRetryMs",
-  "maxStreamReaders",
-  "streamReadAheadBytes",
-  "streamRateBytesPerSecond",
-  "streamReadChunkBytes",
-  "webSeedRequestBytes",
-  "webSeedRequestsPerSeed",
-  "webSeedTimeoutMs",
-  "webSeedRetryBaseMs",
-  "webSeedMaxFailures",
-  "webSeedWhenRateBelowBps",
-  "dhtMaxQueriesPerSecond",
-  "dhtMaxStoredPeers",
 ];
 
 /**
@@ -547,7 +428,13 @@ const POSITIVE_INTEGER_FIELDS: (keyof Settings)[] = [
  */
 export function validateSettings(partial: Partial<Settings>): Settings {
   const s: Settings = { ...DEFAULT_SETTINGS, ...partial };
-  for (const key of POSITIVE_INTEGER_FIELDS) {
+  for (
+    const key of [
+      ...POSITIVE_INTEGER_FIELDS,
+      ...DHT_INTEGER_FIELDS,
+      ...HTTP_SOURCE_INTEGER_FIELDS,
+    ]
+  ) {
     const v = s[key];
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0) {
       throw new RangeError(`Invalid setting ${key}: ${v} is not a positive integer`);
