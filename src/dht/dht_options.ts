@@ -61,7 +61,7 @@ export interface DhtNodeOptions {
    * flood from many addresses.
    */
   readonly maxQueriesPerSecond?: number;
-  /** Client version sent as `v`. Default `"SD" 0 1`. */
+  /** Client version sent as `v`. Default `"SW" 0 1`. */
   readonly version?: Uint8Array;
   /** Routing table tunables (`allowLocalAddresses` and `k` are taken from here when unset). */
   readonly table?: RoutingTableOptions;
@@ -140,7 +140,7 @@ export function settingsOf(o: DhtNodeOptions): NodeSettings {
     maxBootstrapRetryMs: 5 * 60_000,
     maxReplyBytesPerSecond: 8000,
     maxQueriesPerSecond: 500,
-    version: new Uint8Array([0x53, 0x44, 0, 1]), // "SD" 0.1
+    version: new Uint8Array([0x53, 0x57, 0, 1]), // "SW" 0.1
     ...defined,
   } as NodeSettings;
 }

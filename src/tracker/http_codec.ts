@@ -78,7 +78,7 @@ function checkCount(name: string, n: number): void {
  * import { ok as assert } from "node:assert";
  * const url = buildAnnounceUrl("http://tracker.example/announce?pk=1", {
  *   infoHash: new Uint8Array(20).fill(0xab),
- *   peerId: new TextEncoder().encode("-SD0100-123456789012"),
+ *   peerId: new TextEncoder().encode("-SW0100-123456789012"),
  *   port: 6881,
  *   uploaded: 0,
  *   downloaded: 0,

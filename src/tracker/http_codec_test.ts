@@ -16,7 +16,7 @@ import { TrackerSyntaxError } from "./tracker_errors.ts";
 import type { AnnounceParams } from "./types.ts";
 
 const HASH = Uint8Array.from({ length: 20 }, (_, i) => i * 13);
-const PEER_ID = utf8("-SD0100-abcdefghijkl");
+const PEER_ID = utf8("-SW0100-abcdefghijkl");
 
 function params(extra: Partial<AnnounceParams> = {}): AnnounceParams {
   return {
@@ -50,7 +50,7 @@ Deno.test("buildAnnounceUrl() sends every BEP 3 parameter", () => {
   );
   assertEquals(
     url,
-    `http://t.example/announce?info_hash=${percentEncodeBytes(HASH)}&peer_id=-SD0100-abcdefghijkl` +
+    `http://t.example/announce?info_hash=${percentEncodeBytes(HASH)}&peer_id=-SW0100-abcdefghijkl` +
       "&port=6881&uploaded=1&downloaded=2&left=3&key=DEADBEEF&event=started&numwant=50&compact=1" +
       "&trackerid=t%201",
   );

@@ -3,7 +3,7 @@ import { fromHex, toHex } from "../util/bytes.ts";
 import { decodeHandshake, encodeHandshake, HANDSHAKE_LENGTH, WireSyntaxError } from "./mod.ts";
 
 const infoHash = fromHex("aa".repeat(20));
-const peerId = new TextEncoder().encode("-SD0100-abcdefghijkl");
+const peerId = new TextEncoder().encode("-SW0100-abcdefghijkl");
 const PSTR_HEX = "13" + toHex(new TextEncoder().encode("BitTorrent protocol"));
 
 /** [flags, reserved hex] (BEP 10: byte 5 0x10; BEP 6: byte 7 0x04; BEP 5: byte 7 0x01). */

@@ -1,5 +1,5 @@
 /**
- * Peer ids: ours in Azureus style (`-SD0100-` plus 12 random printable characters,
+ * Peer ids: ours in Azureus style (`-SW0100-` plus 12 random printable characters,
  * BEP 20), and a short human description of a peer's id for logs and the CLI.
  *
  * Layer: core (randomness injected).
@@ -7,8 +7,11 @@
  */
 import type { Random } from "../runtime/types.ts";
 
-/** Our Azureus-style client code. */
-export const CLIENT_CODE = "SD";
+/**
+ * Our Azureus-style client code: free in libtorrent's and Transmission's client tables
+ * (`SD`, used before, is Xunlei/Thunder, which some trackers and peers ban).
+ */
+export const CLIENT_CODE = "SW";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -24,7 +27,8 @@ const CLIENTS: Readonly<Record<string, string>> = {
   LT: "libtorrent",
   lt: "rTorrent",
   qB: "qBittorrent",
-  SD: "swarmd",
+  SD: "Xunlei",
+  SW: "swarmd",
   TR: "Transmission",
   UM: "µTorrent Mac",
   UT: "µTorrent",
@@ -33,7 +37,7 @@ const CLIENTS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Generates our peer id: `-SD` + `version` + `-` + 12 random characters from
+ * Generates our peer id: `-SW` + `version` + `-` + 12 random characters from
  * `[0-9A-Za-z]`, so it stays readable in logs and in tracker URLs.
  *
  * @param random the randomness source (a secure one in production)
@@ -47,7 +51,7 @@ const CLIENTS: Readonly<Record<string, string>> = {
  * import { deepStrictEqual } from "node:assert";
  * const id = generatePeerId(new SeededRandom(1));
  * deepStrictEqual(id.length, 20);
- * deepStrictEqual(new TextDecoder().decode(id.subarray(0, 8)), "-SD0100-");
+ * deepStrictEqual(new TextDecoder().decode(id.subarray(0, 8)), "-SW0100-");
  * ```
  */
 export function generatePeerId(random: Random, version = "0100"): Uint8Array {

@@ -4,11 +4,11 @@ import { describePeerId, generatePeerId } from "./mod.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
-Deno.test("generatePeerId() writes -SD<version>- and 12 alphanumerics", () => {
+Deno.test("generatePeerId() writes -SW<version>- and 12 alphanumerics", () => {
   const random = new SeededRandom(3);
   for (let i = 0; i < 50; i++) {
     const id = new TextDecoder().decode(generatePeerId(random, "0203"));
-    assert(/^-SD0203-[0-9A-Za-z]{12}$/.test(id), id);
+    assert(/^-SW0203-[0-9A-Za-z]{12}$/.test(id), id);
   }
 });
 
@@ -33,7 +33,7 @@ const IDS: [string, string][] = [
   ["-UT355W-abcdefghijkl", "µTorrent 3.5.5"],
   ["-DE13F0-abcdefghijkl", "Deluge 1.3.15"],
   ["-lt0D80-abcdefghijkl", "rTorrent 0.13.8"],
-  ["-SD0100-abcdefghijkl", "swarmd 0.1.0"],
+  ["-SW0100-abcdefghijkl", "swarmd 0.1.0"],
   ["-WW0105-abcdefghijkl", "WebTorrent 0.1.0.5"],
   ["-XY1230-abcdefghijkl", "XY 1.2.3"],
   ["M7-4-3--abcdefghijkl", "BitTorrent 7.4.3"],

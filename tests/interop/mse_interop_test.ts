@@ -36,7 +36,7 @@ import {
 
 const PIECE = 64 * 1024;
 const LENGTH = 1024 * 1024 + 12_345;
-const PEER_ID = new TextEncoder().encode("-SD0001-mseinterop01");
+const PEER_ID = new TextEncoder().encode("-SW0001-mseinterop01");
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 function makeFixture(prefix: string): Promise<TorrentDir> {

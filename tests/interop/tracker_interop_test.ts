@@ -56,7 +56,7 @@ const HASH_HEX = "5eed".repeat(10);
 function params(n: number): AnnounceParams {
   return {
     infoHash: fromHex(HASH_HEX),
-    peerId: new TextEncoder().encode(`-SD0100-interop${n}`.padEnd(20, "x")),
+    peerId: new TextEncoder().encode(`-SW0100-interop${n}`.padEnd(20, "x")),
     port: 40000 + n,
     uploaded: 0,
     downloaded: 0,
