@@ -62,9 +62,8 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   },
   { names: ["resume"], parsers: "resume data", test: "src/storage/resume_test.ts" },
   {
-    names: ["utp"],
-    parsers: "uTP packet header and extensions (BEP 29)",
-    test: "src/net/utp/utp_fuzz_test.ts",
-    pending: "the uTP transport (src/net/utp) adds this test with its parser",
+    names: ["utp", "utp_connection"],
+    parsers: "uTP packet header and extensions (BEP 29); connection cores fed mutated packets",
+    test: "src/net/utp/packet_fuzz_test.ts",
   },
 ];
