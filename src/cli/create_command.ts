@@ -1,18 +1,18 @@
 /**
  * `create <path> -o <out.torrent>`: makes a v1 .torrent (BEP 3) from a file or a directory.
- * Walks the files (deterministic order, symlinks skipped), hashes every piece in the worker
- * pool (the main isolate never hashes), then builds the metainfo with BEP 12 tracker tiers,
- * BEP 19 web seeds and the BEP 27 private flag, and writes it.
+ * Walks the files (deterministic order, symlinks skipped), hashes every piece, then builds
+ * the metainfo with BEP 12 tracker tiers, BEP 19 web seeds and the BEP 27 private flag, and
+ * writes it. Hashing runs on hash workers and on the main isolate too (`piece_hasher.ts`):
+ * `create` serves no peers, so the main isolate has nothing better to do, and it hashes from
+ * the start while the workers load.
  *
  * Layer: platform (CLI).
  * @module
  */
-import { WorkerPoolDiskIo } from "../deno/worker_pool.ts";
+import { hashContent } from "../deno/piece_hasher.ts";
 import { collectFiles, type WalkResult } from "../deno/walk.ts";
 import { StorageError } from "../errors.ts";
 import { buildTorrent, choosePieceLength, parseTorrent } from "../metainfo/mod.ts";
-import { hashStorage } from "../storage/verify.ts";
-import type { StorageSpec } from "../storage/disk_io.ts";
 import {
   CliError,
   type CliIo,
@@ -39,7 +39,7 @@ export const CREATE_USAGE: string =
 
 Makes a .torrent from a file or a directory. A directory's regular files are taken in
 byte order of their paths, hidden files included, symbolic links skipped (with a warning).
-Pieces are hashed in the worker pool.
+Pieces are hashed on every core.
 
 Options:
   -o, --output FILE        where to write the .torrent (required)
@@ -102,23 +102,6 @@ export async function createCommand(args: string[], io: CliIo): Promise<number> 
     io.stdout(CREATE_USAGE);
     return 0;
   }
-  // Workers take 60–200 ms to start (each loads node:crypto and node:fs): start them now,
-  // while the output is checked and the source walked. A bad path still fails first.
-  const starting = WorkerPoolDiskIo.create();
-  starting.catch(() => {}); // handled where it is awaited; never an unhandled rejection
-  try {
-    return await createWith(starting, flags, io);
-  } finally {
-    await (await starting.catch(() => undefined))?.shutdown();
-  }
-}
-
-/** `create` once the flags are read and the workers are starting. */
-async function createWith(
-  starting: Promise<WorkerPoolDiskIo>,
-  flags: CreateFlags,
-  io: CliIo,
-): Promise<number> {
   if (!flags.force) await refuseExisting(flags.output);
   const walk = await walkSource(flags.source, io);
   const totalLength = walk.files.reduce((sum, f) => sum + f.length, 0);
@@ -132,8 +115,7 @@ async function createWith(
       `Too many pieces (${pieceCount} > ${MAX_PIECES}): use a larger --piece-length`,
     );
   }
-  const sizes = { pieceLength, totalLength, pieceCount };
-  const pieceHashes = await hashSource(await starting, walk, sizes, io);
+  const pieceHashes = await hashSource(walk, pieceLength, io);
   const bytes = buildTorrent({
     name: walk.name,
     files: walk.files,
@@ -272,31 +254,23 @@ async function walkSource(path: string, io: CliIo): Promise<WalkResult> {
   return walk;
 }
 
-/** Hashes every piece of the source in the worker pool, showing progress on a terminal. */
-async function hashSource(
-  disk: WorkerPoolDiskIo,
-  walk: WalkResult,
-  sizes: { pieceLength: number; totalLength: number; pieceCount: number },
-  io: CliIo,
-): Promise<Uint8Array> {
-  const spec: StorageSpec = {
+/** Hashes every piece of the source on every core, showing progress on a terminal. */
+async function hashSource(walk: WalkResult, pieceLength: number, io: CliIo): Promise<Uint8Array> {
+  let shown = -1;
+  const onProgress = (done: number, pieceCount: number) => {
+    const percent = Math.floor((100 * done) / pieceCount);
+    if (percent === shown) return;
+    shown = percent;
+    io.status(`hashing: ${percent}% (${done}/${pieceCount} pieces)`);
+  };
+  const hashes = await hashContent({
     root: walk.root,
     files: walk.files.map((f) => ({
       path: f.path.length === 0 ? [walk.name] : f.path,
       length: f.length,
     })),
-    pieceLength: sizes.pieceLength,
-    totalLength: sizes.totalLength,
-    pieceHashes: new Uint8Array(0),
-  };
-  const id = await disk.open(spec);
-  const { pieceLength, pieceCount } = sizes;
-  const onProgress = (done: number) => {
-    const percent = Math.floor((100 * done) / pieceCount);
-    io.status(`hashing: ${percent}% (${done}/${pieceCount} pieces)`);
-  };
-  const hashes = await hashStorage(disk, id, pieceCount, { onProgress, pieceLength });
-  await disk.close(id);
+    pieceLength,
+  }, { useCallingThread: true, onProgress });
   const unreadable = firstZeroDigest(hashes);
   if (unreadable !== undefined) {
     throw new CliError(

@@ -1,15 +1,16 @@
 /**
  * Library entry for making a `.torrent` from a file or directory: walk the files,
- * hash every piece in the worker pool, build the metainfo.
+ * hash every piece on hash workers (`piece_hasher.ts`; or in a given `DiskIo`), build the
+ * metainfo. The calling isolate never hashes here: a library caller may be serving peers.
  *
  * Layer: platform.
  * @module
  */
 import { buildTorrent, choosePieceLength, type Metainfo, parseTorrent } from "../metainfo/mod.ts";
 import { hashStorage } from "../storage/verify.ts";
-import type { DiskIo } from "../storage/disk_io.ts";
+import type { DiskIo, StorageSpec } from "../storage/disk_io.ts";
+import { hashContent } from "./piece_hasher.ts";
 import { collectFiles, type WalkResult } from "./walk.ts";
-import { WorkerPoolDiskIo } from "./worker_pool.ts";
 
 /** Options for {@linkcode createTorrent}. */
 export interface CreateTorrentOptions {
@@ -27,7 +28,7 @@ export interface CreateTorrentOptions {
   readonly creationDate?: number;
   /** `created by`; omitted when undefined. */
   readonly createdBy?: string;
-  /** Hash in this backend instead of a new worker pool. */
+  /** Hash in this backend instead of on new hash workers. */
   readonly disk?: DiskIo;
   /** Progress callback: pieces hashed so far. */
   readonly onProgress?: (piecesDone: number, pieceCount: number) => void;
@@ -58,29 +59,19 @@ export async function createTorrent(
   const totalLength = walk.files.reduce((n, f) => n + f.length, 0);
   const pieceLength = options.pieceLength ?? choosePieceLength(totalLength);
   const pieceCount = Math.ceil(totalLength / pieceLength);
-  const disk = options.disk ?? await WorkerPoolDiskIo.create();
-  let hashes: Uint8Array;
-  try {
-    const id = await disk.open({
-      root: walk.root,
-      files: walk.files.map((f) => ({
-        path: f.path.length === 0 ? [walk.name] : f.path,
-        length: f.length,
-      })),
-      pieceLength,
-      totalLength,
-      pieceHashes: new Uint8Array(0),
+  const files = walk.files.map((f) => ({
+    path: f.path.length === 0 ? [walk.name] : f.path,
+    length: f.length,
+  }));
+  const onProgress = options.onProgress;
+  const hashes = options.disk
+    ? await hashOnDisk(options.disk, { root: walk.root, files, pieceLength, totalLength }, {
+      pieceCount,
+      ...(onProgress ? { onProgress: (n: number) => onProgress(n, pieceCount) } : {}),
+    })
+    : await hashContent({ root: walk.root, files, pieceLength }, {
+      ...(onProgress ? { onProgress } : {}),
     });
-    hashes = await hashStorage(disk, id, pieceCount, {
-      pieceLength,
-      ...(options.onProgress
-        ? { onProgress: (n: number) => options.onProgress!(n, pieceCount) }
-        : {}),
-    });
-    await disk.close(id);
-  } finally {
-    if (!options.disk) await disk.shutdown();
-  }
   const bytes = buildTorrent({
     name: walk.name,
     files: walk.files,
@@ -94,4 +85,21 @@ export async function createTorrent(
     ...(options.createdBy !== undefined ? { createdBy: options.createdBy } : {}),
   });
   return { bytes, meta: parseTorrent(bytes), walk };
+}
+
+/** Hashes every piece through a caller's {@linkcode DiskIo}. */
+async function hashOnDisk(
+  disk: DiskIo,
+  spec: Omit<StorageSpec, "pieceHashes">,
+  options: { pieceCount: number; onProgress?: (done: number) => void },
+): Promise<Uint8Array> {
+  const id = await disk.open({ ...spec, pieceHashes: new Uint8Array(0) });
+  try {
+    return await hashStorage(disk, id, options.pieceCount, {
+      pieceLength: spec.pieceLength,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+  } finally {
+    await disk.close(id);
+  }
 }
