@@ -451,7 +451,7 @@ export class TorrentData implements PieceWork {
     const path = [this.#options.dir, ...this.meta.files[first.fileIndex]!.path].join("/");
     const what = first.actualBytes === undefined
       ? "is missing (deleted or moved while downloading)"
-      : `is ${first.actualBytes} bytes, shorter than the ${first.expectedBytes} bytes verified into it`;
+      : `is ${first.actualBytes} bytes, shorter than the ${first.expectedBytes} bytes verified into it (deleted, truncated or replaced while downloading)`;
     const n = lost.length - 1;
     const more = n > 0 ? `; ${n} more file${n === 1 ? " is" : "s are"} gone or short` : "";
     return `Cannot finish the download: "${path}" ${what}${more}`;
