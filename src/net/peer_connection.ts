@@ -18,16 +18,21 @@
  *   kept coming. What the engine adds is bounded anyway (the uploader stops at its
  *   watermark, rejects and metadata replies are capped); this is the backstop.
  *
+ * Sending: messages are encoded straight into the reused chunks of a
+ * {@linkcode SendBuffer} (a piece block is copied once, from the caller's cache into the
+ * chunk the socket reads); one write per chunk, one write in flight.
+ *
  * Invariants: `onClose` is called exactly once, after which nothing is read, written or
- * delivered; messages queued in one tick leave in one `Conn.write`;
- * `unsentBytes ≤ maxSendQueueBytes` while open.
+ * delivered; messages queued in one tick leave in one `Conn.write` unless they fill more
+ * than a chunk (`writeCoalesceBytes`); `unsentBytes ≤ maxSendQueueBytes` while open.
  *
  * Layer: driver.
  * @module
  */
 import type { Clock, Conn, PeerAddress } from "../runtime/types.ts";
-import { encodeMessage, WireFramer, type WireMessage, WireSyntaxError } from "../wire/mod.ts";
-import { concatBytes } from "../util/bytes.ts";
+import { messageLength, WireFramer, type WireMessage, WireSyntaxError } from "../wire/mod.ts";
+import { PIECE_HEADER_LENGTH } from "../wire/mod.ts";
+import { SendBuffer } from "../wire/send_buffer.ts";
 import { formatAddress } from "../util/address.ts";
 import type { RemoteHandshake } from "./handshake_io.ts";
 
@@ -61,7 +66,10 @@ export interface PeerTransportLimits {
   readonly maxMessageBytes: number;
   /** Read buffer size. */
   readonly readBufferBytes: number;
-  /** Flush at once when this many bytes are queued. */
+  /**
+   * Largest write: messages are encoded into reused chunks of up to this size, one write
+   * each; a flush waits a turn for more while less than this is queued.
+   */
   readonly writeCoalesceBytes: number;
   /** Close when nothing was received for this long (ms). */
   readonly idleTimeoutMs: number;
@@ -104,9 +112,8 @@ export class PeerConnection {
   readonly #clock: Clock;
   readonly #framer: WireFramer;
   readonly #o: PeerTransportLimits;
+  readonly #out: SendBuffer;
   #handlers: PeerConnectionHandlers | undefined;
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
   /** Bytes of the write in progress (handed to the `Conn`, not yet taken). */
   #writingBytes = 0;
   #flushing = false;
@@ -135,6 +142,7 @@ export class PeerConnection {
       ...(options.pieceCount !== undefined ? { pieceCount: options.pieceCount } : {}),
     });
     this.#o = options.limits;
+    this.#out = new SendBuffer({ maxChunkBytes: Math.max(32 * 1024, this.#o.writeCoalesceBytes) });
     this.connectedAt = this.#lastReceivedAt = this.#lastSentAt = this.#clock.now();
   }
 
@@ -148,7 +156,7 @@ export class PeerConnection {
    * a write in progress is the kernel's, on a link that drains).
    */
   get sendBufferBytes(): number {
-    return this.#pendingBytes;
+    return this.#out.bytes;
   }
 
   /**
@@ -156,7 +164,7 @@ export class PeerConnection {
    * (for a peer that stopped reading, everything we ever queued past its socket buffer).
    */
   get unsentBytes(): number {
-    return this.#pendingBytes + this.#writingBytes;
+    return this.#out.bytes + this.#writingBytes;
   }
 
   /** Clock ms of the last bytes received. */
@@ -184,30 +192,48 @@ export class PeerConnection {
     this.#readLoop().catch((e) => this.close("io-error", String(e)));
   }
 
-  /** Queues a message; messages queued in one tick go out in one write. */
+  /**
+   * Queues a message; messages queued in one tick go out in one write.
+   * @throws {RangeError} when a field does not fit its wire width (nothing is queued)
+   */
   send(message: WireMessage): void {
-    this.sendRaw(encodeMessage(message));
+    if (this.#admit(messageLength(message))) this.#out.message(message);
   }
 
   /**
-   * Queues encoded bytes (the caller gives them up). Past `maxSendQueueBytes` the peer is
-   * closed (in a microtask, so no caller sees its peer vanish mid-call) and the bytes
+   * Queues a piece message of `block` (copied once, straight into the send buffer).
+   * @param index the piece index
+   * @param begin the block's offset in the piece
+   * @param block the bytes; not retained
+   */
+  sendPiece(index: number, begin: number, block: Uint8Array): void {
+    if (this.#admit(PIECE_HEADER_LENGTH + block.length)) this.#out.piece(index, begin, block);
+  }
+
+  /**
+   * Queues a copy of encoded bytes. Past `maxSendQueueBytes` (as for every send) the peer
+   * is closed (in a microtask, so no caller sees its peer vanish mid-call) and the bytes
    * are dropped.
+   * @param bytes the bytes; not retained
    */
   sendRaw(bytes: Uint8Array): void {
-    if (this.#closed || this.#overflowed) return;
-    if (this.unsentBytes + bytes.length > this.#o.maxSendQueueBytes) {
+    if (this.#admit(bytes.length)) this.#out.raw(bytes);
+  }
+
+  /** Whether `n` more bytes may be queued; schedules the flush. Closes a peer over its cap. */
+  #admit(n: number): boolean {
+    if (this.#closed || this.#overflowed) return false;
+    if (this.unsentBytes + n > this.#o.maxSendQueueBytes) {
       this.#overflowed = true;
       const detail = `send queue over ${this.#o.maxSendQueueBytes} bytes: the peer does not read`;
       queueMicrotask(() => this.close("timeout", detail));
-      return;
+      return false;
     }
-    this.#pending.push(bytes);
-    this.#pendingBytes += bytes.length;
     if (!this.#flushing) {
       this.#flushing = true;
       queueMicrotask(() => this.#flush());
     }
+    return true;
   }
 
   /**
@@ -231,6 +257,7 @@ export class PeerConnection {
   checkTimeouts(now: number): boolean {
     if (this.#closed) return true;
     const o = this.#o;
+    if (this.unsentBytes === 0) this.#out.trim(); // an idle sender keeps no chunks
     if (now - this.#lastReceivedAt > o.idleTimeoutMs) {
       this.close("idle");
       return true;
@@ -252,8 +279,7 @@ export class PeerConnection {
   close(reason: CloseReason, detail = ""): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#out.clear();
     this.#writingBytes = 0;
     this.#conn.close();
     this.#handlers?.onClose(reason, detail);
@@ -305,17 +331,15 @@ export class PeerConnection {
   }
 
   async #flush(): Promise<void> {
+    const out = this.#out;
     try {
-      while (this.#pending.length > 0 && !this.#closed) {
-        const parts = this.#pending;
-        this.#pending = [];
-        this.#writingBytes = this.#pendingBytes;
-        this.#pendingBytes = 0;
-        const data = parts.length === 1 ? parts[0]! : concatBytes(parts);
-        await this.#conn.write(data);
+      for (let chunk = out.take(); chunk !== undefined && !this.#closed; chunk = out.take()) {
+        this.#writingBytes = chunk.length;
+        await this.#conn.write(chunk);
         this.#writingBytes = 0;
+        out.release(chunk);
         this.#lastSentAt = this.#clock.now();
-        if (this.#pendingBytes < this.#o.writeCoalesceBytes) await Promise.resolve();
+        if (out.bytes < this.#o.writeCoalesceBytes) await Promise.resolve();
       }
     } catch (e) {
       this.close("io-error", e instanceof Error ? e.message : String(e));

@@ -38,6 +38,7 @@ function fakeConn(id: string, fast = true, outgoing = true) {
     },
     send: (m: WireMessage) => sent.push(m),
     sendRaw: () => {},
+    sendPiece: () => {},
     setPieceCount: () => {},
     close: (reason: string, detail = "") => closed ??= `${reason}${detail ? `: ${detail}` : ""}`,
     // the transport's own timeouts: only the idle rule matters here

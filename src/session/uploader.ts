@@ -11,7 +11,6 @@
  */
 import type { SeedPeer, SeedSuggester } from "../choker/seed_suggester.ts";
 import type { BlockRequest } from "../choker/upload_queue.ts";
-import { encodePieceHeaderInto } from "../wire/mod.ts";
 import type { TokenBucket } from "../util/token_bucket.ts";
 import type { TorrentContext } from "./context.ts";
 import type { Peer } from "./peer.ts";
@@ -172,10 +171,7 @@ export class Uploader {
   }
 
   #send(peer: Peer, req: BlockRequest, piece: Uint8Array, now: number): void {
-    const frame = new Uint8Array(13 + req.length);
-    encodePieceHeaderInto(frame, 0, req.index, req.begin, req.length);
-    frame.set(piece.subarray(req.begin, req.begin + req.length), 13);
-    peer.conn.sendRaw(frame);
+    peer.conn.sendPiece(req.index, req.begin, piece.subarray(req.begin, req.begin + req.length));
     this.#bucket.take(req.length, now);
     this.#ctx.uploadBucket.take(req.length, now);
     this.#source.countUpload(peer, req.length);
