@@ -119,6 +119,13 @@ export class RunLog implements Logger {
   }
 }
 
+/** How a peer-connected line names the connection's encryption. */
+const ENCRYPTION_WORDS = {
+  "rc4": "MSE RC4",
+  "mse-plaintext": "MSE plaintext",
+  "none": "plain BitTorrent",
+} as const;
+
 function fieldText(v: unknown): string {
   if (typeof v === "string") return /\s/.test(v) ? JSON.stringify(v) : v;
   if (v instanceof Error) return JSON.stringify(v.message);
@@ -158,7 +165,7 @@ export function describeEvent(e: EngineEvent): string | undefined {
       return `piece ${e.index} failed its hash (sent by ${e.peers.join(", ") || "nobody"})`;
     case "peer-connected":
       return `peer ${e.peer} connected (${e.outgoing ? "we dialled" : "it dialled"}, ` +
-        `handshake done, client ${e.client})`;
+        `handshake done, client ${e.client}, ${ENCRYPTION_WORDS[e.encryption]})`;
     case "peer-closed":
       return `peer ${e.peer} closed: ${e.reason}`;
     case "peer-banned":

@@ -35,8 +35,19 @@ Deno.test("describeEvent() covers connections, trackers, pieces and storage", ()
       peer: "127.0.0.1:5",
       client: "libtorrent 2.0",
       outgoing: true,
+      encryption: "rc4",
     }),
-    "peer 127.0.0.1:5 connected (we dialled, handshake done, client libtorrent 2.0)",
+    "peer 127.0.0.1:5 connected (we dialled, handshake done, client libtorrent 2.0, MSE RC4)",
+  );
+  const peer = { type: "peer-connected", category: "peer", infoHash: hex, peer: "p" } as const;
+  const client = { client: "T", outgoing: false } as const;
+  assertEquals(
+    describeEvent({ ...peer, ...client, encryption: "mse-plaintext" }),
+    "peer p connected (it dialled, handshake done, client T, MSE plaintext)",
+  );
+  assertEquals(
+    describeEvent({ ...peer, ...client, encryption: "none" }),
+    "peer p connected (it dialled, handshake done, client T, plain BitTorrent)",
   );
   assertEquals(
     describeEvent({

@@ -45,6 +45,8 @@ export interface HandshakeResult {
   readonly transport?: "tcp" | "utp";
   /** The payload stream is RC4-encrypted (MSE/PE). */
   readonly encrypted?: boolean;
+  /** The connection opened with an MSE/PE handshake (whichever method it selected). */
+  readonly mse?: boolean;
 }
 
 /**

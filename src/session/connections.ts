@@ -219,12 +219,13 @@ export class ConnectionManager {
       conn = opened.conn;
       transport = opened.transport;
       this.#conns.add(conn);
-      const { stream, encrypted } = await this.#openOutgoing(conn, torrent.infoHash, mode);
+      const { stream, encrypted, mse } = await this.#openOutgoing(conn, torrent.infoHash, mode);
       const hs = {
         ...await readHandshake(stream, clock, settings.handshakeTimeoutMs),
         connectMs: opened.connectMs,
         transport,
         encrypted,
+        mse,
       };
       if (!bytesEqual(hs.remote.infoHash, torrent.infoHash)) throw new Error("wrong info-hash");
       if (bytesEqual(hs.remote.peerId, this.#o.peerId)) throw new Error("connected to ourselves");
@@ -245,11 +246,11 @@ export class ConnectionManager {
     conn: Conn,
     infoHash: Uint8Array,
     mode: DialMode,
-  ): Promise<{ stream: Conn; encrypted: boolean }> {
+  ): Promise<{ stream: Conn; encrypted: boolean; mse: boolean }> {
     const { clock, random, settings } = this.#o;
     if (mode === "plain") {
       await writeHandshake(conn, infoHash, this.#local());
-      return { stream: conn, encrypted: false };
+      return { stream: conn, encrypted: false, mse: false };
     }
     const result = await initiateMse(conn, {
       infoHash,
@@ -261,7 +262,7 @@ export class ConnectionManager {
       // PeerConnection gives up every buffer it writes: encrypt in place, no copy.
       inPlaceWrites: true,
     });
-    return { stream: result.conn, encrypted: result.selected === "rc4" };
+    return { stream: result.conn, encrypted: result.selected === "rc4", mse: true };
   }
 
   async #accept(conn: Conn, transport: Transport): Promise<void> {
@@ -293,7 +294,8 @@ export class ConnectionManager {
       }
       const answeredAt = clock.now();
       await writeHandshake(stream, hs.remote.infoHash, this.#local());
-      torrent.attach(stream, { ...hs, answeredAt, transport, encrypted: opened.encrypted }, false);
+      const encryption = { encrypted: opened.encrypted, mse: opened.selected !== undefined };
+      torrent.attach(stream, { ...hs, answeredAt, transport, ...encryption }, false);
     } catch {
       conn.close(); // a bad handshake only costs the peer its own connection
     } finally {

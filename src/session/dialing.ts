@@ -80,6 +80,7 @@ export class PeerDialer {
       peer: peer.id,
       client: peer.clientName,
       outgoing: peer.outgoing,
+      encryption: peer.encrypted ? "rc4" : peer.mse ? "mse-plaintext" : "none",
     });
   }
 

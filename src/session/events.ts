@@ -102,6 +102,8 @@ export type EngineEvent =
     peer: string;
     client: string;
     outgoing: boolean;
+    /** MSE/PE with RC4, MSE/PE that selected plaintext, or a plain BitTorrent handshake. */
+    encryption: "rc4" | "mse-plaintext" | "none";
   }
   | { type: "peer-closed"; category: "peer"; infoHash: string; peer: string; reason: string }
   | { type: "peer-banned"; category: "peer"; infoHash: string; peer: string; reason: string }

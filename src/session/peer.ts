@@ -53,6 +53,8 @@ export interface PeerOptions {
   readonly transport?: "tcp" | "utp" | undefined;
   /** The payload stream is RC4-encrypted. */
   readonly encrypted?: boolean | undefined;
+  /** The connection opened with an MSE/PE handshake (RC4 or plaintext selected). */
+  readonly mse?: boolean | undefined;
 }
 
 /** One connected peer of a torrent. */
@@ -101,6 +103,8 @@ export class Peer {
   readonly transport: "tcp" | "utp";
   /** The payload stream is RC4-encrypted (MSE/PE). */
   readonly encrypted: boolean;
+  /** The connection opened with an MSE/PE handshake (RC4 or plaintext selected). */
+  readonly mse: boolean;
 
   /** A record for a connection that passed the handshake. */
   constructor(conn: PeerConnection, options: PeerOptions) {
@@ -116,6 +120,7 @@ export class Peer {
     this.uploads = new UploadQueue(options.settings);
     this.transport = options.transport ?? "tcp";
     this.encrypted = options.encrypted ?? false;
+    this.mse = options.mse ?? false;
   }
 
   /** Socket's far end. */
@@ -179,6 +184,7 @@ export class Peer {
       answeredAt: hs.answeredAt,
       transport: hs.transport,
       encrypted: hs.encrypted,
+      mse: hs.mse,
     });
   }
 
