@@ -1,0 +1,90 @@
+/**
+ * Interop with Transmission itself (Debian's transmission-cli 3.00): our `get` with
+ * default flags (`--encryption prefer`: MSE offering RC4 and plaintext) downloads from a
+ * Transmission seed on 127.0.0.x, with Transmission's default settings (encryption
+ * preferred) and with `-er` (encryption required: RC4 only). The copy is checked by
+ * SHA-256 and our log must show the connection as MSE. Transmission unchokes new peers on
+ * its 10 s rechoke timer, so a run takes about 15 s. Skipped with a message when
+ * transmission-cli is missing, unless SWARMD_REQUIRE_INTEROP=1.
+ * @module
+ */
+import { join } from "node:path";
+import { assert, assertEquals } from "../assert.ts";
+import { freshStateEnv, runCli, sha256 } from "../integration/_cli_swarm.ts";
+import { connectedLines, eventText, withPayload } from "./_cli_payload.ts";
+import { requireFiles, within } from "./_harness.ts";
+import { TRANSMISSION_CLI, TransmissionCli, type TransmissionEncryption } from "./_transmission.ts";
+
+const { present, ignore } = await requireFiles(
+  [TRANSMISSION_CLI],
+  "skipping Transmission seed interop: transmission-cli not installed (apt-get install transmission-cli)",
+);
+
+async function getFromTransmission(
+  encryption: TransmissionEncryption,
+  host: string,
+): Promise<string> {
+  let line = "";
+  const o = { prefix: "swarmd-tr-seed-", size: 2 * 1024 * 1024 + 4321, seed: 4 };
+  await withPayload(o, async ({ root, torrent, digest }) => {
+    const listener = Deno.listen({ hostname: host, port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    const transmission = await TransmissionCli.start({
+      torrent,
+      downloadDir: join(root, "src"),
+      configDir: join(root, "transmission-config"),
+      host,
+      port,
+      encryption,
+    });
+    try {
+      await within(transmission.seeding, {
+        ms: 15_000,
+        detail: () => `Transmission did not start seeding: ${transmission.output}`,
+      });
+      const log = join(root, "get.log");
+      const out = await runCli([
+        ...["get", torrent, "-o", join(root, "dl"), "--peer", `${host}:${port}`],
+        ...["--port", "0", "--host", "127.0.0.1", "--no-dht", "--timeout", "30", "--log", log],
+      ], { env: freshStateEnv(root), timeoutMs: 40_000 });
+      const lines = await connectedLines(log);
+      const detail = `${out.stderr}\nour get: ${lines.join("\n")}\n${transmission.output}`;
+      assertEquals(out.code, 0, detail);
+      assertEquals(sha256(await Deno.readFile(join(root, "dl", "data.bin"))), digest);
+      line = lines.find((l) => /\(we dialled, .*client Transmission/.test(l)) ?? "";
+      assert(line, `the connection to Transmission in our log: ${lines.join("\n")}`);
+      console.log(`  ${out.ms} ms; ${eventText(line)}`);
+    } finally {
+      await transmission.stop();
+    }
+  });
+  return line;
+}
+
+function seedTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({
+    name,
+    ignore,
+    fn: async () => {
+      if (!present) throw new Error(`${TRANSMISSION_CLI} is required (SWARMD_REQUIRE_INTEROP=1)`);
+      await fn();
+    },
+  });
+}
+
+seedTest(
+  "interop: our get, default flags, from a transmission-cli 3.00 seed (encryption preferred)",
+  async () => {
+    const line = await getFromTransmission("preferred", "127.0.0.65");
+    assert(/, MSE (RC4|plaintext)\)$/.test(line), line);
+  },
+);
+
+seedTest(
+  "interop: our get, default flags, from a transmission-cli 3.00 seed that requires encryption",
+  async () => {
+    const line = await getFromTransmission("required", "127.0.0.66");
+    assert(line.endsWith(", MSE RC4)"), line);
+  },
+);
