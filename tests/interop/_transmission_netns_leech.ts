@@ -68,7 +68,9 @@ async function main(root: string, torrent: string, encryption: TransmissionEncry
       encryption,
     });
     const t = transmission;
-    await within(t.seeding, { ms: 20_000, detail: () => `Transmission: ${t.output}` });
+    // About 13 s: Transmission turns interested on its 10 s rechoke timer; one missed tick
+    // costs 10 s more, which this bound still allows.
+    await within(t.seeding, { ms: 28_000, detail: () => `Transmission: ${t.output}` });
     done = true;
   } catch (e) {
     detail = (e as Error).message;

@@ -52,7 +52,7 @@ async function transmissionLeechesFromUs(encryption: TransmissionEncryption): Pr
       { hosts: NETNS_HOSTS, env: { NO_COLOR: "1", ...freshStateEnv(root) }, signal: abort.signal },
     );
     const out = await within(command.output(), {
-      ms: 45_000,
+      ms: 55_000,
       detail: () => {
         abort.abort();
         return "the run in the network namespace (killed)";
