@@ -51,7 +51,7 @@ export class TransmissionCli {
   readonly #child: Deno.ChildProcess;
   #stdout = "";
   #stderr = "";
-  #seeding!: Promise<void>;
+  readonly #seeding: Promise<void>;
   readonly #pumps: Promise<void>[] = [];
 
   private constructor(child: Deno.ChildProcess) {
