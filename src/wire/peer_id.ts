@@ -67,6 +67,37 @@ export function generatePeerId(random: Random, version = "0100"): Uint8Array {
   return out;
 }
 
+/** Two decimal digits, or undefined. */
+function twoDigits(text: string): number | undefined {
+  return /^\d\d$/.test(text) ? Number(text) : undefined;
+}
+
+/**
+ * Clients whose four version characters are not one digit per part (as Transmission's
+ * clients.cc reads them): Transmission up to 3.00 writes major + two-digit minor + a tag
+ * (`-TR300Z-` is 3.00+), from 4.0 major, minor, patch + a tag (`-TR4060-` is 4.0.6);
+ * WebTorrent writes two digits each for major and minor (`-WW0300-` is 3.0).
+ */
+const OWN_VERSION_STYLES: Readonly<Record<string, (v: string) => string | undefined>> = {
+  TR: (v) => {
+    const tag = v[3]!;
+    if (!/^\d$/.test(v[0]!)) return undefined;
+    if (v[0]! <= "3") {
+      const minor = twoDigits(v.slice(1, 3));
+      return minor === undefined
+        ? undefined
+        : `${v[0]}.${v.slice(1, 3)}${/[XZ]/.test(tag) ? "+" : ""}`;
+    }
+    if (!/^\d\d$/.test(v.slice(1, 3))) return undefined;
+    const suffix = /[XZ]/.test(tag) ? " (dev)" : /[Bb]/.test(tag) ? " (beta)" : "";
+    return `${v[0]}.${v[1]}.${v[2]}${suffix}`;
+  },
+  WW: (v) => {
+    const major = twoDigits(v.slice(0, 2)), minor = twoDigits(v.slice(2, 4));
+    return major === undefined || minor === undefined ? undefined : `${major}.${minor}`;
+  },
+};
+
 /** A version character: `0-9`, then `A-Z` for 10-35 (libtorrent's convention). */
 function versionDigit(code: number): number | undefined {
   if (code >= 0x30 && code <= 0x39) return code - 0x30;
@@ -83,6 +114,8 @@ function describeAzureus(bytes: Uint8Array): string | undefined {
     return undefined;
   }
   const code = String.fromCharCode(bytes[1]!, bytes[2]!);
+  const own = OWN_VERSION_STYLES[code]?.(String.fromCharCode(...bytes.subarray(3, 7)));
+  if (own !== undefined) return `${CLIENTS[code]} ${own}`;
   const digits: number[] = [];
   for (let i = 3; i < 6; i++) {
     const d = versionDigit(bytes[i]!);
