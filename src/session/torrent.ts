@@ -258,7 +258,7 @@ export class TorrentRuntime
     peer.begin({
       onMessage: (m) => this.#handler.onMessage(peer, m),
       onClose: (reason, detail) => this.#peerClosed(peer, reason, detail),
-      beforeRead: () => this.transfer.readGate(this.#data !== undefined),
+      beforeRead: () => this.transfer.readGate(this.#data?.pipeline),
     }, hs.leftover);
     return peer;
   }
