@@ -6,11 +6,13 @@
  * O_DIRECT needs the file offset, the length and the memory address aligned to the
  * device's block size. Offsets and lengths are aligned here (4 KiB: the unaligned head
  * and tail of a span go through the normal descriptor, on pages the direct part never
- * touches). JavaScript cannot see an address, so the data is copied into a staging buffer
- * whose aligned offset is found once by probing: the first direct write is tried at
- * successive 16-byte offsets until the kernel accepts it (EINVAL writes nothing). Where
- * O_DIRECT is refused (tmpfs, some network file systems) the writer falls back to
- * ordinary writes for good.
+ * touches). Each chunk is first written straight from the caller's bytes: the pool puts
+ * pieces at page-aligned addresses (`buffer_recycler.ts`), and the kernel refuses a
+ * misaligned one with EINVAL before writing anything. Otherwise the data is copied into a
+ * staging buffer whose aligned offset is found once by probing: the first direct write is
+ * tried at successive 16-byte offsets until the kernel accepts it. Where O_DIRECT is
+ * refused (tmpfs, some network file systems) the writer falls back to ordinary writes for
+ * good.
  *
  * Layer: platform (worker side).
  * @module
@@ -49,6 +51,8 @@ export class DirectWriter {
   #enabled: boolean;
   /** Bytes written with O_DIRECT so far. */
   directBytes = 0;
+  /** Of those, bytes written straight from the caller's buffer (no staging copy). */
+  zeroCopyBytes = 0;
 
   /**
    * @param enabled false writes everything through the normal descriptor
@@ -112,8 +116,19 @@ export class DirectWriter {
     return start - pos + (pos + length - done);
   }
 
-  /** Copies `chunk` into the staging area and writes it at `pos`; false when refused. */
+  /**
+   * Writes `chunk` at `pos` from where it is when its address is aligned, else copies it
+   * into the staging area and writes it from there; false when O_DIRECT is refused.
+   */
   #writeDirect(fd: number, chunk: Uint8Array, pos: number): boolean {
+    try {
+      writeFully(fd, chunk, 0, chunk.length, pos);
+      this.directBytes += chunk.length;
+      this.zeroCopyBytes += chunk.length;
+      return true;
+    } catch (e) {
+      if (!isEinval(e)) throw e; // misaligned memory (or no O_DIRECT): the staging copy tells
+    }
     if (this.#offset === undefined && !this.#probe(fd, chunk.subarray(0, DIRECT_ALIGN), pos)) {
       return false;
     }
