@@ -59,12 +59,15 @@ export class TransferCounter {
     return this.#senders.size;
   }
 
-  /** Counts payload from `source` (a peer or a web seed) and charges the download limits. */
+  /**
+   * Counts payload from `source` (a peer or a web seed) and charges the download limits.
+   * @param now clock ms (default: the clock now)
+   */
   countDownload(
     source: { readonly id: string; readonly downloadMeter: RateMeter },
     bytes: number,
+    now: number = this.#ctx.clock.now(),
   ): void {
-    const now = this.#ctx.clock.now();
     source.downloadMeter.add(bytes, now);
     this.#downloadMeter.add(bytes, now);
     this.#bytesDownloaded += bytes;
