@@ -195,6 +195,8 @@ export class WorkerOps {
       );
     }
     const bytes = new Uint8Array(job.data, offset, size);
+    // The pool sends an offset only for a piece it placed at a page boundary.
+    const aligned = job.offset !== undefined;
     const digest = createHash("sha1").update(bytes).digest();
     if (!bytesEqual(digest, job.expected)) {
       return { id: job.id, ok: true, type: "write", verified: false, data: job.data };
@@ -205,7 +207,7 @@ export class WorkerOps {
       const handle = this.#handle(job.storage, storage, span.fileIndex, true);
       const direct = this.#directHandle(handle, path);
       storage.dirty.add(span.fileIndex);
-      const write = { bytes, at, length: span.length, pos: span.fileOffset };
+      const write = { bytes, at, length: span.length, pos: span.fileOffset, aligned };
       fsCall("write", path, () => {
         this.#writeBack.wrote(handle, this.#direct.write(write, handle.fd, direct));
       });

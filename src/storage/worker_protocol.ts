@@ -52,8 +52,8 @@ export interface WriteJob extends JobBase {
   /** The whole piece (transferred; returned in the reply for reuse). */
   readonly data: ArrayBuffer;
   /**
-   * Where the piece starts in `data`, when `data` is longer than the piece: the pool
-   * places pieces at page-aligned addresses, so that O_DIRECT writes them without a copy.
+   * Where the piece starts in `data`, when `data` is longer than the piece: set only for a
+   * piece the pool placed at a page-aligned address, which O_DIRECT writes without a copy.
    * Without it, `data` is exactly the piece.
    */
   readonly offset?: number;
