@@ -34,18 +34,18 @@ import { MAX_CONSECUTIVE_CRASHES, WorkerSlots } from "./worker_slots.ts";
 
 export { MAX_CONSECUTIVE_CRASHES };
 
-/** Default backpressure mark: 24 MiB of unfinished job bytes (the engine's `diskQueueBytes`). */
-export const DEFAULT_HIGH_WATER_BYTES = 24 * 1024 * 1024;
+/** Default backpressure mark: 16 MiB of unfinished job bytes (the engine's `diskQueueBytes`). */
+export const DEFAULT_HIGH_WATER_BYTES = 16 * 1024 * 1024;
 /** Default bytes of finished write buffers kept for {@linkcode WorkerPoolDiskIo.allocatePieceBuffer}. */
-export const DEFAULT_RECYCLED_BYTES = 24 * 1024 * 1024;
+export const DEFAULT_RECYCLED_BYTES = 16 * 1024 * 1024;
 
 /** Options for {@linkcode WorkerPoolDiskIo.create}. */
 export interface WorkerPoolOptions {
   /** Worker count (default `navigator.hardwareConcurrency`, at least 1). */
   readonly workers?: number;
-  /** Backpressure mark in bytes (default 24 MiB; the engine's `diskQueueBytes`). */
+  /** Backpressure mark in bytes (default 16 MiB; the engine's `diskQueueBytes`). */
   readonly highWaterBytes?: number;
-  /** Finished piece buffers kept for reuse, bytes (default 24 MiB; `recycledBufferBytes`). */
+  /** Finished piece buffers kept for reuse, bytes (default 16 MiB; `recycledBufferBytes`). */
   readonly recycledBytes?: number;
   /** Worker module (default `workers/piece_worker.ts`); for tests and embedders. */
   readonly workerUrl?: URL | string;

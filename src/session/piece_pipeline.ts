@@ -15,7 +15,7 @@
  * handed off, including those that wait for the resume file before the first write
  * ({@linkcode PiecePipeline.heldBytes}): it takes 7-16 ms to write here, and at 500 MB/s
  * the pieces that completed meanwhile went past the disk queue's mark uncounted (up to
- * 34 of its 24 MiB, each a buffer allocated and kept for reuse).
+ * 34 of its then 24 MiB, each a buffer allocated and kept for reuse).
  *
  * Layer: driver.
  * @module
