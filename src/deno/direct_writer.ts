@@ -6,11 +6,15 @@
  * O_DIRECT needs the file offset, the length and the memory address aligned to the
  * device's block size. Offsets and lengths are aligned here (4 KiB: the unaligned head
  * and tail of a span go through the normal descriptor, on pages the direct part never
- * touches). JavaScript cannot see an address, so the data is copied into a staging buffer
- * whose aligned offset is found once by probing: the first direct write is tried at
- * successive 16-byte offsets until the kernel accepts it (EINVAL writes nothing). Where
- * O_DIRECT is refused (tmpfs, some network file systems) the writer falls back to
- * ordinary writes for good.
+ * touches). A chunk at a page-aligned address is written straight from the caller's bytes:
+ * the pool puts pieces at page boundaries (`buffer_recycler.ts`) and says so (`aligned`).
+ * Any other chunk is copied into a staging buffer whose aligned offset is found once by
+ * probing: the first direct write is tried at successive 16-byte offsets until the kernel
+ * accepts it (EINVAL writes nothing). The direct write is only tried where the address is
+ * known to be aligned: a refused one costs an exception in `node:fs` (trying every chunk of
+ * unaligned buffers made a worker's CPU per GiB 143-158 ticks instead of 108-117). Where
+ * O_DIRECT is refused (tmpfs, some network file systems) the writer falls back to ordinary
+ * writes for good.
  *
  * Layer: platform (worker side).
  * @module
@@ -39,6 +43,8 @@ export interface SpanWrite {
   readonly at: number;
   readonly length: number;
   readonly pos: number;
+  /** `bytes` starts at a page-aligned address ({@linkcode DIRECT_ALIGN}): no staging copy. */
+  readonly aligned?: boolean;
 }
 
 /** One worker's direct writer (one staging buffer; not shared between threads). */
@@ -49,6 +55,8 @@ export class DirectWriter {
   #enabled: boolean;
   /** Bytes written with O_DIRECT so far. */
   directBytes = 0;
+  /** Of those, bytes written straight from the caller's buffer (no staging copy). */
+  zeroCopyBytes = 0;
 
   /**
    * @param enabled false writes everything through the normal descriptor
@@ -90,7 +98,7 @@ export class DirectWriter {
    * @throws on I/O errors other than the alignment refusal
    */
   write(span: SpanWrite, bufferedFd: number, directFd: number | undefined): number {
-    const { bytes, at, length, pos } = span;
+    const { bytes, at, length, pos, aligned = false } = span;
     const start = Math.ceil(pos / DIRECT_ALIGN) * DIRECT_ALIGN;
     const end = Math.floor((pos + length) / DIRECT_ALIGN) * DIRECT_ALIGN;
     if (directFd === undefined || !this.#enabled || end - start < MIN_DIRECT_BYTES) {
@@ -101,9 +109,9 @@ export class DirectWriter {
     let done = start;
     while (done < end && this.#enabled) {
       const n = Math.min(CHUNK, end - done);
-      if (
-        !this.#writeDirect(directFd, bytes.subarray(at + done - pos, at + done - pos + n), done)
-      ) {
+      const from = at + done - pos;
+      const inPlace = aligned && from % DIRECT_ALIGN === 0;
+      if (!this.#writeDirect(directFd, bytes.subarray(from, from + n), done, inPlace)) {
         break; // refused: the rest goes through the page cache
       }
       done += n;
@@ -112,8 +120,21 @@ export class DirectWriter {
     return start - pos + (pos + length - done);
   }
 
-  /** Copies `chunk` into the staging area and writes it at `pos`; false when refused. */
-  #writeDirect(fd: number, chunk: Uint8Array, pos: number): boolean {
+  /**
+   * Writes `chunk` at `pos` from where it is when `inPlace` (its address is aligned), else
+   * copies it into the staging area and writes it from there; false when O_DIRECT is refused.
+   */
+  #writeDirect(fd: number, chunk: Uint8Array, pos: number, inPlace: boolean): boolean {
+    if (inPlace) {
+      try {
+        writeFully(fd, chunk, 0, chunk.length, pos);
+        this.directBytes += chunk.length;
+        this.zeroCopyBytes += chunk.length;
+        return true;
+      } catch (e) {
+        if (!isEinval(e)) throw e; // not aligned after all (or no O_DIRECT): the staging copy tells
+      }
+    }
     if (this.#offset === undefined && !this.#probe(fd, chunk.subarray(0, DIRECT_ALIGN), pos)) {
       return false;
     }

@@ -184,13 +184,19 @@ export class WorkerOps {
   #write(job: WriteJob): OkReply {
     const storage = this.#storage(job.storage, "write");
     const size = storage.layout.pieceSize(job.index);
-    if (job.data.byteLength !== size) {
+    const offset = job.offset ?? 0;
+    const fits = job.offset === undefined
+      ? job.data.byteLength === size
+      : offset >= 0 && offset + size <= job.data.byteLength;
+    if (!fits) {
       throw new StorageError(
-        `Cannot write piece ${job.index}: got ${job.data.byteLength} bytes, expected ${size}`,
+        `Cannot write piece ${job.index}: got ${job.data.byteLength} bytes from ${offset}, expected ${size}`,
         { op: "write" },
       );
     }
-    const bytes = new Uint8Array(job.data);
+    const bytes = new Uint8Array(job.data, offset, size);
+    // The pool sends an offset only for a piece it placed at a page boundary.
+    const aligned = job.offset !== undefined;
     const digest = createHash("sha1").update(bytes).digest();
     if (!bytesEqual(digest, job.expected)) {
       return { id: job.id, ok: true, type: "write", verified: false, data: job.data };
@@ -201,7 +207,7 @@ export class WorkerOps {
       const handle = this.#handle(job.storage, storage, span.fileIndex, true);
       const direct = this.#directHandle(handle, path);
       storage.dirty.add(span.fileIndex);
-      const write = { bytes, at, length: span.length, pos: span.fileOffset };
+      const write = { bytes, at, length: span.length, pos: span.fileOffset, aligned };
       fsCall("write", path, () => {
         this.#writeBack.wrote(handle, this.#direct.write(write, handle.fd, direct));
       });
@@ -230,9 +236,13 @@ export class WorkerOps {
   #read(job: ReadJob): OkReply {
     const storage = this.#storage(job.storage, "read");
     const spans = storage.layout.spans(job.index, job.begin, job.length);
-    const data = job.into?.byteLength === job.length ? job.into : new ArrayBuffer(job.length);
-    this.#readSpans(job.storage, storage, spans, new Uint8Array(data), job.index);
-    return { id: job.id, ok: true, type: "read", data };
+    const at = job.intoOffset ?? 0;
+    const into = job.into !== undefined && at >= 0 && at + job.length <= job.into.byteLength;
+    const data = into ? job.into! : new ArrayBuffer(job.length);
+    const offset = into ? at : 0;
+    const view = new Uint8Array(data, offset, job.length);
+    this.#readSpans(job.storage, storage, spans, view, job.index);
+    return { id: job.id, ok: true, type: "read", data, ...(offset > 0 ? { offset } : {}) };
   }
 
   #hash(job: HashJob): OkReply {

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { StorageError } from "../errors.ts";
 import { fixture } from "../storage/disk_io_conformance_test.ts";
-import type { Job, OkReply, Reply } from "../storage/worker_protocol.ts";
+import type { Job, OkReply, Reply, WriteJob } from "../storage/worker_protocol.ts";
 import { sha1 } from "../util/sha1.ts";
 import { checkComponents, resolveSafePath } from "./safe_path.ts";
 import { WorkerOps } from "./worker_ops.ts";
@@ -146,5 +146,45 @@ Deno.test("WorkerOps.run() starts writeback of page-cache writes on its byte bud
     // 20 bytes over three files: only d/b.bin (10 bytes) reaches the 8-byte budget
     assertEquals(ops.writeBacks.started, 1);
     ok(ops.run({ id: 4, type: "close", storage: 1 }));
+  });
+});
+
+Deno.test("WorkerOps.run() writes a piece from its offset in a longer buffer and reads into one", async () => {
+  await withDir((dir) => {
+    const ops = new WorkerOps();
+    const { spec, pieces } = fixture(join(dir, "dl"));
+    openJob(ops, spec.root);
+    const piece = pieces[1]!;
+    const data = new Uint8Array(piece.length + 20);
+    data.set(piece, 12);
+    const job = (offset?: number): WriteJob => ({
+      id: 2,
+      type: "write",
+      storage: 1,
+      index: 1,
+      data: data.buffer,
+      expected: sha1(piece),
+      ...(offset === undefined ? {} : { offset }),
+    });
+    const reply = ok(ops.run(job(12)));
+    assertEquals(reply.type === "write" && reply.verified && reply.data === data.buffer, true);
+    const tooFar = ops.run(job(21)); // 21 + 8 bytes run past the 28-byte buffer
+    assertEquals(tooFar.ok ? "ok" : tooFar.error.message.includes("from 21"), true);
+    assertEquals(ops.run(job()).ok, false); // without an offset the buffer is exactly the piece
+    const into = new ArrayBuffer(piece.length + 20);
+    const read = ok(
+      ops.run({
+        id: 5,
+        type: "read",
+        storage: 1,
+        index: 1,
+        begin: 0,
+        length: 8,
+        into,
+        intoOffset: 12,
+      }),
+    );
+    assert(read.type === "read" && read.data === into && read.offset === 12);
+    assertEquals(new Uint8Array(into, 12, piece.length), piece);
   });
 });

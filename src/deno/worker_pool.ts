@@ -34,18 +34,18 @@ import { MAX_CONSECUTIVE_CRASHES, WorkerSlots } from "./worker_slots.ts";
 
 export { MAX_CONSECUTIVE_CRASHES };
 
-/** Default backpressure mark: 24 MiB of unfinished job bytes (the engine's `diskQueueBytes`). */
-export const DEFAULT_HIGH_WATER_BYTES = 24 * 1024 * 1024;
+/** Default backpressure mark: 16 MiB of unfinished job bytes (the engine's `diskQueueBytes`). */
+export const DEFAULT_HIGH_WATER_BYTES = 16 * 1024 * 1024;
 /** Default bytes of finished write buffers kept for {@linkcode WorkerPoolDiskIo.allocatePieceBuffer}. */
-export const DEFAULT_RECYCLED_BYTES = 24 * 1024 * 1024;
+export const DEFAULT_RECYCLED_BYTES = 16 * 1024 * 1024;
 
 /** Options for {@linkcode WorkerPoolDiskIo.create}. */
 export interface WorkerPoolOptions {
   /** Worker count (default `navigator.hardwareConcurrency`, at least 1). */
   readonly workers?: number;
-  /** Backpressure mark in bytes (default 24 MiB; the engine's `diskQueueBytes`). */
+  /** Backpressure mark in bytes (default 16 MiB; the engine's `diskQueueBytes`). */
   readonly highWaterBytes?: number;
-  /** Finished piece buffers kept for reuse, bytes (default 24 MiB; `recycledBufferBytes`). */
+  /** Finished piece buffers kept for reuse, bytes (default 16 MiB; `recycledBufferBytes`). */
   readonly recycledBytes?: number;
   /** Worker module (default `workers/piece_worker.ts`); for tests and embedders. */
   readonly workerUrl?: URL | string;
@@ -159,7 +159,8 @@ export class WorkerPoolDiskIo implements DiskIo {
    * {@inheritDoc DiskIo.writePiece}
    *
    * `data`'s buffer is transferred (detached for the caller). When `data` is a view
-   * on part of a larger buffer, it is copied once into a fresh buffer instead.
+   * on part of a larger buffer, it is copied once into a fresh buffer instead, unless it
+   * came from {@linkcode WorkerPoolDiskIo.allocatePieceBuffer} (a page-aligned view).
    */
   async writePiece(id: StorageId, index: number, data: Uint8Array): Promise<boolean> {
     const storage = this.#storage(id, "write");
@@ -169,13 +170,18 @@ export class WorkerPoolDiskIo implements DiskIo {
       });
     }
     this.#checkPiece(storage, index);
-    const buffer = ownedBuffer(data);
+    // A view of ours goes whole, with its offset; any other partial view is copied.
+    const whole = wholeBuffer(data);
+    const aligned = whole === undefined && this.#recycled.owns(data);
+    const buffer = whole ?? (aligned ? data.buffer as ArrayBuffer : ownedBuffer(data));
+    const offset = aligned ? data.byteOffset : 0, length = data.byteLength;
     const job: Job = {
       id: this.#slots.nextJobId(),
       type: "write",
       storage: id,
       index,
       data: buffer,
+      ...(aligned ? { offset } : {}),
       expected: storage.pieceHashes.slice(20 * index, 20 * index + 20),
     };
     const reply = await this.#slots.submit(
@@ -185,7 +191,7 @@ export class WorkerPoolDiskIo implements DiskIo {
       buffer.byteLength,
     );
     if (reply.type !== "write") throw unexpected(reply);
-    this.#recycled.give(reply.data);
+    this.#recycled.give(this.#recycled.adopt(reply.data, offset, length));
     return reply.verified;
   }
 
@@ -200,12 +206,12 @@ export class WorkerPoolDiskIo implements DiskIo {
       index,
       begin,
       length,
-      ...(into ? { into } : {}),
+      ...(into ? { into: into.buffer as ArrayBuffer, intoOffset: into.byteOffset } : {}),
     };
-    const transfer = into ? [into] : [];
+    const transfer = into ? [into.buffer as ArrayBuffer] : [];
     const reply = await this.#slots.submit(this.#slots.leastLoaded(), job, transfer, length);
     if (reply.type !== "read") throw unexpected(reply);
-    return new Uint8Array(reply.data);
+    return this.#recycled.adopt(reply.data, reply.offset ?? 0, length);
   }
 
   /** {@inheritDoc DiskIo.hashPieces} */
@@ -290,11 +296,10 @@ export class WorkerPoolDiskIo implements DiskIo {
    *
    * Reads of the same length then fill it: a piece read into a fresh 1 MiB buffer costs
    * 0.47 CPU-s per GiB here against 0.20 into a reused one (page faults). A view on part
-   * of a buffer is ignored.
+   * of a buffer is ignored, unless it is one this pool made (a page-aligned piece).
    */
   recycleBuffer(data: Uint8Array): void {
-    const buffer = wholeBuffer(data);
-    if (buffer) this.#recycled.give(buffer);
+    this.#recycled.give(data);
   }
 
   #storage(id: StorageId, op: string): OpenStorage {

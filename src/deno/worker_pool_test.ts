@@ -213,3 +213,35 @@ Deno.test("WorkerPoolDiskIo.read() fills a buffer given back with recycleBuffer(
     assertEquals((await pool.read(id, 0, 0, 8)).buffer.byteLength, 8);
   });
 });
+
+Deno.test("WorkerPoolDiskIo moves page-aligned piece buffers whole: written, read into and reused", async () => {
+  await withPool(async (pool, dir) => {
+    const pieceLength = 1 << 20;
+    const random = new SeededRandom(7);
+    const pieces = [0, 1].map(() => random.bytes(pieceLength));
+    const id = await pool.open({
+      root: join(dir, "dl"),
+      files: [{ path: ["f.bin"], length: 2 * pieceLength }],
+      pieceLength,
+      totalLength: 2 * pieceLength,
+      pieceHashes: concatBytes(pieces.map((p) => sha1(p))),
+    });
+    const buffer = pool.allocatePieceBuffer(pieceLength);
+    assert(buffer.buffer.byteLength > pieceLength); // a view inside a longer buffer
+    const { byteOffset } = buffer;
+    buffer.set(pieces[0]!);
+    assertEquals(await pool.writePiece(id, 0, buffer), true);
+    assertEquals(buffer.buffer.byteLength, 0); // transferred whole, not copied
+    const reused = pool.allocatePieceBuffer(pieceLength);
+    assertEquals(reused.byteOffset, byteOffset); // the same place in the same memory
+    reused.set(pieces[1]!);
+    assertEquals(await pool.writePiece(id, 1, reused), true);
+    const read = await pool.read(id, 0, 0, pieceLength); // into the recycled aligned buffer
+    assertEquals([read.byteOffset, read.buffer.byteLength > pieceLength], [byteOffset, true]);
+    assertEquals(read, pieces[0]);
+    pool.recycleBuffer(read);
+    assertEquals(await pool.read(id, 1, 0, pieceLength), pieces[1]);
+    assertEquals(read.buffer.byteLength, 0); // it was read into again
+    assertEquals(await Deno.readFile(join(dir, "dl", "f.bin")), concatBytes(pieces));
+  });
+});

@@ -52,8 +52,12 @@ export type CloseReason =
 
 /** What the connection reports to its owner. */
 export interface PeerConnectionHandlers {
-  /** A message arrived. A piece block is a view valid only during this call. */
-  onMessage(message: WireMessage): void;
+  /**
+   * A message arrived. A piece block is a view valid only during this call. `receivedAt`
+   * is when its bytes came off the socket (clock ms; the clock is read once per read, not
+   * once per message: a 256 KiB read holds 16 blocks).
+   */
+  onMessage(message: WireMessage, receivedAt: number): void;
   /** The connection closed; called exactly once. */
   onClose(reason: CloseReason, detail: string): void;
   /** Awaited before each socket read: backpressure and download rate limits. */
@@ -316,7 +320,7 @@ export class PeerConnection {
     try {
       this.#framer.feed(bytes, (m) => {
         this.#delivered++;
-        if (!this.#closed) this.#handlers!.onMessage(m);
+        if (!this.#closed) this.#handlers!.onMessage(m, this.#lastReceivedAt);
       });
       // A message completed (or none is held): the held one, if any, is new.
       if (this.#delivered !== delivered || this.#framer.bufferedBytes === 0) {

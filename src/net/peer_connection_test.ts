@@ -34,8 +34,9 @@ function setup() {
   });
   let closed: string | undefined;
   let gate: Promise<void> | undefined;
+  const received: [string, number][] = [];
   conn.start({
-    onMessage: () => {},
+    onMessage: (m, receivedAt) => received.push([m.type, receivedAt]),
     onClose: (reason: CloseReason, detail: string) => closed = `${reason}: ${detail}`,
     beforeRead: () => gate,
   }, new Uint8Array(0));
@@ -46,6 +47,7 @@ function setup() {
       now = ms;
     },
     closed: () => closed,
+    received,
     hold(): () => void {
       let open!: () => void;
       gate = new Promise((r) => open = r);
@@ -115,4 +117,20 @@ Deno.test("PeerConnection.sendRaw() past maxSendQueueBytes drops the bytes and c
     `timeout: send queue over ${LIMITS.maxSendQueueBytes} bytes: the peer does not read`,
   );
   assertEquals(t.conn.unsentBytes, 0);
+});
+
+Deno.test("PeerConnection gives every message of one read the time the read completed", async () => {
+  const t = setup();
+  t.now = 5;
+  const have = encodeMessage({ type: "have", index: 1 });
+  const bytes = new Uint8Array(REQUEST.length + have.length);
+  bytes.set(REQUEST);
+  bytes.set(have, REQUEST.length);
+  await t.far.write(bytes);
+  await turns();
+  t.now = 9;
+  await t.far.write(have);
+  await turns();
+  assertEquals(t.received, [["request", 5], ["have", 5], ["have", 9]]);
+  assertEquals(t.conn.lastReceivedAt, 9);
 });

@@ -72,7 +72,7 @@ export interface PeerMessageHost {
   /** BEP 10 extensions. */
   readonly extensions: ExtensionSink;
   /** Payload counters and the download limits (TransferCounter). */
-  readonly transfer: { countDownload(peer: Peer, bytes: number): void };
+  readonly transfer: { countDownload(peer: Peer, bytes: number, now?: number): void };
   /** A peer's interest or seed status changed: a regular upload slot may be free. */
   slotsChanged(): void;
   /** Requests were released: refill every peer's pipeline. */

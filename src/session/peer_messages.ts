@@ -87,12 +87,15 @@ export class PeerMessageHandler {
     }
   }
 
-  /** Dispatches one message. */
-  onMessage(peer: Peer, m: WireMessage): void {
+  /**
+   * Dispatches one message.
+   * @param now when it was received (clock ms; default: the clock now)
+   */
+  onMessage(peer: Peer, m: WireMessage, now: number = this.#host.ctx.clock.now()): void {
     const host = this.#host;
     const opening = m.type === "bitfield" || m.type === "have-all" || m.type === "have-none" ||
       (m.type === "extended" && m.extendedId === 0);
-    peer.requests.firstMessage(host.ctx.clock.now(), opening);
+    peer.requests.firstMessage(now, opening);
     if (CHOKE_STATE.has(m.type)) host.ctx.logger.debug(`${peer.id} sent ${m.type}`);
     switch (m.type) {
       case "keep-alive":
@@ -106,7 +109,7 @@ export class PeerMessageHandler {
         return;
       case "unchoke":
         peer.peerChoking = false;
-        this.fillRequests(peer);
+        this.fillRequests(peer, now);
         return;
       case "interested":
         peer.peerInterested = true;
@@ -128,7 +131,7 @@ export class PeerMessageHandler {
       case "cancel":
         return this.#onUploadRequest(peer, m);
       case "piece":
-        return this.#onBlock(peer, m.index, m.begin, m.block);
+        return this.#onBlock(peer, m.index, m.begin, m.block, now);
       case "reject":
         return this.#onReject(peer, m.index, m.begin);
       case "suggest":
@@ -151,8 +154,11 @@ export class PeerMessageHandler {
     }
   }
 
-  /** Tops up `peer`'s request pipeline from the picker. */
-  fillRequests(peer: Peer): void {
+  /**
+   * Tops up `peer`'s request pipeline from the picker.
+   * @param now clock ms (default: the clock now)
+   */
+  fillRequests(peer: Peer, now?: number): void {
     const w = this.#work;
     if (!w || peer.isClosed || this.#host.state !== "downloading" || !w.pipeline.canRequest()) {
       return;
@@ -160,7 +166,7 @@ export class PeerMessageHandler {
     if (!peer.amInterested) return;
     const q = peer.requests;
     if (peer.peerChoking && q.allowedFast.size === 0) return;
-    const now = this.#host.ctx.clock.now();
+    now ??= this.#host.ctx.clock.now();
     const rate = peer.downloadMeter.rate(now);
     const outstanding = w.picker.requestCount(peer.id);
     const need = q.target(rate) - outstanding;
@@ -354,7 +360,7 @@ export class PeerMessageHandler {
     this.#host.refillAll();
   }
 
-  #onBlock(peer: Peer, index: number, begin: number, block: Uint8Array): void {
+  #onBlock(peer: Peer, index: number, begin: number, block: Uint8Array, now: number): void {
     const w = this.#work;
     if (!w) {
       if (peer.requests.unsolicitedBlock()) peer.conn.close("protocol", "blocks before metadata");
@@ -378,12 +384,11 @@ export class PeerMessageHandler {
       }
       return;
     }
-    const now = this.#host.ctx.clock.now();
-    this.#host.transfer.countDownload(peer, block.length);
+    this.#host.transfer.countDownload(peer, block.length, now);
     const rate = peer.downloadMeter.rate(now);
     if (picker.has(index)) {
       peer.requests.blockArrived(now, rate, picker.requestCount(peer.id));
-      return this.fillRequests(peer);
+      return this.fillRequests(peer, now);
     }
     const receipt = picker.blockReceived(peer.id, index, begin);
     const refill = peer.requests.blockArrived(now, rate, picker.requestCount(peer.id));
@@ -399,7 +404,7 @@ export class PeerMessageHandler {
       }
       if (receipt.pieceComplete) pipeline.submit(index);
     }
-    if (refill) this.fillRequests(peer);
+    if (refill) this.fillRequests(peer, now);
   }
 
   #onExtensionHandshake(peer: Peer, payload: Uint8Array): void {

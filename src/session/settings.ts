@@ -180,19 +180,20 @@ export interface Settings extends DhtSettings, HttpSourceSettings {
   readonly readCacheBytes: number;
   /**
    * Bytes of disk jobs (hash, write, read) queued in the workers before sockets stop being
-   * read (backpressure). Default 24 MiB: it absorbs the workers' scheduling gaps on a busy
-   * machine (the kernel's socket buffers absorb the rest) and keeps a 1 GiB download near
-   * 150 MiB of peak RSS, of which 84 MiB is the runtime, the library and two workers before
-   * any data. Measured (1 GiB from one libtorrent seed on loopback, 2 cores shared with other
-   * work, runs alternating, `recycledBufferBytes` equal; median time, peak RSS): 64 MiB 4.1–4.4
-   * s, 137–208 MiB; 32 MiB 3.4–4.1 s, 142–154 MiB; 24 MiB 3.3–5.1 s, 133–148 MiB; 16 MiB
-   * 4.5–4.9 s, 126–139 MiB. Between 16 and 64 MiB the time is within the machine's noise; the
-   * memory is not.
+   * read (backpressure). Default 16 MiB: it absorbs the workers' scheduling gaps on a busy machine
+   * (the kernel's socket buffers absorb the rest); a 1 GiB download's peak RSS is about 120 MiB
+   * (the runtime, the library, two workers, 1-2 pieces in assembly) plus this. Measured (1 GiB from
+   * one libtorrent seed on loopback, 2 cores shared with other work, runs alternating,
+   * `recycledBufferBytes` equal; median time, peak RSS): 64 MiB 4.1–4.4 s, 137–208 MiB; 32 MiB
+   * 3.4–4.1 s, 142–154 MiB; 24 MiB 3.3–5.1 s, 133–148 MiB; 16 MiB 4.5–4.9 s, 126–139 MiB. Between
+   * 16 and 64 MiB the time is within the machine's noise; the memory is not. Again once pieces went
+   * to disk without a copy (`bench_download.sh`, 5 rounds each): 24 MiB 2.15–2.36 s, 145–148 MiB
+   * (153 in a run by `--peer`), against the 150 MiB target; 16 MiB 2.14–2.23 s, 136–140 MiB.
    */
   readonly diskQueueBytes: number;
   /**
    * Bytes of finished piece buffers kept for reuse (fresh ones cost page faults: 0.47 against
-   * 0.20 CPU-s per GiB read into fresh or reused 1 MiB buffers here). Default 24 MiB, as
+   * 0.20 CPU-s per GiB read into fresh or reused 1 MiB buffers here). Default 16 MiB, as
    * `diskQueueBytes`: the buffers of a drained queue are kept instead of being dropped and
    * allocated again (with a 64 MiB queue and 32 MiB here, 104 of 1,024 pieces were dropped
    * and 136 allocated fresh; with 16 and 16 MiB, 2 and 18).
@@ -332,8 +333,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   maxDownloadBytesPerSecond: 0,
   hashFailStrikes: 5,
   readCacheBytes: 64 * 1024 * 1024,
-  diskQueueBytes: 24 * 1024 * 1024,
-  recycledBufferBytes: 24 * 1024 * 1024,
+  diskQueueBytes: 16 * 1024 * 1024,
+  recycledBufferBytes: 16 * 1024 * 1024,
   writeRetryBaseMs: 5_000,
   writeRetryMaxMs: 300_000,
   writeRetryLimit: 3,

@@ -256,9 +256,9 @@ export class TorrentRuntime
     this.#dialer.admitted(peer);
     this.#handler.greet(peer, this.ctx.dht()?.address.port);
     peer.begin({
-      onMessage: (m) => this.#handler.onMessage(peer, m),
+      onMessage: (m, receivedAt) => this.#handler.onMessage(peer, m, receivedAt),
       onClose: (reason, detail) => this.#peerClosed(peer, reason, detail),
-      beforeRead: () => this.transfer.readGate(this.#data !== undefined),
+      beforeRead: () => this.transfer.readGate(this.#data?.pipeline),
     }, hs.leftover);
     return peer;
   }

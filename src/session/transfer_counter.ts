@@ -12,6 +12,14 @@ import type { TorrentContext } from "./context.ts";
 
 const MAX_SENDERS = 100_000;
 
+/** What the read gate needs of a piece pipeline (`PiecePipeline`). */
+export interface PieceHandOff {
+  /** Bytes of whole pieces handed off and not yet in the disk queue. */
+  readonly heldBytes: number;
+  /** Settles once those pieces are in the disk queue. */
+  whenWritable(): Promise<void>;
+}
+
 /** Payload counters of one torrent. */
 export class TransferCounter {
   readonly #ctx: TorrentContext;
@@ -51,12 +59,15 @@ export class TransferCounter {
     return this.#senders.size;
   }
 
-  /** Counts payload from `source` (a peer or a web seed) and charges the download limits. */
+  /**
+   * Counts payload from `source` (a peer or a web seed) and charges the download limits.
+   * @param now clock ms (default: the clock now)
+   */
   countDownload(
     source: { readonly id: string; readonly downloadMeter: RateMeter },
     bytes: number,
+    now: number = this.#ctx.clock.now(),
   ): void {
-    const now = this.#ctx.clock.now();
     source.downloadMeter.add(bytes, now);
     this.#downloadMeter.add(bytes, now);
     this.#bytesDownloaded += bytes;
@@ -81,11 +92,20 @@ export class TransferCounter {
   /**
    * Before each socket read: waits for disk capacity (once the torrent has piece work) and
    * for the download limits; `undefined` when reading may go on at once.
+   * @param work the torrent's piece pipeline, once it has piece work: pieces it holds for
+   *   the first write count against `diskQueueBytes` with the disk queue
    */
-  readGate(hasPieceWork: boolean): Promise<void> | undefined {
-    const { disk, clock } = this.#ctx;
+  readGate(work: PieceHandOff | undefined): Promise<void> | undefined {
+    const { disk, clock, settings } = this.#ctx;
     const wait = this.downloadWaitMs(clock.now());
-    const full = hasPieceWork && disk.queuedBytes() > 0 ? disk.waitForCapacity() : undefined;
+    let full: Promise<void> | undefined;
+    if (work) {
+      const queued = disk.queuedBytes();
+      // Held pieces reach the disk queue before this continuation runs (queued first).
+      if (work.heldBytes > 0 && work.heldBytes + queued >= settings.diskQueueBytes) {
+        full = work.whenWritable().then(() => disk.waitForCapacity());
+      } else if (queued > 0) full = disk.waitForCapacity();
+    }
     if (wait <= 0) return full;
     const delay = new Promise<void>((r) => clock.schedule(wait, r));
     return full ? Promise.all([full, delay]).then(() => {}) : delay;

@@ -11,7 +11,7 @@
  * Layer: driver (async; talks only to the injected `DiskIo`).
  * @module
  */
-import type { DiskIo, StorageId } from "./disk_io.ts";
+import type { DiskIo, FileStat, StorageId } from "./disk_io.ts";
 import type { Random } from "../runtime/types.ts";
 import type { Bitfield } from "../util/bitfield.ts";
 import type { StorageLayout } from "./layout.ts";
@@ -120,9 +120,34 @@ export async function checkExistingData(
     }
     warning = `Resume data ignored, checking all pieces: ${resume.error}`;
   }
-  const have = await verifyStorage(disk, id, pieceHashes, hashOptions);
-  const result = { have, rechecked: layout.pieceCount, usedResume: false };
+  // A piece with bytes in a missing file cannot be on disk: it is not read. (A fresh
+  // download used to "hash" all its pieces, each a failed open: 95 ms for 1 GiB.) When the
+  // files cannot be stat'ed (a path through a regular file), every piece is tried as before:
+  // the reads find nothing and the first write reports the error.
+  const stats = await disk.statFiles(id).catch(() => undefined);
+  const indices = stats ? piecesOnDisk(layout, stats) : undefined;
+  const have = await verifyStorage(disk, id, pieceHashes, {
+    ...hashOptions,
+    ...(indices ? { indices } : {}),
+  });
+  const result = {
+    have,
+    rechecked: indices?.length ?? layout.pieceCount,
+    usedResume: false,
+  };
   return warning === undefined ? result : { ...result, warning };
+}
+
+/** The pieces none of whose bytes lie in a missing file, ascending. */
+function piecesOnDisk(layout: StorageLayout, stats: readonly (FileStat | undefined)[]): number[] {
+  const missing = new Uint8Array(layout.pieceCount);
+  for (let f = 0; f < layout.fileCount; f++) {
+    const range = layout.piecesOfFile(f);
+    if (range !== undefined && stats[f] === undefined) missing.fill(1, range.first, range.last + 1);
+  }
+  const indices: number[] = [];
+  for (let p = 0; p < layout.pieceCount; p++) if (!missing[p]) indices.push(p);
+  return indices;
 }
 
 /** The piece indices below `count` that are not in `taken`, ascending. */

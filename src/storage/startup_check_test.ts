@@ -47,6 +47,39 @@ Deno.test("checkExistingData() verifies everything without resume data", async (
   await disk.shutdown();
 });
 
+Deno.test("checkExistingData() without resume data reads no piece of a missing file", async () => {
+  const disk = new MemoryDiskIo();
+  const content = new SeededRandom(9).bytes(96);
+  const pieces = Array.from({ length: 12 }, (_, i) => content.slice(8 * i, 8 * i + 8));
+  const pieceHashes = concatBytes(pieces.map(sha1));
+  const files = [0, 1, 2].map((f) => ({ path: [`f${f}`], length: 32 }));
+  const id = await disk.open({ root: "/s", files, pieceLength: 8, totalLength: 96, pieceHashes });
+  for (const i of [0, 1, 2, 3, 9]) assertEquals(await disk.writePiece(id, i, pieces[i]!), true);
+  const layout = new StorageLayout(files, 8);
+  const fresh = await checkExistingData(disk, id, {
+    pieceHashes,
+    layout,
+    resume: undefined,
+    infoHash: INFO_HASH,
+  });
+  // f1 was never written: its 4 pieces are not read; f0 and f2 (9 only, the rest a hole) are
+  assertEquals([fresh.rechecked, [...fresh.have.indices()]], [8, [0, 1, 2, 3, 9]]);
+  await disk.shutdown();
+});
+
+Deno.test("checkExistingData() without resume data tries every piece when the files cannot be stat'ed", async () => {
+  const { disk, id, pieceHashes, layout } = await setup();
+  disk.statFiles = () => Promise.reject(new Error("ENOTDIR")); // a path through a regular file
+  const result = await checkExistingData(disk, id, {
+    pieceHashes,
+    layout,
+    resume: undefined,
+    infoHash: INFO_HASH,
+  });
+  assertEquals([result.rechecked, result.have.count], [12, 12]);
+  await disk.shutdown();
+});
+
 Deno.test("checkExistingData() rechecks only the file whose mtime changed (RELIABILITY F5)", async () => {
   const { disk, id, pieceHashes, layout, tick } = await setup();
   const have = (await checkExistingData(disk, id, {

@@ -51,6 +51,12 @@ export interface WriteJob extends JobBase {
   readonly index: number;
   /** The whole piece (transferred; returned in the reply for reuse). */
   readonly data: ArrayBuffer;
+  /**
+   * Where the piece starts in `data`, when `data` is longer than the piece: set only for a
+   * piece the pool placed at a page-aligned address, which O_DIRECT writes without a copy.
+   * Without it, `data` is exactly the piece.
+   */
+  readonly offset?: number;
   /** The expected 20-byte SHA-1 (its own small buffer, never a view of a big one). */
   readonly expected: Uint8Array;
 }
@@ -65,8 +71,10 @@ export interface ReadJob extends JobBase {
   readonly begin: number;
   /** Byte count. */
   readonly length: number;
-  /** A buffer of exactly `length` bytes to read into (transferred; returned as `data`). */
+  /** A buffer to read into (transferred; returned as `data`): `length` bytes from `intoOffset`. */
   readonly into?: ArrayBuffer;
+  /** Where in `into` the bytes go (default 0). */
+  readonly intoOffset?: number;
 }
 
 /** Read and hash `count` pieces from `first`. */
@@ -116,7 +124,15 @@ export type OkReply =
     /** The piece buffer, handed back for reuse. */
     readonly data: ArrayBuffer;
   }
-  | { readonly id: number; readonly ok: true; readonly type: "read"; readonly data: ArrayBuffer }
+  | {
+    readonly id: number;
+    readonly ok: true;
+    readonly type: "read";
+    /** The bytes read, from `offset` (the job's `into`, or a new buffer of exactly them). */
+    readonly data: ArrayBuffer;
+    /** Where the bytes start in `data` (absent: 0). */
+    readonly offset?: number;
+  }
   | {
     readonly id: number;
     readonly ok: true;
