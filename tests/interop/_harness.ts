@@ -202,3 +202,32 @@ export async function within<T>(
     clearTimeout(timer);
   }
 }
+
+/**
+ * Stops a child process: SIGTERM, SIGKILL when it still runs `graceMs` later; waits for
+ * its exit and for the readers of its output (`pumps`).
+ * @param child the process
+ * @param pumps promises that end when its output streams are drained
+ * @param graceMs time between the two signals
+ */
+export async function stopChild(
+  child: Deno.ChildProcess,
+  pumps: readonly Promise<void>[] = [],
+  graceMs = 3000,
+): Promise<void> {
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // it has exited already: nothing to stop
+    }
+  };
+  kill("SIGTERM");
+  const timer = setTimeout(() => kill("SIGKILL"), graceMs);
+  try {
+    await child.status;
+    await Promise.all(pumps);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -14,6 +14,7 @@
  * @module
  */
 import { join } from "node:path";
+import { stopChild } from "./_harness.ts";
 
 /** The binary (Debian's transmission-cli). */
 export const TRANSMISSION_CLI = "/usr/bin/transmission-cli";
@@ -117,22 +118,8 @@ export class TransmissionCli {
   }
 
   /** Stops it (SIGTERM; SIGKILL when it is still running 3 s later) and waits for it. */
-  async stop(): Promise<void> {
-    const kill = (signal: Deno.Signal) => {
-      try {
-        this.#child.kill(signal);
-      } catch {
-        // it has exited already: nothing to stop
-      }
-    };
-    kill("SIGTERM");
-    const timer = setTimeout(() => kill("SIGKILL"), 3000);
-    try {
-      await this.#child.status;
-      await Promise.all(this.#pumps);
-    } finally {
-      clearTimeout(timer);
-    }
+  stop(): Promise<void> {
+    return stopChild(this.#child, this.#pumps);
   }
 
   async #pump(stream: ReadableStream<Uint8Array>, add: (text: string) => void): Promise<void> {

@@ -10,6 +10,7 @@
  * @module
  */
 import { join } from "node:path";
+import { stopChild } from "./_harness.ts";
 
 const HERE = new URL("./webtorrent/", import.meta.url).pathname;
 const PEER_SCRIPT = join(HERE, "peer.mjs");
@@ -142,22 +143,8 @@ export class WebTorrentPeer {
   }
 
   /** Kills it (SIGTERM, SIGKILL after 3 s) and waits for it. */
-  async stop(): Promise<void> {
-    const kill = (signal: Deno.Signal) => {
-      try {
-        this.#child.kill(signal);
-      } catch {
-        // it has exited already: nothing to stop
-      }
-    };
-    kill("SIGTERM");
-    const timer = setTimeout(() => kill("SIGKILL"), 3000);
-    try {
-      await this.#child.status;
-      await Promise.all(this.#pumps);
-    } finally {
-      clearTimeout(timer);
-    }
+  stop(): Promise<void> {
+    return stopChild(this.#child, this.#pumps);
   }
 
   async #pump(
