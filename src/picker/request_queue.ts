@@ -12,6 +12,13 @@
  *   shrinks the queue (a 1.6 s round trip held a 1 MiB/s link to 77 KiB/s).
  * - Slow start: one more request per block received, until the measured rate says how
  *   deep the queue should be (libtorrent grows until the rate stops rising).
+ * - Latency probe: a peer that answers each request late (Transmission 3 on loopback took
+ *   ~0.8 s) sends as fast as we keep requests out, so a queue sized by rate × queue time
+ *   holds its rate where it is. Every `PROBE_WINDOW_MS` with a full queue, the queue time
+ *   is doubled for one window (up to `maxRequestQueueTimeMs`, libtorrent's 3 s); if the
+ *   blocks received rose by `PROBE_GAIN`, the longer queue stays, else it is undone and
+ *   the next probe waits `PROBE_COOLDOWN_MS`. A peer limited by its bandwidth sends no
+ *   more for a longer queue, so it keeps the short one that spreads pieces best.
  * - Refill in batches: after a block, only once a quarter of the queue (1..16 blocks) is free.
  * - Snub: no block for `snubTimeoutMs` while requests were out: its requests go elsewhere
  *   and it gets one request at a time until it sends again (PARAMETERS §2.1).
@@ -23,6 +30,7 @@
  * - Unsolicited blocks (PW8): more than `unsolicitedBlockLimit` closes the peer.
  *
  * Invariants (`assertInvariants()`): `queueTarget ≥ 1`; a snubbed queue's target is 1;
+ * the queue time lies between `requestQueueTimeMs` and `maxRequestQueueTimeMs`;
  * at most `maxSuggestedPieces` suggestions; every refusal is younger than `refusedPieceMs` after a tick.
  *
  * Layer: core (pure; time is a `now` argument).
@@ -34,6 +42,8 @@ import { BLOCK_LENGTH } from "./picker_types.ts";
 export interface RequestQueueOptions {
   /** Seconds of data to keep requested, in ms (libtorrent request_queue_time is 3 s). */
   readonly requestQueueTimeMs: number;
+  /** The latency probe raises this peer's queue time up to here, ms. Default 3,000. */
+  readonly maxRequestQueueTimeMs?: number;
   /** Outstanding requests, lower bound. */
   readonly minRequestQueue: number;
   /** Outstanding requests, upper bound. */
@@ -64,6 +74,16 @@ const DEFAULT_PEER_QUEUE = 250;
 const MAX_PEER_QUEUE = 2000;
 /** Slow start begins here. */
 const INITIAL_TARGET = 4;
+/** The latency probe's measuring window, ms. */
+const PROBE_WINDOW_MS = 2_000;
+/** A probe keeps the longer queue when the blocks per window rose by this factor. */
+const PROBE_GAIN = 1.3;
+/** After a probe that did not pay, the next waits this long, ms. */
+const PROBE_COOLDOWN_MS = 30_000;
+/** The first probe waits this long after the connection starts (slow start settles), ms. */
+const PROBE_FIRST_MS = 6_000;
+/** Fewer blocks than this in a window say nothing (a trickle, or the end of a download). */
+const PROBE_MIN_BLOCKS = 8;
 
 /** One peer's request pipeline rules. */
 export class RequestQueue {
@@ -81,6 +101,17 @@ export class RequestQueue {
   #rttMs: number | undefined;
   #rttSince: number | undefined;
   #unsolicited = 0;
+  /** This peer's queue time, ms: the setting, raised by probes that paid. */
+  #queueMs: number;
+  /** The last refill got every block it asked for (the queue, not the picker, limited). */
+  #lastRefillFull = false;
+  /** Start of the current probe window, and blocks received in it. */
+  #windowStart: number;
+  #windowBlocks = 0;
+  /** Blocks in the last window before a probe; the queue time to go back to. */
+  #probe: { readonly baseline: number; readonly previousMs: number } | undefined;
+  /** No probe before this clock ms. */
+  #probeAfter: number;
 
   /**
    * @param options settings
@@ -95,6 +126,10 @@ export class RequestQueue {
   ) {
     this.#o = {
       requestQueueTimeMs: options.requestQueueTimeMs,
+      maxRequestQueueTimeMs: Math.max(
+        options.requestQueueTimeMs,
+        options.maxRequestQueueTimeMs ?? 3_000,
+      ),
       minRequestQueue: options.minRequestQueue,
       maxRequestQueue: options.maxRequestQueue,
       snubTimeoutMs: options.snubTimeoutMs,
@@ -104,6 +139,9 @@ export class RequestQueue {
       unsolicitedBlockLimit: options.unsolicitedBlockLimit ?? 64,
     };
     this.#lastBlockAt = now;
+    this.#queueMs = options.requestQueueTimeMs;
+    this.#windowStart = now;
+    this.#probeAfter = now + PROBE_FIRST_MS;
     this.#rttMs = rtt.connectMs;
     this.#rttSince = rtt.answeredAt;
   }
@@ -116,6 +154,11 @@ export class RequestQueue {
   /** Round trip to the peer in ms, when known. */
   get rttMs(): number | undefined {
     return this.#rttMs;
+  }
+
+  /** This peer's queue time in ms (the setting, raised by latency probes that paid). */
+  get queueTimeMs(): number {
+    return this.#queueMs;
   }
 
   /** Clock ms of the last block received (or of the connection's start). */
@@ -162,10 +205,19 @@ export class RequestQueue {
    */
   blockArrived(now: number, rateBps: number, outstanding: number): boolean {
     this.#lastBlockAt = now;
+    this.#windowBlocks++;
     this.#snubbed = false;
     if (this.#target <= 2 * this.#byRate(rateBps) + 4) this.#target++;
     const target = this.target(rateBps);
     return target - outstanding >= Math.min(16, Math.max(1, target >> 2));
+  }
+
+  /**
+   * The driver asked the picker for `asked` blocks for this peer and got `got`: only a
+   * queue the picker could fill is one a probe may lengthen.
+   */
+  refilled(asked: number, got: number): void {
+    this.#lastRefillFull = got >= asked;
   }
 
   /**
@@ -217,6 +269,7 @@ export class RequestQueue {
    * @param outstanding requests out at this peer
    */
   tick(now: number, outstanding: number): RequestQueueTick {
+    if (now - this.#windowStart >= PROBE_WINDOW_MS) this.#endWindow(now);
     let lapsed = false;
     for (const [index, at] of this.refused) {
       if (now - at >= this.#o.refusedPieceMs) lapsed = this.refused.delete(index) || lapsed;
@@ -226,12 +279,38 @@ export class RequestQueue {
     }
     this.#snubbed = true;
     this.#target = 1;
+    if (this.#probe !== undefined) this.#queueMs = this.#probe.previousMs;
+    this.#probe = undefined;
     return { snubbed: true, lapsed };
+  }
+
+  /** Closes a probe window: judges a probe in progress, or starts one. */
+  #endWindow(now: number): void {
+    const blocks = this.#windowBlocks;
+    this.#windowStart = now;
+    this.#windowBlocks = 0;
+    const probe = this.#probe;
+    if (probe !== undefined) {
+      this.#probe = undefined;
+      if (blocks >= PROBE_GAIN * probe.baseline) return; // it paid: keep, probe again
+      this.#queueMs = probe.previousMs;
+      this.#probeAfter = now + PROBE_COOLDOWN_MS;
+      return;
+    }
+    const eligible = !this.#snubbed && this.#lastRefillFull && blocks >= PROBE_MIN_BLOCKS &&
+      now >= this.#probeAfter && this.#queueMs < this.#o.maxRequestQueueTimeMs;
+    if (!eligible) return;
+    this.#probe = { baseline: blocks, previousMs: this.#queueMs };
+    this.#queueMs = Math.min(this.#o.maxRequestQueueTimeMs, 2 * this.#queueMs);
   }
 
   /** Checks the header's invariants; throws on a violation. */
   assertInvariants(): void {
     if (this.#target < 1) throw new Error(`RequestQueue: target ${this.#target} < 1`);
+    const o = this.#o;
+    if (this.#queueMs < o.requestQueueTimeMs || this.#queueMs > o.maxRequestQueueTimeMs) {
+      throw new Error(`RequestQueue: queue time ${this.#queueMs} ms out of bounds`);
+    }
     if (this.#snubbed && this.target(0) !== 1) throw new Error("RequestQueue: snubbed target");
     if (this.suggested.size > this.#o.maxSuggestedPieces) {
       throw new Error(`RequestQueue: ${this.suggested.size} suggestions`);
@@ -239,7 +318,7 @@ export class RequestQueue {
   }
 
   #byRate(rateBps: number): number {
-    const queueMs = Math.max(this.#o.requestQueueTimeMs, 2 * (this.#rttMs ?? 0));
+    const queueMs = Math.max(this.#queueMs, 2 * (this.#rttMs ?? 0));
     return Math.ceil((rateBps * queueMs) / 1000 / BLOCK_LENGTH);
   }
 }

@@ -133,3 +133,66 @@ Deno.test("RequestQueue.unsolicitedBlock() says close after 64 blocks we never a
   for (let i = 1; i <= 100 && closeAt === 0; i++) if (q.unsolicitedBlock()) closeAt = i;
   assertEquals(closeAt, 65);
 });
+
+/**
+ * Drives `q` for `seconds` with one tick a second: each second the peer sends `perSecond(q)`
+ * blocks (spread over the second) and every refill gets all it asks for unless `short`.
+ * Returns the queue time after each second.
+ */
+function drive(
+  q: RequestQueue,
+  from: number,
+  seconds: number,
+  perSecond: (q: RequestQueue) => number,
+  short = false,
+): number[] {
+  const times: number[] = [];
+  for (let s = 0; s < seconds; s++) {
+    const t0 = from + s * 1000;
+    const n = perSecond(q);
+    for (let b = 0; b < n; b++) {
+      q.refilled(4, short ? 1 : 4);
+      q.blockArrived(t0 + Math.floor((b * 1000) / n), 0, 3);
+    }
+    q.tick(t0 + 999, 3);
+    times.push(q.queueTimeMs);
+  }
+  return times;
+}
+
+Deno.test("RequestQueue: a peer that answers late gets a longer queue when the probe pays", () => {
+  // Latency-bound: blocks per second = queue ÷ 0.8 s latency, the queue = 64 blocks/s × queue time.
+  const q = new RequestQueue(OPTIONS, 0);
+  const times = drive(q, 0, 20, (q) => Math.round((64 * q.queueTimeMs) / 1000 / 0.8));
+  assertEquals(times.slice(0, 5), [300, 300, 300, 300, 300], "slow start settles first");
+  assertEquals(times.at(-1), 3000, times.join(" "));
+});
+
+Deno.test("RequestQueue: a peer limited by its bandwidth keeps the short queue after a probe", () => {
+  const q = new RequestQueue(OPTIONS, 0);
+  const times = drive(q, 0, 60, () => 40); // 40 blocks/s whatever the queue
+  // Probes (one 2 s window at 600 ms) 6 s after the start, then 30 s after each unpaid one.
+  const probes = times.flatMap((t, i) => t === 600 && times[i - 1] !== 600 ? [i] : []);
+  assertEquals(probes.length, 2, times.join(" "));
+  assert(probes[0]! >= 5 && probes[1]! - probes[0]! >= 30, times.join(" "));
+  assertEquals(new Set(times), new Set([300, 600]));
+  assertEquals(times.at(-1), 300);
+});
+
+Deno.test("RequestQueue: no probe while the picker, not the queue, limits the peer", () => {
+  const q = new RequestQueue(OPTIONS, 0);
+  const times = drive(q, 0, 20, (q) => Math.round((64 * q.queueTimeMs) / 1000 / 0.8), true);
+  assertEquals(new Set(times), new Set([300]));
+});
+
+Deno.test("RequestQueue: a snub ends a probe and undoes it", () => {
+  const q = new RequestQueue(OPTIONS, 0);
+  const times = drive(q, 0, 20, () => 40);
+  const probing = times.findIndex((t) => t === 600);
+  assert(probing >= 0, times.join(" "));
+  const q2 = new RequestQueue(OPTIONS, 0);
+  drive(q2, 0, probing + 1, () => 40);
+  assertEquals(q2.queueTimeMs, 600);
+  assertEquals(q2.tick(probing * 1000 + 999 + OPTIONS.snubTimeoutMs + 1, 3).snubbed, true);
+  assertEquals(q2.queueTimeMs, 300);
+});

@@ -186,6 +186,7 @@ export class PeerMessageHandler {
       need,
       { now },
     );
+    q.refilled(need, blocks.length);
     for (const b of blocks) {
       peer.send({ type: "request", index: b.index, begin: b.begin, length: b.length });
     }

@@ -118,6 +118,9 @@ export interface Settings extends DhtSettings, HttpSourceSettings {
    * duplicates and 1 s finished in 1.35x the bound, 300 ms in 1.30x. The round-trip rule
    * keeps long links full: a 1.6 s RTT link took 44.6 s for 32 MiB at 1 MiB/s with it and
    * 428 s without (the queue, and with it the rate, shrank to 5 blocks per round trip).
+   * A peer that answers late gets more: a probe doubles its queue time for 2 s (up to
+   * 3 s) and keeps it when the blocks it sent rose by 30 % (a Transmission 3.00 seed on
+   * loopback: 16 MiB in 18.3 s instead of 28.8; the swarm benchmark unchanged).
    */
   readonly requestQueueTimeMs: number;
   /** Outstanding requests to one peer, lower bound. Default 2 (libtorrent). */
