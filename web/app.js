@@ -226,7 +226,8 @@ async function refresh() {
       down += t.rateDownload;
       up += t.rateUpload;
     }
-    $("totals").textContent = `${torrents.length} torrents · ↓ ${rate(down)} · ↑ ${rate(up)}`;
+    const count = `${torrents.length} torrent${torrents.length === 1 ? "" : "s"}`;
+    $("totals").textContent = `${count} · ↓ ${rate(down)} · ↑ ${rate(up)}`;
     if (detailsId !== undefined) {
       const { torrents: [t] } = await rpc("torrent-get", {
         ids: [detailsId],

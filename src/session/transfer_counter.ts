@@ -20,12 +20,20 @@ export interface PieceHandOff {
   whenWritable(): Promise<void>;
 }
 
+/** Window of the torrent-wide rates, ms. */
+const DISPLAY_RATE_WINDOW_MS = 5_000;
+
 /** Payload counters of one torrent. */
 export class TransferCounter {
   readonly #ctx: TorrentContext;
   readonly #downloadBucket: TokenBucket;
-  readonly #downloadMeter = new RateMeter();
-  readonly #uploadMeter = new RateMeter();
+  /**
+   * The torrent's rates are for people (progress line, RPC, web UI, ETA): over 5 s, so a
+   * finished download shows 0 B/s within seconds, not 20 (the choker keeps its per-peer
+   * 20 s meters).
+   */
+  readonly #downloadMeter = new RateMeter({ windowMs: DISPLAY_RATE_WINDOW_MS });
+  readonly #uploadMeter = new RateMeter({ windowMs: DISPLAY_RATE_WINDOW_MS });
   #bytesDownloaded = 0;
   #bytesUploaded = 0;
   /** Peers (by connection id) that sent payload; bounded, it only feeds a count. */

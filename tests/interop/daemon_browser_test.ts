@@ -125,8 +125,8 @@ Deno.test({
         await page.$eval('[data-testid="priority-0"]', (e) => (e as HTMLSelectElement).value),
         "normal",
       );
-      const dir = await Deno.makeTempDir({ prefix: "swarmd-screenshot-" });
-      const shot = join(dir, "web-ui.png");
+      // One file, overwritten by each run (a directory per run piled up in /tmp).
+      const shot = join(Deno.env.get("TMPDIR") ?? "/tmp", "swarmd-web-ui.png");
       await page.screenshot({ path: shot, fullPage: true });
       console.log(`screenshot: ${shot}`);
       await click(page, hash, "pause");
