@@ -70,17 +70,30 @@ export async function requireInterop(_name: string): Promise<boolean> {
  * @throws {Error} inside the test when libtorrent is required but missing
  */
 export async function interopTest(name: string, fn: () => Promise<void>): Promise<void> {
-  const ignore = await requireInterop(name);
-  const ready = await libtorrentAvailable();
+  await requireInterop(name); // prints the skip line once
+  gatedTest(name, await libtorrentAvailable(), "python3-libtorrent is not installed", fn);
+}
+
+/**
+ * Registers a test that needs an outside peer: ignored while `present` is false, unless
+ * interop is required (`SWARMD_REQUIRE_INTEROP=1`): then it fails saying what is missing.
+ * The caller prints its own skip line.
+ * @param name the test name
+ * @param present whether what it needs is installed
+ * @param missing what the failure says is missing, e.g. "transmission-cli is not installed"
+ * @param fn the test body
+ */
+export function gatedTest(
+  name: string,
+  present: boolean,
+  missing: string,
+  fn: () => Promise<void>,
+): void {
   Deno.test({
     name,
-    ignore,
+    ignore: !present && !interopRequired(),
     fn: async () => {
-      if (!ready) {
-        throw new Error(
-          `${name}: SWARMD_REQUIRE_INTEROP=1 but python3-libtorrent is not installed`,
-        );
-      }
+      if (!present) throw new Error(`${name}: SWARMD_REQUIRE_INTEROP=1 but ${missing}`);
       await fn();
     },
   });

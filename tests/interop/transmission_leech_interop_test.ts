@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
 import { freshStateEnv, sha256 } from "../integration/_cli_swarm.ts";
 import { connectedLines, eventText, withPayload } from "./_cli_payload.ts";
-import { interopRequired, within } from "./_harness.ts";
+import { gatedTest, interopRequired, within } from "./_harness.ts";
 import { netnsAvailable, netnsCommand } from "./_netns.ts";
 import { transmissionAvailable, type TransmissionEncryption } from "./_transmission.ts";
 import { NETNS_ANNOUNCE, NETNS_HOSTS } from "./_transmission_netns_leech.ts";
@@ -75,14 +75,7 @@ async function transmissionLeechesFromUs(encryption: TransmissionEncryption): Pr
 }
 
 function leechTest(name: string, fn: () => Promise<void>): void {
-  Deno.test({
-    name,
-    ignore: !ready && !interopRequired(),
-    fn: async () => {
-      if (!ready) throw new Error(`${name}: SWARMD_REQUIRE_INTEROP=1 but it needs ${HOW_TO}`);
-      await fn();
-    },
-  });
+  gatedTest(name, ready, `it needs ${HOW_TO}`, fn);
 }
 
 leechTest(

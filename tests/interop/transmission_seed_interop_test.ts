@@ -12,10 +12,10 @@ import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
 import { freshStateEnv, runCli, sha256 } from "../integration/_cli_swarm.ts";
 import { connectedLines, eventText, withPayload } from "./_cli_payload.ts";
-import { requireFiles, within } from "./_harness.ts";
+import { gatedTest, requireFiles, within } from "./_harness.ts";
 import { TRANSMISSION_CLI, TransmissionCli, type TransmissionEncryption } from "./_transmission.ts";
 
-const { present, ignore } = await requireFiles(
+const { present } = await requireFiles(
   [TRANSMISSION_CLI],
   "skipping Transmission seed interop: transmission-cli not installed (apt-get install transmission-cli)",
 );
@@ -63,14 +63,7 @@ async function getFromTransmission(
 }
 
 function seedTest(name: string, fn: () => Promise<void>): void {
-  Deno.test({
-    name,
-    ignore,
-    fn: async () => {
-      if (!present) throw new Error(`${TRANSMISSION_CLI} is required (SWARMD_REQUIRE_INTEROP=1)`);
-      await fn();
-    },
-  });
+  gatedTest(name, present, `${TRANSMISSION_CLI} is not installed`, fn);
 }
 
 seedTest(

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
 import { freshStateEnv, Lines, runCli, sha256, spawnCli } from "../integration/_cli_swarm.ts";
 import { connectedLines, eventText, withPayload } from "./_cli_payload.ts";
-import { interopRequired, within } from "./_harness.ts";
+import { gatedTest, interopRequired, within } from "./_harness.ts";
 import { WEBTORRENT_HOW_TO, WebTorrentPeer, webtorrentVersion } from "./_webtorrent.ts";
 
 const PAYLOAD = { prefix: "swarmd-wt-interop-", size: 2 * 1024 * 1024 + 4321, seed: 5 };
@@ -102,18 +102,7 @@ async function getFromWebTorrent(secure: 1 | 2 | undefined, host: string): Promi
 }
 
 function webtorrentTest(name: string, fn: () => Promise<void>): void {
-  Deno.test({
-    name,
-    ignore: !version && !interopRequired(),
-    fn: async () => {
-      if (!version) {
-        throw new Error(
-          `${name}: SWARMD_REQUIRE_INTEROP=1 but not installed: ${WEBTORRENT_HOW_TO}`,
-        );
-      }
-      await fn();
-    },
-  });
+  gatedTest(name, version !== undefined, `WebTorrent is not installed: ${WEBTORRENT_HOW_TO}`, fn);
 }
 
 webtorrentTest(
