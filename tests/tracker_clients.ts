@@ -17,13 +17,26 @@ import { UdpTrackerClient } from "../src/tracker/udp_client.ts";
 export async function trackerClients(
   httpTimeoutMs = 5000,
 ): Promise<{ udp: UdpTrackerClient; http: HttpTrackerClient }> {
-  const udp = new UdpTrackerClient({
-    socket: await bindUdp({ host: "127.0.0.1", port: 0 }),
-    clock: SYSTEM_CLOCK,
-    random: SECURE_RANDOM,
-    retransmitBaseMs: 500,
-    maxRetransmits: 3,
-  });
+  const udp = await udpTrackerClient("127.0.0.1", 500);
   const http = new HttpTrackerClient({ fetcher: new DenoHttpFetcher(), timeoutMs: httpTimeoutMs });
   return { udp, http };
+}
+
+/**
+ * A UDP tracker client on a fresh loopback socket (3 retransmissions); close it after.
+ * @param host the local address to bind (`127.0.0.1`, `::1`)
+ * @param retransmitBaseMs the first retransmission delay
+ * @returns the client
+ */
+export async function udpTrackerClient(
+  host: string,
+  retransmitBaseMs: number,
+): Promise<UdpTrackerClient> {
+  return new UdpTrackerClient({
+    socket: await bindUdp({ host, port: 0 }),
+    clock: SYSTEM_CLOCK,
+    random: SECURE_RANDOM,
+    retransmitBaseMs,
+    maxRetransmits: 3,
+  });
 }

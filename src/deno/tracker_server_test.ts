@@ -1,11 +1,9 @@
 import { assertEquals } from "../../tests/assert.ts";
 import { HttpTrackerClient } from "../tracker/http_client.ts";
-import { UdpTrackerClient } from "../tracker/udp_client.ts";
 import type { AnnounceParams } from "../tracker/types.ts";
-import { SECURE_RANDOM, SYSTEM_CLOCK } from "./clock.ts";
 import { DenoHttpFetcher } from "./http.ts";
 import { TrackerServer } from "./tracker_server.ts";
-import { bindUdp } from "./udp.ts";
+import { udpTrackerClient } from "../../tests/tracker_clients.ts";
 
 const HASH = new Uint8Array(20).fill(0x42);
 
@@ -28,20 +26,8 @@ Deno.test("TrackerServer serves HTTP and UDP announces on IPv4 and IPv6 (::1)", 
     udpPort: 0,
     intervalS: 120,
   });
-  const udp4 = new UdpTrackerClient({
-    socket: await bindUdp({ host: "127.0.0.1", port: 0 }),
-    clock: SYSTEM_CLOCK,
-    random: SECURE_RANDOM,
-    retransmitBaseMs: 200,
-    maxRetransmits: 3,
-  });
-  const udp6 = new UdpTrackerClient({
-    socket: await bindUdp({ host: "::1", port: 0 }),
-    clock: SYSTEM_CLOCK,
-    random: SECURE_RANDOM,
-    retransmitBaseMs: 200,
-    maxRetransmits: 3,
-  });
+  const udp4 = await udpTrackerClient("127.0.0.1", 200);
+  const udp6 = await udpTrackerClient("::1", 200);
   try {
     const [http4, http6, u4, u6] = server.announceUrls();
     assertEquals(server.announceUrls().length, 4);
