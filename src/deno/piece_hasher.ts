@@ -123,8 +123,7 @@ function spawnHelpers(
   count: number,
   options: HashContentOptions,
 ): Helpers {
-  const url = options.workerUrl ?? Deno.env.get("X_URL") ??
-    new URL("../../workers/hash_worker.ts", import.meta.url);
+  const url = options.workerUrl ?? new URL("../../workers/hash_worker.ts", import.meta.url);
   const helpers: Helpers = { workers: [], done: 0, onChange: () => {} };
   for (let i = 0; i < count; i++) {
     const worker = new Worker(url, { type: "module", name: `swarmd-hash-${i}` });
