@@ -4,6 +4,10 @@
 # forces RC4 both ways (allowed_enc_level rc4), one with encryption disabled. The two
 # alternate, ROUNDS rounds; reports wall time, CPU time (user+sys) and peak RSS of each
 # run, then min/median/max per kind and the encrypted/plaintext ratio of the medians.
+# Each row also gives the seeder's CPU time for the run (from /proc): on a 2-core machine the
+# seeder's RC4 competes with ours, and that sets the floor of the ratio.
+# BENCH_LT=1 adds python3-libtorrent's own leecher (kinds lt-rc4, lt-plaintext, alternating
+# with ours), the same ratio for a native client.
 #   usage: scripts/bench_encryption.sh [SIZE_MIB=256] [ROUNDS=5]
 # Needs: deno, /usr/bin/python3 with libtorrent, /usr/bin/time.
 set -euo pipefail
@@ -19,21 +23,39 @@ plain_port=$seeder_port
 echo "libtorrent seeders: RC4-only 127.0.0.52:$rc4_port, plaintext 127.0.0.53:$plain_port;" \
   "$size_mib MiB; $rounds rounds"
 
+# seeder_cpu PID: user + system CPU seconds the process has used so far.
+seeder_cpu() {
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"
+}
+declare -A seeder_pid=(["127.0.0.52:$rc4_port"]=${pids[0]} ["127.0.0.53:$plain_port"]=${pids[1]})
+
 results="$work/results.txt"
 : > "$results"
 measure() { # kind, seeder address
-  local kind=$1 peer=$2 dl="$work/dl-$1" log="$work/time-$1.log"
+  local kind=$1 peer=$2 dl="$work/dl-$1" log="$work/time-$1.log" seeder_before
   rm -rf "$dl"
-  /usr/bin/time -v deno run -A "$here/mod.ts" get "$torrent" --peer "$peer" --port 0 \
-    --host 127.0.0.1 --no-dht -o "$dl" > "$work/progress-$kind.log" 2> "$log" ||
-    { echo "$kind failed"; tail -5 "$log"; return 1; }
+  mkdir -p "$dl"
+  seeder_before=$(seeder_cpu "${seeder_pid[$peer]}")
+  if [[ $kind == lt-* ]]; then
+    local enc=(--enc disabled)
+    [[ $kind == lt-rc4 ]] && enc=(--enc forced --enc-level rc4)
+    /usr/bin/time -v "${lt[@]}" --listen 127.0.0.54:0 --peer "$peer" --exit-when-complete \
+      --timeout 600 --save "$dl" "${enc[@]}" > "$work/progress-$kind.log" 2> "$log" ||
+      { echo "$kind failed"; tail -5 "$log"; return 1; }
+  else
+    /usr/bin/time -v deno run -A "$here/mod.ts" get "$torrent" --peer "$peer" --port 0 \
+      --host 127.0.0.1 --no-dht -o "$dl" > "$work/progress-$kind.log" 2> "$log" ||
+      { echo "$kind failed"; tail -5 "$log"; return 1; }
+  fi
   cmp -s "$dl/payload.bin" "$payload" || { echo "$kind: data differs"; return 1; }
   local wall user sys rss
   wall=$(grep "Elapsed (wall clock)" "$log" | awk '{print $NF}')
   user=$(grep "User time" "$log" | awk '{print $NF}')
   sys=$(grep "System time" "$log" | awk '{print $NF}')
   rss=$(grep "Maximum resident" "$log" | awk '{print $NF}')
-  echo "$kind wall=$wall cpu=$(echo "$user + $sys" | bc) rss_mb=$((rss / 1024))" |
+  local seeder
+  seeder=$(echo "$(seeder_cpu "${seeder_pid[$peer]}") - $seeder_before" | bc)
+  echo "$kind wall=$wall cpu=$(echo "$user + $sys" | bc) rss_mb=$((rss / 1024)) seeder_cpu=$seeder" |
     tee -a "$results"
   rm -rf "$dl"
 }
@@ -42,6 +64,10 @@ measure warmup "127.0.0.53:$plain_port" > /dev/null
 for _ in $(seq 1 "$rounds"); do
   measure rc4 "127.0.0.52:$rc4_port"
   measure plaintext "127.0.0.53:$plain_port"
+  if [[ ${BENCH_LT:-0} == 1 ]]; then
+    measure lt-rc4 "127.0.0.52:$rc4_port"
+    measure lt-plaintext "127.0.0.53:$plain_port"
+  fi
 done
 python3 - "$results" <<'EOF'
 import statistics, sys
@@ -51,13 +77,19 @@ rows = {}
 for line in open(sys.argv[1]):
     kind, *kv = line.split()
     r = dict(x.split("=") for x in kv)
-    rows.setdefault(kind, []).append((secs(r["wall"]), float(r["cpu"]), int(r["rss_mb"])))
+    rows.setdefault(kind, []).append(
+        (secs(r["wall"]), float(r["cpu"]), int(r["rss_mb"]), float(r["seeder_cpu"])))
 med = {}
 for kind, rs in rows.items():
-    walls = sorted(w for w, _, _ in rs)
+    walls = sorted(r[0] for r in rs)
     med[kind] = statistics.median(walls)
     print(f"{kind:9} wall min/median/max {walls[0]:.2f} / {med[kind]:.2f} / {walls[-1]:.2f} s;"
-          f" cpu median {statistics.median(c for _, c, _ in rs):.2f} s;"
-          f" peak rss median {statistics.median(m for _, _, m in rs)} MB")
+          f" cpu median {statistics.median(r[1] for r in rs):.2f} s;"
+          f" seeder cpu median {statistics.median(r[3] for r in rs):.2f} s;"
+          f" peak rss median {statistics.median(r[2] for r in rs)} MB")
 print(f"rc4 / plaintext (medians): {med['rc4'] / med['plaintext']:.2f}")
+if "lt-rc4" in med:
+    print(f"libtorrent leecher rc4 / plaintext (medians): {med['lt-rc4'] / med['lt-plaintext']:.2f};"
+          f" ours / libtorrent's, rc4: {med['rc4'] / med['lt-rc4']:.2f},"
+          f" plaintext: {med['plaintext'] / med['lt-plaintext']:.2f}")
 EOF
