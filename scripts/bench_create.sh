@@ -4,7 +4,9 @@
 # warm page cache. Each run is a fresh process timed by /usr/bin/time from start to exit
 # (`deno run -A mod.ts create ...`, as a user types it). Reports min / median / max of wall
 # time, median CPU (user + sys) and peak RSS, the ratio of medians ours/mktorrent, and checks
-# that both tools computed the same info-hash.
+# that both tools computed the same info-hash. Also times `deno run -A mod.ts --version`
+# (loading the library, no hashing) alternating with the runs: our wall time less that is the
+# hashing phase, the part comparable with mktorrent's whole run.
 #
 # Usage: bash scripts/bench_create.sh
 #   env: BENCH_DIR (/tmp/swarmd-bench-create), BENCH_SIZES_MIB ("256 1024"), BENCH_RUNS (5),
@@ -57,6 +59,7 @@ for size in $SIZES; do
   for i in $(seq 1 "$RUNS"); do
     # alternate who goes first, so neither always runs right after the other
     if ((i % 2)); then order="swarmd mktorrent"; else order="mktorrent swarmd"; fi
+    run startup deno run -A mod.ts --version
     for who in $order; do
       if [[ $who == swarmd ]]; then
         run swarmd deno run -A mod.ts create "$FILE" -o "$DIR/swarmd.torrent" --piece-length 1M --no-date
@@ -77,6 +80,9 @@ for size in $SIZES; do
       "$name" "$wmin" "$wmed" "$wmax" "$cpu" "$rss"
     declare "wall_$name=$wmed"
   done
+  read -r smin smed smax <<<"$(stats 1 "$DIR/startup.times")"
+  printf "  start-up (mod.ts --version) %s / %s / %s s; hashing phase ~%.2f s (median wall less start-up)\n" \
+    "$smin" "$smed" "$smax" "$(echo "$wall_swarmd - $smed" | bc)"
   awk -v a="$wall_swarmd" -v b="$wall_mktorrent" 'BEGIN { printf "  ratio swarmd/mktorrent (median wall): %.2f\n", a / b }'
   if [[ $ours == "$theirs" ]]; then
     echo "  info-hash: identical ($ours)"
