@@ -6,7 +6,9 @@
 # time, median CPU (user + sys) and peak RSS, the ratio of medians ours/mktorrent, and checks
 # that both tools computed the same info-hash. Also times `deno run -A mod.ts --version`
 # (loading the library, no hashing) alternating with the runs: our wall time less that is the
-# hashing phase, the part comparable with mktorrent's whole run.
+# hashing phase, the part comparable with mktorrent's whole run. The installed command
+# (`swarmd`, i.e. cli.ts, which loads only the create command's modules) is timed too, as
+# "swarmd-cli".
 #
 # Usage: bash scripts/bench_create.sh
 #   env: BENCH_DIR (/tmp/swarmd-bench-create), BENCH_SIZES_MIB ("256 1024"), BENCH_RUNS (5),
@@ -58,33 +60,36 @@ for size in $SIZES; do
   rm -f "$DIR"/*.times
   for i in $(seq 1 "$RUNS"); do
     # alternate who goes first, so neither always runs right after the other
-    if ((i % 2)); then order="swarmd mktorrent"; else order="mktorrent swarmd"; fi
+    if ((i % 2)); then order="swarmd mktorrent swarmd-cli"; else order="swarmd-cli mktorrent swarmd"; fi
     run startup deno run -A mod.ts --version
     for who in $order; do
       if [[ $who == swarmd ]]; then
         run swarmd deno run -A mod.ts create "$FILE" -o "$DIR/swarmd.torrent" --piece-length 1M --no-date
+      elif [[ $who == swarmd-cli ]]; then
+        run swarmd-cli deno run -A cli.ts create "$FILE" -o "$DIR/swarmd-cli.torrent" --piece-length 1M --no-date
       else
         run mktorrent mktorrent -t 2 -l 20 -o "$DIR/mktorrent.torrent" "$FILE"
       fi
     done
-    echo "  run $i: swarmd $(cut -d' ' -f1 "$DIR/swarmd.last") s, mktorrent $(cut -d' ' -f1 "$DIR/mktorrent.last") s"
+    echo "  run $i: swarmd $(cut -d' ' -f1 "$DIR/swarmd.last") s, swarmd-cli $(cut -d' ' -f1 "$DIR/swarmd-cli.last") s, mktorrent $(cut -d' ' -f1 "$DIR/mktorrent.last") s"
   done
   ours=$(info_hash "$DIR/swarmd.torrent")
   theirs=$(info_hash "$DIR/mktorrent.torrent")
   echo "create, ${size} MiB file, 1 MiB pieces, warm cache, $RUNS runs each, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
-  for name in swarmd mktorrent; do
+  for name in swarmd swarmd-cli mktorrent; do
     read -r wmin wmed wmax <<<"$(stats 1 "$DIR/$name.times")"
     cpu=$(awk '{ print $2 + $3 }' "$DIR/$name.times" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
     rss=$(cut -d' ' -f4 "$DIR/$name.times" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] / 1024 }')
     printf "  %-10s wall %s / %s / %s s (min / median / max)  cpu %.2f s  peak RSS %.0f MiB\n" \
       "$name" "$wmin" "$wmed" "$wmax" "$cpu" "$rss"
-    declare "wall_$name=$wmed"
+    declare "wall_${name/-/_}=$wmed"
   done
   read -r smin smed smax <<<"$(stats 1 "$DIR/startup.times")"
   printf "  start-up (mod.ts --version) %s / %s / %s s; hashing phase ~%.2f s (median wall less start-up)\n" \
     "$smin" "$smed" "$smax" "$(echo "$wall_swarmd - $smed" | bc)"
-  awk -v a="$wall_swarmd" -v b="$wall_mktorrent" 'BEGIN { printf "  ratio swarmd/mktorrent (median wall): %.2f\n", a / b }'
-  if [[ $ours == "$theirs" ]]; then
+  awk -v a="$wall_swarmd" -v c="$wall_swarmd_cli" -v b="$wall_mktorrent" 'BEGIN {
+    printf "  ratio swarmd/mktorrent (median wall): %.2f; swarmd-cli/mktorrent: %.2f\n", a / b, c / b }'
+  if [[ $ours == "$theirs" && $(info_hash "$DIR/swarmd-cli.torrent") == "$theirs" ]]; then
     echo "  info-hash: identical ($ours)"
   else
     echo "  info-hash MISMATCH: swarmd $ours, mktorrent $theirs"
