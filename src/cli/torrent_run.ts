@@ -64,7 +64,8 @@ export const PEER_OPTIONS: OptionsSpec = {
 /** Help text for the shared flags. */
 export const PEER_OPTIONS_HELP =
   `  --port N                listen port (default 6881, next free one if taken)
-  --host IP               listen address (default 0.0.0.0)
+  --host IP               listen address (default 0.0.0.0); trackers, the DHT and
+                          uTP are also reached from it
   --peer HOST:PORT        connect to this peer (repeatable)
   --tracker URL           extra tracker (repeatable)
   --dht-bootstrap H:P     DHT bootstrap node (repeatable)

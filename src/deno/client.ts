@@ -45,6 +45,11 @@ export interface ClientOptions {
   readonly caCerts?: readonly string[];
 }
 
+/** Whether `host` is the any-address, which listens on (and sends from) every interface. */
+function isWildcard(host: string): boolean {
+  return host === "" || host === "0.0.0.0" || host === "::" || host === "[::]";
+}
+
 /** The default state directory, when a home directory is known. */
 export function defaultStateDir(): string | undefined {
   const cache = Deno.env.get("XDG_CACHE_HOME") ??
@@ -127,6 +132,7 @@ export class Client {
     const http = new DenoHttpFetcher({
       userAgent: "swarmd/0.1.0",
       ...(options.caCerts ? { caCerts: options.caCerts } : {}),
+      ...(isWildcard(settings.listenHost) ? {} : { localAddress: settings.listenHost }),
     });
     const session = new Session({
       settings,

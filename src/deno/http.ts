@@ -31,6 +31,12 @@ export interface DenoHttpFetcherOptions {
   readonly userAgent?: string;
   /** Extra CA certificates (PEM) to trust for https, e.g. a test server's own. */
   readonly caCerts?: readonly string[];
+  /**
+   * Source address of every connection. A client listening on one address sets it, so a
+   * tracker records the address we accept peers on (it takes the announce's source), and
+   * trackers and web seeds are reached through that interface only (a VPN's, say).
+   */
+  readonly localAddress?: string;
 }
 
 /** {@linkcode HttpFetcher} and {@linkcode RangeFetcher} over Deno's `fetch`. */
@@ -44,8 +50,11 @@ export class DenoHttpFetcher implements HttpFetcher, RangeFetcher {
    */
   constructor(options: DenoHttpFetcherOptions = {}) {
     this.#userAgent = options.userAgent ?? "swarmd/0.1";
-    this.#client = options.caCerts
-      ? Deno.createHttpClient({ caCerts: [...options.caCerts] })
+    this.#client = options.caCerts || options.localAddress !== undefined
+      ? Deno.createHttpClient({
+        ...(options.caCerts ? { caCerts: [...options.caCerts] } : {}),
+        ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+      })
       : undefined;
   }
 
@@ -85,7 +94,7 @@ export class DenoHttpFetcher implements HttpFetcher, RangeFetcher {
     };
   }
 
-  /** Closes the https client, if one was made for extra CA certificates. */
+  /** Closes the HTTP client, if one was made for extra CA certificates or a source address. */
   close(): void {
     this.#client?.close();
   }

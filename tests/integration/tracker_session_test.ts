@@ -36,8 +36,15 @@ interface Swarm {
   seed: Torrent;
 }
 
-/** A tracker, a torrent that lists only its `kind` URL, and a seeder announcing to it. */
-async function withSwarm(kind: "http" | "udp", fn: (s: Swarm) => Promise<void>) {
+/**
+ * A tracker, a torrent that lists only its `kind` URL, and a seeder announcing to it,
+ * listening on `seederHost`.
+ */
+async function withSwarm(
+  kind: "http" | "udp",
+  fn: (s: Swarm) => Promise<void>,
+  seederHost = "127.0.0.1",
+) {
   const root = await Deno.makeTempDir({ prefix: "swarmd-tracker-" });
   const tracker = await TrackerServer.start({ host: "127.0.0.1", httpPort: 0, udpPort: 0 });
   const url = kind === "http"
@@ -51,7 +58,7 @@ async function withSwarm(kind: "http" | "udp", fn: (s: Swarm) => Promise<void>) 
   await Deno.writeFile(torrent, bytes);
   const seeder = new Client({
     port: 0,
-    host: "127.0.0.1",
+    host: seederHost,
     workers: 1,
     stateDir: null,
     settings: { enableDht: false },
@@ -95,6 +102,36 @@ for (const kind of ["http", "udp"] as const) {
       assertEquals(status.map((t) => t.url), [url]);
       assert(status[0]!.lastAnnounceAt !== undefined && status[0]!.lastError === undefined);
     });
+  });
+}
+
+for (const kind of ["http", "udp"] as const) {
+  // A seeder bound to one address must announce from it: the tracker records the source of
+  // the announce, and before the HTTP announce was bound, it recorded 127.0.0.1 (the
+  // kernel's choice), where nothing listens, so no leecher could reach the seeder.
+  Deno.test(`tracker (${kind}): a seeder listening on one address is found at that address`, async () => {
+    await withSwarm(kind, async ({ root, torrent, seeder }) => {
+      const r = await get([
+        torrent,
+        "-o",
+        join(root, "dl"),
+        "--port",
+        "0",
+        "--host",
+        "127.0.0.2",
+        "--no-dht",
+        "--no-pex",
+        "--timeout",
+        "30",
+        "--json",
+      ]);
+      assertEquals(r.code, 0, r.stderr);
+      const peers = r.stdout.split("\n").filter((l) => l.includes('"peer-connected"'));
+      assert(
+        peers.some((l) => l.includes(`127.0.0.4:${seeder.port}`)),
+        `connected to 127.0.0.4:${seeder.port}: ${peers.join("\n")}`,
+      );
+    }, "127.0.0.4");
   });
 }
 
