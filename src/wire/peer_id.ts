@@ -135,6 +135,13 @@ function describeMainline(bytes: Uint8Array): string | undefined {
   return match ? `BitTorrent ${match[1]}.${match[2]}.${match[3]}` : undefined;
 }
 
+/** aria2's own style: `A2-1-36-0-` (major, minor, patch in decimal). */
+function describeAria2(bytes: Uint8Array): string | undefined {
+  const head = String.fromCharCode(...bytes.subarray(0, 12));
+  const match = /^A2-(\d{1,2})-(\d{1,2})-(\d{1,2})-/.exec(head);
+  return match ? `aria2 ${match[1]}.${match[2]}.${match[3]}` : undefined;
+}
+
 function printable(bytes: Uint8Array): string {
   let out = "";
   for (const b of bytes.subarray(0, 8)) out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".";
@@ -144,7 +151,7 @@ function printable(bytes: Uint8Array): string {
 /**
  * Names the client behind a peer id, for logs and the CLI (never for decisions).
  * Azureus-style ids (`-LT2080-…`) give the client and version; Mainline ids
- * (`M7-4-3--…`) give BitTorrent's; anything else is `unknown (` + the first 8
+ * (`M7-4-3--…`) give BitTorrent's, and aria2's (`A2-1-36-0-…`) aria2's; anything else is `unknown (` + the first 8
  * characters, unprintable ones as `.` + `)`.
  *
  * @param bytes the peer id (normally 20 bytes; any length is accepted)
@@ -159,5 +166,6 @@ function printable(bytes: Uint8Array): string {
  * ```
  */
 export function describePeerId(bytes: Uint8Array): string {
-  return describeAzureus(bytes) ?? describeMainline(bytes) ?? `unknown (${printable(bytes)})`;
+  return describeAzureus(bytes) ?? describeMainline(bytes) ?? describeAria2(bytes) ??
+    `unknown (${printable(bytes)})`;
 }

@@ -41,13 +41,15 @@ const IDS: [string, string][] = [
   ["-WW0105-abcdefghijkl", "WebTorrent 1.5"],
   ["-XY1230-abcdefghijkl", "XY 1.2.3"],
   ["M7-4-3--abcdefghijkl", "BitTorrent 7.4.3"],
+  ["A2-1-36-0-abcdefghij", "aria2 1.36.0"],
+  ["A2-1-3x-0-abcdefghij", "unknown (A2-1-3x-)"],
   ["exbc\x00\x01LORDabcdefghijkl", "unknown (exbc..LO)"],
   ["-LTxx00-abcdefghijkl", "unknown (-LTxx00-)"],
   ["", "unknown ()"],
 ];
 
 for (const [id, description] of IDS) {
-  Deno.test(`describePeerId() names ${JSON.stringify(id.slice(0, 8))} "${description}"`, () => {
+  Deno.test(`describePeerId() names ${JSON.stringify(id.slice(0, 10))} "${description}"`, () => {
     assertEquals(describePeerId(text(id)), description);
   });
 }
