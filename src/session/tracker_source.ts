@@ -79,7 +79,9 @@ export class TrackerPeerSource {
         if (torrent.isStopped) return;
         // The tracker is the source of its peers: a tracker on loopback or the LAN may
         // hand out local addresses, a public one may not (util/address.ts).
-        torrent.addPeers(peers, "tracker", await trackerHost(url, transports.resolveHost));
+        if (peers.length > 0) {
+          torrent.addPeers(peers, "tracker", await trackerHost(url, transports.resolveHost));
+        }
         hub.emit({
           type: "tracker-announced",
           category: "tracker",

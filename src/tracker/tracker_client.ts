@@ -95,7 +95,10 @@ export interface TrackerClientOptions {
   readonly udp6?: UdpTrackerClient;
   /** Transfer counters, read at each announce. */
   readonly stats: () => TransferStats;
-  /** Receives the peers of each response. */
+  /**
+   * Receives the peers of each answered announce (but `stopped`'s), also when there are
+   * none: an answer with no peer is news too (the first seed of a swarm gets only those).
+   */
   readonly onPeers: (peers: PeerAddress[], source: string) => void;
   /** Peers asked for per announce (default 200, libtorrent). */
   readonly numwant?: number;
@@ -362,7 +365,7 @@ export class TrackerClient {
       warning: response.warning,
       trackerId: response.trackerId ?? row.trackerId,
     });
-    if (response.peers.length === 0 || event === "stopped") return;
+    if (event === "stopped") return;
     try {
       this.#o.onPeers(response.peers, url);
     } catch (e) {

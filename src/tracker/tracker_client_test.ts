@@ -13,7 +13,7 @@ import { TrackerClient, type TrackerClientOptions } from "./tracker_client.ts";
 import type { Logger, PeerAddress, UdpSocketLike } from "../runtime/types.ts";
 import { UdpTrackerClient } from "./udp_client.ts";
 
-type Behaviour = "ok" | "down" | "gone" | "hang" | "error500" | "refuse";
+type Behaviour = "ok" | "down" | "gone" | "hang" | "error500" | "refuse" | "empty";
 
 /** HTTP trackers by host name, each with a scripted behaviour; records every request. */
 class Trackers implements HttpFetcher {
@@ -44,7 +44,9 @@ class Trackers implements HttpFetcher {
         options.signal?.addEventListener("abort", () => reject(new Error("aborted")))
       );
     }
-    const peers = encodeCompactPeers([{ host: "10.9.9.9", port: 1000 + host.length }], 4);
+    const peers = b === "empty"
+      ? new Uint8Array(0)
+      : encodeCompactPeers([{ host: "10.9.9.9", port: 1000 + host.length }], 4);
     return Promise.resolve({
       status: 200,
       body: encode({ interval: 600, complete: 3, incomplete: 4, peers }),
@@ -115,6 +117,18 @@ Deno.test("TrackerClient.start() announces started and hands the peers to onPeer
   assertEquals(status!.nextAnnounceAt, t0 + 600_000);
   await clock.advance(600_000);
   assertEquals(trackers.log.map((l) => l.event), ["started", ""]);
+});
+
+Deno.test("TrackerClient hands an answer with no peer to onPeers too (the swarm's first seed)", async () => {
+  const { clock, trackers, got, client } = setup([["a.example"]]);
+  trackers.behaviour.set("a.example", "empty");
+  client.start();
+  await clock.advance(10);
+  assertEquals(got, [{ peers: [], source: "http://a.example/announce" }]);
+  assertEquals(client.status()[0]!.peersReturned, 0);
+  await client.stop();
+  assertEquals(trackers.log.map((l) => l.event), ["started", "stopped"]);
+  assertEquals(got.length, 1, "no onPeers for the stopped announce");
 });
 
 Deno.test("TrackerClient moves on within a tier, then to the next tier, and backs off failures", async () => {
