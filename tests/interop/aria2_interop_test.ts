@@ -1,0 +1,169 @@
+/**
+ * Interop with aria2 (Debian's aria2 1.36), a BitTorrent implementation of its own:
+ * - aria2 downloads from our `seed`, which it finds through our tracker: with its default
+ *   settings (it dials with MSE and accepts plaintext), with RC4 required, and by magnet
+ *   (the metadata from our seed, BEP 9). Our seed listens on one address (`--host`), so
+ *   the tracker must record that address: the announce goes out from it.
+ * - our `get` (default flags) downloads from an aria2 seed, given as `--peer`: with aria2's
+ *   defaults, and with RC4 required.
+ * The copy is checked by SHA-256; our log must name aria2 and say how the connection is
+ * encrypted. Skipped with a message when aria2c is missing, unless SWARMD_REQUIRE_INTEROP=1.
+ * @module
+ */
+import { join } from "node:path";
+import { assert, assertEquals } from "../assert.ts";
+import { freshStateEnv, Lines, runCli, sha256, spawnCli } from "../integration/_cli_swarm.ts";
+import { TrackerServer } from "../../src/deno/tracker_server.ts";
+import { connectedLines, eventText, withPayload } from "./_cli_payload.ts";
+import { gatedTest, requireFiles, within } from "./_harness.ts";
+import { accepting, Aria2, ARIA2C, type Aria2Encryption } from "./_aria2.ts";
+
+const { present } = await requireFiles(
+  [ARIA2C],
+  "skipping aria2 interop: aria2c not installed (apt-get install aria2)",
+);
+
+const PAYLOAD = { prefix: "swarmd-aria2-", size: 2 * 1024 * 1024 + 4321, seed: 6 };
+
+/** A port nobody listens on at `host` now (the OS's choice, then released). */
+function freePort(host: string): number {
+  const listener = Deno.listen({ hostname: host, port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/**
+ * aria2 downloads the payload from our seed (on `host`), found through our HTTP tracker.
+ * @returns the line of our seed's log for aria2's connection
+ */
+async function aria2FromOurSeed(
+  encryption: Aria2Encryption,
+  host: string,
+  byMagnet: boolean,
+): Promise<string> {
+  const tracker = await TrackerServer.start({ host: "127.0.0.70", httpPort: 0, udpPort: 0 });
+  const url = `http://127.0.0.70:${tracker.httpAddrs[0]!.port}/announce`;
+  let line = "";
+  try {
+    await withPayload({ ...PAYLOAD, trackers: [url] }, async ({ root, torrent, digest }) => {
+      const log = join(root, "seed.log");
+      const port = freePort(host);
+      const seed = spawnCli([
+        ...["seed", torrent, join(root, "src"), "--port", String(port), "--host", host],
+        ...["--no-dht", "--json", "--log", log],
+      ], { env: freshStateEnv(root) });
+      const seedOut = new Lines(seed.stdout);
+      let aria2: Aria2 | undefined;
+      try {
+        await within(seedOut.until((l) => l.includes('"tracker-announced"')), {
+          ms: 15_000,
+          detail: () => `our seed did not announce: ${seedOut.lines.join("\n")}`,
+        });
+        const infoHash = /"infoHash":"([0-9a-f]{40})"/.exec(seedOut.lines.join("\n"))![1]!;
+        const source = byMagnet
+          ? `magnet:?xt=urn:btih:${infoHash}&tr=${encodeURIComponent(url)}`
+          : torrent;
+        const started = Date.now();
+        aria2 = await Aria2.start({
+          source,
+          dir: join(root, "aria2"),
+          host: "127.0.0.72",
+          port: freePort("127.0.0.72"),
+          mode: "leech",
+          encryption,
+        });
+        const leecher = aria2;
+        const status = await within(leecher.status, {
+          ms: 30_000,
+          detail: () => `aria2: ${leecher.output}`,
+        });
+        assertEquals(status.code, 0, `aria2: ${leecher.output}`);
+        assertEquals(sha256(await Deno.readFile(join(root, "aria2", "data.bin"))), digest);
+        const lines = await connectedLines(log);
+        line = lines.find((l) => /\(it dialled, .*client aria2 1\./.test(l)) ?? "";
+        assert(line, `aria2's connection in our seed's log: ${lines.join("\n")}`);
+        console.log(`  ${Date.now() - started} ms; ${eventText(line)}`);
+      } finally {
+        await aria2?.stop();
+        seed.kill("SIGTERM");
+        await seed.status;
+        await seedOut.cancel();
+        await seed.stderr.cancel().catch(() => {});
+      }
+    });
+  } finally {
+    await tracker.close();
+  }
+  return line;
+}
+
+/**
+ * Our `get`, default flags, downloads the payload from an aria2 seed on `host`.
+ * @returns the line of our log for the connection to aria2
+ */
+async function getFromAria2(encryption: Aria2Encryption, host: string): Promise<string> {
+  let line = "";
+  await withPayload(PAYLOAD, async ({ root, torrent, digest }) => {
+    const port = freePort(host);
+    const aria2 = await Aria2.start({
+      source: torrent,
+      dir: join(root, "src"),
+      host,
+      port,
+      mode: "seed",
+      encryption,
+    });
+    try {
+      assert(await accepting(host, port, 15_000), `aria2 did not listen: ${aria2.output}`);
+      const log = join(root, "get.log");
+      const out = await runCli([
+        ...["get", torrent, "-o", join(root, "dl"), "--peer", `${host}:${port}`],
+        ...["--port", "0", "--host", "127.0.0.1", "--no-dht", "--timeout", "30", "--log", log],
+      ], { env: freshStateEnv(root), timeoutMs: 40_000 });
+      const lines = await connectedLines(log);
+      assertEquals(out.code, 0, `${out.stderr}\nour get: ${lines.join("\n")}\n${aria2.output}`);
+      assertEquals(sha256(await Deno.readFile(join(root, "dl", "data.bin"))), digest);
+      line = lines.find((l) => /\(we dialled, .*client aria2 1\./.test(l)) ?? "";
+      assert(line, `the connection to aria2 in our log: ${lines.join("\n")}`);
+      console.log(`  ${out.ms} ms; ${eventText(line)}`);
+    } finally {
+      await aria2.stop();
+    }
+  });
+  return line;
+}
+
+function aria2Test(name: string, fn: () => Promise<void>): void {
+  gatedTest(name, present, `${ARIA2C} is not installed`, fn);
+}
+
+aria2Test(
+  "interop: aria2 1.36 (defaults) finds our seed through our tracker and downloads",
+  async () => {
+    const line = await aria2FromOurSeed("default", "127.0.0.71", false);
+    assert(/, MSE (RC4|plaintext)\)$/.test(line), line);
+  },
+);
+
+aria2Test("interop: aria2 1.36 requiring RC4 downloads from our seed", async () => {
+  const line = await aria2FromOurSeed("require-rc4", "127.0.0.73", false);
+  assert(line.endsWith(", MSE RC4)"), line);
+});
+
+aria2Test("interop: aria2 1.36 fetches a magnet's metadata and data from our seed", async () => {
+  await aria2FromOurSeed("default", "127.0.0.74", true);
+});
+
+aria2Test("interop: our get, default flags, from an aria2 1.36 seed", async () => {
+  const line = await getFromAria2("default", "127.0.0.75");
+  assert(/, MSE (RC4|plaintext)\)$/.test(line), line);
+});
+
+aria2Test(
+  "interop: our get, default flags, from an aria2 1.36 seed that requires RC4",
+  async () => {
+    const line = await getFromAria2("require-rc4", "127.0.0.76");
+    assert(line.endsWith(", MSE RC4)"), line);
+  },
+);
