@@ -42,8 +42,8 @@ async function aria2FromOurSeed(
   host: string,
   byMagnet: boolean,
 ): Promise<string> {
-  const tracker = await TrackerServer.start({ host: "127.0.0.70", httpPort: 0, udpPort: 0 });
-  const url = `http://127.0.0.70:${tracker.httpAddrs[0]!.port}/announce`;
+  const tracker = await TrackerServer.start({ host: "127.0.0.80", httpPort: 0, udpPort: 0 });
+  const url = `http://127.0.0.80:${tracker.httpAddrs[0]!.port}/announce`;
   let line = "";
   try {
     await withPayload({ ...PAYLOAD, trackers: [url] }, async ({ root, torrent, digest }) => {
@@ -68,8 +68,8 @@ async function aria2FromOurSeed(
         aria2 = await Aria2.start({
           source,
           dir: join(root, "aria2"),
-          host: "127.0.0.72",
-          port: freePort("127.0.0.72"),
+          host: "127.0.0.82",
+          port: freePort("127.0.0.82"),
           mode: "leech",
           encryption,
         });
@@ -141,29 +141,29 @@ function aria2Test(name: string, fn: () => Promise<void>): void {
 aria2Test(
   "interop: aria2 1.36 (defaults) finds our seed through our tracker and downloads",
   async () => {
-    const line = await aria2FromOurSeed("default", "127.0.0.71", false);
+    const line = await aria2FromOurSeed("default", "127.0.0.81", false);
     assert(/, MSE (RC4|plaintext)\)$/.test(line), line);
   },
 );
 
 aria2Test("interop: aria2 1.36 requiring RC4 downloads from our seed", async () => {
-  const line = await aria2FromOurSeed("require-rc4", "127.0.0.73", false);
+  const line = await aria2FromOurSeed("require-rc4", "127.0.0.83", false);
   assert(line.endsWith(", MSE RC4)"), line);
 });
 
 aria2Test("interop: aria2 1.36 fetches a magnet's metadata and data from our seed", async () => {
-  await aria2FromOurSeed("default", "127.0.0.74", true);
+  await aria2FromOurSeed("default", "127.0.0.84", true);
 });
 
 aria2Test("interop: our get, default flags, from an aria2 1.36 seed", async () => {
-  const line = await getFromAria2("default", "127.0.0.75");
+  const line = await getFromAria2("default", "127.0.0.85");
   assert(/, MSE (RC4|plaintext)\)$/.test(line), line);
 });
 
 aria2Test(
   "interop: our get, default flags, from an aria2 1.36 seed that requires RC4",
   async () => {
-    const line = await getFromAria2("require-rc4", "127.0.0.76");
+    const line = await getFromAria2("require-rc4", "127.0.0.86");
     assert(line.endsWith(", MSE RC4)"), line);
   },
 );
