@@ -28,6 +28,19 @@ async function cli(command: string, args: string[]) {
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/**
+ * `get` with the tracker as its only source (no DHT, no PEX), default flags otherwise (a
+ * tracker on loopback may hand out loopback peers: the scope rule); must succeed.
+ */
+async function getThroughTracker(root: string, torrent: string) {
+  const r = await get([
+    ...[torrent, "-o", join(root, "dl"), "--port", "0", "--host", "127.0.0.2"],
+    ...["--no-dht", "--no-pex", "--timeout", "45", "--json"],
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  return r;
+}
+
 interface Swarm {
   root: string;
   torrent: string;
@@ -76,22 +89,7 @@ async function withSwarm(
 for (const kind of ["http", "udp"] as const) {
   Deno.test(`tracker (${kind}): get finds the seeder through our tracker alone`, async () => {
     await withSwarm(kind, async ({ root, torrent, url, seed }) => {
-      const r = await get([
-        torrent,
-        "-o",
-        join(root, "dl"),
-        "--port",
-        "0",
-        "--host",
-        "127.0.0.2",
-        // default flags: a tracker on loopback may hand out loopback peers (the scope rule)
-        "--no-dht",
-        "--no-pex",
-        "--timeout",
-        "45",
-        "--json",
-      ]);
-      assertEquals(r.code, 0, r.stderr);
+      const r = await getThroughTracker(root, torrent);
       const announced = r.stdout.split("\n").filter((l) => l.includes('"tracker-announced"'));
       assert(
         announced.some((l) => l.includes(url)),
@@ -111,21 +109,7 @@ for (const kind of ["http", "udp"] as const) {
   // kernel's choice), where nothing listens, so no leecher could reach the seeder.
   Deno.test(`tracker (${kind}): a seeder listening on one address is found at that address`, async () => {
     await withSwarm(kind, async ({ root, torrent, seeder }) => {
-      const r = await get([
-        torrent,
-        "-o",
-        join(root, "dl"),
-        "--port",
-        "0",
-        "--host",
-        "127.0.0.2",
-        "--no-dht",
-        "--no-pex",
-        "--timeout",
-        "30",
-        "--json",
-      ]);
-      assertEquals(r.code, 0, r.stderr);
+      const r = await getThroughTracker(root, torrent);
       const peers = r.stdout.split("\n").filter((l) => l.includes('"peer-connected"'));
       assert(
         peers.some((l) => l.includes(`127.0.0.4:${seeder.port}`)),

@@ -1,13 +1,13 @@
 /**
- * What the interop tests against other clients' own programs (Transmission, WebTorrent)
- * share: a single-file payload with its torrent made by our `create`, and the
+ * What the interop tests against other clients' own programs (Transmission, WebTorrent,
+ * aria2) share: a single-file payload with its torrent made by our `create`, the
  * `peer ... connected` lines of one of our CLI logs (`--log FILE`), which name the
- * client and how the connection is encrypted.
+ * client and how the connection is encrypted, and our `get` from another client's seed.
  * @module
  */
 import { join } from "node:path";
-import { assertEquals } from "../assert.ts";
-import { fileContent, runCli, sha256 } from "../integration/_cli_swarm.ts";
+import { assert, assertEquals } from "../assert.ts";
+import { fileContent, freshStateEnv, runCli, sha256 } from "../integration/_cli_swarm.ts";
 
 /** What {@linkcode withPayload} hands over. */
 export interface Payload {
@@ -63,4 +63,40 @@ export async function connectedLines(log: string): Promise<string[]> {
  */
 export function eventText(line: string): string {
   return line.replace(/^\S+ event /, "");
+}
+
+/** Options of {@linkcode getFromSeed}. */
+export interface GetFromSeedOptions {
+  /** The other client's seed, `host:port`. */
+  readonly peer: string;
+  /** Matches its name in our log (`client Transmission`, `client aria2 1.`). */
+  readonly client: RegExp;
+  /** Our `--timeout`, s; the process is killed 10 s later. */
+  readonly timeoutS: number;
+  /** The other client's output, for failure messages. */
+  readonly output: () => string;
+}
+
+/**
+ * Our `get`, default flags, downloads the payload from another client's seed given as
+ * `--peer`; the copy must match by SHA-256 and our log must show the connection we dialled.
+ * @param p the payload
+ * @param o the seed's address, how our log names it, the time allowed
+ * @returns our log's line for that connection (it says how it is encrypted), and the time
+ */
+export async function getFromSeed(
+  p: Payload,
+  o: GetFromSeedOptions,
+): Promise<{ line: string; ms: number }> {
+  const log = join(p.root, "get.log");
+  const out = await runCli([
+    ...["get", p.torrent, "-o", join(p.root, "dl"), "--peer", o.peer, "--port", "0"],
+    ...["--host", "127.0.0.1", "--no-dht", "--timeout", String(o.timeoutS), "--log", log],
+  ], { env: freshStateEnv(p.root), timeoutMs: (o.timeoutS + 10) * 1000 });
+  const lines = await connectedLines(log);
+  assertEquals(out.code, 0, `${out.stderr}\nour get: ${lines.join("\n")}\n${o.output()}`);
+  assertEquals(sha256(await Deno.readFile(join(p.root, "dl", "data.bin"))), p.digest);
+  const line = lines.find((l) => /\(we dialled, /.test(l) && o.client.test(l)) ?? "";
+  assert(line, `the connection to ${o.client} in our log: ${lines.join("\n")}`);
+  return { line, ms: out.ms };
 }

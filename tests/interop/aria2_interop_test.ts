@@ -12,9 +12,9 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
-import { freshStateEnv, Lines, runCli, sha256, spawnCli } from "../integration/_cli_swarm.ts";
+import { freshStateEnv, Lines, sha256, spawnCli } from "../integration/_cli_swarm.ts";
 import { TrackerServer } from "../../src/deno/tracker_server.ts";
-import { connectedLines, eventText, withPayload } from "./_cli_payload.ts";
+import { connectedLines, eventText, getFromSeed, withPayload } from "./_cli_payload.ts";
 import { gatedTest, requireFiles, within } from "./_harness.ts";
 import { accepting, Aria2, ARIA2C, type Aria2Encryption } from "./_aria2.ts";
 
@@ -104,11 +104,11 @@ async function aria2FromOurSeed(
  */
 async function getFromAria2(encryption: Aria2Encryption, host: string): Promise<string> {
   let line = "";
-  await withPayload(PAYLOAD, async ({ root, torrent, digest }) => {
+  await withPayload(PAYLOAD, async (p) => {
     const port = freePort(host);
     const aria2 = await Aria2.start({
-      source: torrent,
-      dir: join(root, "src"),
+      source: p.torrent,
+      dir: join(p.root, "src"),
       host,
       port,
       mode: "seed",
@@ -116,17 +116,14 @@ async function getFromAria2(encryption: Aria2Encryption, host: string): Promise<
     });
     try {
       assert(await accepting(host, port, 15_000), `aria2 did not listen: ${aria2.output}`);
-      const log = join(root, "get.log");
-      const out = await runCli([
-        ...["get", torrent, "-o", join(root, "dl"), "--peer", `${host}:${port}`],
-        ...["--port", "0", "--host", "127.0.0.1", "--no-dht", "--timeout", "30", "--log", log],
-      ], { env: freshStateEnv(root), timeoutMs: 40_000 });
-      const lines = await connectedLines(log);
-      assertEquals(out.code, 0, `${out.stderr}\nour get: ${lines.join("\n")}\n${aria2.output}`);
-      assertEquals(sha256(await Deno.readFile(join(root, "dl", "data.bin"))), digest);
-      line = lines.find((l) => /\(we dialled, .*client aria2 1\./.test(l)) ?? "";
-      assert(line, `the connection to aria2 in our log: ${lines.join("\n")}`);
-      console.log(`  ${out.ms} ms; ${eventText(line)}`);
+      const got = await getFromSeed(p, {
+        peer: `${host}:${port}`,
+        client: /client aria2 1\./,
+        timeoutS: 30,
+        output: () => aria2.output,
+      });
+      line = got.line;
+      console.log(`  ${got.ms} ms; ${eventText(line)}`);
     } finally {
       await aria2.stop();
     }

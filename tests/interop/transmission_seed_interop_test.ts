@@ -9,9 +9,8 @@
  * @module
  */
 import { join } from "node:path";
-import { assert, assertEquals } from "../assert.ts";
-import { freshStateEnv, runCli, sha256 } from "../integration/_cli_swarm.ts";
-import { connectedLines, eventText, withPayload } from "./_cli_payload.ts";
+import { assert } from "../assert.ts";
+import { eventText, getFromSeed, withPayload } from "./_cli_payload.ts";
 import { gatedTest, requireFiles, within } from "./_harness.ts";
 import { TRANSMISSION_CLI, TransmissionCli, type TransmissionEncryption } from "./_transmission.ts";
 
@@ -26,14 +25,14 @@ async function getFromTransmission(
 ): Promise<string> {
   let line = "";
   const o = { prefix: "swarmd-tr-seed-", size: 2 * 1024 * 1024 + 4321, seed: 4 };
-  await withPayload(o, async ({ root, torrent, digest }) => {
+  await withPayload(o, async (p) => {
     const listener = Deno.listen({ hostname: host, port: 0 });
     const port = (listener.addr as Deno.NetAddr).port;
     listener.close();
     const transmission = await TransmissionCli.start({
-      torrent,
-      downloadDir: join(root, "src"),
-      configDir: join(root, "transmission-config"),
+      torrent: p.torrent,
+      downloadDir: join(p.root, "src"),
+      configDir: join(p.root, "transmission-config"),
       host,
       port,
       encryption,
@@ -43,18 +42,14 @@ async function getFromTransmission(
         ms: 15_000,
         detail: () => `Transmission did not start seeding: ${transmission.output}`,
       });
-      const log = join(root, "get.log");
-      const out = await runCli([
-        ...["get", torrent, "-o", join(root, "dl"), "--peer", `${host}:${port}`],
-        ...["--port", "0", "--host", "127.0.0.1", "--no-dht", "--timeout", "30", "--log", log],
-      ], { env: freshStateEnv(root), timeoutMs: 40_000 });
-      const lines = await connectedLines(log);
-      const detail = `${out.stderr}\nour get: ${lines.join("\n")}\n${transmission.output}`;
-      assertEquals(out.code, 0, detail);
-      assertEquals(sha256(await Deno.readFile(join(root, "dl", "data.bin"))), digest);
-      line = lines.find((l) => /\(we dialled, .*client Transmission/.test(l)) ?? "";
-      assert(line, `the connection to Transmission in our log: ${lines.join("\n")}`);
-      console.log(`  ${out.ms} ms; ${eventText(line)}`);
+      const got = await getFromSeed(p, {
+        peer: `${host}:${port}`,
+        client: /client Transmission/,
+        timeoutS: 30,
+        output: () => transmission.output,
+      });
+      line = got.line;
+      console.log(`  ${got.ms} ms; ${eventText(line)}`);
     } finally {
       await transmission.stop();
     }

@@ -14,8 +14,8 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
-import { freshStateEnv, Lines, runCli, sha256, spawnCli } from "../integration/_cli_swarm.ts";
-import { connectedLines, eventText, withPayload } from "./_cli_payload.ts";
+import { freshStateEnv, Lines, sha256, spawnCli } from "../integration/_cli_swarm.ts";
+import { connectedLines, eventText, getFromSeed, withPayload } from "./_cli_payload.ts";
 import { gatedTest, interopRequired, within } from "./_harness.ts";
 import { WEBTORRENT_HOW_TO, WebTorrentPeer, webtorrentVersion } from "./_webtorrent.ts";
 
@@ -70,11 +70,11 @@ async function webtorrentLeechesFromUs(secure: 1 | 2 | undefined, host: string):
 
 async function getFromWebTorrent(secure: 1 | 2 | undefined, host: string): Promise<string> {
   let line = "";
-  await withPayload(PAYLOAD, async ({ root, torrent, digest }) => {
+  await withPayload(PAYLOAD, async (p) => {
     const wt = WebTorrentPeer.start({
       mode: "seed",
-      torrent,
-      dir: join(root, "src"),
+      torrent: p.torrent,
+      dir: join(p.root, "src"),
       host,
       ...(secure === undefined ? {} : { secure }),
     });
@@ -83,17 +83,14 @@ async function getFromWebTorrent(secure: 1 | 2 | undefined, host: string): Promi
         ms: 15_000,
         detail: () => `WebTorrent did not start seeding: ${wt.output}`,
       });
-      const log = join(root, "get.log");
-      const out = await runCli([
-        ...["get", torrent, "-o", join(root, "dl"), "--peer", `${host}:${port}`],
-        ...["--port", "0", "--host", "127.0.0.1", "--no-dht", "--timeout", "20", "--log", log],
-      ], { env: freshStateEnv(root), timeoutMs: 30_000 });
-      const lines = await connectedLines(log);
-      assertEquals(out.code, 0, `${out.stderr}\nour get: ${lines.join("\n")}\n${wt.output}`);
-      assertEquals(sha256(await Deno.readFile(join(root, "dl", "data.bin"))), digest);
-      line = lines.find((l) => /\(we dialled, .*client WebTorrent/.test(l)) ?? "";
-      assert(line, `the connection to WebTorrent in our log: ${lines.join("\n")}`);
-      console.log(`  WebTorrent ${version}: ${out.ms} ms; ${eventText(line)}`);
+      const got = await getFromSeed(p, {
+        peer: `${host}:${port}`,
+        client: /client WebTorrent/,
+        timeoutS: 20,
+        output: () => wt.output,
+      });
+      line = got.line;
+      console.log(`  WebTorrent ${version}: ${got.ms} ms; ${eventText(line)}`);
     } finally {
       await wt.stop();
     }
