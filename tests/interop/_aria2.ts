@@ -10,7 +10,8 @@
  * or magnet that lists one).
  * @module
  */
-import { stopChild } from "./_harness.ts";
+import type { ForeignLeecher } from "./_foreign_leecher.ts";
+import { pumpText, stopChild } from "./_harness.ts";
 
 /** The binary (Debian's aria2). */
 export const ARIA2C = "/usr/bin/aria2c";
@@ -37,14 +38,17 @@ export interface Aria2Options {
 const KEEP_CHARS = 64 * 1024;
 
 /** A running aria2c. */
-export class Aria2 {
+export class Aria2 implements ForeignLeecher {
   readonly #child: Deno.ChildProcess;
   #output = "";
   readonly #pumps: Promise<void>[];
 
   private constructor(child: Deno.ChildProcess) {
     this.#child = child;
-    this.#pumps = [this.#pump(child.stdout), this.#pump(child.stderr)];
+    const keep = (text: string) => {
+      this.#output = (this.#output + text).slice(-KEEP_CHARS);
+    };
+    this.#pumps = [pumpText(child.stdout, keep), pumpText(child.stderr, keep)];
   }
 
   /**
@@ -85,9 +89,11 @@ export class Aria2 {
     return new Aria2(child);
   }
 
-  /** Resolves with its exit code once it exits (a leecher: when the download is complete). */
-  get status(): Promise<Deno.CommandStatus> {
-    return this.#child.status;
+  /** A leecher's end: resolves when it exits 0 (the download is complete), else rejects. */
+  get done(): Promise<void> {
+    return this.#child.status.then((s) => {
+      if (s.code !== 0) throw new Error(`aria2c exited with ${s.code}: ${this.output}`);
+    });
   }
 
   /** The end of its output, for failure messages. */
@@ -99,35 +105,4 @@ export class Aria2 {
   stop(): Promise<void> {
     return stopChild(this.#child, this.#pumps);
   }
-
-  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    try {
-      for await (const chunk of stream) {
-        this.#output = (this.#output + decoder.decode(chunk, { stream: true })).slice(-KEEP_CHARS);
-      }
-    } catch {
-      // the stream ends with the process, which stop() waits for
-    }
-  }
-}
-
-/**
- * Waits until `host:port` accepts a TCP connection (an aria2 seed is listening).
- * @param host the address
- * @param port the port
- * @param ms how long to try
- * @returns true once it accepts, false after `ms`
- */
-export async function accepting(host: string, port: number, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      (await Deno.connect({ hostname: host, port })).close();
-      return true;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return false;
 }

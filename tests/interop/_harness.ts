@@ -244,3 +244,40 @@ export async function stopChild(
     clearTimeout(timer);
   }
 }
+
+/**
+ * Waits until `host:port` accepts a TCP connection (an aria2 seed is listening).
+ * @param host the address
+ * @param port the port
+ * @param ms how long to try
+ * @returns true once it accepts, false after `ms`
+ */
+export async function accepting(host: string, port: number, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      (await Deno.connect({ hostname: host, port })).close();
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return false;
+}
+
+/**
+ * Reads a child's output stream to its end, handing each decoded piece of text to `add`.
+ * @param stream its piped stdout or stderr
+ * @param add receives the text
+ */
+export async function pumpText(
+  stream: ReadableStream<Uint8Array>,
+  add: (text: string) => void,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of stream) add(decoder.decode(chunk, { stream: true }));
+  } catch {
+    // the stream ends with the process, which the caller's stop waits for
+  }
+}

@@ -14,7 +14,7 @@
  * @module
  */
 import { join } from "node:path";
-import { stopChild } from "./_harness.ts";
+import { pumpText, stopChild } from "./_harness.ts";
 
 /** The binary (Debian's transmission-cli). */
 export const TRANSMISSION_CLI = "/usr/bin/transmission-cli";
@@ -60,11 +60,11 @@ export class TransmissionCli {
     let seen: () => void = () => {};
     this.#seeding = new Promise((resolve) => seen = resolve);
     this.#pumps.push(
-      this.#pump(child.stdout, (text) => {
+      pumpText(child.stdout, (text) => {
         this.#stdout = (this.#stdout + text).slice(-KEEP_CHARS);
         if (/Seeding/.test(this.#stdout)) seen();
       }),
-      this.#pump(child.stderr, (text) => {
+      pumpText(child.stderr, (text) => {
         this.#stderr = (this.#stderr + text).slice(-KEEP_CHARS);
         if (COMPLETE.test(this.#stderr)) seen();
       }),
@@ -120,15 +120,6 @@ export class TransmissionCli {
   /** Stops it (SIGTERM; SIGKILL when it is still running 3 s later) and waits for it. */
   stop(): Promise<void> {
     return stopChild(this.#child, this.#pumps);
-  }
-
-  async #pump(stream: ReadableStream<Uint8Array>, add: (text: string) => void): Promise<void> {
-    const decoder = new TextDecoder();
-    try {
-      for await (const chunk of stream) add(decoder.decode(chunk, { stream: true }));
-    } catch {
-      // the stream ends with the process, which stop() waits for
-    }
   }
 }
 

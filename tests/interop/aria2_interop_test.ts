@@ -11,12 +11,11 @@
  * @module
  */
 import { join } from "node:path";
-import { assert, assertEquals } from "../assert.ts";
-import { freshStateEnv, Lines, sha256, spawnCli } from "../integration/_cli_swarm.ts";
-import { TrackerServer } from "../../src/deno/tracker_server.ts";
-import { connectedLines, eventText, getFromSeed, withPayload } from "./_cli_payload.ts";
-import { gatedTest, requireFiles, within } from "./_harness.ts";
-import { accepting, Aria2, ARIA2C, type Aria2Encryption } from "./_aria2.ts";
+import { assert } from "../assert.ts";
+import { eventText, getFromSeed, withPayload } from "./_cli_payload.ts";
+import { freePort, leechFromOurSeed } from "./_foreign_leecher.ts";
+import { accepting, gatedTest, requireFiles } from "./_harness.ts";
+import { Aria2, ARIA2C, type Aria2Encryption } from "./_aria2.ts";
 
 const { present } = await requireFiles(
   [ARIA2C],
@@ -25,77 +24,27 @@ const { present } = await requireFiles(
 
 const PAYLOAD = { prefix: "swarmd-aria2-", size: 2 * 1024 * 1024 + 4321, seed: 6 };
 
-/** A port nobody listens on at `host` now (the OS's choice, then released). */
-function freePort(host: string): number {
-  const listener = Deno.listen({ hostname: host, port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-/**
- * aria2 downloads the payload from our seed (on `host`), found through our HTTP tracker.
- * @returns the line of our seed's log for aria2's connection
- */
-async function aria2FromOurSeed(
+/** aria2 downloads the payload from our seed (on `host`), found through our HTTP tracker. */
+function aria2FromOurSeed(
   encryption: Aria2Encryption,
   host: string,
   byMagnet: boolean,
 ): Promise<string> {
-  const tracker = await TrackerServer.start({ host: "127.0.0.80", httpPort: 0, udpPort: 0 });
-  const url = `http://127.0.0.80:${tracker.httpAddrs[0]!.port}/announce`;
-  let line = "";
-  try {
-    await withPayload({ ...PAYLOAD, trackers: [url] }, async ({ root, torrent, digest }) => {
-      const log = join(root, "seed.log");
-      const port = freePort(host);
-      const seed = spawnCli([
-        ...["seed", torrent, join(root, "src"), "--port", String(port), "--host", host],
-        ...["--no-dht", "--json", "--log", log],
-      ], { env: freshStateEnv(root) });
-      const seedOut = new Lines(seed.stdout);
-      let aria2: Aria2 | undefined;
-      try {
-        await within(seedOut.until((l) => l.includes('"tracker-announced"')), {
-          ms: 15_000,
-          detail: () => `our seed did not announce: ${seedOut.lines.join("\n")}`,
-        });
-        const infoHash = /"infoHash":"([0-9a-f]{40})"/.exec(seedOut.lines.join("\n"))![1]!;
-        const source = byMagnet
-          ? `magnet:?xt=urn:btih:${infoHash}&tr=${encodeURIComponent(url)}`
-          : torrent;
-        const started = Date.now();
-        aria2 = await Aria2.start({
-          source,
-          dir: join(root, "aria2"),
-          host: "127.0.0.82",
-          port: freePort("127.0.0.82"),
-          mode: "leech",
-          encryption,
-        });
-        const leecher = aria2;
-        const status = await within(leecher.status, {
-          ms: 30_000,
-          detail: () => `aria2: ${leecher.output}`,
-        });
-        assertEquals(status.code, 0, `aria2: ${leecher.output}`);
-        assertEquals(sha256(await Deno.readFile(join(root, "aria2", "data.bin"))), digest);
-        const lines = await connectedLines(log);
-        line = lines.find((l) => /\(it dialled, .*client aria2 1\./.test(l)) ?? "";
-        assert(line, `aria2's connection in our seed's log: ${lines.join("\n")}`);
-        console.log(`  ${Date.now() - started} ms; ${eventText(line)}`);
-      } finally {
-        await aria2?.stop();
-        seed.kill("SIGTERM");
-        await seed.status;
-        await seedOut.cancel();
-        await seed.stderr.cancel().catch(() => {});
-      }
-    });
-  } finally {
-    await tracker.close();
-  }
-  return line;
+  return leechFromOurSeed({
+    host,
+    byMagnet,
+    client: /client aria2 1\./,
+    payload: PAYLOAD,
+    start: (source, dir) =>
+      Aria2.start({
+        source,
+        dir,
+        host: "127.0.0.82",
+        port: freePort("127.0.0.82"),
+        mode: "leech",
+        encryption,
+      }),
+  });
 }
 
 /**

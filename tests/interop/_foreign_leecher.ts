@@ -1,0 +1,95 @@
+/**
+ * Another client's program downloads from our `seed`, finding it the way its users would:
+ * through a tracker (ours, on 127.0.0.80), since aria2 and rTorrent take no peer address on
+ * their command line. Our seed listens on one address (`--host`), so the tracker must have
+ * recorded that address, which only works when the announce goes out from it.
+ * @module
+ */
+import { join } from "node:path";
+import { assert, assertEquals } from "../assert.ts";
+import { freshStateEnv, Lines, sha256, spawnCli } from "../integration/_cli_swarm.ts";
+import { TrackerServer } from "../../src/deno/tracker_server.ts";
+import { connectedLines, eventText, withPayload } from "./_cli_payload.ts";
+import { within } from "./_harness.ts";
+
+/** A running leecher of another client. */
+export interface ForeignLeecher {
+  /** Resolves once its download is complete (rejects when it fails). */
+  readonly done: Promise<void>;
+  /** The end of its output, for failure messages. */
+  readonly output: string;
+  /** Stops it and waits for it. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@linkcode leechFromOurSeed}. */
+export interface LeechFromOurSeedOptions {
+  /** Where our seed listens. */
+  readonly host: string;
+  /** Hand the leecher a magnet (metadata from our seed, BEP 9) instead of the torrent. */
+  readonly byMagnet?: boolean;
+  /** Matches the client's name in our log (`client aria2 1.`). */
+  readonly client: RegExp;
+  /** The payload's directory prefix, size and content seed. */
+  readonly payload: { prefix: string; size: number; seed: number };
+  /** Starts the leecher on `source` (a torrent path or a magnet), saving into `dir`. */
+  start(source: string, dir: string): Promise<ForeignLeecher>;
+}
+
+/** A port nobody listens on at `host` now (the OS's choice, then released). */
+export function freePort(host: string): number {
+  const listener = Deno.listen({ hostname: host, port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/**
+ * The leecher downloads the payload from our seed, found through our HTTP tracker; its
+ * copy must match by SHA-256 and our seed's log must show its connection.
+ * @param o our seed's address, the leecher, how our log names it
+ * @returns our seed's log line for that connection (it says how it is encrypted)
+ */
+export async function leechFromOurSeed(o: LeechFromOurSeedOptions): Promise<string> {
+  const tracker = await TrackerServer.start({ host: "127.0.0.80", httpPort: 0, udpPort: 0 });
+  const url = `http://127.0.0.80:${tracker.httpAddrs[0]!.port}/announce`;
+  let line = "";
+  try {
+    await withPayload({ ...o.payload, trackers: [url] }, async ({ root, torrent, digest }) => {
+      const log = join(root, "seed.log");
+      const seed = spawnCli([
+        ...["seed", torrent, join(root, "src"), "--port", String(freePort(o.host))],
+        ...["--host", o.host, "--no-dht", "--json", "--log", log],
+      ], { env: freshStateEnv(root) });
+      const seedOut = new Lines(seed.stdout);
+      let leecher: ForeignLeecher | undefined;
+      try {
+        await within(seedOut.until((l) => l.includes('"tracker-announced"')), {
+          ms: 15_000,
+          detail: () => `our seed did not announce: ${seedOut.lines.join("\n")}`,
+        });
+        const infoHash = /"infoHash":"([0-9a-f]{40})"/.exec(seedOut.lines.join("\n"))![1]!;
+        const source = o.byMagnet
+          ? `magnet:?xt=urn:btih:${infoHash}&tr=${encodeURIComponent(url)}`
+          : torrent;
+        const started = Date.now();
+        const peer = leecher = await o.start(source, join(root, "leecher"));
+        await within(peer.done, { ms: 30_000, detail: () => `the leecher: ${peer.output}` });
+        assertEquals(sha256(await Deno.readFile(join(root, "leecher", "data.bin"))), digest);
+        const lines = await connectedLines(log);
+        line = lines.find((l) => /\(it dialled, /.test(l) && o.client.test(l)) ?? "";
+        assert(line, `the leecher's connection in our seed's log: ${lines.join("\n")}`);
+        console.log(`  ${Date.now() - started} ms; ${eventText(line)}`);
+      } finally {
+        await leecher?.stop();
+        seed.kill("SIGTERM");
+        await seed.status;
+        await seedOut.cancel();
+        await seed.stderr.cancel().catch(() => {});
+      }
+    });
+  } finally {
+    await tracker.close();
+  }
+  return line;
+}
