@@ -15,7 +15,11 @@ export const CLIENT_CODE = "SW";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/** Azureus-style client codes we can name (BEP 20 and the clients' sources). */
+/**
+ * Azureus-style client codes we can name (BEP 20 and the clients' sources). `%v` marks where
+ * the version goes when it is not the client's own: rTorrent's id carries the version of its
+ * engine, libtorrent (rakshasa), e.g. `-lt0D80-` for rTorrent 0.9.8 on libtorrent 0.13.8.
+ */
 const CLIENTS: Readonly<Record<string, string>> = {
   AZ: "Vuze",
   BC: "BitComet",
@@ -25,7 +29,7 @@ const CLIENTS: Readonly<Record<string, string>> = {
   FD: "Free Download Manager",
   KT: "KTorrent",
   LT: "libtorrent",
-  lt: "rTorrent",
+  lt: "rTorrent (libtorrent %v)",
   qB: "qBittorrent",
   SD: "Xunlei",
   SW: "swarmd",
@@ -125,7 +129,8 @@ function describeAzureus(bytes: Uint8Array): string | undefined {
   // The 4th character is a build number, or a letter tag (Transmission's "Z", µTorrent's "W").
   const build = bytes[6]! - 0x30;
   if (build >= 1 && build <= 9) digits.push(build);
-  return `${CLIENTS[code] ?? code} ${digits.join(".")}`;
+  const name = CLIENTS[code] ?? code, version = digits.join(".");
+  return name.includes("%v") ? name.replace("%v", version) : `${name} ${version}`;
 }
 
 /** Mainline style: `M7-4-3--`. */

@@ -35,7 +35,7 @@ const IDS: [string, string][] = [
   ["-TR410B-abcdefghijkl", "Transmission 4.1.0 (beta)"],
   ["-UT355W-abcdefghijkl", "µTorrent 3.5.5"],
   ["-DE13F0-abcdefghijkl", "Deluge 1.3.15"],
-  ["-lt0D80-abcdefghijkl", "rTorrent 0.13.8"],
+  ["-lt0D80-abcdefghijkl", "rTorrent (libtorrent 0.13.8)"],
   ["-SW0100-abcdefghijkl", "swarmd 0.1.0"],
   ["-WW0300-abcdefghijkl", "WebTorrent 3.0"],
   ["-WW0105-abcdefghijkl", "WebTorrent 1.5"],

@@ -25,7 +25,7 @@ const { present } = await requireFiles(
 
 const PAYLOAD = { prefix: "swarmd-rtorrent-", size: 2 * 1024 * 1024 + 4321, seed: 7 };
 /** How our log names it: by its peer id, which carries libtorrent-rakshasa's version. */
-const CLIENT = /client rTorrent 0\./;
+const CLIENT = /client rTorrent \(libtorrent 0\./;
 
 /** rTorrent downloads the payload from our seed (on `host`), found through our tracker. */
 function rtorrentFromOurSeed(encryption: RtorrentEncryption, host: string): Promise<string> {
