@@ -13,6 +13,7 @@ import type { ResumeStore, StateStore } from "../session/context.ts";
 import { basename, dirname } from "node:path";
 import { resolveHost } from "./udp.ts";
 import { DenoHttpFetcher } from "./http.ts";
+import { formatIp, parseIp } from "../util/ip.ts";
 import type { Torrent } from "../session/torrent_handle.ts";
 import type { Logger } from "../runtime/types.ts";
 import { type MagnetLink, type Metainfo, parseMagnet, parseTorrent } from "../metainfo/mod.ts";
@@ -45,9 +46,15 @@ export interface ClientOptions {
   readonly caCerts?: readonly string[];
 }
 
-/** Whether `host` is the any-address, which listens on (and sends from) every interface. */
-function isWildcard(host: string): boolean {
-  return host === "" || host === "0.0.0.0" || host === "::" || host === "[::]";
+/**
+ * The source address for HTTP requests: the listen address when it is one IP (a tracker
+ * records the announce's source), nothing when it is the any-address or a host name (then
+ * the system chooses, as for a client that listens everywhere).
+ */
+function sourceAddressOf(listenHost: string): { localAddress?: string } {
+  const ip = parseIp(listenHost);
+  if (ip === undefined || ip.every((b) => b === 0)) return {};
+  return { localAddress: formatIp(ip) };
 }
 
 /** The default state directory, when a home directory is known. */
@@ -132,7 +139,7 @@ export class Client {
     const http = new DenoHttpFetcher({
       userAgent: "swarmd/0.1.0",
       ...(options.caCerts ? { caCerts: options.caCerts } : {}),
-      ...(isWildcard(settings.listenHost) ? {} : { localAddress: settings.listenHost }),
+      ...sourceAddressOf(settings.listenHost),
     });
     const session = new Session({
       settings,

@@ -119,6 +119,13 @@ for (const kind of ["http", "udp"] as const) {
   });
 }
 
+Deno.test("tracker: a seeder whose listen host is a name (localhost) starts and is found", async () => {
+  // Only an IP literal becomes the HTTP source address; a name is left to the system.
+  await withSwarm("http", async ({ root, torrent }) => {
+    await getThroughTracker(root, torrent);
+  }, "localhost");
+});
+
 Deno.test("tracker: a dead tracker does not stop a download that has a peer (F7)", async () => {
   await withSwarm("http", async ({ root, torrent, seeder }) => {
     const r = await get([
