@@ -164,7 +164,8 @@ export function describeEvent(e: EngineEvent): string | undefined {
     case "piece-hash-failed":
       return `piece ${e.index} failed its hash (sent by ${e.peers.join(", ") || "nobody"})`;
     case "peer-connected":
-      return `peer ${e.peer} connected (${e.outgoing ? "we dialled" : "it dialled"}, ` +
+      return `peer ${e.peer} connected (${e.outgoing ? "we dialled" : "it dialled"}` +
+        `${e.transport === "utp" ? " over uTP" : ""}, ` +
         `handshake done, client ${e.client}, ${ENCRYPTION_WORDS[e.encryption]})`;
     case "peer-closed":
       return `peer ${e.peer} closed: ${e.reason}`;

@@ -36,11 +36,12 @@ Deno.test("describeEvent() covers connections, trackers, pieces and storage", ()
       client: "libtorrent 2.0",
       outgoing: true,
       encryption: "rc4",
+      transport: "tcp",
     }),
     "peer 127.0.0.1:5 connected (we dialled, handshake done, client libtorrent 2.0, MSE RC4)",
   );
   const peer = { type: "peer-connected", category: "peer", infoHash: hex, peer: "p" } as const;
-  const client = { client: "T", outgoing: false } as const;
+  const client = { client: "T", outgoing: false, transport: "tcp" } as const;
   assertEquals(
     describeEvent({ ...peer, ...client, encryption: "mse-plaintext" }),
     "peer p connected (it dialled, handshake done, client T, MSE plaintext)",
@@ -48,6 +49,10 @@ Deno.test("describeEvent() covers connections, trackers, pieces and storage", ()
   assertEquals(
     describeEvent({ ...peer, ...client, encryption: "none" }),
     "peer p connected (it dialled, handshake done, client T, plain BitTorrent)",
+  );
+  assertEquals(
+    describeEvent({ ...peer, ...client, transport: "utp", encryption: "none" }),
+    "peer p connected (it dialled over uTP, handshake done, client T, plain BitTorrent)",
   );
   assertEquals(
     describeEvent({

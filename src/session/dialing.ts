@@ -81,6 +81,7 @@ export class PeerDialer {
       client: peer.clientName,
       outgoing: peer.outgoing,
       encryption: peer.encrypted ? "rc4" : peer.mse ? "mse-plaintext" : "none",
+      transport: peer.transport,
     });
   }
 

@@ -104,6 +104,8 @@ export type EngineEvent =
     outgoing: boolean;
     /** MSE/PE with RC4, MSE/PE that selected plaintext, or a plain BitTorrent handshake. */
     encryption: "rc4" | "mse-plaintext" | "none";
+    /** The transport: TCP or uTP (BEP 29). */
+    transport: "tcp" | "utp";
   }
   | { type: "peer-closed"; category: "peer"; infoHash: string; peer: string; reason: string }
   | { type: "peer-banned"; category: "peer"; infoHash: string; peer: string; reason: string }

@@ -61,7 +61,9 @@ Deno.test("get ends with one summary line, --json lines carry their time, --log 
         const has = (re: RegExp) =>
           assert(lines.some((l) => re.test(l)), `${re} in:\n${lines.join("\n")}`);
         has(new RegExp(`debug dialing 127\\.0\\.0\\.1:${port}`));
-        has(/event peer 127\.0\.0\.1:\d+ connected \(we dialled, handshake done, client /);
+        has(
+          /event peer 127\.0\.0\.1:\d+ connected \(we dialled( over uTP)?, handshake done, client /,
+        );
         has(/debug 127\.0\.0\.1:\d+ sent unchoke/);
         has(/event piece \d+ verified and written/);
         has(new RegExp(`tracker http://127\\.0\\.0\\.1:${dead}/announce`));

@@ -96,7 +96,7 @@ export async function getFromSeed(
   const lines = await connectedLines(log);
   assertEquals(out.code, 0, `${out.stderr}\nour get: ${lines.join("\n")}\n${o.output()}`);
   assertEquals(sha256(await Deno.readFile(join(p.root, "dl", "data.bin"))), p.digest);
-  const line = lines.find((l) => /\(we dialled, /.test(l) && o.client.test(l)) ?? "";
+  const line = lines.find((l) => /\(we dialled(?: over uTP)?, /.test(l) && o.client.test(l)) ?? "";
   assert(line, `the connection to ${o.client} in our log: ${lines.join("\n")}`);
   return { line, ms: out.ms };
 }

@@ -77,7 +77,7 @@ export async function leechFromOurSeed(o: LeechFromOurSeedOptions): Promise<stri
         await within(peer.done, { ms: 30_000, detail: () => `the leecher: ${peer.output}` });
         assertEquals(sha256(await Deno.readFile(join(root, "leecher", "data.bin"))), digest);
         const lines = await connectedLines(log);
-        line = lines.find((l) => /\(it dialled, /.test(l) && o.client.test(l)) ?? "";
+        line = lines.find((l) => /\(it dialled(?: over uTP)?, /.test(l) && o.client.test(l)) ?? "";
         assert(line, `the leecher's connection in our seed's log: ${lines.join("\n")}`);
         console.log(`  ${Date.now() - started} ms; ${eventText(line)}`);
       } finally {

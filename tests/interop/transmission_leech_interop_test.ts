@@ -67,7 +67,7 @@ async function transmissionLeechesFromUs(encryption: TransmissionEncryption): Pr
     assert(result.done, `${result.detail}\nour seed: ${lines.join("\n")}\n${stderr}`);
     const got = await Deno.readFile(join(root, "transmission", "data.bin"));
     assertEquals(sha256(got), digest, "Transmission's copy is identical");
-    line = lines.find((l) => /\(it dialled, .*client Transmission/.test(l)) ?? "";
+    line = lines.find((l) => /\(it dialled(?: over uTP)?, .*client Transmission/.test(l)) ?? "";
     assert(line, `Transmission's connection in our seed's log: ${lines.join("\n")}`);
     console.log(`  ${result.ms} ms; ${eventText(line)}`);
   });

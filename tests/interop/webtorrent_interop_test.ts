@@ -54,7 +54,7 @@ async function webtorrentLeechesFromUs(secure: 1 | 2 | undefined, host: string):
       });
       assertEquals(sha256(await Deno.readFile(join(root, "wt", "data.bin"))), digest);
       const lines = await connectedLines(log);
-      line = lines.find((l) => /\(it dialled, .*client WebTorrent/.test(l)) ?? "";
+      line = lines.find((l) => /\(it dialled(?: over uTP)?, .*client WebTorrent/.test(l)) ?? "";
       assert(line, `WebTorrent's connection in our seed's log: ${lines.join("\n")}`);
       console.log(`  WebTorrent ${version}: ${done.ms} ms; ${eventText(line)}`);
     } finally {
