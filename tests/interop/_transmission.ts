@@ -1,7 +1,7 @@
 /**
  * Runs Debian's transmission-cli 3.00 (package transmission-cli) as a peer for interop
  * tests: a fresh config directory whose settings.json turns off everything that would
- * reach past the test (DHT, LPD, uTP, PEX, port mapping, the RPC server) and binds the
+ * reach past the test (DHT, LPD, PEX, port mapping, the RPC server; uTP unless asked) and binds the
  * peer port to one address; encryption comes from its own flag (`-ep` is its default,
  * "preferred", `-er` "required"). It never exits by itself: a test waits for its log to
  * say the torrent is complete (downloaded, or a seed's check done), then `stop()`s it
@@ -36,6 +36,8 @@ export interface TransmissionOptions {
   readonly port: number;
   /** Default "preferred", as a user's Transmission. */
   readonly encryption?: TransmissionEncryption;
+  /** Turn its uTP (libutp, BitTorrent Inc.'s implementation) on. Default off. */
+  readonly utp?: boolean;
 }
 
 const KEEP_CHARS = 64 * 1024;
@@ -84,7 +86,7 @@ export class TransmissionCli {
       "bind-address-ipv6": "::1",
       "dht-enabled": false,
       "lpd-enabled": false,
-      "utp-enabled": false,
+      "utp-enabled": o.utp ?? false,
       "pex-enabled": false,
       "port-forwarding-enabled": false,
       "rpc-enabled": false,

@@ -22,6 +22,7 @@ const { present } = await requireFiles(
 async function getFromTransmission(
   encryption: TransmissionEncryption,
   host: string,
+  utp = false,
 ): Promise<string> {
   let line = "";
   const o = { prefix: "swarmd-tr-seed-", size: 2 * 1024 * 1024 + 4321, seed: 4 };
@@ -36,6 +37,7 @@ async function getFromTransmission(
       host,
       port,
       encryption,
+      utp,
     });
     try {
       await within(transmission.seeding, {
@@ -74,5 +76,14 @@ seedTest(
   async () => {
     const line = await getFromTransmission("required", "127.0.0.66");
     assert(line.endsWith(", MSE RC4)"), line);
+  },
+);
+
+seedTest(
+  "interop: our get, default flags, reaches a transmission-cli 3.00 seed over uTP (libutp)",
+  async () => {
+    // We dial uTP first (TCP after 1 s); Transmission's uTP is libutp, not libtorrent's.
+    const line = await getFromTransmission("preferred", "127.0.0.67", true);
+    assert(/\(we dialled over uTP, /.test(line), line);
   },
 );
