@@ -12,12 +12,29 @@ import { assert, assertEquals } from "../assert.ts";
 import { makeVideo, startGet, timedRange } from "../interop/_stream_helpers.ts";
 import { spawnCli } from "./_cli_swarm.ts";
 
+/** A port the OS just gave out and took back (TCP and UDP free on 127.0.0.1 now). */
+function freePort(): number {
+  for (let i = 0; i < 20; i++) {
+    const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const { port } = tcp.addr as Deno.NetAddr;
+    try {
+      Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" }).close();
+      return port;
+    } catch {
+      // the UDP port is taken (our seeder's uTP needs it too): try another
+    } finally {
+      tcp.close();
+    }
+  }
+  throw new Error("no free TCP+UDP port on 127.0.0.1");
+}
+
 const SIZE = 6 * 1024 * 1024;
 
 Deno.test("get --stream serves a downloading file: seeks, a sequential read, hang-ups, 416", async () => {
   const root = await Deno.makeTempDir({ prefix: "swarmd-stream-cli-" });
   const video = await makeVideo(root, SIZE, 128 * 1024);
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = freePort();
   const seeder = spawnCli([
     ...["seed", video.torrentPath, join(root, "src"), "--port", String(port)],
     ...["--host", "127.0.0.1", "--no-dht", "--max-upload", "1M", "--quiet"],
@@ -78,9 +95,19 @@ Deno.test("get --stream serves a downloading file: seeks, a sequential read, han
     await text.stdout.cancel().catch(() => {});
     await text.stderr.cancel().catch(() => {});
     assertEquals((await text.status).code, 0);
+    // The seeder served both gets and must still be running.
+    const early = await Promise.race([seeder.status, new Promise((r) => setTimeout(r, 0))]);
+    if (early !== undefined) {
+      const stderr = await new Response(seeder.stderr).text();
+      throw new Error(`our seeder exited early (${JSON.stringify(early)}): ${stderr}`);
+    }
   } finally {
     await get.stop();
-    seeder.kill("SIGTERM");
+    try {
+      seeder.kill("SIGTERM");
+    } catch {
+      // it exited already: the check above reports why
+    }
     await seeder.status;
     await seeder.stdout.cancel().catch(() => {});
     await seeder.stderr.cancel().catch(() => {});
