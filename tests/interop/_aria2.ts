@@ -1,8 +1,8 @@
 /**
  * Runs Debian's aria2 1.36 (`aria2c`, package aria2) as a BitTorrent peer for interop
  * tests: its own implementation (not libtorrent's), with MSE, magnet metadata and its own
- * choking. Everything that would reach past the test is off (DHT, LPD, PEX, IPv6) and it
- * binds to one loopback address (`--interface`), its announces included.
+ * choking. Everything that would reach past the test is off (LPD, PEX, IPv6; its DHT unless
+ * asked) and it binds to one loopback address (`--interface`), its announces included.
  *
  * A leecher exits by itself once the download is complete (`--seed-time=0`); a seed
  * (`--bt-seed-unverified`: it trusts the data) runs until `stop()`. aria2 takes no peer
@@ -33,6 +33,8 @@ export interface Aria2Options {
   readonly mode: "leech" | "seed";
   /** Default "default". */
   readonly encryption?: Aria2Encryption;
+  /** Run its DHT node (its own implementation) on this UDP port; off by default. */
+  readonly dhtPort?: number;
 }
 
 const KEEP_CHARS = 64 * 1024;
@@ -63,7 +65,11 @@ export class Aria2 implements ForeignLeecher {
       `--dir=${o.dir}`,
       `--interface=${o.host}`,
       `--listen-port=${o.port}`,
-      "--enable-dht=false",
+      ...(o.dhtPort === undefined ? ["--enable-dht=false"] : [
+        "--enable-dht=true",
+        `--dht-listen-port=${o.dhtPort}`,
+        `--dht-file-path=${o.dir}.dht.dat`,
+      ]),
       "--enable-dht6=false",
       "--bt-enable-lpd=false",
       "--enable-peer-exchange=false",

@@ -5,14 +5,17 @@
  *   (the metadata from our seed, BEP 9). Our seed listens on one address (`--host`), so
  *   the tracker must record that address: the announce goes out from it.
  * - our `get` (default flags) downloads from an aria2 seed, given as `--peer`: with aria2's
- *   defaults, and with RC4 required.
+ *   defaults, and with RC4 required;
+ * - our `get` fetches a bare magnet (no tracker, no peer) whose only DHT node is an aria2
+ *   seed's: aria2's own DHT implementation, then its metadata and data.
  * The copy is checked by SHA-256; our log must name aria2 and say how the connection is
  * encrypted. Skipped with a message when aria2c is missing, unless SWARMD_REQUIRE_INTEROP=1.
  * @module
  */
 import { join } from "node:path";
-import { assert } from "../assert.ts";
-import { eventText, getFromSeed, withPayload } from "./_cli_payload.ts";
+import { assert, assertEquals } from "../assert.ts";
+import { connectedLines, eventText, getFromSeed, withPayload } from "./_cli_payload.ts";
+import { freshStateEnv, runCli, sha256 } from "../integration/_cli_swarm.ts";
 import { freePort, leechFromOurSeed } from "./_foreign_leecher.ts";
 import { accepting, gatedTest, requireFiles } from "./_harness.ts";
 import { Aria2, ARIA2C, type Aria2Encryption } from "./_aria2.ts";
@@ -113,3 +116,38 @@ aria2Test(
     assert(line.endsWith(", MSE RC4)"), line);
   },
 );
+
+aria2Test("interop: our get fetches a magnet whose only DHT node is an aria2 seed's", async () => {
+  await withPayload(PAYLOAD, async ({ root, torrent, digest }) => {
+    const host = "127.0.0.87";
+    const port = freePort(host);
+    const dhtPort = freePort(host);
+    const aria2 = await Aria2.start({
+      source: torrent,
+      dir: join(root, "src"),
+      host,
+      port,
+      mode: "seed",
+      dhtPort,
+    });
+    try {
+      assert(await accepting(host, port, 15_000), `aria2 did not listen: ${aria2.output}`);
+      const info = await runCli(["info", torrent, "--json"]);
+      const infoHash = /"infoHash":"([0-9a-f]{40})"/.exec(info.stdout)![1]!;
+      const log = join(root, "get.log");
+      const out = await runCli([
+        ...["get", `magnet:?xt=urn:btih:${infoHash}`, "-o", join(root, "dl"), "--port", "0"],
+        ...["--host", "127.0.0.1", "--dht-bootstrap", `${host}:${dhtPort}`, "--timeout", "40"],
+        ...["--log", log],
+      ], { env: freshStateEnv(root), timeoutMs: 50_000 });
+      const lines = await connectedLines(log);
+      assertEquals(out.code, 0, `${out.stderr}\nour get: ${lines.join("\n")}\n${aria2.output}`);
+      assertEquals(sha256(await Deno.readFile(join(root, "dl", "data.bin"))), digest);
+      const line = lines.find((l) => l.includes(`${host}:${port} connected`)) ?? "";
+      assert(/client aria2 1\./.test(line), `aria2 in our log: ${lines.join("\n")}`);
+      console.log(`  ${out.ms} ms; ${eventText(line)}`);
+    } finally {
+      await aria2.stop();
+    }
+  });
+});
