@@ -12,6 +12,11 @@ import type { PeerAddress, Timer } from "../runtime/types.ts";
 import type { TorrentContext } from "./context.ts";
 import type { TorrentRuntime } from "./torrent.ts";
 
+/** How often a lookup due while the routing table is empty checks it again, ms. */
+const NODE_POLL_MS = 250;
+/** How long a lookup waits for the routing table's first node before it runs anyway, ms. */
+const NODE_WAIT_MS = 30_000;
+
 /** Periodic DHT lookups and announces for one torrent. */
 export class DhtPeerSource {
   readonly #ctx: TorrentContext;
@@ -24,6 +29,8 @@ export class DhtPeerSource {
   #starvedDueAt = 0;
   #starvedBackoffMs = 0;
   #lastStarvedAt = -Infinity;
+  /** A lookup waits for the routing table's first node (a fresh node still bootstrapping). */
+  #waitingForNodes = false;
 
   /** Binds to a torrent. */
   constructor(ctx: TorrentContext, torrent: TorrentRuntime) {
@@ -72,10 +79,23 @@ export class DhtPeerSource {
     );
   }
 
-  #lookup(): void {
+  /**
+   * Looks the info-hash up (announcing when we listen). While the routing table is empty (a
+   * fresh node still bootstrapping) the lookup waits for its first node, polling every
+   * {@linkcode NODE_POLL_MS} for at most {@linkcode NODE_WAIT_MS}: started at once, it would
+   * end at once with nothing asked, and the next one is due only after the starved back-off.
+   */
+  #lookup(waitedMs = 0): void {
     const dht = this.#ctx.dht();
     if (!dht || this.#torrent.isStopped || this.#abort.signal.aborted || this.#running) return;
     if (this.#torrent.isPrivate()) return; // a magnet that turned out private (BEP 27)
+    if (dht.stats.tableSize === 0 && waitedMs < NODE_WAIT_MS) {
+      if (this.#waitingForNodes && waitedMs === 0) return; // a wait is already on
+      this.#waitingForNodes = true;
+      this.#ctx.clock.schedule(NODE_POLL_MS, () => this.#lookup(waitedMs + NODE_POLL_MS));
+      return;
+    }
+    this.#waitingForNodes = false;
     this.#running = true;
     const port = this.#ctx.listenPort();
     // Peers reach the torrent per reply, not when the whole lookup ends (as libtorrent),

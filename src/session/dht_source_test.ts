@@ -69,3 +69,65 @@ Deno.test("DhtPeerSource asks again at 10 s, 20 s, 40 s... while the torrent has
   assertEquals(lookups.filter((s) => s * 1000 > again - start).length, 1);
   source.stop();
 });
+
+/** A source over `dht` for a torrent that never starves (only the first round runs). */
+function quietSource(clock: VirtualClock, dht: DhtNode): DhtPeerSource {
+  const ctx = {
+    clock,
+    settings: testSettings({ enableDht: true }),
+    logger: SILENT_LOGGER,
+    listenPort: () => 6881,
+    dht: () => dht,
+  } as unknown as TorrentContext;
+  const torrent = {
+    infoHash: new Uint8Array(20),
+    isStopped: false,
+    isPrivate: () => false,
+    whenStarved: () => () => {},
+    addPeers: () => 0,
+  } as unknown as TorrentRuntime;
+  return new DhtPeerSource(ctx, torrent);
+}
+
+Deno.test("DhtPeerSource waits for the routing table's first node before its first lookup", async () => {
+  const clock = new VirtualClock();
+  const lookups: { at: number; nodes: number }[] = [];
+  const stats = { tableSize: 0 };
+  const dht = {
+    announce: () => {
+      lookups.push({ at: clock.now(), nodes: stats.tableSize });
+      const lookup = { closest: [], peers: [], queries: 1, replies: 1, failures: 0, end: "done" };
+      return Promise.resolve({ announcedTo: 0, peers: [], lookup });
+    },
+    stats,
+  } as unknown as DhtNode;
+  const start = clock.now();
+  const source = quietSource(clock, dht);
+  source.start();
+  await clock.advance(1_000);
+  assertEquals(lookups, [], "no lookup with nobody to ask");
+  stats.tableSize = 1; // the bootstrap's first reply
+  await clock.advance(300);
+  assertEquals(lookups.map((l) => [l.nodes, l.at - start <= 1_300]), [[1, true]]);
+  source.stop();
+});
+
+Deno.test("DhtPeerSource runs the lookup anyway when no node comes within 30 s", async () => {
+  const clock = new VirtualClock();
+  let lookups = 0;
+  const dht = {
+    announce: () => {
+      lookups++;
+      const lookup = { closest: [], peers: [], queries: 0, replies: 0, failures: 0, end: "done" };
+      return Promise.resolve({ announcedTo: 0, peers: [], lookup });
+    },
+    stats: { tableSize: 0 },
+  } as unknown as DhtNode;
+  const source = quietSource(clock, dht);
+  source.start();
+  await clock.advance(29_000);
+  assertEquals(lookups, 0);
+  await clock.advance(2_000);
+  assertEquals(lookups, 1);
+  source.stop();
+});
