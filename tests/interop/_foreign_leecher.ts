@@ -44,44 +44,54 @@ export function freePort(host: string): number {
   return port;
 }
 
+/** What {@linkcode withOurSeed} hands over. */
+export interface OurSeed {
+  /** The test's directory. */
+  readonly root: string;
+  /** The torrent (it lists our tracker). */
+  readonly torrent: string;
+  /** SHA-256 of the payload. */
+  readonly digest: string;
+  /** Our tracker's announce URL. */
+  readonly url: string;
+  /** The torrent's info-hash, hex. */
+  readonly infoHash: string;
+  /** Our seed's `--log` file. */
+  readonly log: string;
+}
+
 /**
- * The leecher downloads the payload from our seed, found through our HTTP tracker; its
- * copy must match by SHA-256 and our seed's log must show its connection.
- * @param o our seed's address, the leecher, how our log names it
- * @returns our seed's log line for that connection (it says how it is encrypted)
+ * Our tracker on 127.0.0.80, the payload's torrent listing it, and our `seed` of it on `host`
+ * (more flags in `extra`), announced; runs `fn`, then stops them all.
+ * @param payload the payload's directory prefix, size and content seed
+ * @param host our seed's address
+ * @param extra more `seed` flags
+ * @param fn the test
  */
-export async function leechFromOurSeed(o: LeechFromOurSeedOptions): Promise<string> {
+export async function withOurSeed(
+  payload: { prefix: string; size: number; seed: number },
+  host: string,
+  extra: readonly string[],
+  fn: (s: OurSeed) => Promise<void>,
+): Promise<void> {
   const tracker = await TrackerServer.start({ host: "127.0.0.80", httpPort: 0, udpPort: 0 });
   const url = `http://127.0.0.80:${tracker.httpAddrs[0]!.port}/announce`;
-  let line = "";
   try {
-    await withPayload({ ...o.payload, trackers: [url] }, async ({ root, torrent, digest }) => {
+    await withPayload({ ...payload, trackers: [url] }, async ({ root, torrent, digest }) => {
       const log = join(root, "seed.log");
       const seed = spawnCli([
-        ...["seed", torrent, join(root, "src"), "--port", String(freePort(o.host))],
-        ...["--host", o.host, "--no-dht", "--json", "--log", log],
+        ...["seed", torrent, join(root, "src"), "--port", String(freePort(host))],
+        ...["--host", host, "--no-dht", "--json", "--log", log, ...extra],
       ], { env: freshStateEnv(root) });
       const seedOut = new Lines(seed.stdout);
-      let leecher: ForeignLeecher | undefined;
       try {
         await within(seedOut.until((l) => l.includes('"tracker-announced"')), {
           ms: 15_000,
           detail: () => `our seed did not announce: ${seedOut.lines.join("\n")}`,
         });
         const infoHash = /"infoHash":"([0-9a-f]{40})"/.exec(seedOut.lines.join("\n"))![1]!;
-        const source = o.byMagnet
-          ? `magnet:?xt=urn:btih:${infoHash}&tr=${encodeURIComponent(url)}`
-          : torrent;
-        const started = Date.now();
-        const peer = leecher = await o.start(source, join(root, "leecher"));
-        await within(peer.done, { ms: 30_000, detail: () => `the leecher: ${peer.output}` });
-        assertEquals(sha256(await Deno.readFile(join(root, "leecher", "data.bin"))), digest);
-        const lines = await connectedLines(log);
-        line = lines.find((l) => /\(it dialled(?: over uTP)?, /.test(l) && o.client.test(l)) ?? "";
-        assert(line, `the leecher's connection in our seed's log: ${lines.join("\n")}`);
-        console.log(`  ${Date.now() - started} ms; ${eventText(line)}`);
+        await fn({ root, torrent, digest, url, infoHash, log });
       } finally {
-        await leecher?.stop();
         seed.kill("SIGTERM");
         await seed.status;
         await seedOut.cancel();
@@ -91,5 +101,37 @@ export async function leechFromOurSeed(o: LeechFromOurSeedOptions): Promise<stri
   } finally {
     await tracker.close();
   }
+}
+
+/**
+ * The leecher downloads the payload from our seed, found through our HTTP tracker; its
+ * copy must match by SHA-256 and our seed's log must show its connection.
+ * @param o our seed's address, the leecher, how our log names it
+ * @returns our seed's log line for that connection (it says how it is encrypted)
+ */
+export async function leechFromOurSeed(o: LeechFromOurSeedOptions): Promise<string> {
+  let line = "";
+  await withOurSeed(
+    o.payload,
+    o.host,
+    [],
+    async ({ root, torrent, digest, url, infoHash, log }) => {
+      const source = o.byMagnet
+        ? `magnet:?xt=urn:btih:${infoHash}&tr=${encodeURIComponent(url)}`
+        : torrent;
+      const started = Date.now();
+      const leecher = await o.start(source, join(root, "leecher"));
+      try {
+        await within(leecher.done, { ms: 30_000, detail: () => `the leecher: ${leecher.output}` });
+        assertEquals(sha256(await Deno.readFile(join(root, "leecher", "data.bin"))), digest);
+        const lines = await connectedLines(log);
+        line = lines.find((l) => /\(it dialled(?: over uTP)?, /.test(l) && o.client.test(l)) ?? "";
+        assert(line, `the leecher's connection in our seed's log: ${lines.join("\n")}`);
+        console.log(`  ${Date.now() - started} ms; ${eventText(line)}`);
+      } finally {
+        await leecher.stop();
+      }
+    },
+  );
   return line;
 }

@@ -10,10 +10,9 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
-import { freshStateEnv, Lines, runCli, sha256, spawnCli } from "../integration/_cli_swarm.ts";
-import { TrackerServer } from "../../src/deno/tracker_server.ts";
-import { connectedLines, withPayload } from "./_cli_payload.ts";
-import { freePort } from "./_foreign_leecher.ts";
+import { freshStateEnv, runCli, sha256 } from "../integration/_cli_swarm.ts";
+import { connectedLines } from "./_cli_payload.ts";
+import { freePort, withOurSeed } from "./_foreign_leecher.ts";
 import { gatedTest, requireFiles, within } from "./_harness.ts";
 import { Aria2, ARIA2C } from "./_aria2.ts";
 import { RTORRENT, Rtorrent } from "./_rtorrent.ts";
@@ -31,70 +30,53 @@ gatedTest(
   present,
   `${ARIA2C} or ${RTORRENT} is not installed`,
   async () => {
-    const tracker = await TrackerServer.start({ host: "127.0.0.80", httpPort: 0, udpPort: 0 });
-    const url = `http://127.0.0.80:${tracker.httpAddrs[0]!.port}/announce`;
-    try {
-      await withPayload({ ...PAYLOAD, trackers: [url] }, async ({ root, torrent, digest }) => {
-        const seed = spawnCli([
-          ...["seed", torrent, join(root, "src"), "--port", String(freePort("127.0.0.101"))],
-          ...["--host", "127.0.0.101", "--no-dht", "--max-upload", "1M", "--json"],
-        ], { env: freshStateEnv(root) });
-        const seedOut = new Lines(seed.stdout);
-        const foreign: (Aria2 | Rtorrent)[] = [];
-        try {
-          await within(seedOut.until((l) => l.includes('"tracker-announced"')), {
-            ms: 15_000,
-            detail: () => `our seed did not announce: ${seedOut.lines.join("\n")}`,
-          });
-          const aria2 = await Aria2.start({
-            source: torrent,
-            dir: join(root, "aria2"),
-            host: "127.0.0.102",
-            port: freePort("127.0.0.102"),
-            mode: "leech",
-          });
-          const rtorrent = await Rtorrent.start({
-            torrent,
-            dir: join(root, "rtorrent"),
-            home: join(root, "rtorrent-home"),
-            host: "127.0.0.103",
-            port: freePort("127.0.0.103"),
-            encryption: "prefer",
-          });
-          foreign.push(aria2, rtorrent);
-          const log = join(root, "get.log");
-          const ours = await runCli([
-            ...["get", torrent, "-o", join(root, "ours"), "--port", "0", "--host", "127.0.0.104"],
-            ...["--no-dht", "--timeout", "60", "--json", "--log", log],
-          ], { env: freshStateEnv(root), timeoutMs: 70_000 });
-          const detail = () =>
-            `aria2: ${aria2.output}\nrtorrent: ${rtorrent.output}\nour get: ${ours.stderr}`;
-          assertEquals(ours.code, 0, detail());
-          await within(Promise.all([aria2.done, rtorrent.done]), { ms: 60_000, detail });
-          for (const dir of ["ours", "aria2", "rtorrent"]) {
-            assertEquals(sha256(await Deno.readFile(join(root, dir, "data.bin"))), digest, dir);
-          }
-          const summary = JSON.parse(ours.stdout.split("\n").find((l) => l.includes('"summary"'))!);
-          const lines = await connectedLines(log);
-          assert(
-            summary.peersUsed >= 2,
-            `our get downloaded from more than the seed: ${JSON.stringify(summary)}\n${
-              lines.join("\n")
-            }`,
-          );
-          console.log(
-            `  our get: ${ours.ms} ms, from ${summary.peersUsed} peers, uploaded ${summary.bytesUploaded} B`,
-          );
-        } finally {
-          for (const peer of foreign) await peer.stop();
-          seed.kill("SIGTERM");
-          await seed.status;
-          await seedOut.cancel();
-          await seed.stderr.cancel().catch(() => {});
+    const seedFlags = ["--max-upload", "1M"];
+    await withOurSeed(PAYLOAD, "127.0.0.101", seedFlags, async ({ root, torrent, digest }) => {
+      const foreign: (Aria2 | Rtorrent)[] = [];
+      try {
+        const aria2 = await Aria2.start({
+          source: torrent,
+          dir: join(root, "aria2"),
+          host: "127.0.0.102",
+          port: freePort("127.0.0.102"),
+          mode: "leech",
+        });
+        foreign.push(aria2);
+        const rtorrent = await Rtorrent.start({
+          torrent,
+          dir: join(root, "rtorrent"),
+          home: join(root, "rtorrent-home"),
+          host: "127.0.0.103",
+          port: freePort("127.0.0.103"),
+          encryption: "prefer",
+        });
+        foreign.push(rtorrent);
+        const log = join(root, "get.log");
+        const ours = await runCli([
+          ...["get", torrent, "-o", join(root, "ours"), "--port", "0", "--host", "127.0.0.104"],
+          ...["--no-dht", "--timeout", "60", "--json", "--log", log],
+        ], { env: freshStateEnv(root), timeoutMs: 70_000 });
+        const detail = () =>
+          `aria2: ${aria2.output}\nrtorrent: ${rtorrent.output}\nour get: ${ours.stderr}`;
+        assertEquals(ours.code, 0, detail());
+        await within(Promise.all([aria2.done, rtorrent.done]), { ms: 60_000, detail });
+        for (const dir of ["ours", "aria2", "rtorrent"]) {
+          assertEquals(sha256(await Deno.readFile(join(root, dir, "data.bin"))), digest, dir);
         }
-      });
-    } finally {
-      await tracker.close();
-    }
+        const summary = JSON.parse(ours.stdout.split("\n").find((l) => l.includes('"summary"'))!);
+        const lines = await connectedLines(log);
+        assert(
+          summary.peersUsed >= 2,
+          `our get downloaded from more than the seed: ${JSON.stringify(summary)}\n${
+            lines.join("\n")
+          }`,
+        );
+        console.log(
+          `  our get: ${ours.ms} ms, from ${summary.peersUsed} peers, uploaded ${summary.bytesUploaded} B`,
+        );
+      } finally {
+        for (const peer of foreign) await peer.stop();
+      }
+    });
   },
 );
