@@ -15,11 +15,7 @@ export const CLIENT_CODE = "SW";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/**
- * Azureus-style client codes we can name (BEP 20 and the clients' sources). `%v` marks where
- * the version goes when it is not the client's own: rTorrent's id carries the version of its
- * engine, libtorrent (rakshasa), e.g. `-lt0D80-` for rTorrent 0.9.8 on libtorrent 0.13.8.
- */
+/** Azureus-style client codes we can name (BEP 20 and the clients' sources). */
 const CLIENTS: Readonly<Record<string, string>> = {
   AZ: "Vuze",
   BC: "BitComet",
@@ -29,7 +25,7 @@ const CLIENTS: Readonly<Record<string, string>> = {
   FD: "Free Download Manager",
   KT: "KTorrent",
   LT: "libtorrent",
-  lt: "rTorrent (libtorrent %v)",
+  lt: "rTorrent",
   qB: "qBittorrent",
   SD: "Xunlei",
   SW: "swarmd",
@@ -77,10 +73,12 @@ function twoDigits(text: string): number | undefined {
 }
 
 /**
- * Clients whose four version characters are not one digit per part (as Transmission's
- * clients.cc reads them): Transmission up to 3.00 writes major + two-digit minor + a tag
- * (`-TR300Z-` is 3.00+), from 4.0 major, minor, patch + a tag (`-TR4060-` is 4.0.6);
- * WebTorrent writes two digits each for major and minor (`-WW0300-` is 3.0).
+ * Clients whose four version characters do not say their own version one digit per part (as
+ * Transmission's clients.cc reads them): Transmission up to 3.00 writes major + two-digit
+ * minor + a tag (`-TR300Z-` is 3.00+), from 4.0 major, minor, patch + a tag (`-TR4060-` is
+ * 4.0.6); WebTorrent writes two digits each for major and minor (`-WW0300-` is 3.0); rTorrent
+ * writes its engine's version, libtorrent (rakshasa)'s (`-lt0D80-` is rTorrent 0.9.8 on
+ * libtorrent 0.13.8). `undefined` falls back to the common style.
  */
 const OWN_VERSION_STYLES: Readonly<Record<string, (v: string) => string | undefined>> = {
   TR: (v) => {
@@ -100,7 +98,27 @@ const OWN_VERSION_STYLES: Readonly<Record<string, (v: string) => string | undefi
     const major = twoDigits(v.slice(0, 2)), minor = twoDigits(v.slice(2, 4));
     return major === undefined || minor === undefined ? undefined : `${major}.${minor}`;
   },
+  lt: (v) => {
+    const engine = commonVersion(v);
+    return engine === undefined ? undefined : `(libtorrent ${engine})`;
+  },
 };
+
+/**
+ * The common style: three version characters, then a build number or a letter tag
+ * (Transmission's "Z", µTorrent's "W"): `2080` is 2.0.8, `13F0` 1.3.15, `3551` 3.5.5.1.
+ */
+function commonVersion(v: string): string | undefined {
+  const digits: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const d = versionDigit(v.charCodeAt(i));
+    if (d === undefined) return undefined;
+    digits.push(d);
+  }
+  const build = v.charCodeAt(3) - 0x30;
+  if (build >= 1 && build <= 9) digits.push(build);
+  return digits.join(".");
+}
 
 /** A version character: `0-9`, then `A-Z` for 10-35 (libtorrent's convention). */
 function versionDigit(code: number): number | undefined {
@@ -118,19 +136,9 @@ function describeAzureus(bytes: Uint8Array): string | undefined {
     return undefined;
   }
   const code = String.fromCharCode(bytes[1]!, bytes[2]!);
-  const own = OWN_VERSION_STYLES[code]?.(String.fromCharCode(...bytes.subarray(3, 7)));
-  if (own !== undefined) return `${CLIENTS[code]} ${own}`;
-  const digits: number[] = [];
-  for (let i = 3; i < 6; i++) {
-    const d = versionDigit(bytes[i]!);
-    if (d === undefined) return undefined;
-    digits.push(d);
-  }
-  // The 4th character is a build number, or a letter tag (Transmission's "Z", µTorrent's "W").
-  const build = bytes[6]! - 0x30;
-  if (build >= 1 && build <= 9) digits.push(build);
-  const name = CLIENTS[code] ?? code, version = digits.join(".");
-  return name.includes("%v") ? name.replace("%v", version) : `${name} ${version}`;
+  const v = String.fromCharCode(...bytes.subarray(3, 7));
+  const version = OWN_VERSION_STYLES[code]?.(v) ?? commonVersion(v);
+  return version === undefined ? undefined : `${CLIENTS[code] ?? code} ${version}`;
 }
 
 /** Mainline style: `M7-4-3--`. */
@@ -156,8 +164,8 @@ function printable(bytes: Uint8Array): string {
 /**
  * Names the client behind a peer id, for logs and the CLI (never for decisions).
  * Azureus-style ids (`-LT2080-…`) give the client and version; Mainline ids
- * (`M7-4-3--…`) give BitTorrent's, and aria2's (`A2-1-36-0-…`) aria2's; anything else is `unknown (` + the first 8
- * characters, unprintable ones as `.` + `)`.
+ * (`M7-4-3--…`) give BitTorrent's, aria2's (`A2-1-36-0-…`) aria2's; anything else is
+ * `unknown (` + the first 8 characters, unprintable ones as `.` + `)`.
  *
  * @param bytes the peer id (normally 20 bytes; any length is accepted)
  * @returns e.g. `"libtorrent 2.0.8"`, `"XY 1.2.3"` for an unlisted code, or `"unknown (exbc..LO)"`
