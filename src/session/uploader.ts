@@ -3,8 +3,8 @@
  * (`Peer.uploads`, whose rules are the pure UploadQueue) and the seed policy (BEP 6
  * suggestions and first-copy screening, the pure SeedSuggester), and serves blocks from a
  * bounded read cache of whole pieces (read once through the disk workers), one block per
- * peer per turn, within the upload rate limits and each peer's send-buffer watermark
- * (RELIABILITY PW7).
+ * peer per turn (under an upload limit, a piece), within the upload rate limits and each
+ * peer's send-buffer watermark (RELIABILITY PW7).
  *
  * Layer: driver.
  * @module
@@ -45,6 +45,8 @@ export class Uploader {
   #cacheBytes = 0;
   #scheduled = false;
   #timerArmed = false;
+  /** The peer whose piece is going out block after block, and how far. */
+  #turn: { peer: Peer; index: number; bytes: number } | undefined;
 
   /**
    * @param bucket the torrent's upload limit (used with the session's)
@@ -104,6 +106,7 @@ export class Uploader {
   /** Forgets a closed peer. */
   forget(peer: Peer): void {
     this.#waiting.delete(peer);
+    if (this.#turn?.peer === peer) this.#turn = undefined;
     this.#seedPolicy.forget(peer.id);
   }
 
@@ -132,15 +135,19 @@ export class Uploader {
   }
 
   /**
-   * Serves one block per peer per turn, round-robin: a served peer moves to the back of
-   * the queue, so under a rate limit no peer starves the others.
+   * Serves the waiting peers round-robin: a served peer moves to the back of the queue, so
+   * under a rate limit no peer starves the others. A turn is one block, or under an upload
+   * limit the blocks of one piece for up to {@linkcode MAX_TURN_MS}: at the limit's pace, a
+   * piece sent block after block is whole (and its receiver can pass it on) after one
+   * piece's time, where one block to every other peer in between would hold every piece
+   * incomplete for as many pieces' time as there are peers.
    */
   #serve(): void {
     const { settings, clock } = this.#ctx;
     let served = true;
     while (served) {
       served = false;
-      for (const peer of [...this.#waiting]) {
+      for (const peer of this.#order()) {
         if (peer.isClosed || peer.amChoking || peer.uploads.length === 0) {
           this.#waiting.delete(peer);
           continue;
@@ -163,11 +170,47 @@ export class Uploader {
         }
         peer.uploads.shift();
         this.#send(peer, req, piece, now);
+        served = true;
+        if (this.#keepsTurn(peer, req)) break; // served again first
         this.#waiting.delete(peer); // back of the queue
         if (peer.uploads.length > 0) this.#waiting.add(peer);
-        served = true;
       }
     }
+  }
+
+  /** The waiting peers in turn order: the one whose turn goes on first. */
+  #order(): Peer[] {
+    const order = [...this.#waiting];
+    const holder = this.#turn?.peer;
+    if (holder && this.#waiting.has(holder)) {
+      order.splice(order.indexOf(holder), 1);
+      order.unshift(holder);
+    }
+    return order;
+  }
+
+  /**
+   * Whether `peer`, just sent `req`, keeps its turn: its next request is in the same piece
+   * and the turn has lasted under {@linkcode MAX_TURN_MS} of the upload limit. Records the
+   * turn. Without a limit a turn is one block: the uplink's queues interleave the peers'
+   * blocks whatever order we hand them out in.
+   */
+  #keepsTurn(peer: Peer, req: BlockRequest): boolean {
+    const turn = this.#turn;
+    const bytes = (turn?.peer === peer && turn.index === req.index ? turn.bytes : 0) + req.length;
+    const next = peer.uploads.peek();
+    if (next?.index === req.index && bytes < this.#turnBytes()) {
+      this.#turn = { peer, index: req.index, bytes };
+      return true;
+    }
+    this.#turn = undefined;
+    return false;
+  }
+
+  /** Bytes one turn may take: {@linkcode MAX_TURN_MS} at the tighter upload limit. */
+  #turnBytes(): number {
+    const rates = [this.#bucket.rate, this.#ctx.uploadBucket.rate].filter((r) => r > 0);
+    return rates.length === 0 ? 0 : (Math.min(...rates) * MAX_TURN_MS) / 1000;
   }
 
   #send(peer: Peer, req: BlockRequest, piece: Uint8Array, now: number): void {
@@ -229,6 +272,13 @@ function seedPeer(peer: Peer): SeedPeer {
     unchoked: !peer.amChoking,
   };
 }
+
+/**
+ * How long one peer's turn may last under an upload limit: the blocks of one piece go out
+ * back to back for at most this long (at least one block), then the next peer's turn comes.
+ * With 16 seeding slots a peer waits at most ~4 s between turns.
+ */
+const MAX_TURN_MS = 250;
 
 /** Least a peer's send buffer may hold before we stop adding blocks (4 blocks). */
 const MIN_SEND_WATERMARK = 64 * 1024;

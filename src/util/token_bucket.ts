@@ -22,6 +22,11 @@ export class TokenBucket {
     return Math.max(this.#rate, 64 * 1024);
   }
 
+  /** The limit in bytes/s; 0 = unlimited. */
+  get rate(): number {
+    return this.#rate;
+  }
+
   /** True when no limit is set. */
   get isUnlimited(): boolean {
     return this.#rate === 0;
