@@ -8,7 +8,7 @@
 # (loading the library, no hashing) alternating with the runs: our wall time less that is the
 # hashing phase, the part comparable with mktorrent's whole run. The installed command
 # (`swarmd`, i.e. cli.ts, which loads only the create command's modules) is timed too, as
-# "swarmd-cli".
+# "swarmd-cli". The CPU floor (CPU time over the cores) of both tools ends each size's report.
 #
 # Usage: bash scripts/bench_create.sh
 #   env: BENCH_DIR (/tmp/swarmd-bench-create), BENCH_SIZES_MIB ("256 1024"), BENCH_RUNS (5),
@@ -82,13 +82,19 @@ for size in $SIZES; do
     rss=$(cut -d' ' -f4 "$DIR/$name.times" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] / 1024 }')
     printf "  %-10s wall %s / %s / %s s (min / median / max)  cpu %.2f s  peak RSS %.0f MiB\n" \
       "$name" "$wmin" "$wmed" "$wmax" "$cpu" "$rss"
-    declare "wall_${name/-/_}=$wmed"
+    declare "wall_${name/-/_}=$wmed" "cpu_${name/-/_}=$cpu"
   done
   read -r smin smed smax <<<"$(stats 1 "$DIR/startup.times")"
   printf "  start-up (mod.ts --version) %s / %s / %s s; hashing phase ~%.2f s (median wall less start-up)\n" \
     "$smin" "$smed" "$smax" "$(echo "$wall_swarmd - $smed" | bc)"
   awk -v a="$wall_swarmd" -v c="$wall_swarmd_cli" -v b="$wall_mktorrent" 'BEGIN {
     printf "  ratio swarmd/mktorrent (median wall): %.2f; swarmd-cli/mktorrent: %.2f\n", a / b, c / b }'
+  # No run is shorter than its CPU time spread over every core: mktorrent's CPU over the
+  # cores, against its wall, says how far below mktorrent any tool hashing as efficiently
+  # could go here.
+  awk -v a="$cpu_swarmd_cli" -v m="$cpu_mktorrent" -v w="$wall_mktorrent" -v n="$(nproc)" 'BEGIN {
+    printf "  CPU floor over %d cores: swarmd-cli %.2f s (%.2fx mktorrent), mktorrent %.2f s (%.2fx)\n",
+      n, a / n, a / n / w, m / n, m / n / w }'
   if [[ $ours == "$theirs" && $(info_hash "$DIR/swarmd-cli.torrent") == "$theirs" ]]; then
     echo "  info-hash: identical ($ours)"
   else

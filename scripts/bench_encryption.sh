@@ -8,7 +8,9 @@
 # (user+sys) and peak RSS of each run, then min/median/max per kind and the
 # encrypted/plaintext ratio of the medians.
 # Each row also gives the seeder's CPU time for the run (from /proc): on a 2-core machine the
-# seeder's RC4 competes with ours, and that sets the floor of the ratio.
+# seeder's RC4 competes with ours, and that sets the floor of the ratio, printed last: the
+# CPU both processes spent on an encrypted run, spread over every core, against the
+# plaintext median.
 # BENCH_LT=1 adds python3-libtorrent's own leecher (kinds lt-rc4, lt-plaintext, alternating
 # with ours, through the same tracker), the same ratio for a native client.
 #   usage: scripts/bench_encryption.sh [SIZE_MIB=256] [ROUNDS=5]
@@ -95,7 +97,7 @@ for _ in $(seq 1 "$rounds"); do
   fi
 done
 python3 - "$results" <<'EOF'
-import statistics, sys
+import os, statistics, sys
 def secs(t):
     return sum(float(p) * 60 ** i for i, p in enumerate(reversed(t.split(":"))))
 rows = {}
@@ -113,6 +115,11 @@ for kind, rs in rows.items():
           f" seeder cpu median {statistics.median(r[3] for r in rs):.2f} s;"
           f" peak rss median {statistics.median(r[2] for r in rs)} MB")
 print(f"rc4 / plaintext (medians): {med['rc4'] / med['plaintext']:.2f}")
+# No run can be shorter than the CPU both processes spend, spread over every core.
+cores = os.cpu_count() or 1
+need = statistics.median(r[1] + r[3] for r in rows["rc4"])
+print(f"rc4 CPU floor: (ours + seeder's, median {need:.2f} s) / {cores} cores = {need / cores:.2f} s,"
+      f" {need / cores / med['plaintext']:.2f}x the plaintext median")
 if "lt-rc4" in med:
     print(f"libtorrent leecher rc4 / plaintext (medians): {med['lt-rc4'] / med['lt-plaintext']:.2f};"
           f" ours / libtorrent's, rc4: {med['rc4'] / med['lt-rc4']:.2f},"
