@@ -4,7 +4,7 @@
  * imports may come back to where it started.
  *
  *   roof        mod.ts, cli.ts > cli, workers > deno (Deno bindings, the wired client)
- *   drivers     daemon (the many-torrent service, RPC) > session > net > tracker, dht,
+ *   drivers     daemon (the many-torrent service, RPC) > session > net > tracker, dht, lsd,
  *               storage, extensions
  *   cores       wire, picker, choker, metainfo > bencode > util
  *   ground      runtime (the platform contract: types.ts), errors.ts
@@ -28,6 +28,7 @@ const RANKS: Readonly<Record<string, number>> = {
   "metainfo": 3,
   "tracker": 4,
   "dht": 4,
+  "lsd": 4,
   "storage": 4,
   "extensions": 4,
   "net": 5,
