@@ -41,13 +41,14 @@ Options:
   --rpc-password-file FILE  file holding the RPC password (or its scrypt hash); the
                             daemon keeps only a hash
   --allow-local-peers       accept loopback/private peer addresses (a LAN, a test)
+  --no-lsd                  no local service discovery (LAN multicast, BEP 14)
 
 Config file keys: rpcHost, rpcPort, port, state, downloadDir, watch, rpcUser,
 rpcPasswordFile, rpcHostWhitelist [names], allowedDirs [dirs RPC requests may name],
 onComplete [program, args...; {name} {hash} {dir} {id} are filled in, no shell],
 downloadQueueSize, seedQueueSize, seedRatioLimit (number, or null for none),
 idleSeedingLimit (minutes, or null), speedLimitDown, speedLimitUp (kB/s, or null),
-allowLocalPeers, dht (true/false), transmissionWebHome (a directory served at
+allowLocalPeers, dht and lsd (true/false), transmissionWebHome (a directory served at
 /transmission/web/, e.g. /usr/share/transmission/web: Transmission's own web client; the
 TRANSMISSION_WEB_HOME environment variable does the same).`;
 
@@ -72,6 +73,7 @@ interface ConfigFile {
   speedLimitUp?: number | null;
   allowLocalPeers?: boolean;
   dht?: boolean;
+  lsd?: boolean;
   transmissionWebHome?: string;
 }
 
@@ -94,6 +96,7 @@ export async function daemonCommand(args: string[], io: CliIo): Promise<number> 
     "rpc-user": { type: "string" },
     "rpc-password-file": { type: "string" },
     "allow-local-peers": { type: "boolean" },
+    "no-lsd": { type: "boolean" },
   });
   if (values.help) {
     io.stdout(HELP);
@@ -194,7 +197,7 @@ async function buildConfig(
   for (const k of ["rpcHostWhitelist", "allowedDirs", "onComplete"] as const) {
     checkType(file, k, "strings");
   }
-  for (const k of ["allowLocalPeers", "dht"] as const) checkType(file, k, "boolean");
+  for (const k of ["allowLocalPeers", "dht", "lsd"] as const) checkType(file, k, "boolean");
   const home = Deno.env.get("HOME");
   const stateDir = stringFlag(values.state) ?? file.state ?? defaultDataDir();
   if (!stateDir) throw new CliError("No state directory: give --state DIR");
@@ -226,6 +229,7 @@ async function buildConfig(
       ? { allowLocalPeers: true }
       : {}),
     ...(file.dht === false ? { enableDht: false } : {}),
+    ...(values["no-lsd"] === true || file.lsd === false ? { enableLsd: false } : {}),
   };
   return {
     rpcHost: stringFlag(values["rpc-host"]) ?? file.rpcHost ?? "127.0.0.1",

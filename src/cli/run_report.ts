@@ -61,6 +61,8 @@ export interface SourceReport {
   readonly dhtOff?: string;
   /** True when peer exchange is on. */
   readonly pex: boolean;
+  /** LSD counters (announces sent, heard, peers found), or `undefined` when LSD is off. */
+  readonly lsd?: Readonly<Record<string, number>> | undefined;
   /** Addresses given with `--peer` (or a magnet's `x.pe`). */
   readonly manualPeers: readonly string[];
 }
@@ -68,7 +70,8 @@ export interface SourceReport {
 /**
  * Why there is no peer, from every source tried: `no peers after 30s; trackers:
  * udp://t:6969/announce (Cannot reach tracker: timed out, 3 failures); DHT: 0 nodes (no
- * bootstrap node answered); PEX: no connected peer to ask; 0 addresses known. Check ...`.
+ * bootstrap node answered); PEX: no connected peer to ask; LSD: 0 LAN announces heard; 0
+ * addresses known. Check ...`.
  * @param stats the torrent's snapshot (its `trackers` status included)
  * @param sources the DHT, PEX and manual peers
  * @param elapsedMs how long the torrent has had no peer
@@ -90,6 +93,12 @@ export function noPeersHint(
   );
   parts.push(dhtText(sources));
   parts.push(sources.pex ? "PEX: no connected peer to ask" : "PEX: off");
+  const lsd = sources.lsd;
+  parts.push(
+    lsd
+      ? `LSD: ${lsd.received ?? 0} LAN announce${lsd.received === 1 ? "" : "s"} heard`
+      : "LSD: off",
+  );
   if (sources.manualPeers.length > 0) {
     parts.push(`--peer ${sources.manualPeers.slice(0, 3).join(", ")}: no connection`);
   }

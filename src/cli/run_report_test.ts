@@ -87,7 +87,12 @@ Deno.test("noPeersHint() names every source tried and what it answered", () => {
   ];
   const hint = noPeersHint(
     stats({ trackers, knownPeers: 1 }),
-    { dht: { tableSize: 0, queriesSent: 8, repliesReceived: 0 }, pex: true, manualPeers: [] },
+    {
+      dht: { tableSize: 0, queriesSent: 8, repliesReceived: 0 },
+      pex: true,
+      lsd: { sent: 3, received: 2, peers: 0 },
+      manualPeers: [],
+    },
     31_000,
   );
   assertEquals(
@@ -95,8 +100,8 @@ Deno.test("noPeersHint() names every source tried and what it answered", () => {
     "no peers after 31s; trackers: http://127.0.0.1:1/announce (Cannot reach tracker: " +
       "Connection refused, 2 failures), udp://t.example:6969/announce (answered: 0 peers); " +
       "DHT: 0 nodes in the routing table, 0 of 8 queries answered (no bootstrap node " +
-      "answered); PEX: no connected peer to ask; 1 peer address known. Check the network " +
-      "and firewall, or give a peer with --peer HOST:PORT",
+      "answered); PEX: no connected peer to ask; LSD: 2 LAN announces heard; 1 peer address " +
+      "known. Check the network and firewall, or give a peer with --peer HOST:PORT",
   );
   const off = noPeersHint(
     stats({ state: "metadata" }),
@@ -104,7 +109,10 @@ Deno.test("noPeersHint() names every source tried and what it answered", () => {
     60_000,
   );
   assert(off.startsWith("no peers to fetch the metadata from after 1m00s; no trackers; "), off);
-  assert(off.includes("DHT: off (--no-dht); PEX: off; --peer 10.0.0.9:6881: no connection"), off);
+  assert(
+    off.includes("DHT: off (--no-dht); PEX: off; LSD: off; --peer 10.0.0.9:6881: no connection"),
+    off,
+  );
 });
 
 Deno.test("StarvationWatch.update() hints once per spell without peers, after the delay", () => {

@@ -46,6 +46,7 @@ export const PEER_OPTIONS: OptionsSpec = {
   "dht-bootstrap": { type: "string", multiple: true },
   "no-dht": { type: "boolean" },
   "no-pex": { type: "boolean" },
+  "no-lsd": { type: "boolean" },
   json: { type: "boolean" },
   quiet: { type: "boolean" },
   "max-upload": { type: "string" },
@@ -70,6 +71,7 @@ export const PEER_OPTIONS_HELP =
   --tracker URL           extra tracker (repeatable)
   --dht-bootstrap H:P     DHT bootstrap node (repeatable)
   --no-dht, --no-pex      disable the DHT / peer exchange
+  --no-lsd                disable local service discovery (LAN multicast, BEP 14)
   --max-upload RATE       upload cap, e.g. 500K or 2M (bytes/s, binary units)
   --max-download RATE     download cap
   --timeout SECONDS       give up (exit 1) if not complete by then
@@ -179,7 +181,7 @@ export async function runTorrent(
       manualPeers: peers.map(formatAddress),
     };
     const hint = (stats: TorrentStats, ms: number) =>
-      noPeersHint(stats, { ...sources, dht: session.dhtStats() }, ms);
+      noPeersHint(stats, { ...sources, dht: session.dhtStats(), lsd: session.lsdStats() }, ms);
     const watched = await watch(events, io, {
       json,
       quiet,
@@ -239,6 +241,7 @@ function clientSettings(v: Record<string, unknown>, isPrivate: boolean) {
       }
       : {}),
     enablePex: v["no-pex"] !== true && !isPrivate,
+    enableLsd: v["no-lsd"] !== true && !isPrivate,
     allowLocalPeers: v["allow-local-peers"] === true,
     encryption: encryptionFlag(v.encryption),
     enableUtp: v["no-utp"] !== true,

@@ -63,7 +63,7 @@ function sessionValues(s: RpcServices): Record<string, unknown> {
     "encryption": "tolerated",
     "incomplete-dir": set.downloadDir,
     "incomplete-dir-enabled": false,
-    "lpd-enabled": false,
+    "lpd-enabled": s.features.lsd,
     "peer-limit-global": engine.maxConnections,
     "peer-limit-per-torrent": engine.maxConnectionsPerTorrent,
     "peer-port": s.peerPort,

@@ -21,7 +21,12 @@ export interface RpcServices {
   /** The completion command as configured (shown, never set over the RPC); "" for none. */
   readonly doneScript: string;
   /** Settings the daemon runs with that the RPC only shows. */
-  readonly features: { readonly dht: boolean; readonly pex: boolean; readonly utp: boolean };
+  readonly features: {
+    readonly dht: boolean;
+    readonly pex: boolean;
+    readonly utp: boolean;
+    readonly lsd: boolean;
+  };
   /** Wall-clock milliseconds. */
   readonly wallClock: () => number;
   /**

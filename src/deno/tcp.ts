@@ -17,7 +17,7 @@ import type {
   PeerAddress,
   UdpSocketLike,
 } from "../runtime/types.ts";
-import { bindUdp } from "./udp.ts";
+import { bindMulticastUdp, bindUdp } from "./udp.ts";
 
 class DenoConn implements Conn {
   readonly remoteAddr: PeerAddress;
@@ -131,5 +131,8 @@ export const DENO_NETWORK: Network = Object.freeze({
   },
   bindUdp(addr: PeerAddress): Promise<UdpSocketLike> {
     return bindUdp(addr);
+  },
+  bindMulticast(group: PeerAddress, iface: string): Promise<UdpSocketLike> {
+    return bindMulticastUdp(group, iface);
   },
 });

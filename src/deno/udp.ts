@@ -190,6 +190,33 @@ export async function bindUdp(
 }
 
 /**
+ * Binds `0.0.0.0:group.port` shared with other programs (`SO_REUSEADDR`, as every LSD
+ * client binds it) and joins the IPv4 multicast group `group.host` on the interface of
+ * address `iface` ("0.0.0.0": the system's choice). Needs `Deno.listenDatagram` (the `net`
+ * unstable feature); without it LSD is off.
+ * @param group the multicast group and port
+ * @param iface the local interface's address
+ * @returns the socket: it receives what is sent to the group, our own sends included
+ * @throws {Error} without the `net` unstable feature, or when the group cannot be joined
+ */
+export async function bindMulticastUdp(group: PeerAddress, iface: string): Promise<UdpSocketLike> {
+  if (!isNativeUdp()) throw new Error("Cannot join a multicast group without --unstable-net");
+  const conn = Deno.listenDatagram({
+    transport: "udp",
+    hostname: "0.0.0.0",
+    port: group.port,
+    reuseAddress: true,
+  });
+  try {
+    await conn.joinMulticastV4(group.host, iface);
+  } catch (e) {
+    conn.close();
+    throw e;
+  }
+  return new DenoUdpSocket(conn, MAX_DATAGRAM_BYTES);
+}
+
+/**
  * Resolves a hostname to IPv4 (then IPv6) literals; an IP literal resolves to itself.
  * @param host the name
  * @returns the addresses, empty when the name does not resolve

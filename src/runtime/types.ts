@@ -87,6 +87,13 @@ export interface Network extends Dialer {
   listen(addr: PeerAddress): Promise<Listener>;
   /** Binds a datagram socket on `addr`. */
   bindUdp(addr: PeerAddress): Promise<UdpSocketLike>;
+  /**
+   * Optional: a datagram socket on `group.port` (shared with other programs on the same
+   * port) that has joined the IPv4 multicast group `group.host` on the interface whose
+   * address is `iface` ("0.0.0.0": the system's choice), for Local Service Discovery
+   * (BEP 14). Without it, or when it rejects, LSD is off.
+   */
+  bindMulticast?(group: PeerAddress, iface: string): Promise<UdpSocketLike>;
 }
 
 /** One received datagram. */

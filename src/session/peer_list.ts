@@ -13,7 +13,7 @@ import type { PeerAddress } from "../runtime/types.ts";
 import { formatAddress, isValidPort, isWithinScope, localityOf } from "../util/address.ts";
 
 /** Where an address came from. */
-export type PeerSource = "manual" | "tracker" | "dht" | "pex" | "incoming" | "magnet";
+export type PeerSource = "manual" | "tracker" | "dht" | "pex" | "lsd" | "incoming" | "magnet";
 
 interface Candidate {
   readonly addr: PeerAddress;

@@ -1,18 +1,20 @@
 /**
  * Where a session's torrents find peers besides `--peer` and incoming connections: the
- * session's DHT node (BEP 5; its routing table saved across runs) and the shared tracker
- * transports (HTTP, and one UDP socket for BEP 15), and per torrent a tracker source and a
- * DHT source that feed the torrent's one door. Private torrents (BEP 27) use their
- * trackers only.
+ * session's DHT node (BEP 5; its routing table saved across runs), its Local Service
+ * Discovery node (BEP 14) and the shared tracker transports (HTTP, and one UDP socket for
+ * BEP 15), and per torrent a tracker source, a DHT source and an LSD announce that feed the
+ * torrent's one door. Private torrents (BEP 27) use their trackers only.
  *
  * Layer: driver.
  * @module
  */
 import type { Clock, Logger, Network, Random, UdpSocketLike } from "../runtime/types.ts";
 import { DhtNode } from "../dht/mod.ts";
+import { LSD_GROUP_V4, LsdNode } from "../lsd/mod.ts";
 import { type HttpFetcher, HttpTrackerClient } from "../tracker/http_client.ts";
 import { UdpTrackerClient } from "../tracker/udp_client.ts";
 import { parseHostPort } from "../util/address.ts";
+import { parseIpv4 } from "../util/ip.ts";
 import { toHex } from "../util/bytes.ts";
 import type { StateStore, TorrentContext } from "./context.ts";
 import type { EventHub } from "./events.ts";
@@ -49,12 +51,18 @@ export interface PeerSourceServices {
 export class PeerSources {
   readonly #s: PeerSourceServices;
   #dht: DhtNode | undefined;
+  #lsd: LsdNode | undefined;
   #transports: Promise<TrackerTransports> | undefined;
   readonly #closers: (() => void)[] = [];
 
   /** Nothing runs until {@linkcode startDht} or the first torrent. */
   constructor(services: PeerSourceServices) {
     this.#s = services;
+  }
+
+  /** The LSD node, when it runs. */
+  get lsd(): LsdNode | undefined {
+    return this.#lsd;
   }
 
   /** The DHT node, when it runs. */
@@ -106,8 +114,44 @@ export class PeerSources {
   }
 
   /**
-   * Starts the trackers (the torrent's tiers and any extra ones) and the DHT for `torrent`;
-   * each stops when the torrent does.
+   * Starts Local Service Discovery (BEP 14) for peers listening on `port`: a socket on the
+   * LSD port joined to its multicast group, and one on the listen address that sends our
+   * announces, so that they leave from the address peers should dial. Resolves false (LSD
+   * off, said in the log) when the network cannot join the group.
+   */
+  async startLsd(port: number): Promise<boolean> {
+    const { network, clock, random, logger, settings } = this.#s;
+    const host = lsdHost(settings.listenHost);
+    if (!network.bindMulticast) return false;
+    let group: UdpSocketLike | undefined;
+    try {
+      group = await network.bindMulticast(LSD_GROUP_V4, host);
+      const sender = await network.bindUdp({ host, port: 0 });
+      this.#closers.push(() => group!.close(), () => sender.close());
+      const lsd = new LsdNode({
+        group,
+        sender,
+        port,
+        clock,
+        random,
+        ...(logger ? { logger } : {}),
+        // the announcer is its own source: a LAN peer (util/address.ts scope rule)
+        onPeer: (hash, peer) => this.#s.find(hash)?.addPeers([peer], "lsd", peer.host),
+      });
+      this.#lsd = lsd;
+      this.#closers.push(() => lsd.close());
+      lsd.start();
+      return true;
+    } catch (e) {
+      group?.close();
+      logger?.info("LSD off: cannot join its multicast group", { error: String(e) });
+      return false;
+    }
+  }
+
+  /**
+   * Starts the trackers (the torrent's tiers and any extra ones), the DHT and LSD for
+   * `torrent`; each stops when the torrent does.
    */
   async start(
     ctx: TorrentContext,
@@ -121,7 +165,12 @@ export class PeerSources {
       tracker.start();
     }
     // BEP 27: private torrents use their trackers only (a magnet's flag is checked later)
-    if (torrent.isPrivate() || !this.#dht) return;
+    if (torrent.isPrivate()) return;
+    if (this.#lsd) {
+      const stop = this.#lsd.add(torrent.infoHashHex, () => !torrent.isPrivate());
+      torrent.onStop(stop);
+    }
+    if (!this.#dht) return;
     const source = new DhtPeerSource(ctx, torrent);
     torrent.onStop(() => source.stop());
     source.start();
@@ -166,6 +215,15 @@ export class PeerSources {
     })();
     return this.#transports;
   }
+}
+
+/**
+ * The IPv4 address LSD joins its group on and sends from: the listen address, `localhost`
+ * as 127.0.0.1, any other name or IPv6 listen address as 0.0.0.0 (the system's choice).
+ */
+function lsdHost(listenHost: string): string {
+  if (parseIpv4(listenHost)) return listenHost;
+  return listenHost.toLowerCase() === "localhost" ? "127.0.0.1" : "0.0.0.0";
 }
 
 /** A resolver that answers one address or throws. */

@@ -210,7 +210,15 @@ export class Session {
       }
       if (s.enableDht) await this.#sources.startDht(mux.krpc);
     }
-    return listenAddress(bound)!;
+    const address = listenAddress(bound)!;
+    if (s.enableLsd) await this.#sources.startLsd(address.port);
+    return address;
+  }
+
+  /** LSD counters (announces sent and heard, peers found), when LSD runs (BEP 14). */
+  lsdStats(): Readonly<Record<string, number>> | undefined {
+    const lsd = this.#sources.lsd;
+    return lsd ? { ...lsd.stats } : undefined;
   }
 
   /** DHT counters (queries, replies, table size...), when the DHT runs (BEP 5). */

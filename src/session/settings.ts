@@ -291,6 +291,12 @@ export interface Settings extends DhtSettings, HttpSourceSettings {
   readonly allowLocalPeers: boolean;
   /** Enable peer exchange. Default true. */
   readonly enablePex: boolean;
+  /**
+   * Local Service Discovery (BEP 14): announce our torrents to the LAN by multicast and take
+   * the peers the LAN announces. Default true, as in libtorrent and qBittorrent; off for
+   * private torrents (BEP 27) and in `testSettings`.
+   */
+  readonly enableLsd: boolean;
 }
 
 /** The defaults. */
@@ -355,9 +361,10 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   reconnectBaseMs: 2_000,
   allowLocalPeers: false,
   enablePex: true,
+  enableLsd: true,
 });
 
-/** Settings for tests and the local demo: loopback peers allowed, no DHT, short timeouts. */
+/** Settings for tests and the local demo: loopback peers allowed, no DHT or LSD, short timeouts. */
 export function testSettings(overrides: Partial<Settings> = {}): Settings {
   return validateSettings({
     ...DEFAULT_SETTINGS,
@@ -369,6 +376,7 @@ export function testSettings(overrides: Partial<Settings> = {}): Settings {
     reconnectBaseMs: 500,
     allowLocalPeers: true,
     enableDht: false,
+    enableLsd: false,
     ...overrides,
   });
 }
