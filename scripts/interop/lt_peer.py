@@ -63,6 +63,8 @@ def main():
                    help="connect and accept over uTP only (TCP off both ways)")
     p.add_argument("--plaintext", action="store_true",
                    help="no MSE/PE either way (libtorrent otherwise may dial encrypted first)")
+    p.add_argument("--lsd", action="store_true",
+                   help="local service discovery (BEP 14) on the listen interface")
     a = p.parse_args()
 
     ip, port = a.listen.rsplit(":", 1)
@@ -70,7 +72,7 @@ def main():
         "listen_interfaces": f"{ip}:{port}",
         "outgoing_interfaces": ip,
         "allow_multiple_connections_per_ip": True,
-        "enable_lsd": False,
+        "enable_lsd": a.lsd,
         "enable_upnp": False,
         "enable_natpmp": False,
         "enable_dht": False,

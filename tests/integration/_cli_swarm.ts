@@ -93,7 +93,10 @@ export interface SeederContext {
   readonly port: number;
   /** SHA-256 of each file. */
   readonly digests: string[];
-  /** `--peer 127.0.0.1:port --port 0 --host 127.0.0.1 --no-dht`: a get that only sees the seeder. */
+  /**
+   * `--peer 127.0.0.1:port --port 0 --host 127.0.0.1 --no-dht --no-lsd`: a get that only sees
+   * the seeder (tests running at once seed the same payloads: LSD would find theirs too).
+   */
   readonly peerArgs: string[];
 }
 
@@ -121,7 +124,7 @@ export async function withSeeder(
   const made = await runCli(["create", src, "-o", torrent, "--piece-length", String(pieceLength)]);
   assertEquals(made.code, 0, made.stderr);
   // Port 0: the seeder takes a free port and names it ("Seeding ... on port N").
-  const seedArgs = ["seed", torrent, join(root, "src"), "--port", "0", "--no-dht"];
+  const seedArgs = ["seed", torrent, join(root, "src"), "--port", "0", "--no-dht", "--no-lsd"];
   const seeder = spawnCli([...seedArgs, "--host", "127.0.0.1"]);
   const seederOut = new Lines(seeder.stdout);
   try {
@@ -131,7 +134,7 @@ export async function withSeeder(
     if (!(port > 0)) throw new Error(`the seeder did not start: ${first.join("\n")}`);
     await waitForPort(port);
     const peerArgs = ["--peer", `127.0.0.1:${port}`, "--port", "0", "--host", "127.0.0.1"];
-    await fn({ root, torrent, port, digests, peerArgs: [...peerArgs, "--no-dht"] });
+    await fn({ root, torrent, port, digests, peerArgs: [...peerArgs, "--no-dht", "--no-lsd"] });
   } finally {
     seeder.kill("SIGTERM");
     const status = await seeder.status;

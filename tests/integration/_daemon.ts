@@ -156,7 +156,20 @@ export async function spawnDaemon(
   env: Record<string, string> = {},
 ): Promise<DaemonProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", CLI, "daemon", "--rpc-port", "0", "--port", "0", ...args],
+    // --no-lsd: the daemon listens on every interface, and tests keep their traffic on loopback
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      CLI,
+      "daemon",
+      "--rpc-port",
+      "0",
+      "--port",
+      "0",
+      "--no-lsd",
+      ...args,
+    ],
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",

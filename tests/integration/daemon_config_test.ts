@@ -13,7 +13,20 @@ const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
 async function runDaemon(args: string[]): Promise<{ code: number; text: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", CLI, "daemon", "--rpc-port", "0", "--port", "0", ...args],
+    // --no-lsd: the daemon listens on every interface, and tests keep their traffic on loopback
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      CLI,
+      "daemon",
+      "--rpc-port",
+      "0",
+      "--port",
+      "0",
+      "--no-lsd",
+      ...args,
+    ],
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",

@@ -115,6 +115,7 @@ Deno.test("get: bad input exits 2, no peers in time exits 1 and says why", async
       "--timeout",
       "2",
       "--no-dht",
+      "--no-lsd",
       "--tracker",
       tracker,
     ]);

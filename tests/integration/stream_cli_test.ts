@@ -37,9 +37,20 @@ Deno.test("get --stream serves a downloading file: seeks, a sequential read, han
   const port = freePort();
   const seeder = spawnCli([
     ...["seed", video.torrentPath, join(root, "src"), "--port", String(port)],
-    ...["--host", "127.0.0.1", "--no-dht", "--max-upload", "1M", "--quiet"],
+    ...["--host", "127.0.0.1", "--no-dht", "--no-lsd", "--max-upload", "1M", "--quiet"],
   ]);
-  const peer = ["--peer", `127.0.0.1:${port}`, "--port", "0", "--host", "127.0.0.1", "--no-dht"];
+  const peer = [
+    ...[
+      "--peer",
+      `127.0.0.1:${port}`,
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--no-dht",
+      "--no-lsd",
+    ],
+  ];
   const get = startGet(video.torrentPath, ["-o", join(root, "dl"), ...peer, "--stream"]);
   try {
     const stream = await get.waitFor((e) => e.type === "stream", 30_000);

@@ -29,13 +29,13 @@ async function cli(command: string, args: string[]) {
 }
 
 /**
- * `get` with the tracker as its only source (no DHT, no PEX), default flags otherwise (a
+ * `get` with the tracker as its only source (no DHT, PEX or LSD), default flags otherwise (a
  * tracker on loopback may hand out loopback peers: the scope rule); must succeed.
  */
 async function getThroughTracker(root: string, torrent: string) {
   const r = await get([
     ...[torrent, "-o", join(root, "dl"), "--port", "0", "--host", "127.0.0.2"],
-    ...["--no-dht", "--no-pex", "--timeout", "45", "--json"],
+    ...["--no-dht", "--no-pex", "--no-lsd", "--timeout", "45", "--json"],
   ]);
   assertEquals(r.code, 0, r.stderr);
   return r;
@@ -141,6 +141,7 @@ Deno.test("tracker: a dead tracker does not stop a download that has a peer (F7)
       "--host",
       "127.0.0.3",
       "--no-dht",
+      "--no-lsd",
       "--timeout",
       "45",
       "--quiet",

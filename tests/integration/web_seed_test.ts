@@ -153,7 +153,7 @@ Deno.test("web seed: get downloads a multi-file torrent from its url-list (the C
     const out = await runCli([
       "get",
       torrentPath,
-      ...["-o", join(root, "dl"), "--port", "0", "--host", "127.0.0.1", "--no-dht"],
+      ...["-o", join(root, "dl"), "--port", "0", "--host", "127.0.0.1", "--no-dht", "--no-lsd"],
       ...["--allow-local-peers", "--timeout", "60", "--quiet"],
     ], { timeoutMs: 90_000 });
     assertEquals(out.code, 0, out.stderr);

@@ -25,6 +25,10 @@ export interface LibtorrentPeerOptions {
   readonly timeoutS?: number;
   /** Run a DHT node on the listen port (loopback settings from INTEROP.md). */
   readonly dht?: boolean;
+  /** Local service discovery (BEP 14) on the listen interface. */
+  readonly lsd?: boolean;
+  /** Add the torrent by info-hash only: fetch the metadata from peers. */
+  readonly magnet?: boolean;
   /** Download cap in bytes/s. */
   readonly downloadLimit?: number;
   /** Upload cap in bytes/s (a rate-limited seeder). */
@@ -76,6 +80,8 @@ export function startLibtorrentPeer(o: LibtorrentPeerOptions): LibtorrentPeer {
   if (o.exitWhenComplete) args.push("--exit-when-complete");
   args.push("--timeout", String(o.timeoutS ?? 90));
   if (o.dht) args.push("--dht", "--dht-announce-interval", "3");
+  if (o.lsd) args.push("--lsd");
+  if (o.magnet) args.push("--magnet");
   if (o.downloadLimit) args.push("--download-limit", String(o.downloadLimit));
   if (o.uploadLimit) args.push("--upload-limit", String(o.uploadLimit));
   if (o.reportConnections) args.push("--report-connections");
