@@ -1,5 +1,6 @@
 import { assertEquals } from "../../tests/assert.ts";
 import { VirtualClock } from "../../tests/sim/virtual_clock.ts";
+import { DatagramInbox } from "../../tests/datagram_inbox.ts";
 import type { Datagram, PeerAddress, UdpSocketLike } from "../runtime/types.ts";
 import { SeededRandom } from "../util/prng.ts";
 import { encodeLsdAnnounce, LSD_GROUP_V4 } from "./lsd_message.ts";
@@ -27,29 +28,20 @@ class Lan {
 }
 
 class FakeSocket implements UdpSocketLike {
-  readonly #queue: Datagram[] = [];
-  #waiter: ((d: Datagram | null) => void) | undefined;
-  #closed = false;
+  readonly #inbox = new DatagramInbox();
   constructor(readonly addr: PeerAddress, readonly lan: Lan) {}
   send(data: Uint8Array, to: PeerAddress): Promise<void> {
     this.lan.deliver(data, this.addr, to);
     return Promise.resolve();
   }
   push(d: Datagram): void {
-    if (this.#waiter) {
-      const w = this.#waiter;
-      this.#waiter = undefined;
-      w(d);
-    } else this.#queue.push(d);
+    this.#inbox.deliver(d);
   }
   receive(): Promise<Datagram | null> {
-    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift()!);
-    if (this.#closed) return Promise.resolve(null);
-    return new Promise((r) => (this.#waiter = r));
+    return this.#inbox.receive();
   }
   close(): void {
-    this.#closed = true;
-    this.#waiter?.(null);
+    this.#inbox.close();
   }
 }
 

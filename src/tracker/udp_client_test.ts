@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
 import { VirtualClock } from "../../tests/sim/virtual_clock.ts";
+import { DatagramInbox } from "../../tests/datagram_inbox.ts";
 import { TrackerError } from "../errors.ts";
 import type { Datagram, PeerAddress, UdpSocketLike } from "../runtime/types.ts";
 import { SeededRandom } from "../util/prng.ts";
@@ -28,9 +29,7 @@ class ScriptedTracker implements UdpSocketLike {
   readonly addr: PeerAddress;
   readonly sent: { at: number; request: UdpRequest }[] = [];
   dropFirst = 0;
-  #queue: Datagram[] = [];
-  #waiter: ((d: Datagram | null) => void) | undefined;
-  #closed = false;
+  readonly #inbox = new DatagramInbox();
 
   constructor(
     readonly clock: VirtualClock,
@@ -47,28 +46,20 @@ class ScriptedTracker implements UdpSocketLike {
     this.sent.push({ at: this.clock.now(), request });
     if (this.sent.length <= this.dropFirst) return Promise.resolve();
     for (const r of this.reply(request, this.sent.length - 1)) {
-      this.clock.schedule(5, () => this.#deliver({ data: r.data, from: r.from ?? this.tracker }));
+      this.clock.schedule(
+        5,
+        () => this.#inbox.deliver({ data: r.data, from: r.from ?? this.tracker }),
+      );
     }
     return Promise.resolve();
   }
 
-  #deliver(d: Datagram): void {
-    if (this.#waiter) {
-      const w = this.#waiter;
-      this.#waiter = undefined;
-      w(d);
-    } else this.#queue.push(d);
-  }
-
   receive(): Promise<Datagram | null> {
-    if (this.#closed) return Promise.resolve(null);
-    const next = this.#queue.shift();
-    return next ? Promise.resolve(next) : new Promise((resolve) => (this.#waiter = resolve));
+    return this.#inbox.receive();
   }
 
   close(): void {
-    this.#closed = true;
-    this.#waiter?.(null);
+    this.#inbox.close();
   }
 }
 

@@ -150,26 +150,34 @@ export interface DaemonProcess {
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
+/**
+ * `deno run ... cli.ts daemon` with `args`, an RPC and a peer port of 0 (the system picks),
+ * and `--no-lsd`: the daemon listens on every interface, and tests keep their traffic on
+ * loopback.
+ */
+export function daemonArgv(args: readonly string[]): string[] {
+  return [
+    "run",
+    "-A",
+    "--quiet",
+    CLI,
+    "daemon",
+    "--rpc-port",
+    "0",
+    "--port",
+    "0",
+    "--no-lsd",
+    ...args,
+  ];
+}
+
 /** Starts `swarmd daemon` with `args` (an RPC port of 0 picks one). */
 export async function spawnDaemon(
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<DaemonProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    // --no-lsd: the daemon listens on every interface, and tests keep their traffic on loopback
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      CLI,
-      "daemon",
-      "--rpc-port",
-      "0",
-      "--port",
-      "0",
-      "--no-lsd",
-      ...args,
-    ],
+    args: daemonArgv(args),
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",

@@ -7,26 +7,11 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
-import { RpcClient, spawnDaemon } from "./_daemon.ts";
-
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+import { daemonArgv, RpcClient, spawnDaemon } from "./_daemon.ts";
 
 async function runDaemon(args: string[]): Promise<{ code: number; text: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    // --no-lsd: the daemon listens on every interface, and tests keep their traffic on loopback
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      CLI,
-      "daemon",
-      "--rpc-port",
-      "0",
-      "--port",
-      "0",
-      "--no-lsd",
-      ...args,
-    ],
+    args: daemonArgv(args),
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",

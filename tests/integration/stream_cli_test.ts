@@ -39,18 +39,8 @@ Deno.test("get --stream serves a downloading file: seeks, a sequential read, han
     ...["seed", video.torrentPath, join(root, "src"), "--port", String(port)],
     ...["--host", "127.0.0.1", "--no-dht", "--no-lsd", "--max-upload", "1M", "--quiet"],
   ]);
-  const peer = [
-    ...[
-      "--peer",
-      `127.0.0.1:${port}`,
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--no-dht",
-      "--no-lsd",
-    ],
-  ];
+  const peer = ["--peer", `127.0.0.1:${port}`, "--port", "0", "--host", "127.0.0.1"];
+  peer.push("--no-dht", "--no-lsd");
   const get = startGet(video.torrentPath, ["-o", join(root, "dl"), ...peer, "--stream"]);
   try {
     const stream = await get.waitFor((e) => e.type === "stream", 30_000);
