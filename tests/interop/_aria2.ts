@@ -35,6 +35,8 @@ export interface Aria2Options {
   readonly encryption?: Aria2Encryption;
   /** Run its DHT node (its own implementation) on this UDP port; off by default. */
   readonly dhtPort?: number;
+  /** Local peer discovery (its BEP 14 implementation) on `host`; off by default. */
+  readonly lpd?: boolean;
 }
 
 const KEEP_CHARS = 64 * 1024;
@@ -71,7 +73,9 @@ export class Aria2 implements ForeignLeecher {
         `--dht-file-path=${o.dir}.dht.dat`,
       ]),
       "--enable-dht6=false",
-      "--bt-enable-lpd=false",
+      ...(o.lpd
+        ? ["--bt-enable-lpd=true", `--bt-lpd-interface=${o.host}`]
+        : ["--bt-enable-lpd=false"]),
       "--enable-peer-exchange=false",
       "--disable-ipv6=true",
       "--file-allocation=none",

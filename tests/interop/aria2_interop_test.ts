@@ -8,6 +8,9 @@
  *   defaults, and with RC4 required;
  * - our `get` fetches a bare magnet (no tracker, no peer) whose only DHT node is an aria2
  *   seed's: aria2's own DHT implementation, then its metadata and data.
+ * - local service discovery (BEP 14) against aria2's own: our `get` of a bare magnet finds
+ *   an aria2 seed, and an aria2 leecher of a bare magnet finds our `seed`, with no tracker
+ *   or DHT, each side's LSD on its loopback address.
  * The copy is checked by SHA-256; our log must name aria2 and say how the connection is
  * encrypted. Skipped with a message when aria2c is missing, unless SWARMD_REQUIRE_INTEROP=1.
  * @module
@@ -15,9 +18,9 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
 import { connectedLines, eventText, getFromSeed, withPayload } from "./_cli_payload.ts";
-import { freshStateEnv, runCli, sha256 } from "../integration/_cli_swarm.ts";
+import { freshStateEnv, Lines, runCli, sha256, spawnCli } from "../integration/_cli_swarm.ts";
 import { freePort, leechFromOurSeed } from "./_foreign_leecher.ts";
-import { accepting, gatedTest, requireFiles } from "./_harness.ts";
+import { accepting, gatedTest, requireFiles, within } from "./_harness.ts";
 import { Aria2, ARIA2C, type Aria2Encryption } from "./_aria2.ts";
 
 const { present } = await requireFiles(
@@ -148,6 +151,82 @@ aria2Test("interop: our get fetches a magnet whose only DHT node is an aria2 see
       console.log(`  ${out.ms} ms; ${eventText(line)}`);
     } finally {
       await aria2.stop();
+    }
+  });
+});
+
+/** A payload of its own: no other test seeds it (LSD would find that seed too). */
+const LSD_PAYLOAD = { prefix: "swarmd-aria2-lsd-", size: 2 * 1024 * 1024 + 99, seed: 61 };
+
+aria2Test("interop: our get of a bare magnet finds an aria2 seed by LSD alone", async () => {
+  await withPayload(LSD_PAYLOAD, async ({ root, torrent, digest }) => {
+    const host = "127.0.0.88";
+    const port = freePort(host);
+    const aria2 = await Aria2.start({
+      source: torrent,
+      dir: join(root, "src"),
+      host,
+      port,
+      mode: "seed",
+      lpd: true,
+    });
+    try {
+      assert(await accepting(host, port, 15_000), `aria2 did not listen: ${aria2.output}`);
+      const info = await runCli(["info", torrent, "--json"]);
+      const infoHash = /"infoHash":"([0-9a-f]{40})"/.exec(info.stdout)![1]!;
+      const log = join(root, "get.log");
+      const out = await runCli([
+        ...["get", `magnet:?xt=urn:btih:${infoHash}`, "-o", join(root, "dl"), "--port", "0"],
+        ...["--host", "127.0.0.89", "--no-dht", "--timeout", "40", "--log", log],
+      ], { env: freshStateEnv(root), timeoutMs: 50_000 });
+      const lines = await connectedLines(log);
+      assertEquals(out.code, 0, `${out.stderr}\nour get: ${lines.join("\n")}\n${aria2.output}`);
+      assertEquals(sha256(await Deno.readFile(join(root, "dl", "data.bin"))), digest);
+      // either side may dial: it heard our announce, or we heard its
+      const line = lines.find((l) => l.includes(`${host}:`)) ?? "";
+      assert(/client aria2 1\./.test(line), `aria2 in our log: ${lines.join("\n")}`);
+      console.log(`  ${out.ms} ms; ${eventText(line)}`);
+    } finally {
+      await aria2.stop();
+    }
+  });
+});
+
+aria2Test("interop: an aria2 leecher of a bare magnet finds our seed by LSD alone", async () => {
+  await withPayload(LSD_PAYLOAD, async ({ root, torrent, digest }) => {
+    const log = join(root, "seed.log");
+    const seed = spawnCli([
+      ...["seed", torrent, join(root, "src"), "--port", "0", "--host", "127.0.0.91"],
+      ...["--no-dht", "--log", log],
+    ]);
+    const out = new Lines(seed.stdout);
+    let aria2: Aria2 | undefined;
+    try {
+      await out.until((l) => / on port \d+$/.test(l));
+      const info = await runCli(["info", torrent, "--json"]);
+      const infoHash = /"infoHash":"([0-9a-f]{40})"/.exec(info.stdout)![1]!;
+      aria2 = await Aria2.start({
+        source: `magnet:?xt=urn:btih:${infoHash}`,
+        dir: join(root, "aria2"),
+        host: "127.0.0.90",
+        port: freePort("127.0.0.90"),
+        mode: "leech",
+        lpd: true,
+      });
+      const leecher = aria2;
+      await within(leecher.done, { ms: 60_000, detail: () => leecher.output });
+      assertEquals(sha256(await Deno.readFile(join(root, "aria2", "data.bin"))), digest);
+      const lines = await connectedLines(log);
+      assert(
+        lines.some((l) => /127\.0\.0\.90:\d+ connected .*client aria2 1\./.test(l)),
+        lines.join("\n"),
+      );
+    } finally {
+      await aria2?.stop();
+      seed.kill("SIGTERM");
+      await seed.status;
+      await out.cancel();
+      await seed.stderr.cancel().catch(() => {});
     }
   });
 });
