@@ -241,7 +241,12 @@ function rpcServices(
     configDir: config.stateDir,
     peerPort,
     doneScript: (config.onComplete ?? []).join(" "),
-    features: { dht: engine.enableDht, pex: engine.enablePex, utp: false, lsd: engine.enableLsd },
+    features: {
+      dht: engine.enableDht,
+      pex: engine.enablePex,
+      utp: engine.enableUtp,
+      lsd: engine.enableLsd,
+    },
     wallClock: () => Date.now(),
     confine,
     fetchTorrent: async (filename) => {

@@ -281,6 +281,13 @@ Deno.test({
           session["speed-limit-down-enabled"],
           session["download-queue-size"],
         ], [300, true, 3]);
+        // the peer sources as they run: ENGINE turns the DHT off, the rest is on by default
+        assertEquals(
+          ["dht", "pex", "utp", "lpd"].map((f) =>
+            session[`${f}-enabled`]
+          ),
+          [false, true, true, true],
+        );
         const stats = await rpc.call("session-stats");
         assertEquals(stats.torrentCount, 1);
         assert(stats["current-stats"].downloadedBytes >= 1_000_000);
