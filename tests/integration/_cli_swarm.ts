@@ -61,6 +61,60 @@ export function spawnCli(
   }).spawn();
 }
 
+/** A `seed` line that names its port: "Seeding NAME (...) on port N". */
+const PORT_LINE = / on port (\d+)$/;
+
+/** Our `seed` while a test runs, as {@linkcode withCliSeed} hands it over. */
+export interface CliSeed {
+  /** The port it named (0 when its output does not name one, e.g. with `--json`). */
+  readonly port: number;
+  /** Its stdout, read up to the line that made it ready. */
+  readonly out: Lines;
+}
+
+/**
+ * Runs `deno run -A mod.ts seed ...args` while `fn` runs: waits, at most 30 s, for the stdout
+ * line `readyWhen` accepts (default: the one naming its port), then calls `fn`; afterwards the
+ * seed always gets SIGTERM and is waited for.
+ * @param args the arguments after `seed`
+ * @param fn the test
+ * @param options environment, and when the seed counts as ready
+ * @returns the seed's exit code
+ * @throws {Error} when the seed ends or takes 30 s without getting ready, or what `fn` throws
+ */
+export async function withCliSeed(
+  args: string[],
+  fn: (seed: CliSeed) => Promise<void>,
+  options: CliOptions & { readyWhen?: (line: string) => boolean } = {},
+): Promise<number> {
+  const child = spawnCli(["seed", ...args], options);
+  const out = new Lines(child.stdout);
+  const ready = options.readyWhen ?? ((line: string) => PORT_LINE.test(line));
+  try {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`our seed was not ready in 30 s: ${out.lines.join("\n")}`)),
+        30_000,
+      );
+    });
+    const lines = await Promise.race([out.until(ready), late]).finally(() => clearTimeout(timer));
+    if (!lines.some(ready)) {
+      throw new Error(`our seed ended before it was ready: ${lines.join("\n")}`);
+    }
+    const port = Number(lines.map((l) => PORT_LINE.exec(l)?.[1]).find((p) => p) ?? 0);
+    await fn({ port, out });
+  } finally {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* it has already exited: its status says how */ }
+  }
+  const status = await child.status;
+  await out.cancel();
+  await child.stderr.cancel().catch(() => {});
+  return status.code;
+}
+
 /** Runs the CLI to its end (killed after `timeoutMs`, default 60 s). */
 export async function runCli(
   args: string[],
@@ -123,24 +177,18 @@ export async function withSeeder(
   const torrent = join(root, "p.torrent");
   const made = await runCli(["create", src, "-o", torrent, "--piece-length", String(pieceLength)]);
   assertEquals(made.code, 0, made.stderr);
-  // Port 0: the seeder takes a free port and names it ("Seeding ... on port N").
-  const seedArgs = ["seed", torrent, join(root, "src"), "--port", "0", "--no-dht", "--no-lsd"];
-  const seeder = spawnCli([...seedArgs, "--host", "127.0.0.1"]);
-  const seederOut = new Lines(seeder.stdout);
   try {
-    const first = await seederOut.until((line) => / on port \d+$/.test(line));
-    const named = first.find((line) => / on port \d+$/.test(line)) ?? "";
-    const port = Number(/ on port (\d+)$/.exec(named)?.[1]);
-    if (!(port > 0)) throw new Error(`the seeder did not start: ${first.join("\n")}`);
-    await waitForPort(port);
-    const peerArgs = ["--peer", `127.0.0.1:${port}`, "--port", "0", "--host", "127.0.0.1"];
-    await fn({ root, torrent, port, digests, peerArgs: [...peerArgs, "--no-dht", "--no-lsd"] });
+    // Port 0: the seeder takes a free port and names it ("Seeding ... on port N").
+    const code = await withCliSeed(
+      [torrent, join(root, "src"), "--port", "0", "--no-dht", "--no-lsd", "--host", "127.0.0.1"],
+      async ({ port }) => {
+        await waitForPort(port);
+        const peerArgs = ["--peer", `127.0.0.1:${port}`, "--port", "0", "--host", "127.0.0.1"];
+        await fn({ root, torrent, port, digests, peerArgs: [...peerArgs, "--no-dht", "--no-lsd"] });
+      },
+    );
+    assertEquals(code, 0, "the seeder stops cleanly on SIGTERM with exit 0");
   } finally {
-    seeder.kill("SIGTERM");
-    const status = await seeder.status;
-    await seederOut.cancel();
-    await seeder.stderr.cancel().catch(() => {});
-    assertEquals(status.code, 0, "the seeder stops cleanly on SIGTERM with exit 0");
     await Deno.remove(root, { recursive: true });
   }
 }

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
-import { freshStateEnv, Lines, runCli, sha256, spawnCli } from "./_cli_swarm.ts";
+import { freshStateEnv, runCli, sha256, withCliSeed } from "./_cli_swarm.ts";
 
 Deno.test("lsd: a bare magnet finds a seed on the LAN (here: loopback) by LSD alone", async () => {
   const root = await Deno.makeTempDir({ prefix: "swarmd-lsd-" });
@@ -20,38 +20,40 @@ Deno.test("lsd: a bare magnet finds a seed on the LAN (here: loopback) by LSD al
   const made = await runCli(["create", join(root, "src", "data.bin"), "-o", torrent, "--json"]);
   assertEquals(made.code, 0, made.stderr);
   const magnet = `magnet:?xt=urn:btih:${JSON.parse(made.stdout).infoHash}`;
-  const seeder = spawnCli([
-    ...["seed", torrent, join(root, "src"), "--port", "0", "--host", "127.0.0.111", "--no-dht"],
-  ]);
-  const out = new Lines(seeder.stdout);
   try {
-    await out.until((line) => / on port \d+$/.test(line));
-    const env = freshStateEnv(root);
-    const log = join(root, "get.log");
-    const got = await runCli([
-      ...["get", magnet, "-o", join(root, "dl"), "--port", "0", "--host", "127.0.0.112"],
-      ...["--no-dht", "--timeout", "30", "--log", log],
-    ], { env, timeoutMs: 40_000 });
-    assertEquals(got.code, 0, got.stderr);
-    assertEquals(sha256(await Deno.readFile(join(root, "dl", "data.bin"))), sha256(data));
-    const lines = (await Deno.readTextFile(log)).split("\n");
-    assert(lines.some((l) => l.includes("debug LSD: announced")), lines.join("\n"));
-    assert(
-      lines.some((l) => /event peer 127\.0\.0\.111:\d+ connected/.test(l)),
-      lines.join("\n"),
-    );
+    const seedArgs = [
+      torrent,
+      join(root, "src"),
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.111",
+      "--no-dht",
+    ];
+    await withCliSeed(seedArgs, async () => {
+      const env = freshStateEnv(root);
+      const log = join(root, "get.log");
+      const got = await runCli([
+        ...["get", magnet, "-o", join(root, "dl"), "--port", "0", "--host", "127.0.0.112"],
+        ...["--no-dht", "--timeout", "30", "--log", log],
+      ], { env, timeoutMs: 40_000 });
+      assertEquals(got.code, 0, got.stderr);
+      assertEquals(sha256(await Deno.readFile(join(root, "dl", "data.bin"))), sha256(data));
+      const lines = (await Deno.readTextFile(log)).split("\n");
+      assert(lines.some((l) => l.includes("debug LSD: announced")), lines.join("\n"));
+      assert(
+        lines.some((l) => /event peer 127\.0\.0\.111:\d+ connected/.test(l)),
+        lines.join("\n"),
+      );
 
-    const without = await runCli([
-      ...["get", magnet, "-o", join(root, "dl2"), "--port", "0", "--host", "127.0.0.113"],
-      ...["--no-dht", "--no-lsd", "--timeout", "3"],
-    ], { env, timeoutMs: 20_000 });
-    assertEquals(without.code, 1, without.stderr);
-    assert(without.stderr.includes("PEX: no connected peer to ask; LSD: off"), without.stderr);
+      const without = await runCli([
+        ...["get", magnet, "-o", join(root, "dl2"), "--port", "0", "--host", "127.0.0.113"],
+        ...["--no-dht", "--no-lsd", "--timeout", "3"],
+      ], { env, timeoutMs: 20_000 });
+      assertEquals(without.code, 1, without.stderr);
+      assert(without.stderr.includes("PEX: no connected peer to ask; LSD: off"), without.stderr);
+    });
   } finally {
-    seeder.kill("SIGTERM");
-    await seeder.status;
-    await out.cancel();
-    await seeder.stderr.cancel().catch(() => {});
     await Deno.remove(root, { recursive: true });
   }
 });

@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
 import { fileContent, freshStateEnv, runCli, sha256 } from "../integration/_cli_swarm.ts";
+import { parseTorrent } from "../../src/metainfo/mod.ts";
 
 /** What {@linkcode withPayload} hands over. */
 export interface Payload {
@@ -17,6 +18,8 @@ export interface Payload {
   readonly torrent: string;
   /** SHA-256 of the file. */
   readonly digest: string;
+  /** The torrent's info-hash, 40 hex digits (for a bare magnet link). */
+  readonly infoHash: string;
 }
 
 /**
@@ -40,7 +43,8 @@ export async function withPayload(
       ...(o.trackers ?? []).flatMap((t) => ["--tracker", t]),
     ]);
     assertEquals(made.code, 0, made.stderr);
-    await fn({ root, torrent, digest: sha256(data) });
+    const { infoHashHex } = parseTorrent(await Deno.readFile(torrent));
+    await fn({ root, torrent, digest: sha256(data), infoHash: infoHashHex });
   } finally {
     await Deno.remove(root, { recursive: true });
   }

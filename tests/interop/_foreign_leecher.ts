@@ -7,9 +7,9 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
-import { freshStateEnv, Lines, sha256, spawnCli } from "../integration/_cli_swarm.ts";
+import { freshStateEnv, sha256, withCliSeed } from "../integration/_cli_swarm.ts";
 import { TrackerServer } from "../../src/deno/tracker_server.ts";
-import { connectedLines, eventText, withPayload } from "./_cli_payload.ts";
+import { connectedLines, eventText, type Payload, withPayload } from "./_cli_payload.ts";
 import { within } from "./_harness.ts";
 
 /** A running leecher of another client. */
@@ -44,18 +44,10 @@ export function freePort(host: string): number {
   return port;
 }
 
-/** What {@linkcode withOurSeed} hands over. */
-export interface OurSeed {
-  /** The test's directory. */
-  readonly root: string;
-  /** The torrent (it lists our tracker). */
-  readonly torrent: string;
-  /** SHA-256 of the payload. */
-  readonly digest: string;
+/** What {@linkcode withOurSeed} hands over: the payload (its torrent lists our tracker), and more. */
+export interface OurSeed extends Payload {
   /** Our tracker's announce URL. */
   readonly url: string;
-  /** The torrent's info-hash, hex. */
-  readonly infoHash: string;
   /** Our seed's `--log` file. */
   readonly log: string;
 }
@@ -77,26 +69,20 @@ export async function withOurSeed(
   const tracker = await TrackerServer.start({ host: "127.0.0.80", httpPort: 0, udpPort: 0 });
   const url = `http://127.0.0.80:${tracker.httpAddrs[0]!.port}/announce`;
   try {
-    await withPayload({ ...payload, trackers: [url] }, async ({ root, torrent, digest }) => {
-      const log = join(root, "seed.log");
-      const seed = spawnCli([
-        ...["seed", torrent, join(root, "src"), "--port", String(freePort(host))],
-        ...["--host", host, "--no-dht", "--json", "--log", log, ...extra],
-      ], { env: freshStateEnv(root) });
-      const seedOut = new Lines(seed.stdout);
-      try {
-        await within(seedOut.until((l) => l.includes('"tracker-announced"')), {
-          ms: 15_000,
-          detail: () => `our seed did not announce: ${seedOut.lines.join("\n")}`,
-        });
-        const infoHash = /"infoHash":"([0-9a-f]{40})"/.exec(seedOut.lines.join("\n"))![1]!;
-        await fn({ root, torrent, digest, url, infoHash, log });
-      } finally {
-        seed.kill("SIGTERM");
-        await seed.status;
-        await seedOut.cancel();
-        await seed.stderr.cancel().catch(() => {});
-      }
+    await withPayload({ ...payload, trackers: [url] }, async (p) => {
+      const log = join(p.root, "seed.log");
+      await withCliSeed(
+        [
+          ...[p.torrent, join(p.root, "src"), "--port", String(freePort(host)), "--host", host],
+          ...["--no-dht", "--json", "--log", log, ...extra],
+        ],
+        () => fn({ ...p, url, log }),
+        {
+          env: freshStateEnv(p.root),
+          // our tracker knows the seed: a leecher that asks it will be sent there
+          readyWhen: (l) => l.includes('"tracker-announced"'),
+        },
+      );
     });
   } finally {
     await tracker.close();

@@ -17,11 +17,17 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
-import { connectedLines, eventText, getFromSeed, withPayload } from "./_cli_payload.ts";
-import { freshStateEnv, Lines, runCli, sha256, spawnCli } from "../integration/_cli_swarm.ts";
+import {
+  connectedLines,
+  eventText,
+  getFromSeed,
+  type Payload,
+  withPayload,
+} from "./_cli_payload.ts";
+import { freshStateEnv, runCli, sha256, withCliSeed } from "../integration/_cli_swarm.ts";
 import { freePort, leechFromOurSeed } from "./_foreign_leecher.ts";
 import { accepting, gatedTest, requireFiles, within } from "./_harness.ts";
-import { Aria2, ARIA2C, type Aria2Encryption } from "./_aria2.ts";
+import { Aria2, ARIA2C, type Aria2Encryption, type Aria2Options } from "./_aria2.ts";
 
 const { present } = await requireFiles(
   [ARIA2C],
@@ -60,17 +66,7 @@ function aria2FromOurSeed(
 async function getFromAria2(encryption: Aria2Encryption, host: string): Promise<string> {
   let line = "";
   await withPayload(PAYLOAD, async (p) => {
-    const port = freePort(host);
-    const aria2 = await Aria2.start({
-      source: p.torrent,
-      dir: join(p.root, "src"),
-      host,
-      port,
-      mode: "seed",
-      encryption,
-    });
-    try {
-      assert(await accepting(host, port, 15_000), `aria2 did not listen: ${aria2.output}`);
+    await withAria2Seed(p, host, { encryption }, async (aria2, port) => {
       const got = await getFromSeed(p, {
         peer: `${host}:${port}`,
         client: /client aria2 1\./,
@@ -79,11 +75,52 @@ async function getFromAria2(encryption: Aria2Encryption, host: string): Promise<
       });
       line = got.line;
       console.log(`  ${got.ms} ms; ${eventText(line)}`);
-    } finally {
-      await aria2.stop();
-    }
+    });
   });
   return line;
+}
+
+/** An aria2 seed of the payload on `host` (more of its options in `extra`) while `fn` runs. */
+async function withAria2Seed(
+  p: Payload,
+  host: string,
+  extra: Partial<Aria2Options>,
+  fn: (aria2: Aria2, port: number) => Promise<void>,
+): Promise<void> {
+  const port = freePort(host);
+  const aria2 = await Aria2.start({
+    source: p.torrent,
+    dir: join(p.root, "src"),
+    host,
+    port,
+    mode: "seed",
+    ...extra,
+  });
+  try {
+    assert(await accepting(host, port, 15_000), `aria2 did not listen: ${aria2.output}`);
+    await fn(aria2, port);
+  } finally {
+    await aria2.stop();
+  }
+}
+
+/**
+ * Our `get` of the payload's bare magnet (no tracker, no peer) with `flags`: it must complete,
+ * and our log must show a connection with `peer` (an address, or its `host:` prefix) naming aria2.
+ */
+async function getBareMagnetFromAria2(p: Payload, aria2: Aria2, peer: string, flags: string[]) {
+  const log = join(p.root, "get.log");
+  const out = await runCli([
+    ...["get", `magnet:?xt=urn:btih:${p.infoHash}`, "-o", join(p.root, "dl"), "--port", "0"],
+    ...flags,
+    ...["--timeout", "40", "--log", log],
+  ], { env: freshStateEnv(p.root), timeoutMs: 50_000 });
+  const lines = await connectedLines(log);
+  assertEquals(out.code, 0, `${out.stderr}\nour get: ${lines.join("\n")}\n${aria2.output}`);
+  assertEquals(sha256(await Deno.readFile(join(p.root, "dl", "data.bin"))), p.digest);
+  const line = lines.find((l) => l.includes(peer)) ?? "";
+  assert(/client aria2 1\./.test(line), `aria2 in our log: ${lines.join("\n")}`);
+  console.log(`  ${out.ms} ms; ${eventText(line)}`);
 }
 
 function aria2Test(name: string, fn: () => Promise<void>): void {
@@ -121,37 +158,13 @@ aria2Test(
 );
 
 aria2Test("interop: our get fetches a magnet whose only DHT node is an aria2 seed's", async () => {
-  await withPayload(PAYLOAD, async ({ root, torrent, digest }) => {
+  await withPayload(PAYLOAD, async (p) => {
     const host = "127.0.0.87";
-    const port = freePort(host);
     const dhtPort = freePort(host);
-    const aria2 = await Aria2.start({
-      source: torrent,
-      dir: join(root, "src"),
-      host,
-      port,
-      mode: "seed",
-      dhtPort,
+    await withAria2Seed(p, host, { dhtPort }, async (aria2, port) => {
+      const flags = ["--host", "127.0.0.1", "--dht-bootstrap", `${host}:${dhtPort}`];
+      await getBareMagnetFromAria2(p, aria2, `${host}:${port} connected`, flags);
     });
-    try {
-      assert(await accepting(host, port, 15_000), `aria2 did not listen: ${aria2.output}`);
-      const info = await runCli(["info", torrent, "--json"]);
-      const infoHash = /"infoHash":"([0-9a-f]{40})"/.exec(info.stdout)![1]!;
-      const log = join(root, "get.log");
-      const out = await runCli([
-        ...["get", `magnet:?xt=urn:btih:${infoHash}`, "-o", join(root, "dl"), "--port", "0"],
-        ...["--host", "127.0.0.1", "--dht-bootstrap", `${host}:${dhtPort}`, "--timeout", "40"],
-        ...["--log", log],
-      ], { env: freshStateEnv(root), timeoutMs: 50_000 });
-      const lines = await connectedLines(log);
-      assertEquals(out.code, 0, `${out.stderr}\nour get: ${lines.join("\n")}\n${aria2.output}`);
-      assertEquals(sha256(await Deno.readFile(join(root, "dl", "data.bin"))), digest);
-      const line = lines.find((l) => l.includes(`${host}:${port} connected`)) ?? "";
-      assert(/client aria2 1\./.test(line), `aria2 in our log: ${lines.join("\n")}`);
-      console.log(`  ${out.ms} ms; ${eventText(line)}`);
-    } finally {
-      await aria2.stop();
-    }
   });
 });
 
@@ -159,53 +172,21 @@ aria2Test("interop: our get fetches a magnet whose only DHT node is an aria2 see
 const LSD_PAYLOAD = { prefix: "swarmd-aria2-lsd-", size: 2 * 1024 * 1024 + 99, seed: 61 };
 
 aria2Test("interop: our get of a bare magnet finds an aria2 seed by LSD alone", async () => {
-  await withPayload(LSD_PAYLOAD, async ({ root, torrent, digest }) => {
+  await withPayload(LSD_PAYLOAD, async (p) => {
     const host = "127.0.0.88";
-    const port = freePort(host);
-    const aria2 = await Aria2.start({
-      source: torrent,
-      dir: join(root, "src"),
-      host,
-      port,
-      mode: "seed",
-      lpd: true,
-    });
-    try {
-      assert(await accepting(host, port, 15_000), `aria2 did not listen: ${aria2.output}`);
-      const info = await runCli(["info", torrent, "--json"]);
-      const infoHash = /"infoHash":"([0-9a-f]{40})"/.exec(info.stdout)![1]!;
-      const log = join(root, "get.log");
-      const out = await runCli([
-        ...["get", `magnet:?xt=urn:btih:${infoHash}`, "-o", join(root, "dl"), "--port", "0"],
-        ...["--host", "127.0.0.89", "--no-dht", "--timeout", "40", "--log", log],
-      ], { env: freshStateEnv(root), timeoutMs: 50_000 });
-      const lines = await connectedLines(log);
-      assertEquals(out.code, 0, `${out.stderr}\nour get: ${lines.join("\n")}\n${aria2.output}`);
-      assertEquals(sha256(await Deno.readFile(join(root, "dl", "data.bin"))), digest);
+    await withAria2Seed(p, host, { lpd: true }, async (aria2) => {
       // either side may dial: it heard our announce, or we heard its
-      const line = lines.find((l) => l.includes(`${host}:`)) ?? "";
-      assert(/client aria2 1\./.test(line), `aria2 in our log: ${lines.join("\n")}`);
-      console.log(`  ${out.ms} ms; ${eventText(line)}`);
-    } finally {
-      await aria2.stop();
-    }
+      await getBareMagnetFromAria2(p, aria2, `${host}:`, ["--host", "127.0.0.89", "--no-dht"]);
+    });
   });
 });
 
 aria2Test("interop: an aria2 leecher of a bare magnet finds our seed by LSD alone", async () => {
-  await withPayload(LSD_PAYLOAD, async ({ root, torrent, digest }) => {
+  await withPayload(LSD_PAYLOAD, async ({ root, torrent, digest, infoHash }) => {
     const log = join(root, "seed.log");
-    const seed = spawnCli([
-      ...["seed", torrent, join(root, "src"), "--port", "0", "--host", "127.0.0.91"],
-      ...["--no-dht", "--log", log],
-    ]);
-    const out = new Lines(seed.stdout);
-    let aria2: Aria2 | undefined;
-    try {
-      await out.until((l) => / on port \d+$/.test(l));
-      const info = await runCli(["info", torrent, "--json"]);
-      const infoHash = /"infoHash":"([0-9a-f]{40})"/.exec(info.stdout)![1]!;
-      aria2 = await Aria2.start({
+    const seedArgs = [torrent, join(root, "src"), "--port", "0", "--host", "127.0.0.91"];
+    await withCliSeed([...seedArgs, "--no-dht", "--log", log], async () => {
+      const aria2 = await Aria2.start({
         source: `magnet:?xt=urn:btih:${infoHash}`,
         dir: join(root, "aria2"),
         host: "127.0.0.90",
@@ -213,20 +194,17 @@ aria2Test("interop: an aria2 leecher of a bare magnet finds our seed by LSD alon
         mode: "leech",
         lpd: true,
       });
-      const leecher = aria2;
-      await within(leecher.done, { ms: 60_000, detail: () => leecher.output });
-      assertEquals(sha256(await Deno.readFile(join(root, "aria2", "data.bin"))), digest);
-      const lines = await connectedLines(log);
-      assert(
-        lines.some((l) => /127\.0\.0\.90:\d+ connected .*client aria2 1\./.test(l)),
-        lines.join("\n"),
-      );
-    } finally {
-      await aria2?.stop();
-      seed.kill("SIGTERM");
-      await seed.status;
-      await out.cancel();
-      await seed.stderr.cancel().catch(() => {});
-    }
+      try {
+        await within(aria2.done, { ms: 60_000, detail: () => aria2.output });
+        assertEquals(sha256(await Deno.readFile(join(root, "aria2", "data.bin"))), digest);
+        const lines = await connectedLines(log);
+        assert(
+          lines.some((l) => /127\.0\.0\.90:\d+ connected .*client aria2 1\./.test(l)),
+          lines.join("\n"),
+        );
+      } finally {
+        await aria2.stop();
+      }
+    });
   });
 });

@@ -10,7 +10,7 @@ import { assert, assertEquals } from "../assert.ts";
 import { interopTest, within } from "./_harness.ts";
 import { startLibtorrentPeer } from "./_lt_peer.ts";
 import { makeTorrentDir } from "./_wire_peer.ts";
-import { freshStateEnv, Lines, runCli, sha256, spawnCli } from "../integration/_cli_swarm.ts";
+import { freshStateEnv, runCli, sha256, withCliSeed } from "../integration/_cli_swarm.ts";
 import { parseTorrent } from "../../src/metainfo/mod.ts";
 
 /** A random 2 MB payload (an info-hash no other test uses) and its torrent. */
@@ -56,37 +56,30 @@ await interopTest(
   "interop: a libtorrent leecher given only the info-hash finds our seed by LSD",
   async () => {
     const p = await payload("swarmd-lsd-lt-leech-");
-    const seed = spawnCli([
-      ...["seed", p.torrentPath, join(p.root, "src"), "--port", "0", "--host", "127.0.0.123"],
-      ...["--no-dht", "--log", join(p.root, "seed.log")],
-    ]);
-    const out = new Lines(seed.stdout);
-    let leecher;
+    const seedArgs = [p.torrentPath, join(p.root, "src"), "--port", "0", "--host", "127.0.0.123"];
     try {
-      await out.until((line) => / on port \d+$/.test(line));
-      leecher = startLibtorrentPeer({
-        torrent: p.torrentPath,
-        save: join(p.root, "lt"),
-        listen: "127.0.0.124:0",
-        magnet: true,
-        lsd: true,
-        exitWhenComplete: true,
-        timeoutS: 60,
+      await withCliSeed([...seedArgs, "--no-dht", "--log", join(p.root, "seed.log")], async () => {
+        const leecher = startLibtorrentPeer({
+          torrent: p.torrentPath,
+          save: join(p.root, "lt"),
+          listen: "127.0.0.124:0",
+          magnet: true,
+          lsd: true,
+          exitWhenComplete: true,
+          timeoutS: 60,
+        });
+        try {
+          const tail = () => leecher.lines.slice(-5).join("\n");
+          const code = await within(leecher.exited, { ms: 70_000, detail: tail });
+          assertEquals(code, 0, tail());
+          assertEquals(sha256(await Deno.readFile(join(p.root, "lt", "data.bin"))), p.digest);
+          const text = await Deno.readTextFile(join(p.root, "seed.log"));
+          assert(/event peer 127\.0\.0\.124:\d+ connected .*client libtorrent/.test(text), text);
+        } finally {
+          await leecher.stop();
+        }
       });
-      const code = await within(leecher.exited, {
-        ms: 70_000,
-        detail: () => leecher!.lines.slice(-5).join("\n"),
-      });
-      assertEquals(code, 0, leecher.lines.slice(-5).join("\n"));
-      assertEquals(sha256(await Deno.readFile(join(p.root, "lt", "data.bin"))), p.digest);
-      const text = await Deno.readTextFile(join(p.root, "seed.log"));
-      assert(/event peer 127\.0\.0\.124:\d+ connected .*client libtorrent/.test(text), text);
     } finally {
-      await leecher?.stop();
-      seed.kill("SIGTERM");
-      await seed.status;
-      await out.cancel();
-      await seed.stderr.cancel().catch(() => {});
       await Deno.remove(p.root, { recursive: true });
     }
   },

@@ -14,7 +14,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
-import { freshStateEnv, Lines, sha256, spawnCli } from "../integration/_cli_swarm.ts";
+import { freshStateEnv, sha256, withCliSeed } from "../integration/_cli_swarm.ts";
 import { connectedLines, eventText, getFromSeed, withPayload } from "./_cli_payload.ts";
 import { gatedTest, interopRequired, within } from "./_harness.ts";
 import { WEBTORRENT_HOW_TO, WebTorrentPeer, webtorrentVersion } from "./_webtorrent.ts";
@@ -29,16 +29,8 @@ async function webtorrentLeechesFromUs(secure: 1 | 2 | undefined, host: string):
   let line = "";
   await withPayload(PAYLOAD, async ({ root, torrent, digest }) => {
     const log = join(root, "seed.log");
-    const seed = spawnCli([
-      ...["seed", torrent, join(root, "src"), "--port", "0", "--host", host, "--no-dht"],
-      ...["--log", log],
-    ], { env: freshStateEnv(root) });
-    const seedOut = new Lines(seed.stdout);
-    let peer: WebTorrentPeer | undefined;
-    try {
-      const named = / on port (\d+)$/;
-      await within(seedOut.until((l) => named.test(l)), { ms: 15_000, detail: "our seed" });
-      const port = Number(seedOut.lines.map((l) => named.exec(l)?.[1]).find((p) => p));
+    const seedArgs = [torrent, join(root, "src"), "--port", "0", "--host", host, "--no-dht"];
+    await withCliSeed([...seedArgs, "--log", log], async ({ port }) => {
       const wt = WebTorrentPeer.start({
         mode: "leech",
         torrent,
@@ -47,23 +39,20 @@ async function webtorrentLeechesFromUs(secure: 1 | 2 | undefined, host: string):
         host: "127.0.0.1",
         ...(secure === undefined ? {} : { secure }),
       });
-      peer = wt;
-      const done = await within(wt.until((l) => "done" in l), {
-        ms: 20_000,
-        detail: () => `WebTorrent: ${wt.output}`,
-      });
-      assertEquals(sha256(await Deno.readFile(join(root, "wt", "data.bin"))), digest);
-      const lines = await connectedLines(log);
-      line = lines.find((l) => /\(it dialled(?: over uTP)?, .*client WebTorrent/.test(l)) ?? "";
-      assert(line, `WebTorrent's connection in our seed's log: ${lines.join("\n")}`);
-      console.log(`  WebTorrent ${version}: ${done.ms} ms; ${eventText(line)}`);
-    } finally {
-      await peer?.stop();
-      seed.kill("SIGTERM");
-      await seed.status;
-      await seedOut.cancel();
-      await seed.stderr.cancel().catch(() => {});
-    }
+      try {
+        const done = await within(wt.until((l) => "done" in l), {
+          ms: 20_000,
+          detail: () => `WebTorrent: ${wt.output}`,
+        });
+        assertEquals(sha256(await Deno.readFile(join(root, "wt", "data.bin"))), digest);
+        const lines = await connectedLines(log);
+        line = lines.find((l) => /\(it dialled(?: over uTP)?, .*client WebTorrent/.test(l)) ?? "";
+        assert(line, `WebTorrent's connection in our seed's log: ${lines.join("\n")}`);
+        console.log(`  WebTorrent ${version}: ${done.ms} ms; ${eventText(line)}`);
+      } finally {
+        await wt.stop();
+      }
+    }, { env: freshStateEnv(root) });
   });
   return line;
 }
