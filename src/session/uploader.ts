@@ -196,10 +196,10 @@ export class Uploader {
    * blocks whatever order we hand them out in.
    */
   #keepsTurn(peer: Peer, req: BlockRequest): boolean {
+    const most = this.#turnBytes();
     const turn = this.#turn;
     const bytes = (turn?.peer === peer && turn.index === req.index ? turn.bytes : 0) + req.length;
-    const next = peer.uploads.peek();
-    if (next?.index === req.index && bytes < this.#turnBytes()) {
+    if (bytes < most && peer.uploads.peek()?.index === req.index) {
       this.#turn = { peer, index: req.index, bytes };
       return true;
     }
@@ -209,8 +209,9 @@ export class Uploader {
 
   /** Bytes one turn may take: {@linkcode MAX_TURN_MS} at the tighter upload limit. */
   #turnBytes(): number {
-    const rates = [this.#bucket.rate, this.#ctx.uploadBucket.rate].filter((r) => r > 0);
-    return rates.length === 0 ? 0 : (Math.min(...rates) * MAX_TURN_MS) / 1000;
+    const torrent = this.#bucket.rate, session = this.#ctx.uploadBucket.rate;
+    const rate = torrent > 0 && session > 0 ? Math.min(torrent, session) : torrent || session;
+    return (rate * MAX_TURN_MS) / 1000;
   }
 
   #send(peer: Peer, req: BlockRequest, piece: Uint8Array, now: number): void {
